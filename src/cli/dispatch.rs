@@ -1,0 +1,131 @@
+//! `switchboard dispatch PROJECT PROMPT…`: journal a task and return.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use serde_json::json;
+
+use super::Context;
+use super::output::{BOLD, paint};
+use super::project::{check_agent, register};
+use crate::config::Config;
+use crate::journal::{Journal, NewJob};
+use crate::model::{Project, Timestamp};
+use crate::workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A registered project name, or the path of a git repository (registered
+    /// on first use, named after its directory)
+    pub project: String,
+    /// What the agent should do; several words are joined with spaces
+    #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+    /// The agent profile [default: the project's]
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Higher starts first [default: priorities.task from the config]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub priority: Option<i64>,
+    /// A short title for lists [default: the prompt's first line]
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Print JSON only
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let prompt = args.prompt.join(" ");
+    if prompt.trim().is_empty() {
+        bail!("the prompt is empty; say what the agent should do");
+    }
+    let config = ctx.config()?;
+    if let Some(agent) = &args.agent {
+        check_agent(&config, agent)?;
+    }
+    let mut journal = ctx.journal()?;
+    let (project, registered) = resolve_project(&mut journal, &config, &args.project)?;
+    let mut job = NewJob::task(
+        Some(project.name.clone()),
+        prompt,
+        args.priority.unwrap_or(config.priorities.task),
+    );
+    job.agent = args.agent;
+    if let Some(title) = args.title {
+        job.title = title;
+    }
+    let id = journal.dispatch(&job, Timestamp::now())?;
+    if args.json {
+        let out = json!({
+            "id": id,
+            "state": "queued",
+            "kind": "task",
+            "project": project.name,
+            "title": job.title,
+            "priority": job.priority,
+            "agent": job.agent,
+            "registered_project": registered,
+        });
+        println!("{out}");
+    } else {
+        if registered {
+            anstream::eprintln!(
+                "Registered {} as project {} (base {}).",
+                project.path.display(),
+                paint(BOLD, &project.name),
+                project.base_branch
+            );
+        }
+        anstream::println!(
+            "Queued job {} for {}: {}",
+            paint(BOLD, format!("#{id}")),
+            project.name,
+            job.title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A registered name, or a repository path (registered now if it is new).
+/// Returns the project and whether it was registered by this call.
+fn resolve_project(journal: &mut Journal, config: &Config, given: &str) -> anyhow::Result<(Project, bool)> {
+    if let Some(project) = journal.project(given)? {
+        return Ok((project, false));
+    }
+    let path = Path::new(given);
+    if !path.exists() {
+        bail!(
+            "no project named {given:?} and no directory at that path; \
+             register one with `switchboard project add NAME PATH` or give a repository path"
+        );
+    }
+    let root = workspace::repository_root(path).map_err(anyhow::Error::msg)?;
+    let root = root.canonicalize()?;
+    if let Some(project) = journal.project_at(&root)? {
+        return Ok((project, false));
+    }
+    let base = root
+        .file_name()
+        .map(|n| sanitize(&n.to_string_lossy()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "project".to_string());
+    let mut name = base.clone();
+    let mut n = 2;
+    while journal.project(&name)?.is_some() {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    let project = register(journal, config, &name, &root, None, None, 1)?;
+    Ok((project, true))
+}
+
+/// A directory name made into a project name.
+fn sanitize(dir: &str) -> String {
+    let cleaned: String = dir
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    cleaned.trim_start_matches(['.', '-']).chars().take(64).collect()
+}

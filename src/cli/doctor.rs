@@ -1,0 +1,143 @@
+//! `switchboard doctor`: is everything switchboard needs in place?
+
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::Context;
+use super::output::{GREEN, RED, YELLOW, paint};
+use crate::runtime::{self, INSTALL_TMUX};
+use crate::workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON only
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One check's outcome.
+struct Check {
+    name: &'static str,
+    status: Status,
+    detail: String,
+}
+
+#[derive(PartialEq)]
+enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// The control room and the engine need tmux and git; say how to get them.
+pub fn require_prerequisites() -> anyhow::Result<()> {
+    runtime::tmux_version().map_err(anyhow::Error::msg)?;
+    workspace::git_version().map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let checks = vec![tmux(), git(), home(ctx), journal(ctx), config(ctx)];
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    if args.json {
+        let out: Vec<_> = checks
+            .iter()
+            .map(|c| {
+                let status = match c.status {
+                    Status::Ok => "ok",
+                    Status::Warn => "warn",
+                    Status::Fail => "fail",
+                };
+                json!({"check": c.name, "status": status, "detail": c.detail})
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        for c in &checks {
+            let mark = match c.status {
+                Status::Ok => paint(GREEN, "✓"),
+                Status::Warn => paint(YELLOW, "!"),
+                Status::Fail => paint(RED, "✗"),
+            };
+            anstream::println!("{mark} {:8} {}", c.name, c.detail);
+        }
+        if failed {
+            anstream::eprintln!("{}", paint(RED, "Some checks failed; the lines above say what to do."));
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn tmux() -> Check {
+    match runtime::tmux_version() {
+        Ok(v) if runtime::version_at_least(&v, 3, 2) => Check { name: "tmux", status: Status::Ok, detail: format!("tmux {v}") },
+        Ok(v) => Check {
+            name: "tmux",
+            status: Status::Warn,
+            detail: format!("tmux {v} is older than 3.2; control mode's pause-after needs 3.2 ({INSTALL_TMUX})"),
+        },
+        Err(e) => Check { name: "tmux", status: Status::Fail, detail: e },
+    }
+}
+
+fn git() -> Check {
+    match workspace::git_version() {
+        Ok(v) => Check { name: "git", status: Status::Ok, detail: format!("git {v}") },
+        Err(e) => Check { name: "git", status: Status::Fail, detail: e },
+    }
+}
+
+fn home(ctx: &Context) -> Check {
+    let root = ctx.home.root();
+    let probe = root.join(format!(".doctor-{}", std::process::id()));
+    match std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe)) {
+        Ok(()) => Check { name: "home", status: Status::Ok, detail: format!("{} is writable", root.display()) },
+        Err(e) => Check {
+            name: "home",
+            status: Status::Fail,
+            detail: format!("cannot write in {}: {e}; fix its permissions or pass another --home", root.display()),
+        },
+    }
+}
+
+fn journal(ctx: &Context) -> Check {
+    let result = ctx.journal().and_then(|j| {
+        let integrity = j.integrity_check()?;
+        let version = j.schema_version()?;
+        let jobs: u64 = j.job_counts()?.iter().map(|(_, n)| n).sum();
+        Ok((integrity, version, jobs))
+    });
+    match result {
+        Ok((integrity, version, jobs)) if integrity == ["ok"] => Check {
+            name: "journal",
+            status: Status::Ok,
+            detail: format!("{} healthy (schema {version}, {jobs} jobs)", ctx.home.journal_file().display()),
+        },
+        Ok((integrity, ..)) => Check {
+            name: "journal",
+            status: Status::Fail,
+            detail: format!(
+                "integrity check failed: {}; stop switchboard and restore the journal from a backup",
+                integrity.join("; ")
+            ),
+        },
+        Err(e) => Check { name: "journal", status: Status::Fail, detail: format!("{e:#}") },
+    }
+}
+
+fn config(ctx: &Context) -> Check {
+    let path = ctx.home.config_file();
+    match ctx.config() {
+        Ok(c) => Check {
+            name: "config",
+            status: Status::Ok,
+            detail: if path.exists() {
+                format!("{} loads ({} agent profiles)", path.display(), c.agents.len())
+            } else {
+                format!("built-in defaults ({} has no config.toml)", ctx.home.root().display())
+            },
+        },
+        Err(e) => Check { name: "config", status: Status::Fail, detail: format!("{e:#}") },
+    }
+}

@@ -1,0 +1,235 @@
+//! `switchboard jobs [ID] [--state S] [--watch] [--json]`, and the plain
+//! queue that the control room shows until the TUI lands.
+
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::Context;
+use super::output::{BOLD, DIM, age, fit, paint, progress_line, state_label};
+use crate::journal::{Event, JobFilter, Journal, JournalError};
+use crate::model::{Job, JobState, StateName, Timestamp};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One job, with its events
+    pub id: Option<i64>,
+    /// Only jobs in this state (queued, starting, running, waiting, stalled,
+    /// done, failed, killed)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<StateName>,
+    /// Follow: with ID, print each change of that job until it ends; without,
+    /// print every new event until interrupted
+    #[arg(long)]
+    pub watch: bool,
+    /// Print JSON only (with --watch: one JSON object a line)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How often `--watch` looks at the journal.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let journal = ctx.journal()?;
+    match (args.id, args.watch) {
+        (Some(id), false) => show(&journal, id, args.json),
+        (Some(id), true) => watch_job(&journal, id, args.json),
+        (None, true) => watch_all(&journal, args.json),
+        (None, false) => list(&journal, &JobFilter { state: args.state }, args.json),
+    }
+}
+
+/// The control room. Until the full-screen TUI lands it prints the queue.
+pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
+    crate::cli::doctor::require_prerequisites()?;
+    let journal = ctx.journal()?;
+    anstream::println!("{}  {}", paint(BOLD, "switchboard"), paint(DIM, ctx.home.root().display()));
+    list(&journal, &JobFilter::default(), false)
+}
+
+/// A job as `jobs --json` prints it.
+pub fn job_json(job: &Job) -> Value {
+    let (state_reason, not_before) = match &job.state {
+        JobState::Waiting { question, .. } => (Some(question.as_str()), None),
+        JobState::Failed { reason, .. } | JobState::Killed { reason, .. } => (Some(reason.as_str()), None),
+        JobState::Queued { not_before, .. } => (None, *not_before),
+        _ => (None, None),
+    };
+    json!({
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.name(),
+        "project": job.project,
+        "title": job.title,
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "reason": job.reason.as_deref().or(state_reason),
+        "state_since": job.state.since(),
+        "not_before": not_before,
+        "priority": job.priority,
+        "agent": job.agent,
+        "prompt": job.prompt,
+        "progress": job.progress.percent,
+        "note": job.progress.note,
+    })
+}
+
+fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    if as_json {
+        // Streamed, so 100,000 jobs never sit in memory twice.
+        let mut out = BufWriter::new(stdout.lock());
+        out.write_all(b"[")?;
+        let mut first = true;
+        journal.each_job(filter, |job| {
+            if !first {
+                out.write_all(b",").map_err(io_error)?;
+            }
+            first = false;
+            serde_json::to_writer(&mut out, &job_json(&job)).map_err(|e| io_error(e.into()))?;
+            Ok(())
+        })?;
+        out.write_all(b"]\n")?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Timestamp::now();
+    let mut out = BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
+    let mut count = 0u64;
+    writeln!(out, "{}", paint(BOLD, format!("{:>5}  {:11}  {:8}  {:10}  {:>4}  TITLE", "ID", "STATE", "KIND", "PROJECT", "AGE")))?;
+    journal.each_job(filter, |job| {
+        count += 1;
+        let mut line = format!(
+            "{:>5}  {}  {:8}  {:10}  {:>4}  {}",
+            job.id,
+            state_label(job.state.name(), 11),
+            job.kind.as_str(),
+            fit(job.project.as_deref().unwrap_or("-"), 10),
+            age(job.created_at, now),
+            fit(&job.title, 60),
+        );
+        if let Some(progress) = progress_line(&job) {
+            line.push_str(&format!("\n{:>7}{progress}", ""));
+        }
+        if let Some(reason) = why(&job) {
+            line.push_str(&format!("\n{:>7}{}", "", paint(DIM, reason)));
+        }
+        writeln!(out, "{line}").map_err(io_error)?;
+        Ok(())
+    })?;
+    if count == 0 {
+        writeln!(out, "No jobs{}. Give an agent work with `switchboard dispatch PROJECT PROMPT…`.", match filter.state {
+            Some(s) => format!(" in state {s}"),
+            None => String::new(),
+        })?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn io_error(e: std::io::Error) -> JournalError {
+    JournalError::Refused(format!("cannot write the listing: {e}"))
+}
+
+/// The reason to show under a job: why it waits or why it ended.
+fn why(job: &Job) -> Option<String> {
+    match &job.state {
+        JobState::Waiting { question, .. } => Some(format!("asks: {}", fit(question, 70))),
+        JobState::Failed { reason, .. } => Some(format!("failed: {}", fit(reason, 70))),
+        JobState::Killed { reason, .. } => Some(format!("killed: {}", fit(reason, 70))),
+        _ => job.reason.as_deref().map(|r| fit(r, 76)),
+    }
+}
+
+fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
+    let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
+    let events = journal.events(id)?;
+    if as_json {
+        let mut value = job_json(&job);
+        value["events"] = serde_json::to_value(&events)?;
+        println!("{value}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Timestamp::now();
+    anstream::println!("{} {}  {}", paint(BOLD, format!("#{}", job.id)), state_label(job.state.name(), 0), job.title);
+    println!("  kind      {}", job.kind);
+    println!("  project   {}", job.project.as_deref().unwrap_or("- (not routed yet)"));
+    println!("  agent     {}", job.agent.as_deref().unwrap_or("the project's default"));
+    println!("  priority  {}", job.priority);
+    println!("  attempts  {}", job.attempts);
+    println!("  created   {} ({} ago)", job.created_at, age(job.created_at, now));
+    if let Some(progress) = progress_line(&job) {
+        anstream::println!("  progress  {progress}");
+    }
+    if let Some(reason) = why(&job) {
+        println!("  why       {reason}");
+    }
+    println!("  prompt");
+    for line in job.prompt.lines() {
+        println!("    {line}");
+    }
+    println!("  events");
+    for event in &events {
+        anstream::println!("{}", event_line(event));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn event_line(event: &Event) -> String {
+    let job = event.job.map(|j| format!("#{j} ")).unwrap_or_default();
+    format!("    {} {job}{:9} {}", paint(DIM, event.at), event.kind, event.message)
+}
+
+fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
+    let mut last_seen: Option<Value> = None;
+    let mut last_event = 0;
+    loop {
+        let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
+        let value = job_json(&job);
+        let events: Vec<Event> = journal.events(id)?.into_iter().filter(|e| e.id > last_event).collect();
+        if let Some(e) = events.last() {
+            last_event = e.id;
+        }
+        let changed = last_seen.as_ref() != Some(&value);
+        if as_json {
+            if changed {
+                println!("{value}");
+            }
+        } else {
+            for event in &events {
+                anstream::println!("{}", event_line(event).trim_start());
+            }
+            if changed {
+                if let Some(progress) = progress_line(&job) {
+                    anstream::println!("#{id} {progress}");
+                }
+            }
+        }
+        last_seen = Some(value);
+        if job.state.name().is_over() {
+            if !as_json {
+                anstream::println!("#{id} ended {}", state_label(job.state.name(), 0));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(WATCH_EVERY);
+    }
+}
+
+fn watch_all(journal: &Journal, as_json: bool) -> anyhow::Result<ExitCode> {
+    let mut last = journal.last_event_id()?;
+    loop {
+        for event in journal.events_after(last)? {
+            last = event.id;
+            if as_json {
+                println!("{}", serde_json::to_string(&event)?);
+            } else {
+                anstream::println!("{}", event_line(&event).trim_start());
+            }
+        }
+        std::thread::sleep(WATCH_EVERY);
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line: one subcommand a file. `main` parses [`Cli`] and calls
+//! [`run`]; every subcommand reads and writes the journal of one home.
+
+mod chains;
+mod context;
+mod dispatch;
+mod doctor;
+mod ingest;
+mod jobs;
+mod operator;
+mod output;
+mod project;
+mod review;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+
+/// A control room for coding agents running in tmux.
+///
+/// With no subcommand, opens the control room. The subcommands do the same
+/// work from scripts; listing commands take --json and then print only JSON
+/// on stdout.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The switchboard home: journal, config, inbox, worktrees, logs
+    /// [default: the platform's data directory, e.g. ~/.local/share/switchboard]
+    #[arg(long, global = true, env = "SWITCHBOARD_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Journal a task for an agent, print its id and return at once
+    Dispatch(dispatch::Args),
+    /// List jobs, show one, or follow them as they change
+    Jobs(jobs::Args),
+    /// Ask the engine to kill a job's agent
+    Kill(operator::JobArg),
+    /// Ask the engine to type a message to a job's agent
+    Nudge(operator::NudgeArgs),
+    /// Ask the engine to run a failed or killed job again
+    Retry(operator::JobArg),
+    /// List the review queue: finished work waiting for the operator
+    Review(review::Args),
+    /// Ask the engine to merge a reviewed job's branch into its base branch
+    Approve(operator::JobArg),
+    /// Ask the engine to send a reviewed job back to its agent
+    Reject(operator::RejectArgs),
+    /// Journal messages (tasks, tickets, alarms), one JSON object a line
+    Ingest(ingest::Args),
+    /// List the alarm chains: one incident per account and chain window
+    Chains(chains::Args),
+    /// Ask the engine to start no new agents and to report when the last one ends
+    Drain(operator::DrainArgs),
+    /// Ask the engine to start agents again after a drain
+    Resume,
+    /// Register projects (git repositories) or list them
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Check tmux, git, the home and the journal
+    Doctor(doctor::Args),
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context::new(cli.home)?;
+    match cli.command {
+        None => jobs::control_room(&ctx),
+        Some(Command::Dispatch(args)) => dispatch::run(&ctx, args),
+        Some(Command::Jobs(args)) => jobs::run(&ctx, args),
+        Some(Command::Kill(args)) => operator::kill(&ctx, args),
+        Some(Command::Nudge(args)) => operator::nudge(&ctx, args),
+        Some(Command::Retry(args)) => operator::retry(&ctx, args),
+        Some(Command::Review(args)) => review::run(&ctx, args),
+        Some(Command::Approve(args)) => operator::approve(&ctx, args),
+        Some(Command::Reject(args)) => operator::reject(&ctx, args),
+        Some(Command::Ingest(args)) => ingest::run(&ctx, args),
+        Some(Command::Chains(args)) => chains::run(&ctx, args),
+        Some(Command::Drain(args)) => operator::drain(&ctx, args),
+        Some(Command::Resume) => operator::resume(&ctx),
+        Some(Command::Project(cmd)) => project::run(&ctx, cmd),
+        Some(Command::Doctor(args)) => doctor::run(&ctx, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

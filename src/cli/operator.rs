@@ -1,0 +1,146 @@
+//! The operator commands: kill, nudge, retry, approve, reject, drain and
+//! resume. Each is checked against the journal (so a mistake is told at
+//! once), then journaled for the engine, which carries it out.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::Context;
+use super::output::{BOLD, paint};
+use crate::journal::{CommandKind, Journal};
+use crate::model::{Job, StateName, Timestamp};
+
+#[derive(Debug, clap::Args)]
+pub struct JobArg {
+    /// The job's id
+    pub id: i64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NudgeArgs {
+    /// The job's id
+    pub id: i64,
+    /// What to type to the agent; several words are joined with spaces
+    #[arg(required = true, num_args = 1.., value_name = "TEXT")]
+    pub text: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RejectArgs {
+    /// The job's id
+    pub id: i64,
+    /// What is wrong; the agent is told
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DrainArgs {
+    /// Wait until the engine reports that the last agent has ended
+    #[arg(long)]
+    pub wait: bool,
+}
+
+fn job(journal: &Journal, id: i64) -> anyhow::Result<Job> {
+    Ok(journal.job(id)?.ok_or(crate::journal::JournalError::NoJob(id))?)
+}
+
+fn journal_command(
+    journal: &mut Journal,
+    kind: CommandKind,
+    job: Option<i64>,
+    text: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let id = journal.record_command(kind, job, text, Timestamp::now())?;
+    let target = job.map(|j| format!(" job #{j}")).unwrap_or_default();
+    anstream::println!(
+        "Asked the engine to {}{target} (command {id}); it carries it out on its next pass.",
+        paint(BOLD, kind)
+    );
+    if let Some(j) = job {
+        println!("Follow it with `switchboard jobs {j} --watch`.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn kill(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    let job = job(&journal, args.id)?;
+    let state = job.state.name();
+    if state.is_over() {
+        bail!("job #{} is already {state}; there is nothing to kill", job.id);
+    }
+    journal_command(&mut journal, CommandKind::Kill, Some(job.id), None)
+}
+
+pub fn nudge(ctx: &Context, args: NudgeArgs) -> anyhow::Result<ExitCode> {
+    let text = args.text.join(" ");
+    if text.trim().is_empty() {
+        bail!("the nudge is empty; say what the agent should hear");
+    }
+    let mut journal = ctx.journal()?;
+    let job = job(&journal, args.id)?;
+    let state = job.state.name();
+    if !state.is_active() {
+        bail!(
+            "job #{} is {state}; only a job with a live agent (starting, running, waiting, stalled) can be nudged",
+            job.id
+        );
+    }
+    journal_command(&mut journal, CommandKind::Nudge, Some(job.id), Some(&text))
+}
+
+pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    let job = job(&journal, args.id)?;
+    let state = job.state.name();
+    if !matches!(state, StateName::Failed | StateName::Killed) {
+        bail!("job #{} is {state}; only a failed or killed job can be retried", job.id);
+    }
+    journal_command(&mut journal, CommandKind::Retry, Some(job.id), None)
+}
+
+fn reviewable(journal: &Journal, id: i64, verb: &str) -> anyhow::Result<()> {
+    job(journal, id)?;
+    match journal.review_item(id)? {
+        None => bail!("job #{id} has nothing in review to {verb}; `switchboard review` lists what has"),
+        Some(item) if item.state == "ready" || item.state == "conflict" => Ok(()),
+        Some(item) => bail!("job #{id}'s review item is already {}", item.state),
+    }
+}
+
+pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    reviewable(&journal, args.id, "approve")?;
+    journal_command(&mut journal, CommandKind::Approve, Some(args.id), None)
+}
+
+pub fn reject(ctx: &Context, args: RejectArgs) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    reviewable(&journal, args.id, "reject")?;
+    journal_command(&mut journal, CommandKind::Reject, Some(args.id), args.reason.as_deref())
+}
+
+pub fn drain(ctx: &Context, args: DrainArgs) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    let code = journal_command(&mut journal, CommandKind::Drain, None, None)?;
+    println!(
+        "While draining, work is still journaled but no agent starts; {} appears in the home when the last agent has ended.",
+        ctx.home.ready_file().display()
+    );
+    if args.wait {
+        eprintln!("Waiting for the engine to finish the drain (Ctrl-C stops waiting, not the drain)…");
+        while !ctx.home.ready_file().exists() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        println!("Drained: no agent is running.");
+    }
+    Ok(code)
+}
+
+pub fn resume(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    journal_command(&mut journal, CommandKind::Resume, None, None)
+}

@@ -1,0 +1,40 @@
+//! `switchboard review [--json]`.
+
+use std::process::ExitCode;
+
+use super::Context;
+use super::output::{BOLD, GREEN, RED, paint};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON only
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let items = ctx.journal()?.review_items()?;
+    if args.json {
+        println!("{}", serde_json::to_string(&items)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if items.is_empty() {
+        println!("Nothing to review. Finished agents' work appears here.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    anstream::println!("{}", paint(BOLD, format!("{:>5}  {:10}  {:24}  {:8}  CHANGES", "JOB", "PROJECT", "BRANCH", "STATE")));
+    for item in items {
+        anstream::println!(
+            "{:>5}  {:10}  {:24}  {:8}  {} files, {} {}",
+            item.job,
+            item.project,
+            item.branch,
+            item.state,
+            item.files,
+            paint(GREEN, format!("+{}", item.insertions)),
+            paint(RED, format!("-{}", item.deletions)),
+        );
+    }
+    println!("Approve with `switchboard approve ID`, send back with `switchboard reject ID --reason TEXT`.");
+    Ok(ExitCode::SUCCESS)
+}

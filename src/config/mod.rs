@@ -1,0 +1,188 @@
+//! The operator's settings: the embedded default (`assets/config.toml`)
+//! with `<home>/config.toml` laid over it.
+
+mod duration;
+mod locate;
+mod profile;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use profile::{AgentProfile, Pattern, PromptDelivery};
+
+use crate::model::JobKind;
+
+/// The default configuration, commented, as shipped.
+pub const DEFAULT_CONFIG: &str = include_str!("../../assets/config.toml");
+
+/// Everything the operator can set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub scheduler: SchedulerConfig,
+    pub priorities: Priorities,
+    pub routing: Routing,
+    pub agents: BTreeMap<String, AgentProfile>,
+}
+
+/// `[scheduler]`: limits, timings and retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    pub max_agents: u32,
+    #[serde(with = "duration")]
+    pub chain_window: Duration,
+    #[serde(with = "duration")]
+    pub active_interval: Duration,
+    #[serde(with = "duration")]
+    pub idle_interval: Duration,
+    #[serde(with = "duration")]
+    pub stall_after: Duration,
+    pub max_attempts: u32,
+    #[serde(with = "duration")]
+    pub retry_backoff: Duration,
+    #[serde(with = "duration")]
+    pub retry_backoff_max: Duration,
+    #[serde(with = "duration")]
+    pub job_timeout: Duration,
+}
+
+/// `[priorities]`: the default priority of each kind of work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Priorities {
+    pub incident: i64,
+    pub ticket: i64,
+    pub task: i64,
+}
+
+impl Priorities {
+    pub fn of(&self, kind: JobKind) -> i64 {
+        match kind {
+            JobKind::Incident => self.incident,
+            JobKind::Ticket => self.ticket,
+            JobKind::Task => self.task,
+        }
+    }
+}
+
+/// `[routing]`: which project and agent work goes to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    pub default_project: String,
+    pub default_agent: String,
+    pub accounts: BTreeMap<String, String>,
+    pub jira: BTreeMap<String, String>,
+}
+
+/// A configuration that could not be used, with where the fault is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default(), key.as_ref().map(|k| format!(", key {k}")).unwrap_or_default())]
+    Invalid { path: PathBuf, line: Option<usize>, key: Option<String>, message: String },
+}
+
+impl Config {
+    /// The built-in configuration alone.
+    pub fn builtin() -> Result<Config, ConfigError> {
+        Self::from_texts(None, Path::new("<built-in config>"))
+    }
+
+    /// The built-in configuration with the file at `path` laid over it; a
+    /// missing file is the same as an empty one.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_texts(Some(&text), path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::from_texts(None, path),
+            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        }
+    }
+
+    /// The built-in configuration with `user` (the text of `path`) over it.
+    pub fn from_texts(user: Option<&str>, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |line, key, message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            key,
+            message,
+        };
+        let mut merged: toml::Table = DEFAULT_CONFIG
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(None, None, format!("built-in config: {e}")))?;
+        if let Some(text) = user {
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+                let line = e.span().map(|s| locate::line_of(text, s.start));
+                invalid(line, None, e.message().trim().to_string())
+            })?;
+            overlay(&mut merged, table);
+        }
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(merged))
+            .map_err(|e| {
+                let message = e.inner().message().trim().to_string();
+                let mut key: Vec<String> = locate::segments(e.path());
+                if let Some(field) = locate::unknown_field(&message) {
+                    if key.last() != Some(&field) {
+                        key.push(field);
+                    }
+                }
+                let line = user.and_then(|text| locate::line_of_key(text, &key));
+                invalid(line, Some(key.join(".")).filter(|k| !k.is_empty()), message)
+            })?;
+        config.check().map_err(|(key, message)| {
+            let segments: Vec<String> = key.split('.').map(str::to_string).collect();
+            let line = user.and_then(|text| locate::line_of_key(text, &segments));
+            invalid(line, Some(key), message)
+        })?;
+        Ok(config)
+    }
+
+    /// Rules that types alone do not say; the error names the key.
+    fn check(&self) -> Result<(), (String, String)> {
+        if self.scheduler.max_agents == 0 {
+            return Err(("scheduler.max_agents".into(), "must be at least 1".into()));
+        }
+        if self.scheduler.max_attempts == 0 {
+            return Err(("scheduler.max_attempts".into(), "must be at least 1".into()));
+        }
+        let agent = &self.routing.default_agent;
+        if agent != "auto" && !self.agents.contains_key(agent) {
+            return Err((
+                "routing.default_agent".into(),
+                format!("no agent profile {agent:?}; known: auto, {}", self.agent_names().join(", ")),
+            ));
+        }
+        for (name, profile) in &self.agents {
+            if profile.command.is_empty() || profile.command[0].trim().is_empty() {
+                return Err((format!("agents.{name}.command"), "must name a program".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The agent profile names, sorted.
+    pub fn agent_names(&self) -> Vec<String> {
+        self.agents.keys().cloned().collect()
+    }
+}
+
+/// Lays `over` onto `base`: tables merge key by key, anything else replaces.
+fn overlay(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => overlay(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

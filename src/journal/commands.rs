@@ -1,0 +1,92 @@
+//! Operator commands: requests written to the journal that the engine (the
+//! process that holds the home's lock) carries out.
+
+use std::fmt;
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Journal, Result, jobs::insert_event};
+use crate::model::Timestamp;
+
+/// What the operator asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommandKind {
+    Kill,
+    Nudge,
+    Retry,
+    Approve,
+    Reject,
+    Drain,
+    Resume,
+}
+
+impl CommandKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::Kill => "kill",
+            CommandKind::Nudge => "nudge",
+            CommandKind::Retry => "retry",
+            CommandKind::Approve => "approve",
+            CommandKind::Reject => "reject",
+            CommandKind::Drain => "drain",
+            CommandKind::Resume => "resume",
+        }
+    }
+}
+
+impl fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One journaled operator command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperatorCommand {
+    pub id: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub job: Option<i64>,
+    pub text: Option<String>,
+    pub state: String,
+}
+
+impl Journal {
+    /// Journals a command for the engine, with an event saying who asked.
+    pub fn record_command(
+        &mut self,
+        kind: CommandKind,
+        job: Option<i64>,
+        text: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            tx.prepare_cached("INSERT INTO commands (at, kind, job_id, text) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![now.millis(), kind.as_str(), job, text])?;
+            let id = tx.last_insert_rowid();
+            let target = job.map(|j| format!(" job #{j}")).unwrap_or_default();
+            insert_event(tx, now, job, "command", &format!("operator asked to {kind}{target} (command {id})"))?;
+            Ok(id)
+        })
+    }
+
+    /// Commands the engine has not carried out yet, oldest first.
+    pub fn pending_commands(&self) -> Result<Vec<OperatorCommand>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, at, kind, job_id, text, state FROM commands WHERE state = 'pending' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OperatorCommand {
+                id: r.get(0)?,
+                at: Timestamp::from_millis(r.get(1)?),
+                kind: r.get(2)?,
+                job: r.get(3)?,
+                text: r.get(4)?,
+                state: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

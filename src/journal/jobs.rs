@@ -1,0 +1,283 @@
+//! Jobs, their state changes and the events that explain them.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde::Serialize;
+
+use super::{Journal, JournalError, Result, crash_point};
+use crate::model::{Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError};
+
+/// Work to be journaled as a new job.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub project: Option<String>,
+    pub title: String,
+    pub prompt: String,
+    pub agent: Option<String>,
+    pub priority: i64,
+    pub ticket_key: Option<String>,
+}
+
+impl NewJob {
+    /// A task with its title taken from the prompt's first line.
+    pub fn task(project: Option<String>, prompt: String, priority: i64) -> NewJob {
+        NewJob {
+            kind: JobKind::Task,
+            project,
+            title: title_of(&prompt),
+            prompt,
+            agent: None,
+            priority,
+            ticket_key: None,
+        }
+    }
+}
+
+/// The first line of a prompt, shortened to fit a list.
+pub fn title_of(prompt: &str) -> String {
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() > 80 {
+        let mut short: String = line.chars().take(79).collect();
+        short.push('…');
+        short
+    } else {
+        line.to_string()
+    }
+}
+
+/// One journal row saying what happened and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub at: Timestamp,
+    pub job: Option<i64>,
+    pub kind: String,
+    pub message: String,
+}
+
+/// Which jobs a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub state: Option<StateName>,
+}
+
+pub(super) const JOB_COLUMNS: &str = "id, kind, state, state_since, not_before, attempt, state_reason, \
+     project, title, prompt, agent, priority, attempts, progress, note, reason, created_at";
+
+/// Inserts a job and its first event; the caller commits.
+pub(super) fn insert_job(tx: &Transaction, job: &NewJob, now: Timestamp, why: &str) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO jobs (kind, state, state_since, project, title, prompt, agent, priority, \
+         ticket_key, created_at, updated_at) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2, ?2)",
+    )?
+    .execute(params![
+        job.kind.as_str(),
+        now.millis(),
+        job.project,
+        job.title,
+        job.prompt,
+        job.agent,
+        job.priority,
+        job.ticket_key,
+    ])?;
+    let id = tx.last_insert_rowid();
+    crash_point("between-job-and-event");
+    insert_event(tx, now, Some(id), "queued", why)?;
+    Ok(id)
+}
+
+pub(super) fn insert_event(
+    tx: &Transaction,
+    now: Timestamp,
+    job: Option<i64>,
+    kind: &str,
+    message: &str,
+) -> Result<()> {
+    tx.prepare_cached("INSERT INTO events (at, job_id, kind, message) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![now.millis(), job, kind, message])?;
+    Ok(())
+}
+
+fn job_from_row(row: &Row) -> rusqlite::Result<std::result::Result<Job, String>> {
+    let id: i64 = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let state: String = row.get(2)?;
+    let since = Timestamp::from_millis(row.get(3)?);
+    let not_before: Option<i64> = row.get(4)?;
+    let attempt: Option<u32> = row.get(5)?;
+    let state_reason: Option<String> = row.get(6)?;
+    let progress: Option<i64> = row.get(13)?;
+    let build = || -> std::result::Result<Job, String> {
+        let kind: JobKind = kind.parse()?;
+        let name: StateName = state.parse()?;
+        let attempt_of = || attempt.ok_or_else(|| format!("job #{id} is {name} without an attempt"));
+        let reason = || state_reason.clone().unwrap_or_default();
+        let state = match name {
+            StateName::Queued => JobState::Queued { since, not_before: not_before.map(Timestamp::from_millis) },
+            StateName::Starting => JobState::Starting { attempt: attempt_of()?, since },
+            StateName::Running => JobState::Running { attempt: attempt_of()?, since },
+            StateName::Waiting => JobState::Waiting { attempt: attempt_of()?, since, question: reason() },
+            StateName::Stalled => JobState::Stalled { attempt: attempt_of()?, since },
+            StateName::Done => JobState::Done { attempt: attempt_of()?, at: since },
+            StateName::Failed => JobState::Failed { attempt: attempt_of()?, at: since, reason: reason() },
+            StateName::Killed => JobState::Killed { at: since, reason: reason() },
+        };
+        Ok(Job {
+            id,
+            kind,
+            state,
+            project: row.get(7).map_err(|e| e.to_string())?,
+            title: row.get(8).map_err(|e| e.to_string())?,
+            prompt: row.get(9).map_err(|e| e.to_string())?,
+            agent: row.get(10).map_err(|e| e.to_string())?,
+            priority: row.get(11).map_err(|e| e.to_string())?,
+            attempts: row.get(12).map_err(|e| e.to_string())?,
+            created_at: Timestamp::from_millis(row.get(16).map_err(|e| e.to_string())?),
+            progress: Progress {
+                percent: progress.map(|p| p.clamp(0, 100) as u8),
+                note: row.get(14).map_err(|e| e.to_string())?,
+            },
+            reason: row.get(15).map_err(|e| e.to_string())?,
+        })
+    };
+    Ok(build())
+}
+
+/// The columns a state writes: (state, attempt, state_reason, not_before).
+fn state_columns(state: &JobState) -> (StateName, Option<u32>, Option<&str>, Option<i64>) {
+    let reason = match state {
+        JobState::Waiting { question, .. } => Some(question.as_str()),
+        JobState::Failed { reason, .. } | JobState::Killed { reason, .. } => Some(reason.as_str()),
+        _ => None,
+    };
+    let not_before = match state {
+        JobState::Queued { not_before, .. } => not_before.map(Timestamp::millis),
+        _ => None,
+    };
+    (state.name(), state.attempt(), reason, not_before)
+}
+
+pub(super) fn read_job(tx: &rusqlite::Connection, id: i64) -> Result<Option<Job>> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+    let row = tx.prepare_cached(&sql)?.query_row([id], job_from_row).optional()?;
+    row.map(|r| r.map_err(JournalError::Corrupt)).transpose()
+}
+
+impl Journal {
+    /// Journals a new job with its first event, durably, and returns its id.
+    pub fn dispatch(&mut self, job: &NewJob, now: Timestamp) -> Result<i64> {
+        let why = match (&job.project, job.kind) {
+            (Some(p), JobKind::Task) => format!("task for {p} journaled"),
+            (None, JobKind::Task) => "task journaled; no project yet".to_string(),
+            (_, kind) => format!("{kind} journaled"),
+        };
+        self.write(|tx| insert_job(tx, job, now, &why))
+    }
+
+    /// One job.
+    pub fn job(&self, id: i64) -> Result<Option<Job>> {
+        read_job(self.conn(), id)
+    }
+
+    /// Calls `each` with every job that passes `filter`, oldest first, without
+    /// holding them all in memory.
+    pub fn each_job(&self, filter: &JobFilter, mut each: impl FnMut(Job) -> Result<()>) -> Result<()> {
+        let sql = match filter.state {
+            Some(_) => format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = ?1 ORDER BY id"),
+            None => format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"),
+        };
+        let mut stmt = self.conn().prepare(&sql)?;
+        let mut rows = match filter.state {
+            Some(s) => stmt.query([s.as_str()])?,
+            None => stmt.query([])?,
+        };
+        while let Some(row) = rows.next()? {
+            each(job_from_row(row)?.map_err(JournalError::Corrupt)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every job that passes `filter`, oldest first.
+    pub fn jobs(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        let mut out = Vec::new();
+        self.each_job(filter, |job| {
+            out.push(job);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// How many jobs are in each state.
+    pub fn job_counts(&self) -> Result<Vec<(StateName, u64)>> {
+        let mut stmt = self.conn().prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, n) = row?;
+            out.push((name.parse().map_err(JournalError::Corrupt)?, n));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The events of one job, oldest first.
+    pub fn events(&self, job: i64) -> Result<Vec<Event>> {
+        self.events_where("job_id = ?1", job)
+    }
+
+    /// Every event after event `after`, oldest first: for following the
+    /// journal as it grows.
+    pub fn events_after(&self, after: i64) -> Result<Vec<Event>> {
+        self.events_where("id > ?1", after)
+    }
+
+    /// The id of the newest event, 0 when there is none.
+    pub fn last_event_id(&self) -> Result<i64> {
+        Ok(self.conn().query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    fn events_where(&self, clause: &str, value: i64) -> Result<Vec<Event>> {
+        let sql = format!("SELECT id, at, job_id, kind, message FROM events WHERE {clause} ORDER BY id");
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([value], |r| {
+            Ok(Event {
+                id: r.get(0)?,
+                at: Timestamp::from_millis(r.get(1)?),
+                job: r.get(2)?,
+                kind: r.get(3)?,
+                message: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Moves job `id` with `transition` and journals `why` as its event, in
+    /// one transaction. An illegal move changes nothing and says why.
+    pub fn change_state(
+        &mut self,
+        id: i64,
+        now: Timestamp,
+        transition: impl FnOnce(&JobState) -> std::result::Result<JobState, TransitionError>,
+        why: &str,
+    ) -> Result<Job> {
+        self.write(|tx| {
+            let mut job = read_job(tx, id)?.ok_or(JournalError::NoJob(id))?;
+            let next = transition(&job.state)?;
+            let (name, attempt, reason, not_before) = state_columns(&next);
+            let attempts = match next {
+                JobState::Starting { attempt, .. } => attempt.max(job.attempts),
+                _ => job.attempts,
+            };
+            tx.prepare_cached(
+                "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, \
+                 not_before = ?6, attempts = ?7, updated_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, name.as_str(), next.since().millis(), attempt, reason, not_before, attempts])?;
+            crash_point("between-state-and-event");
+            insert_event(tx, now, Some(id), name.as_str(), why)?;
+            job.state = next;
+            job.attempts = attempts;
+            Ok(job)
+        })
+    }
+}

@@ -1,0 +1,165 @@
+//! The journal: one SQLite database in WAL mode that is the single source of
+//! truth. Every write is a `BEGIN IMMEDIATE` transaction, so a state change
+//! and the event that explains it commit together or not at all, and a
+//! writer waits its turn (busy timeout) instead of failing. Commits are
+//! synchronous (`synchronous = FULL`): once a job id has been printed, the
+//! job survives a power loss.
+
+mod commands;
+mod intake;
+mod jobs;
+mod projects;
+pub mod schema;
+mod views;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use commands::{CommandKind, OperatorCommand};
+pub use intake::{Incoming, IngestOutcome};
+pub use jobs::{Event, JobFilter, NewJob};
+pub use views::{ChainView, ReviewView};
+
+use crate::model::TransitionError;
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What can go wrong with the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("no job #{0}; `switchboard jobs` lists them")]
+    NoJob(i64),
+    #[error("{0}")]
+    Refused(String),
+    #[error("the journal holds something this version cannot read: {0}")]
+    Corrupt(String),
+    #[error(
+        "the journal is at schema version {found}, newer than this switchboard knows ({known}); upgrade switchboard"
+    )]
+    NewerSchema { found: i64, known: i64 },
+}
+
+pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// An open journal.
+pub struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path` and migrates it to
+    /// the latest schema.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        set_wal(&conn)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut journal = Journal { conn };
+        journal.migrate_to(schema::LATEST)?;
+        Ok(journal)
+    }
+
+    /// Brings the schema to `target` (at most [`schema::LATEST`]).
+    pub fn migrate_to(&mut self, target: i64) -> Result<()> {
+        let version = self.schema_version()?;
+        if version > schema::LATEST {
+            return Err(JournalError::NewerSchema { found: version, known: schema::LATEST });
+        }
+        if version >= target {
+            return Ok(());
+        }
+        self.write(|tx| {
+            // Read again under the write lock: another process may have
+            // migrated while we waited.
+            let mut version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            while version < target {
+                tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+                version += 1;
+                tx.pragma_update(None, "user_version", version)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The schema version the journal is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// SQLite's own check of the file: `["ok"]` when healthy.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committing if it
+    /// succeeds and rolling back if it fails.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The connection, for reads.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Switches to WAL mode. Only the first opener of a new file changes the
+/// mode; it needs a moment of exclusive access, so a race with another new
+/// opener is retried rather than reported.
+fn set_wal(conn: &Connection) -> Result<()> {
+    let mut delay = Duration::from_millis(1);
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(JournalError::Refused(format!(
+                    "the journal cannot use WAL mode (it stays in {mode} mode); put the home on a local file system"
+                )));
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Test-only crash points: a test process started with
+/// `SWITCHBOARD_TEST_CRASH=<point>` aborts there, as a power loss would.
+#[cfg(test)]
+pub(crate) fn crash_point(point: &str) {
+    if std::env::var("SWITCHBOARD_TEST_CRASH").as_deref() == Ok(point) {
+        std::process::abort();
+    }
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+pub(crate) fn crash_point(_point: &str) {}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,149 @@
+//! The journal's schema, versioned with SQLite's `user_version`. Each entry
+//! of [`MIGRATIONS`] moves a journal one version forward; a journal is
+//! migrated when it is opened, inside one `BEGIN IMMEDIATE` transaction, so
+//! two processes opening an old journal at once migrate it once.
+
+/// Version N is reached by running `MIGRATIONS[N - 1]`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: projects, jobs and their attempts, events and operator commands.
+    r#"
+    CREATE TABLE projects (
+        name        TEXT PRIMARY KEY,
+        path        TEXT NOT NULL UNIQUE,
+        base_branch TEXT NOT NULL,
+        agent       TEXT,
+        max_agents  INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        state_since  INTEGER NOT NULL,
+        not_before   INTEGER,
+        attempt      INTEGER,
+        state_reason TEXT,
+        project      TEXT,
+        title        TEXT NOT NULL,
+        prompt       TEXT NOT NULL,
+        agent        TEXT,
+        priority     INTEGER NOT NULL DEFAULT 0,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        progress     INTEGER,
+        note         TEXT,
+        reason       TEXT,
+        ticket_key   TEXT,
+        chain_id     INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_by_state ON jobs(state);
+    CREATE UNIQUE INDEX jobs_one_per_ticket ON jobs(ticket_key) WHERE ticket_key IS NOT NULL;
+    CREATE UNIQUE INDEX jobs_one_per_chain ON jobs(chain_id) WHERE chain_id IS NOT NULL;
+    CREATE TABLE attempts (
+        id          INTEGER PRIMARY KEY,
+        job_id      INTEGER NOT NULL REFERENCES jobs(id),
+        number      INTEGER NOT NULL,
+        session     TEXT NOT NULL,
+        worktree    TEXT,
+        branch      TEXT,
+        base_commit TEXT,
+        started_at  INTEGER NOT NULL,
+        ended_at    INTEGER,
+        exit_code   INTEGER,
+        restarts    INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (job_id, number)
+    );
+    CREATE TABLE events (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        job_id  INTEGER,
+        kind    TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX events_by_job ON events(job_id, id);
+    CREATE TABLE commands (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        job_id  INTEGER,
+        text    TEXT,
+        state   TEXT NOT NULL DEFAULT 'pending',
+        result  TEXT,
+        done_at INTEGER
+    );
+    CREATE INDEX commands_pending ON commands(state) WHERE state = 'pending';
+    "#,
+    // 2: intake (every accepted message, tickets, alarms and their chains,
+    // the messages that could not be read) and the review queue.
+    r#"
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        received_at  INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        job_id       INTEGER,
+        processed_at INTEGER
+    );
+    CREATE INDEX messages_unprocessed ON messages(id) WHERE processed_at IS NULL;
+    CREATE TABLE tickets (
+        key        TEXT PRIMARY KEY,
+        project    TEXT,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        job_id     INTEGER,
+        first_at   INTEGER NOT NULL,
+        latest_at  INTEGER NOT NULL,
+        updates    INTEGER NOT NULL DEFAULT 0,
+        forwarded  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE alarms (
+        id          INTEGER PRIMARY KEY,
+        message_id  INTEGER NOT NULL,
+        account     TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        reason      TEXT,
+        region      TEXT,
+        chain_id    INTEGER
+    );
+    CREATE INDEX alarms_unchained ON alarms(id) WHERE chain_id IS NULL;
+    CREATE INDEX alarms_by_chain ON alarms(chain_id, at);
+    CREATE TABLE chains (
+        id        INTEGER PRIMARY KEY,
+        account   TEXT NOT NULL,
+        first_at  INTEGER NOT NULL,
+        latest_at INTEGER NOT NULL,
+        alarms    INTEGER NOT NULL DEFAULT 0,
+        resolved  INTEGER NOT NULL DEFAULT 0,
+        job_id    INTEGER
+    );
+    CREATE INDEX chains_by_account ON chains(account, latest_at);
+    CREATE TABLE rejected (
+        id          INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        line        INTEGER,
+        reason      TEXT NOT NULL,
+        raw         BLOB NOT NULL
+    );
+    CREATE TABLE review_items (
+        job_id     INTEGER PRIMARY KEY REFERENCES jobs(id),
+        attempt    INTEGER NOT NULL,
+        project    TEXT NOT NULL,
+        branch     TEXT NOT NULL,
+        state      TEXT NOT NULL DEFAULT 'ready',
+        files      INTEGER NOT NULL DEFAULT 0,
+        insertions INTEGER NOT NULL DEFAULT 0,
+        deletions  INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The version a journal has after every migration.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;

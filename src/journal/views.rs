@@ -1,0 +1,99 @@
+//! Read-only views of alarm chains and the review queue.
+
+use serde::Serialize;
+
+use super::{Journal, Result};
+use crate::model::Timestamp;
+
+/// A chain of alarms of one account, as the journal holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainView {
+    pub id: i64,
+    pub account: String,
+    pub alarms: u64,
+    pub first_at: Timestamp,
+    pub latest_at: Timestamp,
+    /// An OK or INSUFFICIENT_DATA came after the latest ALARM.
+    pub resolved: bool,
+    pub job: Option<i64>,
+}
+
+impl ChainView {
+    /// `open`, `resolved` (an OK came, the window still runs) or `closed`
+    /// (the window passed with no new ALARM).
+    pub fn state(&self, now: Timestamp, window: std::time::Duration) -> &'static str {
+        if now.since(self.latest_at) > window {
+            "closed"
+        } else if self.resolved {
+            "resolved"
+        } else {
+            "open"
+        }
+    }
+}
+
+/// A finished attempt's branch waiting for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewView {
+    pub job: i64,
+    pub project: String,
+    pub branch: String,
+    pub state: String,
+    pub files: u64,
+    pub insertions: u64,
+    pub deletions: u64,
+    pub created_at: Timestamp,
+}
+
+impl Journal {
+    /// Every chain, newest activity first.
+    pub fn chains(&self) -> Result<Vec<ChainView>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, account, alarms, first_at, latest_at, resolved, job_id FROM chains \
+             ORDER BY latest_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ChainView {
+                id: r.get(0)?,
+                account: r.get(1)?,
+                alarms: r.get(2)?,
+                first_at: Timestamp::from_millis(r.get(3)?),
+                latest_at: Timestamp::from_millis(r.get(4)?),
+                resolved: r.get(5)?,
+                job: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every review item, oldest first.
+    pub fn review_items(&self) -> Result<Vec<ReviewView>> {
+        self.reviews_where("1 = 1", 0)
+    }
+
+    /// The review item of one job, if it has one.
+    pub fn review_item(&self, job: i64) -> Result<Option<ReviewView>> {
+        Ok(self.reviews_where("job_id = ?1", job)?.pop())
+    }
+
+    fn reviews_where(&self, clause: &str, value: i64) -> Result<Vec<ReviewView>> {
+        let sql = format!(
+            "SELECT job_id, project, branch, state, files, insertions, deletions, created_at \
+             FROM review_items WHERE {clause} AND ?1 = ?1 ORDER BY created_at, job_id"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([value], |r| {
+            Ok(ReviewView {
+                job: r.get(0)?,
+                project: r.get(1)?,
+                branch: r.get(2)?,
+                state: r.get(3)?,
+                files: r.get(4)?,
+                insertions: r.get(5)?,
+                deletions: r.get(6)?,
+                created_at: Timestamp::from_millis(r.get(7)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,17 @@
+//! switchboard: run many coding agents at once and watch them from one
+//! terminal control room.
+//!
+//! The folders follow the architecture of DESIGN.md: [`model`] is the
+//! operator's world as data, [`intake`] reads the messages that bring work,
+//! [`journal`] is the SQLite journal that is the single source of truth,
+//! [`config`] the operator's settings, [`home`] the directory they all live
+//! in, and [`cli`] the commands.
+
+pub mod cli;
+pub mod config;
+pub mod home;
+pub mod intake;
+pub mod journal;
+pub mod model;
+pub mod runtime;
+pub mod workspace;

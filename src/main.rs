@@ -1,0 +1,43 @@
+//! The `switchboard` binary: parse the command line, start logging to the
+//! home's log file, hand over to one subcommand, and report errors on
+//! stderr with a non-zero exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use switchboard::cli::{Cli, run};
+use switchboard::home::Home;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    start_logging(cli.home.clone());
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            anstream::eprintln!("{}error:{} {err:#}", anstyle::AnsiColor::Red.on_default().bold().render(), anstyle::Reset.render());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to `<home>/logs/switchboard.log`, never to the terminal. The
+/// level comes from SWITCHBOARD_LOG (error, warn, info, debug, trace).
+fn start_logging(home: Option<std::path::PathBuf>) {
+    let Ok(home) = Home::resolve(home) else { return };
+    if home.ensure().is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(home.log_file()) else {
+        return;
+    };
+    let level = std::env::var("SWITCHBOARD_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_max_level(level)
+        .try_init();
+}

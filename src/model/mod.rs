@@ -1,0 +1,12 @@
+//! The operator's world as plain data: jobs and their states, projects, the
+//! messages that bring work, and time. No I/O lives here.
+
+mod job;
+mod message;
+mod project;
+mod timestamp;
+
+pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError};
+pub use message::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage};
+pub use project::{Project, check_project_name};
+pub use timestamp::{Timestamp, short_age};

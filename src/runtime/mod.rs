@@ -1,0 +1,47 @@
+//! The tmux side: the private tmux server agents run on. (Sessions,
+//! captures and the control-mode client come with the runtime issue.)
+
+use std::process::Command;
+
+/// How to get tmux, for error messages.
+pub const INSTALL_TMUX: &str = "install tmux: `sudo apt-get install tmux` (Debian, Ubuntu), \
+     `sudo dnf install tmux` (Fedora), `brew install tmux` (macOS)";
+
+/// `tmux -V` without the name, e.g. `3.3a`.
+pub fn tmux_version() -> Result<String, String> {
+    let output = Command::new("tmux").arg("-V").output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("tmux is not installed; {INSTALL_TMUX}"),
+        _ => format!("cannot run tmux: {e}"),
+    })?;
+    if !output.status.success() {
+        return Err(format!("`tmux -V` failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text.trim().trim_start_matches("tmux ").to_string())
+}
+
+/// Whether a tmux version (`3.3a`, `next-3.5`) is at least `major.minor`.
+pub fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let digits: String = version
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let mut parts = digits.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare() {
+        assert!(version_at_least("3.3a", 3, 2));
+        assert!(version_at_least("next-3.5", 3, 2));
+        assert!(!version_at_least("3.1c", 3, 2));
+        assert!(!version_at_least("2.9", 3, 2));
+        assert!(version_at_least("10.0", 3, 2));
+    }
+}
