@@ -114,3 +114,11 @@ fn rules_beyond_types_name_their_key() {
     let (_, key, _) = error("[agents.mine]\ncommand = []\n");
     assert_eq!(key.as_deref(), Some("agents.mine.command"));
 }
+
+#[test]
+fn an_unknown_table_or_top_level_key_is_named_once() {
+    let (line, key, _) = error("max_agents = 3\n");
+    assert_eq!((line, key.as_deref()), (Some(1), Some("max_agents")));
+    let (line, key, _) = error("[schedular]\nmax_agents = 3\n");
+    assert_eq!((line, key.as_deref()), (Some(1), Some("schedular")));
+}
