@@ -11,12 +11,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{BOLD, RED, paint};
-use crate::intake::{LineReader, parse_message};
-use crate::journal::Incoming;
-use crate::model::Timestamp;
-
-/// Lines journaled per transaction.
-const BATCH: usize = 2000;
+use crate::intake::ingest_lines;
 
 /// The exit status when some lines were rejected and the rest journaled.
 pub const SOME_REJECTED: u8 = 3;
@@ -40,54 +35,28 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let priorities = ctx.config()?.priorities;
     let mut journal = ctx.journal()?;
-    let mut accepted = 0u64;
-    let mut rejected: Vec<(u64, String)> = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<Incoming>| -> anyhow::Result<()> {
-        if !batch.is_empty() {
-            let outcome = journal.ingest(batch, &source, &priorities, Timestamp::now())?;
-            accepted += outcome.accepted;
-            batch.clear();
-        }
-        Ok(())
-    };
-    for line in LineReader::new(input) {
-        let line = line.with_context(|| format!("reading {source} stopped"))?;
-        let result = match line.too_long_reason() {
-            Some(reason) => Err(reason),
-            None => parse_message(&line.bytes),
-        };
-        batch.push(match result {
-            Ok(message) => Incoming::Message { message },
-            Err(reason) => {
-                rejected.push((line.number, reason.clone()));
-                Incoming::Rejected { line: Some(line.number), reason, raw: line.bytes }
-            }
-        });
-        if batch.len() >= BATCH {
-            flush(&mut batch)?;
-        }
-    }
-    flush(&mut batch)?;
+    let report = ingest_lines(&mut journal, input, &source, &priorities)?;
     if args.json {
-        let rejected: Vec<_> = rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect();
-        println!("{}", json!({"accepted": accepted, "rejected": rejected}));
+        let rejected: Vec<_> = report
+            .rejected
+            .iter()
+            .map(|(line, reason)| json!({"line": line, "reason": reason}))
+            .collect();
+        println!("{}", json!({"accepted": report.accepted, "rejected": rejected, "jobs": report.jobs}));
     } else {
-        anstream::println!(
-            "Journaled {} message{} from {source}.",
-            paint(BOLD, accepted),
-            if accepted == 1 { "" } else { "s" }
-        );
-        if !rejected.is_empty() {
+        let n = report.accepted;
+        anstream::println!("Journaled {} message{} from {source}.", paint(BOLD, n), if n == 1 { "" } else { "s" });
+        if !report.rejected.is_empty() {
+            let r = report.rejected.len();
             anstream::eprintln!(
                 "{} line{} rejected (kept in the journal with the reason):",
-                paint(RED, rejected.len()),
-                if rejected.len() == 1 { "" } else { "s" }
+                paint(RED, r),
+                if r == 1 { "" } else { "s" }
             );
-            for (line, reason) in &rejected {
+            for (line, reason) in &report.rejected {
                 anstream::eprintln!("  line {line}: {reason}");
             }
         }
     }
-    Ok(if rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(SOME_REJECTED) })
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(SOME_REJECTED) })
 }

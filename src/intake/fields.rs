@@ -1,8 +1,40 @@
-//! Reading fields out of JSON objects with reasons an operator understands.
+//! Reading fields out of messages with reasons an operator understands.
+//!
+//! The readers work on anything that is [`Fields`]: a parsed JSON object, or
+//! the borrowed fast form of a native message (see `native::Fast`), so the
+//! rules and their error messages exist once.
 
 use serde_json::{Map, Value};
 
 pub type Object = Map<String, Value>;
+
+/// One field as the readers see it.
+pub enum Field<'a> {
+    Absent,
+    Str(&'a str),
+    Int(i64),
+    /// Anything else, described ("an array", "a number", …).
+    Other(&'static str),
+}
+
+/// Something fields can be read from by name.
+pub trait Fields {
+    fn field(&self, key: &str) -> Field<'_>;
+}
+
+impl Fields for Object {
+    fn field(&self, key: &str) -> Field<'_> {
+        match self.get(key) {
+            None | Some(Value::Null) => Field::Absent,
+            Some(Value::String(s)) => Field::Str(s),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(i) => Field::Int(i),
+                None => Field::Other("a fraction"),
+            },
+            Some(other) => Field::Other(describe(other)),
+        }
+    }
+}
 
 /// "a string", "an array", … for error messages.
 pub fn describe(value: &Value) -> &'static str {
@@ -16,36 +48,46 @@ pub fn describe(value: &Value) -> &'static str {
     }
 }
 
+fn not_a_string(what: &str, key: &str, found: &str) -> String {
+    format!("{what}: \"{key}\" must be a string, not {found}")
+}
+
 /// A required, non-empty string field of a `what` message.
-pub fn required_str(obj: &Object, key: &str, what: &str) -> Result<String, String> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Err(format!("{what} is missing \"{key}\"")),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(format!("{what} has an empty \"{key}\"")),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(format!(
-            "{what}: \"{key}\" must be a string, not {}",
-            describe(other)
-        )),
+pub fn required_str(obj: &impl Fields, key: &str, what: &str) -> Result<String, String> {
+    match obj.field(key) {
+        Field::Absent => Err(format!("{what} is missing \"{key}\"")),
+        Field::Str(s) if s.trim().is_empty() => Err(format!("{what} has an empty \"{key}\"")),
+        Field::Str(s) => Ok(s.to_string()),
+        Field::Int(_) => Err(not_a_string(what, key, "a number")),
+        Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
 
 /// An optional string field; null and absent are the same.
-pub fn optional_str(obj: &Object, key: &str, what: &str) -> Result<Option<String>, String> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!(
-            "{what}: \"{key}\" must be a string, not {}",
-            describe(other)
-        )),
+pub fn optional_str(obj: &impl Fields, key: &str, what: &str) -> Result<Option<String>, String> {
+    match obj.field(key) {
+        Field::Absent => Ok(None),
+        Field::Str(s) => Ok(Some(s.to_string())),
+        Field::Int(_) => Err(not_a_string(what, key, "a number")),
+        Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
 
 /// A required identifier that some systems send as a number (account ids).
-pub fn required_id(obj: &Object, key: &str, what: &str) -> Result<String, String> {
-    match obj.get(key) {
-        Some(Value::Number(n)) => Ok(n.to_string()),
+pub fn required_id(obj: &impl Fields, key: &str, what: &str) -> Result<String, String> {
+    match obj.field(key) {
+        Field::Int(n) => Ok(n.to_string()),
         _ => required_str(obj, key, what),
+    }
+}
+
+/// An optional whole number.
+pub fn optional_int(obj: &impl Fields, key: &str, what: &str) -> Result<Option<i64>, String> {
+    match obj.field(key) {
+        Field::Absent => Ok(None),
+        Field::Int(n) => Ok(Some(n)),
+        Field::Str(_) => Err(format!("{what}: \"{key}\" must be a number, not a string")),
+        Field::Other(found) => Err(format!("{what}: \"{key}\" must be a whole number, not {found}")),
     }
 }
 

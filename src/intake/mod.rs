@@ -12,10 +12,12 @@
 
 pub mod cloudwatch;
 mod fields;
+mod ingest;
 pub mod jira;
 mod lines;
 pub mod native;
 
+pub use ingest::{BATCH, IngestError, IngestReport, ingest_lines};
 pub use lines::{Line, LineReader, MAX_MESSAGE_BYTES};
 
 use serde_json::Value;
@@ -32,6 +34,11 @@ pub fn parse_message(bytes: &[u8]) -> Result<Message, String> {
     })?;
     if text.trim().is_empty() {
         return Err("empty line; expected one JSON message".to_string());
+    }
+    if let Ok(fast) = serde_json::from_str::<native::Fast>(text) {
+        if fast.is_native() {
+            return native::parse(&fast);
+        }
     }
     let value: Value = serde_json::from_str(text).map_err(|e| format!("malformed JSON: {e}"))?;
     parse_value(value)

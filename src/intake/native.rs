@@ -5,15 +5,70 @@
 //! {"type":"ticket","key":"OPS-12","title":"…","body":"…","project":"api"}
 //! {"type":"alarm","account":"123456789012","name":"HighCPU","state":"ALARM","at":"2026-01-01T00:00:00Z"}
 //! ```
+//!
+//! Native messages arrive in bulk, so they are first read into [`Fast`], a
+//! borrowed struct that allocates nothing; a line that does not fit it (a
+//! number where text belongs, a string with escapes, a duplicate key, …) is
+//! read again as a JSON object, whose errors are precise. Both go through the same rules.
 
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::fields::{Object, describe, optional_str, required_id, required_str};
+use super::fields::{Field, Fields, optional_int, optional_str, required_id, required_str};
 use crate::model::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage, Timestamp};
 
-pub fn parse(obj: &Object) -> Result<Message, String> {
-    match obj.get("type") {
-        Some(Value::String(t)) => match t.as_str() {
+/// A native message read without allocating, when it has the usual shape.
+#[derive(Deserialize)]
+pub struct Fast<'a> {
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+    project: Option<&'a str>,
+    prompt: Option<&'a str>,
+    title: Option<&'a str>,
+    agent: Option<&'a str>,
+    priority: Option<i64>,
+    key: Option<&'a str>,
+    body: Option<&'a str>,
+    account: Option<&'a str>,
+    name: Option<&'a str>,
+    state: Option<&'a str>,
+    at: Option<&'a str>,
+    reason: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+impl Fast<'_> {
+    /// Whether this is a native message at all (it has a `type`).
+    pub fn is_native(&self) -> bool {
+        self.kind.is_some()
+    }
+}
+
+impl Fields for Fast<'_> {
+    fn field(&self, key: &str) -> Field<'_> {
+        let text = match key {
+            "type" => &self.kind,
+            "project" => &self.project,
+            "prompt" => &self.prompt,
+            "title" => &self.title,
+            "agent" => &self.agent,
+            "priority" => return self.priority.map_or(Field::Absent, Field::Int),
+            "key" => &self.key,
+            "body" => &self.body,
+            "account" => &self.account,
+            "name" => &self.name,
+            "state" => &self.state,
+            "at" => &self.at,
+            "reason" => &self.reason,
+            "region" => &self.region,
+            _ => return Field::Absent,
+        };
+        text.map_or(Field::Absent, Field::Str)
+    }
+}
+
+pub fn parse(obj: &impl Fields) -> Result<Message, String> {
+    match obj.field("type") {
+        Field::Str(t) => match t {
             "task" => task(obj).map(Message::Task),
             "ticket" => ticket(obj).map(Message::Ticket),
             "alarm" => alarm(obj).map(Message::Alarm),
@@ -21,39 +76,26 @@ pub fn parse(obj: &Object) -> Result<Message, String> {
                 "unknown message type {other:?}; expected task, ticket or alarm"
             )),
         },
-        Some(other) => Err(format!(
-            "\"type\" must be a string (task, ticket or alarm), not {}",
-            describe(other)
+        Field::Int(_) => Err("\"type\" must be a string (task, ticket or alarm), not a number".into()),
+        Field::Other(found) => Err(format!(
+            "\"type\" must be a string (task, ticket or alarm), not {found}"
         )),
-        None => Err("message has no \"type\"".to_string()),
+        Field::Absent => Err("message has no \"type\"".to_string()),
     }
 }
 
-fn task(obj: &Object) -> Result<TaskMessage, String> {
+fn task(obj: &impl Fields) -> Result<TaskMessage, String> {
     let what = "task message";
-    let priority = match obj.get("priority") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(
-            n.as_i64()
-                .ok_or_else(|| format!("{what}: \"priority\" must be a whole number, not {n}"))?,
-        ),
-        Some(other) => {
-            return Err(format!(
-                "{what}: \"priority\" must be a number, not {}",
-                describe(other)
-            ));
-        }
-    };
     Ok(TaskMessage {
         project: optional_str(obj, "project", what)?,
         prompt: required_str(obj, "prompt", what)?,
         title: optional_str(obj, "title", what)?,
         agent: optional_str(obj, "agent", what)?,
-        priority,
+        priority: optional_int(obj, "priority", what)?,
     })
 }
 
-fn ticket(obj: &Object) -> Result<TicketMessage, String> {
+fn ticket(obj: &impl Fields) -> Result<TicketMessage, String> {
     let what = "ticket message";
     Ok(TicketMessage {
         key: required_str(obj, "key", what)?,
@@ -64,7 +106,7 @@ fn ticket(obj: &Object) -> Result<TicketMessage, String> {
     })
 }
 
-fn alarm(obj: &Object) -> Result<AlarmMessage, String> {
+fn alarm(obj: &impl Fields) -> Result<AlarmMessage, String> {
     let what = "alarm message";
     let state = AlarmState::parse(&required_str(obj, "state", what)?)?;
     let at = optional_str(obj, "at", what)?

@@ -64,27 +64,43 @@ pub struct JobFilter {
 pub(super) const JOB_COLUMNS: &str = "id, kind, state, state_since, not_before, attempt, state_reason, \
      project, title, prompt, agent, priority, attempts, progress, note, reason, created_at";
 
-/// Inserts a job and its first event; the caller commits.
-pub(super) fn insert_job(tx: &Transaction, job: &NewJob, now: Timestamp, why: &str) -> Result<i64> {
-    tx.prepare_cached(
-        "INSERT INTO jobs (kind, state, state_since, project, title, prompt, agent, priority, \
-         ticket_key, created_at, updated_at) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2, ?2)",
-    )?
-    .execute(params![
-        job.kind.as_str(),
-        now.millis(),
-        job.project,
-        job.title,
-        job.prompt,
-        job.agent,
-        job.priority,
-        job.ticket_key,
-    ])?;
-    let id = tx.last_insert_rowid();
-    crash_point("between-job-and-event");
-    insert_event(tx, now, Some(id), "queued", why)?;
-    Ok(id)
+/// Inserts jobs and their first events inside one transaction, with the
+/// statements prepared once (bulk intake inserts thousands).
+pub(super) struct JobInserter<'tx> {
+    job: rusqlite::CachedStatement<'tx>,
+    event: rusqlite::CachedStatement<'tx>,
 }
+
+impl<'tx> JobInserter<'tx> {
+    pub(super) fn new(tx: &'tx Transaction) -> Result<Self> {
+        Ok(JobInserter {
+            job: tx.prepare_cached(
+                "INSERT INTO jobs (kind, state, state_since, project, title, prompt, agent, priority, \
+                 ticket_key, created_at, updated_at) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2, ?2)",
+            )?,
+            event: tx.prepare_cached(EVENT_INSERT)?,
+        })
+    }
+
+    /// Inserts a job and its first event; the caller commits.
+    pub(super) fn insert(&mut self, job: &NewJob, now: Timestamp, why: &str) -> Result<i64> {
+        let id = self.job.insert(params![
+            job.kind.as_str(),
+            now.millis(),
+            job.project,
+            job.title,
+            job.prompt,
+            job.agent,
+            job.priority,
+            job.ticket_key,
+        ])?;
+        crash_point("between-job-and-event");
+        self.event.execute(params![now.millis(), id, "queued", why])?;
+        Ok(id)
+    }
+}
+
+const EVENT_INSERT: &str = "INSERT INTO events (at, job_id, kind, message) VALUES (?1, ?2, ?3, ?4)";
 
 pub(super) fn insert_event(
     tx: &Transaction,
@@ -93,7 +109,7 @@ pub(super) fn insert_event(
     kind: &str,
     message: &str,
 ) -> Result<()> {
-    tx.prepare_cached("INSERT INTO events (at, job_id, kind, message) VALUES (?1, ?2, ?3, ?4)")?
+    tx.prepare_cached(EVENT_INSERT)?
         .execute(params![now.millis(), job, kind, message])?;
     Ok(())
 }
@@ -171,7 +187,7 @@ impl Journal {
             (None, JobKind::Task) => "task journaled; no project yet".to_string(),
             (_, kind) => format!("{kind} journaled"),
         };
-        self.write(|tx| insert_job(tx, job, now, &why))
+        self.write(|tx| JobInserter::new(tx)?.insert(job, now, &why))
     }
 
     /// One job.

@@ -16,7 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL
     );
     CREATE TABLE jobs (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           INTEGER PRIMARY KEY, -- never reused: jobs are never deleted
         kind         TEXT NOT NULL,
         state        TEXT NOT NULL,
         state_since  INTEGER NOT NULL,
@@ -74,8 +74,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX commands_pending ON commands(state) WHERE state = 'pending';
     "#,
-    // 2: intake (every accepted message, tickets, alarms and their chains,
-    // the messages that could not be read) and the review queue.
+    // 2: intake and the review queue. A task becomes a job at once (the job
+    // row is its record); a ticket message is kept in `messages` (every
+    // update, for forwarding and replay) and folded into `tickets`; an alarm
+    // is kept in `alarms`, one row a message, until the scheduler chains it.
+    // Messages that could not be read are kept in `rejected` with the reason.
     r#"
     CREATE TABLE messages (
         id           INTEGER PRIMARY KEY,
@@ -86,7 +89,6 @@ pub const MIGRATIONS: &[&str] = &[
         job_id       INTEGER,
         processed_at INTEGER
     );
-    CREATE INDEX messages_unprocessed ON messages(id) WHERE processed_at IS NULL;
     CREATE TABLE tickets (
         key        TEXT PRIMARY KEY,
         project    TEXT,
@@ -100,7 +102,6 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE alarms (
         id          INTEGER PRIMARY KEY,
-        message_id  INTEGER NOT NULL,
         account     TEXT NOT NULL,
         name        TEXT NOT NULL,
         state       TEXT NOT NULL,
@@ -110,8 +111,6 @@ pub const MIGRATIONS: &[&str] = &[
         region      TEXT,
         chain_id    INTEGER
     );
-    CREATE INDEX alarms_unchained ON alarms(id) WHERE chain_id IS NULL;
-    CREATE INDEX alarms_by_chain ON alarms(chain_id, at);
     CREATE TABLE chains (
         id        INTEGER PRIMARY KEY,
         account   TEXT NOT NULL,

@@ -54,7 +54,7 @@ fn an_older_journal_migrates_forward_keeping_its_jobs() {
     assert_eq!(journal.schema_version().unwrap(), schema::LATEST);
     let job = journal.job(1).unwrap().unwrap();
     assert_eq!(job.prompt, "old work");
-    assert_eq!(journal.intake_counts().unwrap(), (0, 0), "version 2 tables exist");
+    assert_eq!(journal.intake_counts().unwrap(), (0, 0, 0), "version 2 tables exist");
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn ingest_records_each_kind_and_keeps_rejections() {
     let outcome = journal.ingest(&batch, "test", &priorities, t(50)).unwrap();
     assert_eq!((outcome.accepted, outcome.rejected), (3, 1));
     assert!(outcome.jobs.is_empty(), "tickets and alarms wait for the scheduler");
-    assert_eq!(journal.intake_counts().unwrap(), (3, 1));
+    assert_eq!(journal.intake_counts().unwrap(), (2, 1, 1), "two ticket messages, one alarm, one rejected");
     let (title, updates): (String, i64) = journal
         .conn()
         .query_row("SELECT title, updates FROM tickets WHERE key = 'OPS-1'", [], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -1,0 +1,86 @@
+//! Reading a stream of JSON lines into the journal: the pipeline behind
+//! `switchboard ingest` (and, later, the inbox). Every readable line is
+//! journaled; every unreadable one is kept with its reason and reported by
+//! line number; a bad line never costs its neighbours.
+
+use std::io::BufRead;
+
+use super::{LineReader, parse_message};
+use crate::config::Priorities;
+use crate::journal::{Incoming, Journal, JournalError};
+use crate::model::Timestamp;
+
+/// Lines journaled per transaction: bulk intake pays one sync per batch.
+pub const BATCH: usize = 10_000;
+
+/// What a stream of lines became.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    pub accepted: u64,
+    /// (line number, reason), in order.
+    pub rejected: Vec<(u64, String)>,
+    /// Jobs made from task messages.
+    pub jobs: Vec<i64>,
+}
+
+/// Why a stream could not be ingested to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("reading {source_name} stopped after line {line}: {error}")]
+    Read { source_name: String, line: u64, error: std::io::Error },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Journals every line of `input`, which came from `source`.
+pub fn ingest_lines(
+    journal: &mut Journal,
+    input: impl BufRead,
+    source: &str,
+    priorities: &Priorities,
+) -> Result<IngestReport, IngestError> {
+    let mut report = IngestReport::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut last_line = 0;
+    for line in LineReader::new(input) {
+        let line = line.map_err(|error| IngestError::Read {
+            source_name: source.to_string(),
+            line: last_line,
+            error,
+        })?;
+        last_line = line.number;
+        let parsed = match line.too_long_reason() {
+            Some(reason) => Err(reason),
+            None => parse_message(&line.bytes),
+        };
+        batch.push(match parsed {
+            Ok(message) => Incoming::Message { message },
+            Err(reason) => {
+                report.rejected.push((line.number, reason.clone()));
+                Incoming::Rejected { line: Some(line.number), reason, raw: line.bytes }
+            }
+        });
+        if batch.len() >= BATCH {
+            flush(journal, &mut batch, source, priorities, &mut report)?;
+        }
+    }
+    flush(journal, &mut batch, source, priorities, &mut report)?;
+    Ok(report)
+}
+
+fn flush(
+    journal: &mut Journal,
+    batch: &mut Vec<Incoming>,
+    source: &str,
+    priorities: &Priorities,
+    report: &mut IngestReport,
+) -> Result<(), JournalError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcome = journal.ingest(batch, source, priorities, Timestamp::now())?;
+    report.accepted += outcome.accepted;
+    report.jobs.extend(outcome.jobs);
+    batch.clear();
+    Ok(())
+}
