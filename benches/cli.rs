@@ -10,7 +10,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn run(cmd: &mut Command) {
-    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success(), "{cmd:?}");
 }
 
@@ -23,11 +27,21 @@ fn switchboard(home: &Path) -> Command {
 fn repo(dir: &Path) -> std::path::PathBuf {
     let repo = dir.join("api");
     std::fs::create_dir_all(&repo).unwrap();
-    run(Command::new("git").arg("-C").arg(&repo).args(["init", "-q", "-b", "main"]));
     run(Command::new("git")
         .arg("-C")
         .arg(&repo)
-        .args(["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "--allow-empty", "-m", "init"]));
+        .args(["init", "-q", "-b", "main"]));
+    run(Command::new("git").arg("-C").arg(&repo).args([
+        "-c",
+        "user.name=b",
+        "-c",
+        "user.email=b@b",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "init",
+    ]));
     repo
 }
 
@@ -35,7 +49,9 @@ fn dispatch_process(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let repo = repo(dir.path());
-    run(switchboard(&home).args(["project", "add", "api"]).arg(&repo));
+    run(switchboard(&home)
+        .args(["project", "add", "api"])
+        .arg(&repo));
     let mut group = c.benchmark_group("process");
     group.bench_function("switchboard_dispatch", |b| {
         b.iter(|| run(switchboard(&home).args(["dispatch", "api", "fix the login button"])))
@@ -44,11 +60,17 @@ fn dispatch_process(c: &mut Criterion) {
     if has_sqlite3 {
         // The same kind of database: a copy of the journal, WAL mode, FULL sync.
         let db = dir.path().join("copy.db");
-        run(Command::new("sqlite3").arg(home.join("journal.db")).arg(format!(".backup '{}'", db.display())));
-        run(Command::new("sqlite3").arg(&db).arg("PRAGMA journal_mode=WAL;"));
+        run(Command::new("sqlite3")
+            .arg(home.join("journal.db"))
+            .arg(format!(".backup '{}'", db.display())));
+        run(Command::new("sqlite3")
+            .arg(&db)
+            .arg("PRAGMA journal_mode=WAL;"));
         let insert = "PRAGMA synchronous=FULL; INSERT INTO jobs (kind, state, state_since, project, title, prompt, priority, created_at, updated_at) \
                       VALUES ('task', 'queued', 1, 'api', 'fix the login button', 'fix the login button', 0, 1, 1);";
-        group.bench_function("sqlite3_insert", |b| b.iter(|| run(Command::new("sqlite3").arg(&db).arg(insert))));
+        group.bench_function("sqlite3_insert", |b| {
+            b.iter(|| run(Command::new("sqlite3").arg(&db).arg(insert)))
+        });
     } else {
         eprintln!("sqlite3 is not installed: the side-by-side figure is skipped");
     }
@@ -59,14 +81,18 @@ fn jobs_json(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let lines: String = (0..100_000)
-        .map(|i| format!("{{\"type\":\"task\",\"project\":\"api\",\"prompt\":\"task number {i}\"}}\n"))
+        .map(|i| {
+            format!("{{\"type\":\"task\",\"project\":\"api\",\"prompt\":\"task number {i}\"}}\n")
+        })
         .collect();
     let file = dir.path().join("tasks.jsonl");
     std::fs::write(&file, lines).unwrap();
     run(switchboard(&home).arg("ingest").arg(&file));
     let mut group = c.benchmark_group("process");
     group.sample_size(10);
-    group.bench_function("jobs_json_100k", |b| b.iter(|| run(switchboard(&home).args(["jobs", "--json"]))));
+    group.bench_function("jobs_json_100k", |b| {
+        b.iter(|| run(switchboard(&home).args(["jobs", "--json"])))
+    });
     group.finish();
 }
 

@@ -24,9 +24,20 @@ pub fn message_lines(n: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(n * 110);
     for i in 0..n {
         let line = match i % 4 {
-            0 => format!(r#"{{"type":"alarm","account":"{:012}","name":"HighCPU","state":"ALARM","at":"2026-01-01T00:{:02}:{:02}Z"}}"#, i % 97, (i / 60) % 60, i % 60),
-            1 => format!(r#"{{"type":"ticket","key":"OPS-{}","title":"ticket {i}","body":"details"}}"#, i % 5000),
-            2 => format!(r#"{{"AlarmName":"api-5xx","AWSAccountId":"{:012}","NewStateValue":"OK","StateChangeTime":"2026-01-01T01:00:00.000+0000"}}"#, i % 31),
+            0 => format!(
+                r#"{{"type":"alarm","account":"{:012}","name":"HighCPU","state":"ALARM","at":"2026-01-01T00:{:02}:{:02}Z"}}"#,
+                i % 97,
+                (i / 60) % 60,
+                i % 60
+            ),
+            1 => format!(
+                r#"{{"type":"ticket","key":"OPS-{}","title":"ticket {i}","body":"details"}}"#,
+                i % 5000
+            ),
+            2 => format!(
+                r#"{{"AlarmName":"api-5xx","AWSAccountId":"{:012}","NewStateValue":"OK","StateChangeTime":"2026-01-01T01:00:00.000+0000"}}"#,
+                i % 31
+            ),
             _ => format!(r#"{{"type":"task","project":"api","prompt":"task number {i}"}}"#),
         };
         out.extend_from_slice(line.as_bytes());
@@ -59,7 +70,8 @@ fn bulk_ingest(c: &mut Criterion) {
                 (dir, journal)
             },
             |(dir, mut journal)| {
-                let report = ingest_lines(&mut journal, Cursor::new(&input), "bench", &priorities).unwrap();
+                let report =
+                    ingest_lines(&mut journal, Cursor::new(&input), "bench", &priorities).unwrap();
                 assert_eq!(report.accepted, LINES as u64);
                 (dir, journal)
             },

@@ -107,7 +107,11 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+        match fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+        {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
@@ -134,7 +138,13 @@ mod tests {
         let home = Home::at(tmp.path().join("h"));
         home.ensure().unwrap();
         home.ensure().unwrap();
-        for dir in [home.root().to_path_buf(), home.inbox_rejected(), home.worktrees(), home.logs(), home.tmux_dir()] {
+        for dir in [
+            home.root().to_path_buf(),
+            home.inbox_rejected(),
+            home.worktrees(),
+            home.logs(),
+            home.tmux_dir(),
+        ] {
             assert!(dir.is_dir(), "{}", dir.display());
             #[cfg(unix)]
             {

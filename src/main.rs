@@ -15,7 +15,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             tracing::error!("{err:#}");
-            anstream::eprintln!("{}error:{} {err:#}", anstyle::AnsiColor::Red.on_default().bold().render(), anstyle::Reset.render());
+            anstream::eprintln!(
+                "{}error:{} {err:#}",
+                anstyle::AnsiColor::Red.on_default().bold().render(),
+                anstyle::Reset.render()
+            );
             ExitCode::FAILURE
         }
     }
@@ -24,11 +28,17 @@ fn main() -> ExitCode {
 /// Logs go to `<home>/logs/switchboard.log`, never to the terminal. The
 /// level comes from SWITCHBOARD_LOG (error, warn, info, debug, trace).
 fn start_logging(home: Option<std::path::PathBuf>) {
-    let Ok(home) = Home::resolve(home) else { return };
+    let Ok(home) = Home::resolve(home) else {
+        return;
+    };
     if home.ensure().is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(home.log_file()) else {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.log_file())
+    else {
         return;
     };
     let level = std::env::var("SWITCHBOARD_LOG")

@@ -16,8 +16,22 @@ fn dispatch_to_a_registered_project_prints_the_id() {
     let sb = Sandbox::new();
     sb.project("api");
     let out = sb.run(&["dispatch", "api", "fix", "the", "login", "button"]);
-    assert!(out.ok().contains("Queued job #1 for api: fix the login button"), "{}", out.stdout);
-    let out = sb.run(&["dispatch", "api", "add tests", "--priority", "7", "--agent", "demo", "--json"]);
+    assert!(
+        out.ok()
+            .contains("Queued job #1 for api: fix the login button"),
+        "{}",
+        out.stdout
+    );
+    let out = sb.run(&[
+        "dispatch",
+        "api",
+        "add tests",
+        "--priority",
+        "7",
+        "--agent",
+        "demo",
+        "--json",
+    ]);
     let json = out.json();
     assert_eq!(json["id"], 2);
     assert_eq!(json["state"], "queued");
@@ -33,12 +47,19 @@ fn dispatch_to_a_repository_path_registers_it() {
     let sb = Sandbox::new();
     let repo = sb.repo("web app");
     std::fs::create_dir(repo.join("src")).unwrap();
-    let out = sb.run(&["dispatch", repo.join("src").to_str().unwrap(), "tidy", "--json"]);
+    let out = sb.run(&[
+        "dispatch",
+        repo.join("src").to_str().unwrap(),
+        "tidy",
+        "--json",
+    ]);
     let json = out.json();
     assert_eq!(json["project"], "web-app");
     assert_eq!(json["registered_project"], true);
     // The same repository again is the same project.
-    let again = sb.run(&["dispatch", repo.to_str().unwrap(), "more", "--json"]).json();
+    let again = sb
+        .run(&["dispatch", repo.to_str().unwrap(), "more", "--json"])
+        .json();
     assert_eq!(again["project"], "web-app");
     assert_eq!(again["registered_project"], false);
     let projects = sb.journal().projects().unwrap();
@@ -49,30 +70,53 @@ fn dispatch_to_a_repository_path_registers_it() {
 #[test]
 fn dispatch_errors_say_what_to_do() {
     let sb = Sandbox::new();
-    let err = sb.run(&["dispatch", "nowhere", "do it"]).fails(1).to_string();
+    let err = sb
+        .run(&["dispatch", "nowhere", "do it"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("no project named \"nowhere\""), "{err}");
     assert!(err.contains("switchboard project add"), "{err}");
     let plain = sb.dir.path().join("plain");
     std::fs::create_dir(&plain).unwrap();
-    let err = sb.run(&["dispatch", plain.to_str().unwrap(), "x"]).fails(1).to_string();
+    let err = sb
+        .run(&["dispatch", plain.to_str().unwrap(), "x"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("is not a git repository"), "{err}");
     sb.project("api");
-    let err = sb.run(&["dispatch", "api", "x", "--agent", "gpt9"]).fails(1).to_string();
-    assert!(err.contains("no agent profile \"gpt9\"") && err.contains("claude"), "{err}");
+    let err = sb
+        .run(&["dispatch", "api", "x", "--agent", "gpt9"])
+        .fails(1)
+        .to_string();
+    assert!(
+        err.contains("no agent profile \"gpt9\"") && err.contains("claude"),
+        "{err}"
+    );
     let err = sb.run(&["dispatch", "api", " "]).fails(1).to_string();
     assert!(err.contains("prompt is empty"), "{err}");
     let usage = sb.run(&["dispatch", "api"]).fails(2).to_string();
     assert!(usage.contains("PROMPT"), "{usage}");
-    assert_eq!(sb.journal().jobs(&JobFilter::default()).unwrap().len(), 0, "nothing was journaled");
+    assert_eq!(
+        sb.journal().jobs(&JobFilter::default()).unwrap().len(),
+        0,
+        "nothing was journaled"
+    );
 }
 
 #[test]
 fn a_bad_config_is_named_with_its_line_and_key() {
     let sb = Sandbox::new();
     sb.project("api");
-    std::fs::write(sb.home().join("config.toml"), "[scheduler]\n\nmax_agents = -2\n").unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[scheduler]\n\nmax_agents = -2\n",
+    )
+    .unwrap();
     let err = sb.run(&["dispatch", "api", "x"]).fails(1).to_string();
-    assert!(err.contains("config.toml line 3, key scheduler.max_agents"), "{err}");
+    assert!(
+        err.contains("config.toml line 3, key scheduler.max_agents"),
+        "{err}"
+    );
     let doctor = sb.run(&["doctor"]);
     assert!(doctor.stdout.contains("line 3"), "{}", doctor.stdout);
     assert_eq!(doctor.code, 1);
@@ -86,7 +130,9 @@ fn jobs_lists_filters_and_shows_one() {
         sb.run(&["dispatch", "api", prompt]).ok();
     }
     let now = Timestamp::now();
-    sb.journal().change_state(2, now, |s| s.kill("operator", now), "killed by test").unwrap();
+    sb.journal()
+        .change_state(2, now, |s| s.kill("operator", now), "killed by test")
+        .unwrap();
 
     let list = sb.run(&["jobs"]).ok().to_string();
     assert!(list.contains("one") && list.contains("three"), "{list}");
@@ -96,18 +142,37 @@ fn jobs_lists_filters_and_shows_one() {
     let all = sb.run(&["jobs", "--json"]).json();
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 3);
-    for key in ["id", "kind", "state", "project", "title", "attempts", "created_at", "reason"] {
+    for key in [
+        "id",
+        "kind",
+        "state",
+        "project",
+        "title",
+        "attempts",
+        "created_at",
+        "reason",
+    ] {
         assert!(all[0].get(key).is_some(), "missing {key}");
     }
     assert_eq!(all[1]["reason"], "operator");
 
     let queued = sb.run(&["jobs", "--state", "queued", "--json"]).json();
-    let ids: Vec<_> = queued.as_array().unwrap().iter().map(|j| j["id"].as_i64().unwrap()).collect();
+    let ids: Vec<_> = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [1, 3]);
 
     let one = sb.run(&["jobs", "2", "--json"]).json();
     assert_eq!(one["state"], "killed");
-    let events: Vec<_> = one["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    let events: Vec<_> = one["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(events, ["queued", "killed"]);
 
     let human = sb.run(&["jobs", "2"]).ok().to_string();
@@ -115,7 +180,10 @@ fn jobs_lists_filters_and_shows_one() {
 
     let err = sb.run(&["jobs", "99"]).fails(1).to_string();
     assert!(err.contains("no job #99"), "{err}");
-    let err = sb.run(&["jobs", "--state", "sleeping"]).fails(2).to_string();
+    let err = sb
+        .run(&["jobs", "--state", "sleeping"])
+        .fails(2)
+        .to_string();
     assert!(err.contains("expected one of"), "{err}");
 }
 
@@ -126,13 +194,26 @@ fn jobs_shows_progress_as_a_bar() {
     sb.run(&["dispatch", "api", "build it"]).ok();
     let now = Timestamp::now();
     let mut journal = sb.journal();
-    journal.change_state(1, now, |s| s.start(1, now), "start").unwrap();
+    journal
+        .change_state(1, now, |s| s.start(1, now), "start")
+        .unwrap();
     journal.change_state(1, now, |s| s.run(now), "run").unwrap();
     sb.sql("UPDATE jobs SET progress = 50, note = 'building' WHERE id = 1");
     let list = sb.run(&["jobs"]).ok().to_string();
-    assert!(list.contains("RUNNING [██████░░░░░░] 50% building"), "{list}");
-    let colour = sb.cmd(&["jobs"]).env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").output().unwrap();
-    assert!(String::from_utf8_lossy(&colour.stdout).contains("\u{1b}["), "colour when forced");
+    assert!(
+        list.contains("RUNNING [██████░░░░░░] 50% building"),
+        "{list}"
+    );
+    let colour = sb
+        .cmd(&["jobs"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&colour.stdout).contains("\u{1b}["),
+        "colour when forced"
+    );
 }
 
 #[test]
@@ -140,17 +221,25 @@ fn jobs_watch_follows_a_job_until_it_ends() {
     let sb = Sandbox::new();
     sb.project("api");
     sb.run(&["dispatch", "api", "watch me"]).ok();
-    let mut child = sb.cmd(&["jobs", "1", "--watch", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = sb
+        .cmd(&["jobs", "1", "--watch", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(first["state"], "queued");
 
     let mut journal = sb.journal();
     let now = Timestamp::now();
-    journal.change_state(1, now, |s| s.start(1, now), "started").unwrap();
+    journal
+        .change_state(1, now, |s| s.start(1, now), "started")
+        .unwrap();
     let second: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(second["state"], "starting");
-    journal.change_state(1, now, |s| s.kill("operator", now), "killed").unwrap();
+    journal
+        .change_state(1, now, |s| s.kill("operator", now), "killed")
+        .unwrap();
     let third: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(third["state"], "killed");
 
@@ -170,8 +259,23 @@ fn project_add_and_list() {
     let sb = Sandbox::new();
     let repo = sb.repo("api");
     git(&repo, &["branch", "release"]);
-    let out = sb.run(&["project", "add", "api", repo.to_str().unwrap(), "--base", "release", "--max-agents", "2", "--agent", "demo"]);
-    assert!(out.ok().contains("Registered project api"), "{}", out.stdout);
+    let out = sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--base",
+        "release",
+        "--max-agents",
+        "2",
+        "--agent",
+        "demo",
+    ]);
+    assert!(
+        out.ok().contains("Registered project api"),
+        "{}",
+        out.stdout
+    );
     let list = sb.run(&["project", "list", "--json"]).json();
     assert_eq!(list[0]["name"], "api");
     assert_eq!(list[0]["base_branch"], "release");
@@ -179,17 +283,49 @@ fn project_add_and_list() {
     assert_eq!(list[0]["agent"], "demo");
     assert!(sb.run(&["project", "list"]).ok().contains("release"));
 
-    let err = sb.run(&["project", "add", "api", sb.repo("other").to_str().unwrap()]).fails(1).to_string();
+    let err = sb
+        .run(&["project", "add", "api", sb.repo("other").to_str().unwrap()])
+        .fails(1)
+        .to_string();
     assert!(err.contains("already registered"), "{err}");
-    let err = sb.run(&["project", "add", "again", repo.to_str().unwrap()]).fails(1).to_string();
+    let err = sb
+        .run(&["project", "add", "again", repo.to_str().unwrap()])
+        .fails(1)
+        .to_string();
     assert!(err.contains("already registered as project api"), "{err}");
-    let err = sb.run(&["project", "add", "bad name", repo.to_str().unwrap()]).fails(1).to_string();
+    let err = sb
+        .run(&["project", "add", "bad name", repo.to_str().unwrap()])
+        .fails(1)
+        .to_string();
     assert!(err.contains("not usable"), "{err}");
-    let err = sb.run(&["project", "add", "x", sb.repo("x").to_str().unwrap(), "--base", "nope"]).fails(1).to_string();
+    let err = sb
+        .run(&[
+            "project",
+            "add",
+            "x",
+            sb.repo("x").to_str().unwrap(),
+            "--base",
+            "nope",
+        ])
+        .fails(1)
+        .to_string();
     assert!(err.contains("no branch \"nope\""), "{err}");
-    let err = sb.run(&["project", "add", "y", "/definitely/not/here"]).fails(1).to_string();
+    let err = sb
+        .run(&["project", "add", "y", "/definitely/not/here"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("not a directory"), "{err}");
-    let err = sb.run(&["project", "add", "z", sb.repo("z").to_str().unwrap(), "--max-agents", "0"]).fails(2).to_string();
+    let err = sb
+        .run(&[
+            "project",
+            "add",
+            "z",
+            sb.repo("z").to_str().unwrap(),
+            "--max-agents",
+            "0",
+        ])
+        .fails(2)
+        .to_string();
     assert!(err.contains("max-agents"), "{err}");
 }
 
@@ -207,12 +343,25 @@ fn ingest_reports_rejections_and_keeps_the_rest() {
     let json = out.json();
     assert_eq!(json["accepted"], 3);
     assert_eq!(json["rejected"][0]["line"], 3);
-    assert!(json["rejected"][0]["reason"].as_str().unwrap().starts_with("malformed JSON"));
+    assert!(
+        json["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("malformed JSON")
+    );
     let jobs = sb.run(&["jobs", "--json"]).json();
-    assert_eq!(jobs.as_array().unwrap().len(), 1, "a task becomes a job at once");
+    assert_eq!(
+        jobs.as_array().unwrap().len(),
+        1,
+        "a task becomes a job at once"
+    );
 
     let file = sb.dir.path().join("good.jsonl");
-    std::fs::write(&file, "{\"type\":\"alarm\",\"account\":\"1\",\"name\":\"n\",\"state\":\"OK\"}\n").unwrap();
+    std::fs::write(
+        &file,
+        "{\"type\":\"alarm\",\"account\":\"1\",\"name\":\"n\",\"state\":\"OK\"}\n",
+    )
+    .unwrap();
     let out = sb.run(&["ingest", file.to_str().unwrap()]);
     assert!(out.ok().contains("Journaled 1 message"), "{}", out.stdout);
 
@@ -261,15 +410,31 @@ fn review_and_its_commands() {
     assert_eq!(items[0]["job"], 1);
     assert_eq!(items[0]["branch"], "switchboard/1");
     assert_eq!(items[0]["state"], "ready");
-    assert_eq!((items[0]["files"].as_i64(), items[0]["insertions"].as_i64(), items[0]["deletions"].as_i64()), (Some(2), Some(10), Some(3)));
+    assert_eq!(
+        (
+            items[0]["files"].as_i64(),
+            items[0]["insertions"].as_i64(),
+            items[0]["deletions"].as_i64()
+        ),
+        (Some(2), Some(10), Some(3))
+    );
     assert!(sb.run(&["review"]).ok().contains("+10"));
     sb.run(&["approve", "1"]).ok();
     sb.run(&["reject", "1", "--reason", "tests fail"]).ok();
     let err = sb.run(&["reject", "2"]).fails(1).to_string();
     assert!(err.contains("nothing in review"), "{err}");
     let pending = sb.journal().pending_commands().unwrap();
-    let kinds: Vec<_> = pending.iter().map(|c| (c.kind.as_str(), c.job, c.text.as_deref())).collect();
-    assert_eq!(kinds, [("approve", Some(1), None), ("reject", Some(1), Some("tests fail"))]);
+    let kinds: Vec<_> = pending
+        .iter()
+        .map(|c| (c.kind.as_str(), c.job, c.text.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("approve", Some(1), None),
+            ("reject", Some(1), Some("tests fail"))
+        ]
+    );
 }
 
 #[test]
@@ -280,21 +445,41 @@ fn operator_commands_are_journaled_for_the_engine() {
     sb.run(&["dispatch", "api", "y"]).ok();
     let now = Timestamp::now();
     let mut journal = sb.journal();
-    journal.change_state(2, now, |s| s.start(1, now), "start").unwrap();
-    journal.change_state(2, now, |s| s.fail("exit 1", now), "failed").unwrap();
+    journal
+        .change_state(2, now, |s| s.start(1, now), "start")
+        .unwrap();
+    journal
+        .change_state(2, now, |s| s.fail("exit 1", now), "failed")
+        .unwrap();
 
     let out = sb.run(&["kill", "1"]);
-    assert!(out.ok().contains("Asked the engine to kill job #1"), "{}", out.stdout);
+    assert!(
+        out.ok().contains("Asked the engine to kill job #1"),
+        "{}",
+        out.stdout
+    );
     sb.run(&["retry", "2"]).ok();
     sb.run(&["drain"]).ok();
     sb.run(&["resume"]).ok();
-    let kinds: Vec<_> = sb.journal().pending_commands().unwrap().into_iter().map(|c| c.kind).collect();
+    let kinds: Vec<_> = sb
+        .journal()
+        .pending_commands()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
     assert_eq!(kinds, ["kill", "retry", "drain", "resume"]);
 
     let err = sb.run(&["kill", "2"]).fails(1).to_string();
     assert!(err.contains("already failed"), "{err}");
-    let err = sb.run(&["nudge", "1", "are", "you", "there"]).fails(1).to_string();
-    assert!(err.contains("is queued") && err.contains("live agent"), "{err}");
+    let err = sb
+        .run(&["nudge", "1", "are", "you", "there"])
+        .fails(1)
+        .to_string();
+    assert!(
+        err.contains("is queued") && err.contains("live agent"),
+        "{err}"
+    );
     let err = sb.run(&["retry", "1"]).fails(1).to_string();
     assert!(err.contains("only a failed or killed job"), "{err}");
     let err = sb.run(&["kill", "42"]).fails(1).to_string();
@@ -304,7 +489,9 @@ fn operator_commands_are_journaled_for_the_engine() {
 
     // A nudge to a job with an agent is journaled with its text, verbatim.
     let now = Timestamp::now();
-    sb.journal().change_state(1, now, |s| s.start(1, now), "start").unwrap();
+    sb.journal()
+        .change_state(1, now, |s| s.start(1, now), "start")
+        .unwrap();
     sb.run(&["nudge", "1", "use $(rm -rf /) literally"]).ok();
     let nudge = sb.journal().pending_commands().unwrap().pop().unwrap();
     assert_eq!(nudge.text.as_deref(), Some("use $(rm -rf /) literally"));
@@ -313,9 +500,17 @@ fn operator_commands_are_journaled_for_the_engine() {
 #[test]
 fn drain_wait_returns_when_the_engine_is_ready() {
     let sb = Sandbox::new();
-    let mut child = sb.cmd(&["drain", "--wait"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = sb
+        .cmd(&["drain", "--wait"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(child.try_wait().unwrap().is_none(), "waits while not drained");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "waits while not drained"
+    );
     std::fs::write(sb.home().join("READY_FOR_SHUTDOWN"), "").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -327,7 +522,12 @@ fn doctor_checks_and_says_how_to_install() {
     let sb = Sandbox::new();
     let out = sb.run(&["doctor", "--json"]);
     let checks = out.json();
-    let names: Vec<_> = checks.as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap().to_string()).collect();
+    let names: Vec<_> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["tmux", "git", "home", "journal", "config"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(sb.run(&["doctor"]).ok().contains("healthy"));
@@ -340,13 +540,19 @@ fn doctor_checks_and_says_how_to_install() {
     let out = sb.cmd(&["doctor"]).env("PATH", &bin).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("tmux is not installed") && text.contains("apt-get install tmux"), "{text}");
+    assert!(
+        text.contains("tmux is not installed") && text.contains("apt-get install tmux"),
+        "{text}"
+    );
 
     // The control room refuses to start without it, and says why.
     let out = sb.cmd(&[]).env("PATH", &bin).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tmux is not installed") && err.contains("brew install tmux"), "{err}");
+    assert!(
+        err.contains("tmux is not installed") && err.contains("brew install tmux"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -372,11 +578,22 @@ fn the_home_comes_from_the_environment_and_is_laid_out() {
         assert!(home.join(part).exists(), "{part}");
     }
     let journal = switchboard::journal::Journal::open(&home.join("journal.db")).unwrap();
-    assert!(journal.jobs(&JobFilter { state: Some(StateName::Queued) }).unwrap().is_empty());
+    assert!(
+        journal
+            .jobs(&JobFilter {
+                state: Some(StateName::Queued)
+            })
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn which(program: &str) -> std::path::PathBuf {
     std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(program))
+                .find(|p| p.is_file())
+        })
         .unwrap_or_else(|| panic!("{program} not on PATH"))
 }

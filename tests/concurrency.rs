@@ -52,7 +52,9 @@ fn four_processes_dispatch_a_thousand_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("journal.db");
     let go = dir.path().join("go");
-    let children: Vec<_> = (0..PROCESSES).map(|who| spawn_writer(&db, &go, who)).collect();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|who| spawn_writer(&db, &go, who))
+        .collect();
     std::fs::write(&go, "").unwrap();
     for mut child in children {
         let status = child.wait().unwrap();
@@ -64,8 +66,16 @@ fn four_processes_dispatch_a_thousand_jobs() {
     let ids: BTreeSet<i64> = jobs.iter().map(|j| j.id).collect();
     assert_eq!(ids.len(), PROCESSES * JOBS_EACH, "every id distinct");
     let prompts: BTreeSet<&str> = jobs.iter().map(|j| j.prompt.as_str()).collect();
-    assert_eq!(prompts.len(), PROCESSES * JOBS_EACH, "every job of every writer is there");
-    assert_eq!(journal.events_after(0).unwrap().len(), PROCESSES * JOBS_EACH, "one event each");
+    assert_eq!(
+        prompts.len(),
+        PROCESSES * JOBS_EACH,
+        "every job of every writer is there"
+    );
+    assert_eq!(
+        journal.events_after(0).unwrap().len(),
+        PROCESSES * JOBS_EACH,
+        "one event each"
+    );
     assert_eq!(journal.integrity_check().unwrap(), ["ok"]);
 }
 
@@ -95,6 +105,11 @@ fn the_cli_dispatches_from_parallel_processes() {
         t.join().unwrap();
     }
     let jobs = sb.run(&["jobs", "--json"]).json();
-    let ids: BTreeSet<i64> = jobs.as_array().unwrap().iter().map(|j| j["id"].as_i64().unwrap()).collect();
+    let ids: BTreeSet<i64> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 60);
 }

@@ -6,7 +6,10 @@ mod common;
 use common::Sandbox;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/intake/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/intake/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     // One message a line: the fixtures are pretty-printed documents.
     serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&text).unwrap()).unwrap()
@@ -59,29 +62,71 @@ fn every_shape_and_every_fault_in_one_file() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["line"].as_i64().unwrap(), r["reason"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["line"].as_i64().unwrap(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let lines: Vec<i64> = rejected.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, [9, 11, 13, 15, 17, 19]);
-    assert!(rejected[0].1.starts_with("malformed JSON"), "{}", rejected[0].1);
-    assert!(rejected[1].1.contains("unknown message type \"incident\""), "{}", rejected[1].1);
+    assert!(
+        rejected[0].1.starts_with("malformed JSON"),
+        "{}",
+        rejected[0].1
+    );
+    assert!(
+        rejected[1].1.contains("unknown message type \"incident\""),
+        "{}",
+        rejected[1].1
+    );
     assert_eq!(rejected[2].1, "ticket message is missing \"key\"");
     assert_eq!(rejected[3].1, "empty line; expected one JSON message");
-    assert!(rejected[4].1.contains("over the 1048576-byte limit"), "{}", rejected[4].1);
-    assert!(rejected[5].1.contains("not valid UTF-8"), "{}", rejected[5].1);
+    assert!(
+        rejected[4].1.contains("over the 1048576-byte limit"),
+        "{}",
+        rejected[4].1
+    );
+    assert!(
+        rejected[5].1.contains("not valid UTF-8"),
+        "{}",
+        rejected[5].1
+    );
 
     // What was read is journaled; what was not is kept with its reason.
-    assert_eq!(count(&sb, "SELECT COUNT(*) FROM jobs"), 7, "seven good tasks");
-    assert_eq!(count(&sb, "SELECT COUNT(*) FROM tickets"), 1, "OPS-12, natively and from Jira, is one ticket");
-    assert_eq!(count(&sb, "SELECT updates FROM tickets WHERE key = 'OPS-12'"), 2, "Jira sent OPS-12 twice more");
+    assert_eq!(
+        count(&sb, "SELECT COUNT(*) FROM jobs"),
+        7,
+        "seven good tasks"
+    );
+    assert_eq!(
+        count(&sb, "SELECT COUNT(*) FROM tickets"),
+        1,
+        "OPS-12, natively and from Jira, is one ticket"
+    );
+    assert_eq!(
+        count(&sb, "SELECT updates FROM tickets WHERE key = 'OPS-12'"),
+        2,
+        "Jira sent OPS-12 twice more"
+    );
     assert_eq!(count(&sb, "SELECT COUNT(*) FROM alarms"), 4);
-    assert_eq!(count(&sb, "SELECT COUNT(*) FROM messages"), 3, "every ticket message, for forwarding");
+    assert_eq!(
+        count(&sb, "SELECT COUNT(*) FROM messages"),
+        3,
+        "every ticket message, for forwarding"
+    );
     assert_eq!(count(&sb, "SELECT COUNT(*) FROM rejected"), 6);
     let conn = rusqlite::Connection::open(sb.home().join("journal.db")).unwrap();
-    let kept: Vec<u8> = conn.query_row("SELECT raw FROM rejected WHERE line = 19", [], |r| r.get(0)).unwrap();
+    let kept: Vec<u8> = conn
+        .query_row("SELECT raw FROM rejected WHERE line = 19", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(kept, bad_utf8, "bad bytes kept as they came");
     assert_eq!(
-        count(&sb, "SELECT COUNT(*) FROM alarms WHERE account = '123456789012' AND state = 'OK'"),
+        count(
+            &sb,
+            "SELECT COUNT(*) FROM alarms WHERE account = '123456789012' AND state = 'OK'"
+        ),
         1,
         "the SNS envelope's OK"
     );

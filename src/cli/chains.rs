@@ -43,7 +43,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     anstream::println!(
         "{}",
-        paint(BOLD, format!("{:>5}  {:14}  {:8}  {:>6}  {:24}  {:24}  JOB", "CHAIN", "ACCOUNT", "STATE", "ALARMS", "FIRST", "LATEST"))
+        paint(
+            BOLD,
+            format!(
+                "{:>5}  {:14}  {:8}  {:>6}  {:24}  {:24}  JOB",
+                "CHAIN", "ACCOUNT", "STATE", "ALARMS", "FIRST", "LATEST"
+            )
+        )
     );
     for c in chains {
         let state = c.state(now, window);

@@ -90,7 +90,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
 /// A registered name, or a repository path (registered now if it is new).
 /// Returns the project and whether it was registered by this call.
-fn resolve_project(journal: &mut Journal, config: &Config, given: &str) -> anyhow::Result<(Project, bool)> {
+fn resolve_project(
+    journal: &mut Journal,
+    config: &Config,
+    given: &str,
+) -> anyhow::Result<(Project, bool)> {
     if let Some(project) = journal.project(given)? {
         return Ok((project, false));
     }
@@ -125,7 +129,17 @@ fn resolve_project(journal: &mut Journal, config: &Config, given: &str) -> anyho
 fn sanitize(dir: &str) -> String {
     let cleaned: String = dir
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    cleaned.trim_start_matches(['.', '-']).chars().take(64).collect()
+    cleaned
+        .trim_start_matches(['.', '-'])
+        .chars()
+        .take(64)
+        .collect()
 }

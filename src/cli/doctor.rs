@@ -63,28 +63,53 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             anstream::println!("{mark} {:8} {}", c.name, c.detail);
         }
         if failed {
-            anstream::eprintln!("{}", paint(RED, "Some checks failed; the lines above say what to do."));
+            anstream::eprintln!(
+                "{}",
+                paint(RED, "Some checks failed; the lines above say what to do.")
+            );
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn tmux() -> Check {
     match runtime::tmux_version() {
-        Ok(v) if runtime::version_at_least(&v, 3, 2) => Check { name: "tmux", status: Status::Ok, detail: format!("tmux {v}") },
+        Ok(v) if runtime::version_at_least(&v, 3, 2) => Check {
+            name: "tmux",
+            status: Status::Ok,
+            detail: format!("tmux {v}"),
+        },
         Ok(v) => Check {
             name: "tmux",
             status: Status::Warn,
-            detail: format!("tmux {v} is older than 3.2; control mode's pause-after needs 3.2 ({INSTALL_TMUX})"),
+            detail: format!(
+                "tmux {v} is older than 3.2; control mode's pause-after needs 3.2 ({INSTALL_TMUX})"
+            ),
         },
-        Err(e) => Check { name: "tmux", status: Status::Fail, detail: e },
+        Err(e) => Check {
+            name: "tmux",
+            status: Status::Fail,
+            detail: e,
+        },
     }
 }
 
 fn git() -> Check {
     match workspace::git_version() {
-        Ok(v) => Check { name: "git", status: Status::Ok, detail: format!("git {v}") },
-        Err(e) => Check { name: "git", status: Status::Fail, detail: e },
+        Ok(v) => Check {
+            name: "git",
+            status: Status::Ok,
+            detail: format!("git {v}"),
+        },
+        Err(e) => Check {
+            name: "git",
+            status: Status::Fail,
+            detail: e,
+        },
     }
 }
 
@@ -92,11 +117,18 @@ fn home(ctx: &Context) -> Check {
     let root = ctx.home.root();
     let probe = root.join(format!(".doctor-{}", std::process::id()));
     match std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe)) {
-        Ok(()) => Check { name: "home", status: Status::Ok, detail: format!("{} is writable", root.display()) },
+        Ok(()) => Check {
+            name: "home",
+            status: Status::Ok,
+            detail: format!("{} is writable", root.display()),
+        },
         Err(e) => Check {
             name: "home",
             status: Status::Fail,
-            detail: format!("cannot write in {}: {e}; fix its permissions or pass another --home", root.display()),
+            detail: format!(
+                "cannot write in {}: {e}; fix its permissions or pass another --home",
+                root.display()
+            ),
         },
     }
 }
@@ -112,7 +144,10 @@ fn journal(ctx: &Context) -> Check {
         Ok((integrity, version, jobs)) if integrity == ["ok"] => Check {
             name: "journal",
             status: Status::Ok,
-            detail: format!("{} healthy (schema {version}, {jobs} jobs)", ctx.home.journal_file().display()),
+            detail: format!(
+                "{} healthy (schema {version}, {jobs} jobs)",
+                ctx.home.journal_file().display()
+            ),
         },
         Ok((integrity, ..)) => Check {
             name: "journal",
@@ -122,22 +157,40 @@ fn journal(ctx: &Context) -> Check {
                 integrity.join("; ")
             ),
         },
-        Err(e) => Check { name: "journal", status: Status::Fail, detail: format!("{e:#}") },
+        Err(e) => Check {
+            name: "journal",
+            status: Status::Fail,
+            detail: format!("{e:#}"),
+        },
     }
 }
 
 fn config(ctx: &Context) -> Check {
     let path = ctx.home.config_file();
-    match ctx.config() {
+    match ctx
+        .config()
+        .and_then(|c| c.compile_patterns().map(|()| c).map_err(anyhow::Error::msg))
+    {
         Ok(c) => Check {
             name: "config",
             status: Status::Ok,
             detail: if path.exists() {
-                format!("{} loads ({} agent profiles)", path.display(), c.agents.len())
+                format!(
+                    "{} loads ({} agent profiles)",
+                    path.display(),
+                    c.agents.len()
+                )
             } else {
-                format!("built-in defaults ({} has no config.toml)", ctx.home.root().display())
+                format!(
+                    "built-in defaults ({} has no config.toml)",
+                    ctx.home.root().display()
+                )
             },
         },
-        Err(e) => Check { name: "config", status: Status::Fail, detail: format!("{e:#}") },
+        Err(e) => Check {
+            name: "config",
+            status: Status::Fail,
+            detail: format!("{e:#}"),
+        },
     }
 }

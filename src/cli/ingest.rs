@@ -27,11 +27,17 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let (input, source): (Box<dyn BufRead>, String) = if args.file.as_os_str() == "-" {
-        (Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock())), "stdin".into())
+        (
+            Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock())),
+            "stdin".into(),
+        )
     } else {
         let file = File::open(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?;
-        (Box::new(BufReader::with_capacity(1 << 16, file)), args.file.display().to_string())
+        (
+            Box::new(BufReader::with_capacity(1 << 16, file)),
+            args.file.display().to_string(),
+        )
     };
     let priorities = ctx.config()?.priorities;
     let mut journal = ctx.journal()?;
@@ -42,10 +48,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(line, reason)| json!({"line": line, "reason": reason}))
             .collect();
-        println!("{}", json!({"accepted": report.accepted, "rejected": rejected, "jobs": report.jobs}));
+        println!(
+            "{}",
+            json!({"accepted": report.accepted, "rejected": rejected, "jobs": report.jobs})
+        );
     } else {
         let n = report.accepted;
-        anstream::println!("Journaled {} message{} from {source}.", paint(BOLD, n), if n == 1 { "" } else { "s" });
+        anstream::println!(
+            "Journaled {} message{} from {source}.",
+            paint(BOLD, n),
+            if n == 1 { "" } else { "s" }
+        );
         if !report.rejected.is_empty() {
             let r = report.rejected.len();
             anstream::eprintln!(
@@ -58,5 +71,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(SOME_REJECTED) })
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(SOME_REJECTED)
+    })
 }

@@ -5,12 +5,13 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Context;
 use super::output::{BOLD, DIM, age, fit, paint, progress_line, state_label};
 use crate::journal::{Event, JobFilter, Journal, JournalError};
-use crate::model::{Job, JobState, StateName, Timestamp};
+use crate::model::{Job, JobKind, JobState, StateName, Timestamp};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,35 +47,63 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::cli::doctor::require_prerequisites()?;
     let journal = ctx.journal()?;
-    anstream::println!("{}  {}", paint(BOLD, "switchboard"), paint(DIM, ctx.home.root().display()));
+    anstream::println!(
+        "{}  {}",
+        paint(BOLD, "switchboard"),
+        paint(DIM, ctx.home.root().display())
+    );
     list(&journal, &JobFilter::default(), false)
 }
 
-/// A job as `jobs --json` prints it.
-pub fn job_json(job: &Job) -> Value {
-    let (state_reason, not_before) = match &job.state {
-        JobState::Waiting { question, .. } => (Some(question.as_str()), None),
-        JobState::Failed { reason, .. } | JobState::Killed { reason, .. } => (Some(reason.as_str()), None),
-        JobState::Queued { not_before, .. } => (None, *not_before),
-        _ => (None, None),
-    };
-    json!({
-        "id": job.id,
-        "kind": job.kind,
-        "state": job.state.name(),
-        "project": job.project,
-        "title": job.title,
-        "attempts": job.attempts,
-        "created_at": job.created_at,
-        "reason": job.reason.as_deref().or(state_reason),
-        "state_since": job.state.since(),
-        "not_before": not_before,
-        "priority": job.priority,
-        "agent": job.agent,
-        "prompt": job.prompt,
-        "progress": job.progress.percent,
-        "note": job.progress.note,
-    })
+/// A job as `jobs --json` prints it: borrowed, so listing 100,000 jobs
+/// builds no intermediate JSON tree.
+#[derive(Serialize, PartialEq)]
+pub struct JobJson<'a> {
+    id: i64,
+    kind: JobKind,
+    state: StateName,
+    project: Option<&'a str>,
+    title: &'a str,
+    attempts: u32,
+    created_at: Timestamp,
+    reason: Option<&'a str>,
+    state_since: Timestamp,
+    not_before: Option<Timestamp>,
+    priority: i64,
+    agent: Option<&'a str>,
+    prompt: &'a str,
+    progress: Option<u8>,
+    note: Option<&'a str>,
+}
+
+impl<'a> JobJson<'a> {
+    pub fn new(job: &'a Job) -> Self {
+        let (state_reason, not_before) = match &job.state {
+            JobState::Waiting { question, .. } => (Some(question.as_str()), None),
+            JobState::Failed { reason, .. } | JobState::Killed { reason, .. } => {
+                (Some(reason.as_str()), None)
+            }
+            JobState::Queued { not_before, .. } => (None, *not_before),
+            _ => (None, None),
+        };
+        JobJson {
+            id: job.id,
+            kind: job.kind,
+            state: job.state.name(),
+            project: job.project.as_deref(),
+            title: &job.title,
+            attempts: job.attempts,
+            created_at: job.created_at,
+            reason: job.reason.as_deref().or(state_reason),
+            state_since: job.state.since(),
+            not_before,
+            priority: job.priority,
+            agent: job.agent.as_deref(),
+            prompt: &job.prompt,
+            progress: job.progress.percent,
+            note: job.progress.note.as_deref(),
+        }
+    }
 }
 
 fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -89,7 +118,7 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
                 out.write_all(b",").map_err(io_error)?;
             }
             first = false;
-            serde_json::to_writer(&mut out, &job_json(&job)).map_err(|e| io_error(e.into()))?;
+            serde_json::to_writer(&mut out, &JobJson::new(&job)).map_err(|e| io_error(e.into()))?;
             Ok(())
         })?;
         out.write_all(b"]\n")?;
@@ -99,7 +128,17 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
     let now = Timestamp::now();
     let mut out = BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
     let mut count = 0u64;
-    writeln!(out, "{}", paint(BOLD, format!("{:>5}  {:11}  {:8}  {:10}  {:>4}  TITLE", "ID", "STATE", "KIND", "PROJECT", "AGE")))?;
+    writeln!(
+        out,
+        "{}",
+        paint(
+            BOLD,
+            format!(
+                "{:>5}  {:11}  {:8}  {:10}  {:>4}  TITLE",
+                "ID", "STATE", "KIND", "PROJECT", "AGE"
+            )
+        )
+    )?;
     journal.each_job(filter, |job| {
         count += 1;
         let mut line = format!(
@@ -121,10 +160,14 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
         Ok(())
     })?;
     if count == 0 {
-        writeln!(out, "No jobs{}. Give an agent work with `switchboard dispatch PROJECT PROMPT…`.", match filter.state {
-            Some(s) => format!(" in state {s}"),
-            None => String::new(),
-        })?;
+        writeln!(
+            out,
+            "No jobs{}. Give an agent work with `switchboard dispatch PROJECT PROMPT…`.",
+            match filter.state {
+                Some(s) => format!(" in state {s}"),
+                None => String::new(),
+            }
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -148,19 +191,34 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
     let events = journal.events(id)?;
     if as_json {
-        let mut value = job_json(&job);
+        let mut value = serde_json::to_value(JobJson::new(&job))?;
         value["events"] = serde_json::to_value(&events)?;
         println!("{value}");
         return Ok(ExitCode::SUCCESS);
     }
     let now = Timestamp::now();
-    anstream::println!("{} {}  {}", paint(BOLD, format!("#{}", job.id)), state_label(job.state.name(), 0), job.title);
+    anstream::println!(
+        "{} {}  {}",
+        paint(BOLD, format!("#{}", job.id)),
+        state_label(job.state.name(), 0),
+        job.title
+    );
     println!("  kind      {}", job.kind);
-    println!("  project   {}", job.project.as_deref().unwrap_or("- (not routed yet)"));
-    println!("  agent     {}", job.agent.as_deref().unwrap_or("the project's default"));
+    println!(
+        "  project   {}",
+        job.project.as_deref().unwrap_or("- (not routed yet)")
+    );
+    println!(
+        "  agent     {}",
+        job.agent.as_deref().unwrap_or("the project's default")
+    );
     println!("  priority  {}", job.priority);
     println!("  attempts  {}", job.attempts);
-    println!("  created   {} ({} ago)", job.created_at, age(job.created_at, now));
+    println!(
+        "  created   {} ({} ago)",
+        job.created_at,
+        age(job.created_at, now)
+    );
     if let Some(progress) = progress_line(&job) {
         anstream::println!("  progress  {progress}");
     }
@@ -180,7 +238,12 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
 
 fn event_line(event: &Event) -> String {
     let job = event.job.map(|j| format!("#{j} ")).unwrap_or_default();
-    format!("    {} {job}{:9} {}", paint(DIM, event.at), event.kind, event.message)
+    format!(
+        "    {} {job}{:9} {}",
+        paint(DIM, event.at),
+        event.kind,
+        event.message
+    )
 }
 
 fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -188,8 +251,12 @@ fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCo
     let mut last_event = 0;
     loop {
         let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
-        let value = job_json(&job);
-        let events: Vec<Event> = journal.events(id)?.into_iter().filter(|e| e.id > last_event).collect();
+        let value = serde_json::to_value(JobJson::new(&job))?;
+        let events: Vec<Event> = journal
+            .events(id)?
+            .into_iter()
+            .filter(|e| e.id > last_event)
+            .collect();
         if let Some(e) = events.last() {
             last_event = e.id;
         }

@@ -25,7 +25,12 @@ pub use context::Context;
 /// work from scripts; listing commands take --json and then print only JSON
 /// on stdout.
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "switchboard",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// The switchboard home: journal, config, inbox, worktrees, logs
     /// [default: the platform's data directory, e.g. ~/.local/share/switchboard]

@@ -44,7 +44,9 @@ pub struct DrainArgs {
 }
 
 fn job(journal: &Journal, id: i64) -> anyhow::Result<Job> {
-    Ok(journal.job(id)?.ok_or(crate::journal::JournalError::NoJob(id))?)
+    Ok(journal
+        .job(id)?
+        .ok_or(crate::journal::JournalError::NoJob(id))?)
 }
 
 fn journal_command(
@@ -70,7 +72,10 @@ pub fn kill(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let job = job(&journal, args.id)?;
     let state = job.state.name();
     if state.is_over() {
-        bail!("job #{} is already {state}; there is nothing to kill", job.id);
+        bail!(
+            "job #{} is already {state}; there is nothing to kill",
+            job.id
+        );
     }
     journal_command(&mut journal, CommandKind::Kill, Some(job.id), None)
 }
@@ -97,7 +102,10 @@ pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let job = job(&journal, args.id)?;
     let state = job.state.name();
     if !matches!(state, StateName::Failed | StateName::Killed) {
-        bail!("job #{} is {state}; only a failed or killed job can be retried", job.id);
+        bail!(
+            "job #{} is {state}; only a failed or killed job can be retried",
+            job.id
+        );
     }
     journal_command(&mut journal, CommandKind::Retry, Some(job.id), None)
 }
@@ -105,7 +113,9 @@ pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
 fn reviewable(journal: &Journal, id: i64, verb: &str) -> anyhow::Result<()> {
     job(journal, id)?;
     match journal.review_item(id)? {
-        None => bail!("job #{id} has nothing in review to {verb}; `switchboard review` lists what has"),
+        None => {
+            bail!("job #{id} has nothing in review to {verb}; `switchboard review` lists what has")
+        }
         Some(item) if item.state == "ready" || item.state == "conflict" => Ok(()),
         Some(item) => bail!("job #{id}'s review item is already {}", item.state),
     }
@@ -120,7 +130,12 @@ pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
 pub fn reject(ctx: &Context, args: RejectArgs) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
     reviewable(&journal, args.id, "reject")?;
-    journal_command(&mut journal, CommandKind::Reject, Some(args.id), args.reason.as_deref())
+    journal_command(
+        &mut journal,
+        CommandKind::Reject,
+        Some(args.id),
+        args.reason.as_deref(),
+    )
 }
 
 pub fn drain(ctx: &Context, args: DrainArgs) -> anyhow::Result<ExitCode> {
@@ -131,7 +146,9 @@ pub fn drain(ctx: &Context, args: DrainArgs) -> anyhow::Result<ExitCode> {
         ctx.home.ready_file().display()
     );
     if args.wait {
-        eprintln!("Waiting for the engine to finish the drain (Ctrl-C stops waiting, not the drain)…");
+        eprintln!(
+            "Waiting for the engine to finish the drain (Ctrl-C stops waiting, not the drain)…"
+        );
         while !ctx.home.ready_file().exists() {
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -42,7 +42,11 @@ pub fn state_label(state: StateName, width: usize) -> String {
 pub fn progress_bar(percent: u8, width: usize) -> String {
     let percent = percent.min(100);
     let filled = (usize::from(percent.min(100)) * width + 50) / 100;
-    format!("[{}{}] {percent}%", "█".repeat(filled), "░".repeat(width - filled))
+    format!(
+        "[{}{}] {percent}%",
+        "█".repeat(filled),
+        "░".repeat(width - filled)
+    )
 }
 
 /// `RUNNING [██████░░░░░░] 50% building`: a job's progress as the agent
@@ -53,7 +57,11 @@ pub fn progress_line(job: &Job) -> Option<String> {
     let head = paint(style, state.as_str().to_uppercase());
     match (job.progress.percent, job.progress.note.as_deref()) {
         (None, None) => None,
-        (Some(p), note) => Some(format!("{head} {} {}", progress_bar(p, 12), note.unwrap_or("")).trim_end().to_string()),
+        (Some(p), note) => Some(
+            format!("{head} {} {}", progress_bar(p, 12), note.unwrap_or(""))
+                .trim_end()
+                .to_string(),
+        ),
         (None, Some(note)) => Some(format!("{head} {note}")),
     }
 }

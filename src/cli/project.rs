@@ -42,7 +42,13 @@ pub enum ProjectCommand {
 
 pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ProjectCommand::Add { name, path, base, agent, max_agents } => {
+        ProjectCommand::Add {
+            name,
+            path,
+            base,
+            agent,
+            max_agents,
+        } => {
             let config = ctx.config()?;
             let mut journal = ctx.journal()?;
             let project = register(&mut journal, &config, &name, &path, base, agent, max_agents)?;
@@ -51,7 +57,10 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                 paint(BOLD, &project.name),
                 project.path.display(),
                 project.base_branch,
-                project.agent.as_deref().unwrap_or(&config.routing.default_agent),
+                project
+                    .agent
+                    .as_deref()
+                    .unwrap_or(&config.routing.default_agent),
                 project.max_agents,
                 if project.max_agents == 1 { "" } else { "s" },
             );
@@ -64,8 +73,22 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             } else if projects.is_empty() {
                 println!("No projects yet. Register one with `switchboard project add NAME PATH`.");
             } else {
-                let width = projects.iter().map(|p| p.name.len()).max().unwrap_or(4).max(4);
-                anstream::println!("{}", paint(BOLD, format!("{:width$}  {:8}  {:6}  {:4}  PATH", "NAME", "BASE", "AGENT", "MAX")));
+                let width = projects
+                    .iter()
+                    .map(|p| p.name.len())
+                    .max()
+                    .unwrap_or(4)
+                    .max(4);
+                anstream::println!(
+                    "{}",
+                    paint(
+                        BOLD,
+                        format!(
+                            "{:width$}  {:8}  {:6}  {:4}  PATH",
+                            "NAME", "BASE", "AGENT", "MAX"
+                        )
+                    )
+                );
                 for p in projects {
                     println!(
                         "{:width$}  {:8}  {:6}  {:4}  {}",
@@ -94,10 +117,15 @@ pub fn register(
 ) -> anyhow::Result<Project> {
     check_project_name(name).map_err(anyhow::Error::msg)?;
     let root = workspace::repository_root(path).map_err(anyhow::Error::msg)?;
-    let root = root.canonicalize().with_context(|| format!("cannot resolve {}", root.display()))?;
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", root.display()))?;
     let base_branch = match base {
         Some(b) if workspace::has_branch(&root, &b) => b,
-        Some(b) => bail!("{} has no branch {b:?}; pass an existing branch with --base", root.display()),
+        Some(b) => bail!(
+            "{} has no branch {b:?}; pass an existing branch with --base",
+            root.display()
+        ),
         None => workspace::current_branch(&root).map_err(anyhow::Error::msg)?,
     };
     if let Some(agent) = &agent {

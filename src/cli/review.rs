@@ -22,7 +22,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("Nothing to review. Finished agents' work appears here.");
         return Ok(ExitCode::SUCCESS);
     }
-    anstream::println!("{}", paint(BOLD, format!("{:>5}  {:10}  {:24}  {:8}  CHANGES", "JOB", "PROJECT", "BRANCH", "STATE")));
+    anstream::println!(
+        "{}",
+        paint(
+            BOLD,
+            format!(
+                "{:>5}  {:10}  {:24}  {:8}  CHANGES",
+                "JOB", "PROJECT", "BRANCH", "STATE"
+            )
+        )
+    );
     for item in items {
         anstream::println!(
             "{:>5}  {:10}  {:24}  {:8}  {} files, {} {}",
@@ -35,6 +44,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             paint(RED, format!("-{}", item.deletions)),
         );
     }
-    println!("Approve with `switchboard approve ID`, send back with `switchboard reject ID --reason TEXT`.");
+    println!(
+        "Approve with `switchboard approve ID`, send back with `switchboard reject ID --reason TEXT`."
+    );
     Ok(ExitCode::SUCCESS)
 }

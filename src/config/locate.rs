@@ -37,8 +37,14 @@ pub fn line_of_key(text: &str, key: &[String]) -> Option<usize> {
     let mut current = table.get_ref();
     let mut found = None;
     for (i, segment) in key.iter().enumerate() {
-        let (k, v) = current.iter().find(|(k, _)| k.get_ref().as_ref() == segment.as_str())?;
-        found = Some(if i + 1 == key.len() { k.span().start } else { v.span().start.min(k.span().start) });
+        let (k, v) = current
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == segment.as_str())?;
+        found = Some(if i + 1 == key.len() {
+            k.span().start
+        } else {
+            v.span().start.min(k.span().start)
+        });
         match v.get_ref() {
             DeValue::Table(t) => current = t,
             DeValue::Array(items) => {

@@ -83,9 +83,17 @@ pub struct Routing {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default(), key.as_ref().map(|k| format!(", key {k}")).unwrap_or_default())]
-    Invalid { path: PathBuf, line: Option<usize>, key: Option<String>, message: String },
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        key: Option<String>,
+        message: String,
+    },
 }
 
 impl Config {
@@ -100,7 +108,10 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_texts(Some(&text), path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::from_texts(None, path),
-            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 
@@ -122,8 +133,8 @@ impl Config {
             })?;
             overlay(&mut merged, table);
         }
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(merged))
-            .map_err(|e| {
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
                 let message = e.inner().message().trim().to_string();
                 let mut key: Vec<String> = locate::segments(e.path());
                 if let Some(field) = locate::unknown_field(&message) {
@@ -154,12 +165,31 @@ impl Config {
         if agent != "auto" && !self.agents.contains_key(agent) {
             return Err((
                 "routing.default_agent".into(),
-                format!("no agent profile {agent:?}; known: auto, {}", self.agent_names().join(", ")),
+                format!(
+                    "no agent profile {agent:?}; known: auto, {}",
+                    self.agent_names().join(", ")
+                ),
             ));
         }
         for (name, profile) in &self.agents {
             if profile.command.is_empty() || profile.command[0].trim().is_empty() {
-                return Err((format!("agents.{name}.command"), "must name a program".into()));
+                return Err((
+                    format!("agents.{name}.command"),
+                    "must name a program".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles every pattern of every profile, as the monitor will; the
+    /// error names the key. (Loading checks only their syntax.)
+    pub fn compile_patterns(&self) -> Result<(), String> {
+        for (name, profile) in &self.agents {
+            for (key, pattern) in profile.patterns() {
+                pattern
+                    .regex()
+                    .map_err(|e| format!("agents.{name}.{key}: {e}"))?;
             }
         }
         Ok(())

@@ -1,5 +1,7 @@
 //! Agent profiles: how to run one kind of agent and how to read its screen.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Deserializer};
 
 /// How the task text reaches the agent.
@@ -12,27 +14,51 @@ pub enum PromptDelivery {
     Paste,
 }
 
-/// A regular expression from the config, compiled when the config loads so
-/// that a bad one is reported with its key and line.
+/// A regular expression from the config. Its syntax is checked when the
+/// config loads, so a bad one is reported with its key and line; it is
+/// compiled the first time it is used, so commands that never read a
+/// screen (`dispatch`, `jobs`) do not pay for compiling every profile.
 #[derive(Debug, Clone)]
-pub struct Pattern(pub regex::Regex);
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Result<regex::Regex, String>>,
+}
 
 impl Pattern {
+    /// A pattern whose syntax is valid.
+    pub fn new(source: &str) -> Result<Pattern, String> {
+        regex_syntax::Parser::new()
+            .parse(source)
+            .map_err(|e| format!("not a regular expression: {e}"))?;
+        Ok(Pattern {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The compiled expression, or why it cannot be compiled (too big).
+    pub fn regex(&self) -> Result<&regex::Regex, &str> {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(&self.source).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether the screen matches; a pattern that cannot compile matches
+    /// nothing (`switchboard doctor` reports it).
     pub fn is_match(&self, screen: &str) -> bool {
-        self.0.is_match(screen)
+        self.regex().is_ok_and(|r| r.is_match(screen))
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.source
     }
 }
 
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        regex::Regex::new(&text)
-            .map(Pattern)
-            .map_err(|e| serde::de::Error::custom(format!("not a regular expression: {e}")))
+        Pattern::new(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -50,6 +76,19 @@ pub struct AgentProfile {
     pub busy: Option<Pattern>,
     #[serde(default)]
     pub ask: Option<Pattern>,
+}
+
+impl AgentProfile {
+    /// Every pattern of the profile with its key name.
+    pub fn patterns(&self) -> impl Iterator<Item = (&'static str, &Pattern)> {
+        [
+            ("ready", &self.ready),
+            ("busy", &self.busy),
+            ("ask", &self.ask),
+        ]
+        .into_iter()
+        .filter_map(|(k, p)| p.as_ref().map(|p| (k, p)))
+    }
 }
 
 fn default_delivery() -> PromptDelivery {

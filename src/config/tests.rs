@@ -9,7 +9,9 @@ fn load(text: &str) -> Result<Config, ConfigError> {
 
 fn error(text: &str) -> (Option<usize>, Option<String>, String) {
     match load(text).unwrap_err() {
-        ConfigError::Invalid { line, key, message, .. } => (line, key, message),
+        ConfigError::Invalid {
+            line, key, message, ..
+        } => (line, key, message),
         other => panic!("{other}"),
     }
 }
@@ -29,6 +31,7 @@ fn the_builtin_config_parses_with_every_profile() {
     assert!(config.priorities.incident > config.priorities.ticket);
     assert!(config.priorities.ticket > config.priorities.task);
     assert_eq!(config.routing.default_agent, "auto");
+    config.compile_patterns().unwrap();
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn a_user_file_overlays_key_by_key() {
     .unwrap();
     assert_eq!(config.scheduler.max_agents, 2);
     assert_eq!(config.scheduler.chain_window, Duration::from_secs(5400));
-    assert_eq!(config.scheduler.max_attempts, 3, "untouched keys keep the default");
+    assert_eq!(
+        config.scheduler.max_attempts, 3,
+        "untouched keys keep the default"
+    );
     assert_eq!(config.routing.accounts["123"], "api");
     assert!(config.agents.contains_key("mine") && config.agents.contains_key("claude"));
     assert_eq!(config.agents["mine"].prompt, PromptDelivery::Argv);
@@ -67,8 +73,13 @@ fn a_wrong_type_names_the_line_and_key() {
     assert_eq!(line, Some(3));
     assert_eq!(key.as_deref(), Some("scheduler.max_agents"));
     assert!(message.contains("invalid type"), "{message}");
-    let text = load("[scheduler]\nmax_agents = \"many\"\n").unwrap_err().to_string();
-    assert!(text.starts_with("/h/config.toml line 2, key scheduler.max_agents: "), "{text}");
+    let text = load("[scheduler]\nmax_agents = \"many\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with("/h/config.toml line 2, key scheduler.max_agents: "),
+        "{text}"
+    );
 }
 
 #[test]
@@ -97,8 +108,7 @@ fn a_syntax_error_names_the_line() {
 
 #[test]
 fn a_bad_pattern_names_the_profile_key() {
-    let (line, key, message) =
-        error("[agents.mine]\ncommand = [\"x\"]\nready = \"([unclosed\"\n");
+    let (line, key, message) = error("[agents.mine]\ncommand = [\"x\"]\nready = \"([unclosed\"\n");
     assert_eq!(line, Some(3));
     assert_eq!(key.as_deref(), Some("agents.mine.ready"));
     assert!(message.contains("not a regular expression"), "{message}");
@@ -107,9 +117,15 @@ fn a_bad_pattern_names_the_profile_key() {
 #[test]
 fn rules_beyond_types_name_their_key() {
     let (line, key, _) = error("[scheduler]\nmax_agents = 0\n");
-    assert_eq!((line, key.as_deref()), (Some(2), Some("scheduler.max_agents")));
+    assert_eq!(
+        (line, key.as_deref()),
+        (Some(2), Some("scheduler.max_agents"))
+    );
     let (line, key, message) = error("[routing]\ndefault_agent = \"nobody\"\n");
-    assert_eq!((line, key.as_deref()), (Some(2), Some("routing.default_agent")));
+    assert_eq!(
+        (line, key.as_deref()),
+        (Some(2), Some("routing.default_agent"))
+    );
     assert!(message.contains("claude"), "{message}");
     let (_, key, _) = error("[agents.mine]\ncommand = []\n");
     assert_eq!(key.as_deref(), Some("agents.mine.command"));

@@ -55,8 +55,12 @@ fn sns_envelope(obj: &Object) -> Result<Message, String> {
     let value: Value = serde_json::from_str(&inner)
         .map_err(|e| format!("SNS notification: \"Message\" is not JSON: {e}"))?;
     match value {
-        Value::Object(body) if body.contains_key("AlarmName") => sns_body(&body).map(Message::Alarm),
-        _ => Err("SNS notification: \"Message\" is not a CloudWatch alarm (no AlarmName)".to_string()),
+        Value::Object(body) if body.contains_key("AlarmName") => {
+            sns_body(&body).map(Message::Alarm)
+        }
+        _ => Err(
+            "SNS notification: \"Message\" is not a CloudWatch alarm (no AlarmName)".to_string(),
+        ),
     }
 }
 

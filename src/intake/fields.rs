@@ -87,7 +87,9 @@ pub fn optional_int(obj: &impl Fields, key: &str, what: &str) -> Result<Option<i
         Field::Absent => Ok(None),
         Field::Int(n) => Ok(Some(n)),
         Field::Str(_) => Err(format!("{what}: \"{key}\" must be a number, not a string")),
-        Field::Other(found) => Err(format!("{what}: \"{key}\" must be a whole number, not {found}")),
+        Field::Other(found) => Err(format!(
+            "{what}: \"{key}\" must be a whole number, not {found}"
+        )),
     }
 }
 

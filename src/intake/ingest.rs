@@ -27,7 +27,11 @@ pub struct IngestReport {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("reading {source_name} stopped after line {line}: {error}")]
-    Read { source_name: String, line: u64, error: std::io::Error },
+    Read {
+        source_name: String,
+        line: u64,
+        error: std::io::Error,
+    },
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -57,7 +61,11 @@ pub fn ingest_lines(
             Ok(message) => Incoming::Message { message },
             Err(reason) => {
                 report.rejected.push((line.number, reason.clone()));
-                Incoming::Rejected { line: Some(line.number), reason, raw: line.bytes }
+                Incoming::Rejected {
+                    line: Some(line.number),
+                    reason,
+                    raw: line.bytes,
+                }
             }
         });
         if batch.len() >= BATCH {

@@ -11,11 +11,11 @@ use crate::model::{Message, TicketMessage};
 pub fn parse(obj: &Object) -> Result<Message, String> {
     let what = "Jira webhook";
     let event = required_str(obj, "webhookEvent", what)?;
-    let issue = object(obj, "issue")
-        .ok_or_else(|| format!("{what} {event:?} carries no \"issue\""))?;
+    let issue =
+        object(obj, "issue").ok_or_else(|| format!("{what} {event:?} carries no \"issue\""))?;
     let key = required_str(issue, "key", "Jira issue")?;
-    let fields = object(issue, "fields")
-        .ok_or_else(|| format!("Jira issue {key} has no \"fields\""))?;
+    let fields =
+        object(issue, "fields").ok_or_else(|| format!("Jira issue {key} has no \"fields\""))?;
     let title = required_str(fields, "summary", &format!("Jira issue {key}"))?;
     let body = match fields.get("description") {
         None | Some(Value::Null) => String::new(),
@@ -28,7 +28,13 @@ pub fn parse(obj: &Object) -> Result<Message, String> {
             ));
         }
     };
-    Ok(Message::Ticket(TicketMessage { key, title, body, project: None, event: Some(event) }))
+    Ok(Message::Ticket(TicketMessage {
+        key,
+        title,
+        body,
+        project: None,
+        event: Some(event),
+    }))
 }
 
 /// The text of an Atlassian Document Format node: its text leaves, with a

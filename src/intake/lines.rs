@@ -36,7 +36,11 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(input: R) -> Self {
-        LineReader { input, number: 0, done: false }
+        LineReader {
+            input,
+            number: 0,
+            done: false,
+        }
     }
 
     /// The next line, `None` at the end of input.
@@ -76,7 +80,11 @@ impl<R: BufRead> LineReader<R> {
         }
         self.number += 1;
         let overlong = (total > MAX_MESSAGE_BYTES as u64).then_some(total);
-        Ok(Some(Line { number: self.number, bytes, overlong }))
+        Ok(Some(Line {
+            number: self.number,
+            bytes,
+            overlong,
+        }))
     }
 }
 
@@ -101,7 +109,10 @@ mod tests {
     fn splits_lines_and_numbers_them() {
         let lines = read_all(b"one\r\ntwo\n\nthree");
         let texts: Vec<_> = lines.iter().map(|l| l.bytes.clone()).collect();
-        assert_eq!(texts, vec![b"one".to_vec(), b"two".to_vec(), vec![], b"three".to_vec()]);
+        assert_eq!(
+            texts,
+            vec![b"one".to_vec(), b"two".to_vec(), vec![], b"three".to_vec()]
+        );
         assert_eq!(lines[3].number, 4);
         assert!(lines.iter().all(|l| l.overlong.is_none()));
     }

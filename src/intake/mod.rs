@@ -59,10 +59,12 @@ pub fn parse_value(value: Value) -> Result<Message, String> {
     } else if let Some(result) = cloudwatch::parse(&obj) {
         result
     } else {
-        Err("not a message switchboard knows: expected a \"type\" field (task, ticket or alarm), \
+        Err(
+            "not a message switchboard knows: expected a \"type\" field (task, ticket or alarm), \
              a CloudWatch alarm notification (AlarmName, AWSAccountId, NewStateValue) \
              or a Jira webhook (webhookEvent, issue)"
-            .to_string())
+                .to_string(),
+        )
     }
 }
 

@@ -76,7 +76,9 @@ pub fn parse(obj: &impl Fields) -> Result<Message, String> {
                 "unknown message type {other:?}; expected task, ticket or alarm"
             )),
         },
-        Field::Int(_) => Err("\"type\" must be a string (task, ticket or alarm), not a number".into()),
+        Field::Int(_) => {
+            Err("\"type\" must be a string (task, ticket or alarm), not a number".into())
+        }
         Field::Other(found) => Err(format!(
             "\"type\" must be a string (task, ticket or alarm), not {found}"
         )),

@@ -2,7 +2,10 @@ use super::*;
 use crate::model::{AlarmState, Message, Timestamp};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/intake/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/intake/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -39,7 +42,9 @@ fn native_task() {
 
 #[test]
 fn native_ticket() {
-    let t = ticket(br#"{"type":"ticket","key":"OPS-12","title":"Login","body":"Safari","project":"api"}"#);
+    let t = ticket(
+        br#"{"type":"ticket","key":"OPS-12","title":"Login","body":"Safari","project":"api"}"#,
+    );
     assert_eq!(t.key, "OPS-12");
     assert_eq!(t.title, "Login");
     assert_eq!(t.body, "Safari");
@@ -54,7 +59,10 @@ fn native_alarm() {
     assert_eq!(a.account, "123456789012");
     assert_eq!(a.name, "HighCPU");
     assert_eq!(a.state, AlarmState::Alarm);
-    assert_eq!(a.at, Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()));
+    assert_eq!(
+        a.at,
+        Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap())
+    );
 }
 
 #[test]
@@ -71,7 +79,10 @@ fn cloudwatch_sns_body() {
     assert_eq!(a.account, "123456789012");
     assert_eq!(a.name, "api-HighCPU");
     assert_eq!(a.state, AlarmState::Alarm);
-    assert_eq!(a.at, Some(Timestamp::parse("2026-11-22T06:56:12.345Z").unwrap()));
+    assert_eq!(
+        a.at,
+        Some(Timestamp::parse("2026-11-22T06:56:12.345Z").unwrap())
+    );
     assert!(a.reason.unwrap().starts_with("Threshold Crossed"));
     assert_eq!(a.region.as_deref(), Some("EU (Ireland)"));
 }
@@ -81,7 +92,10 @@ fn cloudwatch_sns_envelope() {
     let a = alarm(&fixture("cloudwatch_sns_envelope.json"));
     assert_eq!(a.name, "api-HighCPU");
     assert_eq!(a.state, AlarmState::Ok);
-    assert_eq!(a.at, Some(Timestamp::parse("2026-11-22T07:20:00Z").unwrap()));
+    assert_eq!(
+        a.at,
+        Some(Timestamp::parse("2026-11-22T07:20:00Z").unwrap())
+    );
 }
 
 #[test]
@@ -90,7 +104,10 @@ fn cloudwatch_eventbridge() {
     assert_eq!(a.account, "210987654321");
     assert_eq!(a.name, "db-FreeStorageLow");
     assert_eq!(a.state, AlarmState::Alarm);
-    assert_eq!(a.at, Some(Timestamp::parse("2026-11-22T06:57:59.870Z").unwrap()));
+    assert_eq!(
+        a.at,
+        Some(Timestamp::parse("2026-11-22T06:57:59.870Z").unwrap())
+    );
 }
 
 #[test]
@@ -106,7 +123,10 @@ fn jira_issue_created() {
 fn jira_issue_updated_with_a_document_description() {
     let t = ticket(&fixture("jira_issue_updated_adf.json"));
     assert_eq!(t.key, "OPS-12");
-    assert_eq!(t.body, "Steps: open /login in Safari 18.\nAlso fails on iOS.");
+    assert_eq!(
+        t.body,
+        "Steps: open /login in Safari 18.\nAlso fails on iOS."
+    );
     assert_eq!(t.event.as_deref(), Some("jira:issue_updated"));
 }
 
@@ -128,8 +148,14 @@ fn wrong_type_names_the_choices() {
 
 #[test]
 fn missing_fields_are_named() {
-    assert_eq!(reason(br#"{"type":"ticket","title":"x"}"#), "ticket message is missing \"key\"");
-    assert_eq!(reason(br#"{"type":"task","project":"api"}"#), "task message is missing \"prompt\"");
+    assert_eq!(
+        reason(br#"{"type":"ticket","title":"x"}"#),
+        "ticket message is missing \"key\""
+    );
+    assert_eq!(
+        reason(br#"{"type":"task","project":"api"}"#),
+        "task message is missing \"prompt\""
+    );
     let r = reason(br#"{"type":"alarm","account":"1","name":"n"}"#);
     assert_eq!(r, "alarm message is missing \"state\"");
     let r = reason(br#"{"AlarmName":"x","NewStateValue":"ALARM"}"#);

@@ -63,11 +63,19 @@ impl Journal {
         now: Timestamp,
     ) -> Result<i64> {
         self.write(|tx| {
-            tx.prepare_cached("INSERT INTO commands (at, kind, job_id, text) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![now.millis(), kind.as_str(), job, text])?;
+            tx.prepare_cached(
+                "INSERT INTO commands (at, kind, job_id, text) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![now.millis(), kind.as_str(), job, text])?;
             let id = tx.last_insert_rowid();
             let target = job.map(|j| format!(" job #{j}")).unwrap_or_default();
-            insert_event(tx, now, job, "command", &format!("operator asked to {kind}{target} (command {id})"))?;
+            insert_event(
+                tx,
+                now,
+                job,
+                "command",
+                &format!("operator asked to {kind}{target} (command {id})"),
+            )?;
             Ok(id)
         })
     }

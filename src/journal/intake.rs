@@ -14,8 +14,14 @@ use crate::model::{AlarmMessage, JobKind, Message, Timestamp};
 /// One line (or file) of intake, read or not.
 #[derive(Debug, Clone)]
 pub enum Incoming {
-    Message { message: Message },
-    Rejected { line: Option<u64>, reason: String, raw: Vec<u8> },
+    Message {
+        message: Message,
+    },
+    Rejected {
+        line: Option<u64>,
+        reason: String,
+        raw: Vec<u8>,
+    },
 }
 
 /// What a batch did.
@@ -43,7 +49,9 @@ impl Journal {
             let mut alarms: Vec<&AlarmMessage> = Vec::new();
             for item in batch {
                 match item {
-                    Incoming::Message { message: Message::Alarm(alarm) } => {
+                    Incoming::Message {
+                        message: Message::Alarm(alarm),
+                    } => {
                         alarms.push(alarm);
                         outcome.accepted += 1;
                     }
@@ -54,7 +62,13 @@ impl Journal {
                         outcome.accepted += 1;
                     }
                     Incoming::Rejected { line, reason, raw } => {
-                        writer.rejected.execute(params![now.millis(), source, line, reason, raw])?;
+                        writer.rejected.execute(params![
+                            now.millis(),
+                            source,
+                            line,
+                            reason,
+                            raw
+                        ])?;
                         outcome.rejected += 1;
                     }
                 }
@@ -136,8 +150,15 @@ impl<'tx> IntakeWriter<'tx> {
             Message::Ticket(ticket) => {
                 let body = serde_json::to_string(message)
                     .map_err(|e| super::JournalError::Corrupt(e.to_string()))?;
-                self.ticket_message.execute(params![now, self.source, body])?;
-                self.ticket.execute(params![ticket.key, ticket.project, ticket.title, ticket.body, now])?;
+                self.ticket_message
+                    .execute(params![now, self.source, body])?;
+                self.ticket.execute(params![
+                    ticket.key,
+                    ticket.project,
+                    ticket.title,
+                    ticket.body,
+                    now
+                ])?;
                 Ok(None)
             }
             Message::Alarm(alarm) => {
@@ -192,7 +213,7 @@ const ALARM_COLUMNS: usize = 7;
 
 /// `INSERT INTO alarms (…) VALUES (?, …), …` for `rows` rows.
 fn alarm_insert(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; ALARM_COLUMNS].join(", "));
+    let row = format!("({})", ["?"; ALARM_COLUMNS].join(", "));
     format!(
         "INSERT INTO alarms (account, name, state, at, received_at, reason, region) VALUES {}",
         vec![row; rows].join(", ")

@@ -35,7 +35,11 @@ impl NewJob {
 
 /// The first line of a prompt, shortened to fit a list.
 pub fn title_of(prompt: &str) -> String {
-    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = prompt
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if line.chars().count() > 80 {
         let mut short: String = line.chars().take(79).collect();
         short.push('…');
@@ -95,7 +99,8 @@ impl<'tx> JobInserter<'tx> {
             job.ticket_key,
         ])?;
         crash_point("between-job-and-event");
-        self.event.execute(params![now.millis(), id, "queued", why])?;
+        self.event
+            .execute(params![now.millis(), id, "queued", why])?;
         Ok(id)
     }
 }
@@ -126,17 +131,44 @@ fn job_from_row(row: &Row) -> rusqlite::Result<std::result::Result<Job, String>>
     let build = || -> std::result::Result<Job, String> {
         let kind: JobKind = kind.parse()?;
         let name: StateName = state.parse()?;
-        let attempt_of = || attempt.ok_or_else(|| format!("job #{id} is {name} without an attempt"));
+        let attempt_of =
+            || attempt.ok_or_else(|| format!("job #{id} is {name} without an attempt"));
         let reason = || state_reason.clone().unwrap_or_default();
         let state = match name {
-            StateName::Queued => JobState::Queued { since, not_before: not_before.map(Timestamp::from_millis) },
-            StateName::Starting => JobState::Starting { attempt: attempt_of()?, since },
-            StateName::Running => JobState::Running { attempt: attempt_of()?, since },
-            StateName::Waiting => JobState::Waiting { attempt: attempt_of()?, since, question: reason() },
-            StateName::Stalled => JobState::Stalled { attempt: attempt_of()?, since },
-            StateName::Done => JobState::Done { attempt: attempt_of()?, at: since },
-            StateName::Failed => JobState::Failed { attempt: attempt_of()?, at: since, reason: reason() },
-            StateName::Killed => JobState::Killed { at: since, reason: reason() },
+            StateName::Queued => JobState::Queued {
+                since,
+                not_before: not_before.map(Timestamp::from_millis),
+            },
+            StateName::Starting => JobState::Starting {
+                attempt: attempt_of()?,
+                since,
+            },
+            StateName::Running => JobState::Running {
+                attempt: attempt_of()?,
+                since,
+            },
+            StateName::Waiting => JobState::Waiting {
+                attempt: attempt_of()?,
+                since,
+                question: reason(),
+            },
+            StateName::Stalled => JobState::Stalled {
+                attempt: attempt_of()?,
+                since,
+            },
+            StateName::Done => JobState::Done {
+                attempt: attempt_of()?,
+                at: since,
+            },
+            StateName::Failed => JobState::Failed {
+                attempt: attempt_of()?,
+                at: since,
+                reason: reason(),
+            },
+            StateName::Killed => JobState::Killed {
+                at: since,
+                reason: reason(),
+            },
         };
         Ok(Job {
             id,
@@ -175,7 +207,10 @@ fn state_columns(state: &JobState) -> (StateName, Option<u32>, Option<&str>, Opt
 
 pub(super) fn read_job(tx: &rusqlite::Connection, id: i64) -> Result<Option<Job>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
-    let row = tx.prepare_cached(&sql)?.query_row([id], job_from_row).optional()?;
+    let row = tx
+        .prepare_cached(&sql)?
+        .query_row([id], job_from_row)
+        .optional()?;
     row.map(|r| r.map_err(JournalError::Corrupt)).transpose()
 }
 
@@ -197,7 +232,11 @@ impl Journal {
 
     /// Calls `each` with every job that passes `filter`, oldest first, without
     /// holding them all in memory.
-    pub fn each_job(&self, filter: &JobFilter, mut each: impl FnMut(Job) -> Result<()>) -> Result<()> {
+    pub fn each_job(
+        &self,
+        filter: &JobFilter,
+        mut each: impl FnMut(Job) -> Result<()>,
+    ) -> Result<()> {
         let sql = match filter.state {
             Some(_) => format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = ?1 ORDER BY id"),
             None => format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"),
@@ -225,7 +264,9 @@ impl Journal {
 
     /// How many jobs are in each state.
     pub fn job_counts(&self) -> Result<Vec<(StateName, u64)>> {
-        let mut stmt = self.conn().prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -249,11 +290,14 @@ impl Journal {
 
     /// The id of the newest event, 0 when there is none.
     pub fn last_event_id(&self) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
     }
 
     fn events_where(&self, clause: &str, value: i64) -> Result<Vec<Event>> {
-        let sql = format!("SELECT id, at, job_id, kind, message FROM events WHERE {clause} ORDER BY id");
+        let sql =
+            format!("SELECT id, at, job_id, kind, message FROM events WHERE {clause} ORDER BY id");
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map([value], |r| {
             Ok(Event {
@@ -288,7 +332,15 @@ impl Journal {
                 "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, \
                  not_before = ?6, attempts = ?7, updated_at = ?3 WHERE id = ?1",
             )?
-            .execute(params![id, name.as_str(), next.since().millis(), attempt, reason, not_before, attempts])?;
+            .execute(params![
+                id,
+                name.as_str(),
+                next.since().millis(),
+                attempt,
+                reason,
+                not_before,
+                attempts
+            ])?;
             crash_point("between-state-and-event");
             insert_event(tx, now, Some(id), name.as_str(), why)?;
             job.state = next;

@@ -78,7 +78,10 @@ impl Journal {
     pub fn migrate_to(&mut self, target: i64) -> Result<()> {
         let version = self.schema_version()?;
         if version > schema::LATEST {
-            return Err(JournalError::NewerSchema { found: version, known: schema::LATEST });
+            return Err(JournalError::NewerSchema {
+                found: version,
+                known: schema::LATEST,
+            });
         }
         if version >= target {
             return Ok(());
@@ -98,7 +101,9 @@ impl Journal {
 
     /// The schema version the journal is at.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// SQLite's own check of the file: `["ok"]` when healthy.
@@ -111,7 +116,9 @@ impl Journal {
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committing if it
     /// succeeds and rolling back if it fails.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)

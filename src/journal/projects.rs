@@ -63,7 +63,9 @@ impl Journal {
 
     /// Every project, by name.
     pub fn projects(&self) -> Result<Vec<Project>> {
-        let mut stmt = self.conn().prepare(&format!("SELECT {COLUMNS} FROM projects ORDER BY name"))?;
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {COLUMNS} FROM projects ORDER BY name"))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -71,13 +73,21 @@ impl Journal {
     /// The project called `name`.
     pub fn project(&self, name: &str) -> Result<Option<Project>> {
         let sql = format!("SELECT {COLUMNS} FROM projects WHERE name = ?1");
-        Ok(self.conn().prepare_cached(&sql)?.query_row([name], from_row).optional()?)
+        Ok(self
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row([name], from_row)
+            .optional()?)
     }
 
     /// The project registered at `path` (already canonical).
     pub fn project_at(&self, path: &Path) -> Result<Option<Project>> {
         let sql = format!("SELECT {COLUMNS} FROM projects WHERE path = ?1");
         let path = path.to_string_lossy();
-        Ok(self.conn().prepare_cached(&sql)?.query_row([path.as_ref()], from_row).optional()?)
+        Ok(self
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row([path.as_ref()], from_row)
+            .optional()?)
     }
 }

@@ -2,7 +2,9 @@ use std::process::Command;
 
 use super::*;
 use crate::config::Config;
-use crate::model::{AlarmMessage, AlarmState, JobKind, JobState, Message, StateName, TicketMessage, Timestamp};
+use crate::model::{
+    AlarmMessage, AlarmState, JobKind, JobState, Message, StateName, TicketMessage, Timestamp,
+};
 
 fn t(ms: i64) -> Timestamp {
     Timestamp::from_millis(ms)
@@ -22,9 +24,15 @@ fn task(prompt: &str) -> NewJob {
 fn open_creates_the_latest_schema_in_wal_mode() {
     let (dir, journal) = temp_journal();
     assert_eq!(journal.schema_version().unwrap(), schema::LATEST);
-    let mode: String = journal.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = journal
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let sync: i64 = journal.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let sync: i64 = journal
+        .conn()
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(sync, 2, "FULL");
     drop(journal);
     // Opening again is a no-op for the schema.
@@ -47,14 +55,19 @@ fn an_older_journal_migrates_forward_keeping_its_jobs() {
             [],
         )
         .unwrap();
-        let missing: Result<i64, _> = conn.query_row("SELECT COUNT(*) FROM alarms", [], |r| r.get(0));
+        let missing: Result<i64, _> =
+            conn.query_row("SELECT COUNT(*) FROM alarms", [], |r| r.get(0));
         assert!(missing.is_err(), "version 1 has no alarms table");
     }
     let journal = Journal::open(&path).unwrap();
     assert_eq!(journal.schema_version().unwrap(), schema::LATEST);
     let job = journal.job(1).unwrap().unwrap();
     assert_eq!(job.prompt, "old work");
-    assert_eq!(journal.intake_counts().unwrap(), (0, 0, 0), "version 2 tables exist");
+    assert_eq!(
+        journal.intake_counts().unwrap(),
+        (0, 0, 0),
+        "version 2 tables exist"
+    );
 }
 
 #[test]
@@ -63,7 +76,8 @@ fn a_newer_journal_is_refused_not_damaged() {
     let path = dir.path().join("journal.db");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", schema::LATEST + 1).unwrap();
+        conn.pragma_update(None, "user_version", schema::LATEST + 1)
+            .unwrap();
     }
     let err = Journal::open(&path).err().expect("refused");
     assert!(err.to_string().contains("upgrade switchboard"), "{err}");
@@ -72,11 +86,19 @@ fn a_newer_journal_is_refused_not_damaged() {
 #[test]
 fn dispatch_journals_a_job_and_its_event() {
     let (_dir, mut journal) = temp_journal();
-    let id = journal.dispatch(&task("fix the login button\nit does nothing"), t(1000)).unwrap();
+    let id = journal
+        .dispatch(&task("fix the login button\nit does nothing"), t(1000))
+        .unwrap();
     let job = journal.job(id).unwrap().unwrap();
     assert_eq!(job.kind, JobKind::Task);
     assert_eq!(job.title, "fix the login button");
-    assert_eq!(job.state, JobState::Queued { since: t(1000), not_before: None });
+    assert_eq!(
+        job.state,
+        JobState::Queued {
+            since: t(1000),
+            not_before: None
+        }
+    );
     let events = journal.events(id).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, "queued");
@@ -87,17 +109,38 @@ fn dispatch_journals_a_job_and_its_event() {
 fn a_state_change_commits_with_its_event() {
     let (_dir, mut journal) = temp_journal();
     let id = journal.dispatch(&task("x"), t(0)).unwrap();
-    let job = journal.change_state(id, t(10), |s| s.start(1, t(10)), "started: 1/8 agents").unwrap();
-    assert_eq!(job.state, JobState::Starting { attempt: 1, since: t(10) });
+    let job = journal
+        .change_state(id, t(10), |s| s.start(1, t(10)), "started: 1/8 agents")
+        .unwrap();
+    assert_eq!(
+        job.state,
+        JobState::Starting {
+            attempt: 1,
+            since: t(10)
+        }
+    );
     assert_eq!(job.attempts, 1);
-    journal.change_state(id, t(20), |s| s.run(t(20)), "agent is up").unwrap();
-    journal.change_state(id, t(30), |s| s.wait("Proceed? [y/n]", t(30)), "agent asks").unwrap();
+    journal
+        .change_state(id, t(20), |s| s.run(t(20)), "agent is up")
+        .unwrap();
+    journal
+        .change_state(id, t(30), |s| s.wait("Proceed? [y/n]", t(30)), "agent asks")
+        .unwrap();
     let stored = journal.job(id).unwrap().unwrap();
     assert_eq!(
         stored.state,
-        JobState::Waiting { attempt: 1, since: t(30), question: "Proceed? [y/n]".into() }
+        JobState::Waiting {
+            attempt: 1,
+            since: t(30),
+            question: "Proceed? [y/n]".into()
+        }
     );
-    let kinds: Vec<_> = journal.events(id).unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = journal
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["queued", "starting", "running", "waiting"]);
 }
 
@@ -105,11 +148,18 @@ fn a_state_change_commits_with_its_event() {
 fn an_illegal_change_changes_nothing() {
     let (_dir, mut journal) = temp_journal();
     let id = journal.dispatch(&task("x"), t(0)).unwrap();
-    let err = journal.change_state(id, t(5), |s| s.finish(t(5)), "done?").unwrap_err();
+    let err = journal
+        .change_state(id, t(5), |s| s.finish(t(5)), "done?")
+        .unwrap_err();
     assert!(matches!(err, JournalError::Transition(_)), "{err}");
-    assert_eq!(journal.job(id).unwrap().unwrap().state.name(), StateName::Queued);
+    assert_eq!(
+        journal.job(id).unwrap().unwrap().state.name(),
+        StateName::Queued
+    );
     assert_eq!(journal.events(id).unwrap().len(), 1);
-    let err = journal.change_state(99, t(5), |s| s.kill("x", t(5)), "kill").unwrap_err();
+    let err = journal
+        .change_state(99, t(5), |s| s.kill("x", t(5)), "kill")
+        .unwrap_err();
     assert!(matches!(err, JournalError::NoJob(99)));
 }
 
@@ -145,28 +195,55 @@ fn ingest_records_each_kind_and_keeps_rejections() {
             }),
         },
         ticket("first"),
-        Incoming::Rejected { line: Some(3), reason: "malformed JSON".into(), raw: b"{".to_vec() },
+        Incoming::Rejected {
+            line: Some(3),
+            reason: "malformed JSON".into(),
+            raw: b"{".to_vec(),
+        },
         ticket("second"),
     ];
     let outcome = journal.ingest(&batch, "test", &priorities, t(50)).unwrap();
     assert_eq!((outcome.accepted, outcome.rejected), (3, 1));
-    assert!(outcome.jobs.is_empty(), "tickets and alarms wait for the scheduler");
-    assert_eq!(journal.intake_counts().unwrap(), (2, 1, 1), "two ticket messages, one alarm, one rejected");
+    assert!(
+        outcome.jobs.is_empty(),
+        "tickets and alarms wait for the scheduler"
+    );
+    assert_eq!(
+        journal.intake_counts().unwrap(),
+        (2, 1, 1),
+        "two ticket messages, one alarm, one rejected"
+    );
     let (title, updates): (String, i64) = journal
         .conn()
-        .query_row("SELECT title, updates FROM tickets WHERE key = 'OPS-1'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT title, updates FROM tickets WHERE key = 'OPS-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((title.as_str(), updates), ("second", 1));
-    let at: i64 = journal.conn().query_row("SELECT at FROM alarms", [], |r| r.get(0)).unwrap();
+    let at: i64 = journal
+        .conn()
+        .query_row("SELECT at FROM alarms", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(at, 50, "an alarm without its own time takes its arrival");
-    let raw: Vec<u8> = journal.conn().query_row("SELECT raw FROM rejected", [], |r| r.get(0)).unwrap();
+    let raw: Vec<u8> = journal
+        .conn()
+        .query_row("SELECT raw FROM rejected", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(raw, b"{");
 }
 
 /// Runs `test` of this binary in a child process that aborts at `point`.
 fn crash_child(test: &str, point: &str, db: &std::path::Path) {
     let status = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("SWITCHBOARD_TEST_CRASH", point)
         .env("SWITCHBOARD_TEST_DB", db)
         .status()
@@ -187,7 +264,9 @@ fn child_dispatches() {
 fn child_changes_state() {
     let path = std::env::var("SWITCHBOARD_TEST_DB").unwrap();
     let mut journal = Journal::open(std::path::Path::new(&path)).unwrap();
-    journal.change_state(1, t(9), |s| s.kill("operator", t(9)), "killed").unwrap();
+    journal
+        .change_state(1, t(9), |s| s.kill("operator", t(9)), "killed")
+        .unwrap();
 }
 
 #[test]
@@ -197,14 +276,36 @@ fn crash_between_two_writes_loses_neither() {
     let id = journal.dispatch(&task("survives"), t(1)).unwrap();
     drop(journal);
 
-    crash_child("journal::tests::child_changes_state", "between-state-and-event", &db);
-    crash_child("journal::tests::child_dispatches", "between-job-and-event", &db);
+    crash_child(
+        "journal::tests::child_changes_state",
+        "between-state-and-event",
+        &db,
+    );
+    crash_child(
+        "journal::tests::child_dispatches",
+        "between-job-and-event",
+        &db,
+    );
 
     let journal = Journal::open(&db).unwrap();
     let job = journal.job(id).unwrap().unwrap();
-    assert_eq!(job.state.name(), StateName::Queued, "the half-made state change is gone");
+    assert_eq!(
+        job.state.name(),
+        StateName::Queued,
+        "the half-made state change is gone"
+    );
     assert_eq!(journal.events(id).unwrap().len(), 1, "and so is its event");
-    assert_eq!(journal.jobs(&JobFilter::default()).unwrap().len(), 1, "no half-made job");
-    assert!(journal.events_after(0).unwrap().iter().all(|e| e.job == Some(id)));
+    assert_eq!(
+        journal.jobs(&JobFilter::default()).unwrap().len(),
+        1,
+        "no half-made job"
+    );
+    assert!(
+        journal
+            .events_after(0)
+            .unwrap()
+            .iter()
+            .all(|e| e.job == Some(id))
+    );
     assert_eq!(journal.integrity_check().unwrap(), vec!["ok".to_string()]);
 }

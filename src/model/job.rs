@@ -104,7 +104,10 @@ impl StateName {
     /// Whether a job in this state is over: nothing more happens to it
     /// unless an operator retries or rejects it.
     pub fn is_over(self) -> bool {
-        matches!(self, StateName::Done | StateName::Failed | StateName::Killed)
+        matches!(
+            self,
+            StateName::Done | StateName::Failed | StateName::Killed
+        )
     }
 
     /// Whether a job in this state occupies an agent.
@@ -140,19 +143,30 @@ impl FromStr for StateName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
     /// Waiting for the scheduler; `not_before` holds a retry's backoff.
-    Queued { since: Timestamp, not_before: Option<Timestamp> },
+    Queued {
+        since: Timestamp,
+        not_before: Option<Timestamp>,
+    },
     /// An attempt was journaled; its agent is being started.
     Starting { attempt: u32, since: Timestamp },
     /// The agent works.
     Running { attempt: u32, since: Timestamp },
     /// The agent asked something and waits for the operator.
-    Waiting { attempt: u32, since: Timestamp, question: String },
+    Waiting {
+        attempt: u32,
+        since: Timestamp,
+        question: String,
+    },
     /// No activity for too long; the agent was nudged and needs the operator.
     Stalled { attempt: u32, since: Timestamp },
     /// The agent finished; its work is committed and in review.
     Done { attempt: u32, at: Timestamp },
     /// The attempt failed; the engine retries it or this is for good.
-    Failed { attempt: u32, at: Timestamp, reason: String },
+    Failed {
+        attempt: u32,
+        at: Timestamp,
+        reason: String,
+    },
     /// An operator (or a timeout) ended the job.
     Killed { at: Timestamp, reason: String },
 }
@@ -168,7 +182,10 @@ pub struct TransitionError {
 impl JobState {
     /// A newly journaled job.
     pub fn new(now: Timestamp) -> Self {
-        JobState::Queued { since: now, not_before: None }
+        JobState::Queued {
+            since: now,
+            not_before: None,
+        }
     }
 
     pub fn name(&self) -> StateName {
@@ -192,9 +209,9 @@ impl JobState {
             | JobState::Running { since, .. }
             | JobState::Waiting { since, .. }
             | JobState::Stalled { since, .. } => *since,
-            JobState::Done { at, .. } | JobState::Failed { at, .. } | JobState::Killed { at, .. } => {
-                *at
-            }
+            JobState::Done { at, .. }
+            | JobState::Failed { at, .. }
+            | JobState::Killed { at, .. } => *at,
         }
     }
 
@@ -212,7 +229,10 @@ impl JobState {
     }
 
     fn refuse(&self, action: &'static str) -> TransitionError {
-        TransitionError { from: self.name(), action }
+        TransitionError {
+            from: self.name(),
+            action,
+        }
     }
 
     /// queued → starting, as attempt number `attempt`, once its not-before
@@ -220,7 +240,10 @@ impl JobState {
     pub fn start(&self, attempt: u32, now: Timestamp) -> Result<JobState, TransitionError> {
         match self {
             JobState::Queued { not_before, .. } if not_before.is_none_or(|t| t <= now) => {
-                Ok(JobState::Starting { attempt, since: now })
+                Ok(JobState::Starting {
+                    attempt,
+                    since: now,
+                })
             }
             JobState::Queued { .. } => Err(TransitionError {
                 from: StateName::Queued,
@@ -237,7 +260,10 @@ impl JobState {
             JobState::Starting { attempt, .. }
             | JobState::Waiting { attempt, .. }
             | JobState::Stalled { attempt, .. }
-            | JobState::Done { attempt, .. } => Ok(JobState::Running { attempt: *attempt, since: now }),
+            | JobState::Done { attempt, .. } => Ok(JobState::Running {
+                attempt: *attempt,
+                since: now,
+            }),
             _ => Err(self.refuse("resume running")),
         }
     }
@@ -259,7 +285,10 @@ impl JobState {
     /// running → stalled, after no activity for too long.
     pub fn stall(&self, now: Timestamp) -> Result<JobState, TransitionError> {
         match self {
-            JobState::Running { attempt, .. } => Ok(JobState::Stalled { attempt: *attempt, since: now }),
+            JobState::Running { attempt, .. } => Ok(JobState::Stalled {
+                attempt: *attempt,
+                since: now,
+            }),
             _ => Err(self.refuse("stall")),
         }
     }
@@ -269,7 +298,10 @@ impl JobState {
         match self {
             JobState::Running { attempt, .. }
             | JobState::Waiting { attempt, .. }
-            | JobState::Stalled { attempt, .. } => Ok(JobState::Done { attempt: *attempt, at: now }),
+            | JobState::Stalled { attempt, .. } => Ok(JobState::Done {
+                attempt: *attempt,
+                at: now,
+            }),
             _ => Err(self.refuse("finish")),
         }
     }
@@ -299,7 +331,10 @@ impl JobState {
     ) -> Result<JobState, TransitionError> {
         match self {
             JobState::Failed { .. } | JobState::Killed { .. } | JobState::Done { .. } => {
-                Ok(JobState::Queued { since: now, not_before })
+                Ok(JobState::Queued {
+                    since: now,
+                    not_before,
+                })
             }
             _ => Err(self.refuse("requeue")),
         }
@@ -310,7 +345,10 @@ impl JobState {
         if self.name().is_over() {
             return Err(self.refuse("kill"));
         }
-        Ok(JobState::Killed { at: now, reason: reason.to_string() })
+        Ok(JobState::Killed {
+            at: now,
+            reason: reason.to_string(),
+        })
     }
 }
 

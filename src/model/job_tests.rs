@@ -7,14 +7,40 @@ fn t(ms: i64) -> Timestamp {
 /// One sample state of every name.
 fn samples() -> Vec<JobState> {
     vec![
-        JobState::Queued { since: t(0), not_before: None },
-        JobState::Starting { attempt: 1, since: t(1) },
-        JobState::Running { attempt: 1, since: t(2) },
-        JobState::Waiting { attempt: 1, since: t(3), question: "proceed?".into() },
-        JobState::Stalled { attempt: 1, since: t(4) },
-        JobState::Done { attempt: 1, at: t(5) },
-        JobState::Failed { attempt: 1, at: t(6), reason: "exit 1".into() },
-        JobState::Killed { at: t(7), reason: "operator".into() },
+        JobState::Queued {
+            since: t(0),
+            not_before: None,
+        },
+        JobState::Starting {
+            attempt: 1,
+            since: t(1),
+        },
+        JobState::Running {
+            attempt: 1,
+            since: t(2),
+        },
+        JobState::Waiting {
+            attempt: 1,
+            since: t(3),
+            question: "proceed?".into(),
+        },
+        JobState::Stalled {
+            attempt: 1,
+            since: t(4),
+        },
+        JobState::Done {
+            attempt: 1,
+            at: t(5),
+        },
+        JobState::Failed {
+            attempt: 1,
+            at: t(6),
+            reason: "exit 1".into(),
+        },
+        JobState::Killed {
+            at: t(7),
+            reason: "operator".into(),
+        },
     ]
 }
 
@@ -86,7 +112,11 @@ fn every_move_from_every_state_matches_the_table() {
                     assert!(err.to_string().contains(": cannot "), "{err}");
                 }
                 (Ok(next), None) => {
-                    panic!("{} --{name}--> {} should be refused", state.name(), next.name())
+                    panic!(
+                        "{} --{name}--> {} should be refused",
+                        state.name(),
+                        next.name()
+                    )
                 }
                 (Err(err), Some(to)) => panic!("{} --{name}--> {to} refused: {err}", state.name()),
             }
@@ -101,14 +131,24 @@ fn the_attempt_number_travels_with_the_agent() {
     let running = starting.run(t(2)).unwrap();
     let waiting = running.wait("ok?", t(3)).unwrap();
     let done = waiting.finish(t(4)).unwrap();
-    assert_eq!(done, JobState::Done { attempt: 3, at: t(4) });
+    assert_eq!(
+        done,
+        JobState::Done {
+            attempt: 3,
+            at: t(4)
+        }
+    );
     let again = done.run(t(5)).unwrap();
     assert_eq!(again.attempt(), Some(3));
 }
 
 #[test]
 fn a_retry_waits_for_its_not_before_time() {
-    let failed = JobState::Failed { attempt: 1, at: t(0), reason: "exit 1".into() };
+    let failed = JobState::Failed {
+        attempt: 1,
+        at: t(0),
+        reason: "exit 1".into(),
+    };
     let queued = failed.requeue(Some(t(1000)), t(10)).unwrap();
     let early = queued.start(2, t(999)).unwrap_err();
     assert_eq!(early.from, StateName::Queued);
@@ -117,9 +157,14 @@ fn a_retry_waits_for_its_not_before_time() {
 
 #[test]
 fn failure_and_kill_keep_their_reasons() {
-    let running = JobState::Running { attempt: 2, since: t(0) };
+    let running = JobState::Running {
+        attempt: 2,
+        since: t(0),
+    };
     match running.fail("exit 7", t(1)).unwrap() {
-        JobState::Failed { reason, attempt, .. } => {
+        JobState::Failed {
+            reason, attempt, ..
+        } => {
             assert_eq!(reason, "exit 7");
             assert_eq!(attempt, 2);
         }

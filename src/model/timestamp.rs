@@ -36,7 +36,10 @@ impl Timestamp {
 
     /// This instant moved forward by `d`.
     pub fn plus(self, d: Duration) -> Self {
-        Timestamp(self.0.saturating_add(d.as_millis().min(i64::MAX as u128) as i64))
+        Timestamp(
+            self.0
+                .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
+        )
     }
 
     /// How long after `earlier` this instant is; zero if it is not after it.
@@ -51,7 +54,8 @@ impl Timestamp {
         let format = format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         );
-        dt.format(format).unwrap_or_else(|_| format!("@{}ms", self.0))
+        dt.format(format)
+            .unwrap_or_else(|_| format!("@{}ms", self.0))
     }
 
     /// Reads the time formats that arrive in messages: RFC 3339

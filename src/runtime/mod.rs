@@ -9,12 +9,18 @@ pub const INSTALL_TMUX: &str = "install tmux: `sudo apt-get install tmux` (Debia
 
 /// `tmux -V` without the name, e.g. `3.3a`.
 pub fn tmux_version() -> Result<String, String> {
-    let output = Command::new("tmux").arg("-V").output().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("tmux is not installed; {INSTALL_TMUX}"),
-        _ => format!("cannot run tmux: {e}"),
-    })?;
+    let output = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("tmux is not installed; {INSTALL_TMUX}"),
+            _ => format!("cannot run tmux: {e}"),
+        })?;
     if !output.status.success() {
-        return Err(format!("`tmux -V` failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+        return Err(format!(
+            "`tmux -V` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     Ok(text.trim().trim_start_matches("tmux ").to_string())

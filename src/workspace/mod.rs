@@ -54,11 +54,19 @@ pub fn current_branch(repo: &Path) -> Result<String, String> {
 
 /// Whether `branch` exists in `repo`.
 pub fn has_branch(repo: &Path, branch: &str) -> bool {
-    git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")]).is_ok()
+    git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ],
+    )
+    .is_ok()
 }
 
 /// `git --version`, e.g. `2.47.3`.
 pub fn git_version() -> Result<String, String> {
-    git(Path::new("."), &["--version"])
-        .map(|v| v.trim_start_matches("git version ").to_string())
+    git(Path::new("."), &["--version"]).map(|v| v.trim_start_matches("git version ").to_string())
 }

@@ -33,26 +33,37 @@ impl Run {
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts failure with `code` and returns stderr.
     #[track_caller]
     pub fn fails(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         &self.stderr
     }
 
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn home(&self) -> PathBuf {
@@ -63,7 +74,9 @@ impl Sandbox {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--home").arg(self.home()).args(args);
-        cmd.env_remove("SWITCHBOARD_HOME").env_remove("CLICOLOR_FORCE").env("NO_COLOR", "1");
+        cmd.env_remove("SWITCHBOARD_HOME")
+            .env_remove("CLICOLOR_FORCE")
+            .env("NO_COLOR", "1");
         cmd.stdin(Stdio::null());
         cmd
     }
@@ -106,7 +119,8 @@ impl Sandbox {
     /// A repository registered as project `name`.
     pub fn project(&self, name: &str) -> PathBuf {
         let path = self.repo(name);
-        self.run(&["project", "add", name, path.to_str().unwrap()]).ok();
+        self.run(&["project", "add", name, path.to_str().unwrap()])
+            .ok();
         path
     }
 
