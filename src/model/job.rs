@@ -13,6 +13,16 @@
 //! done → running (rejected, agent still there) | queued (rejected, agent gone)
 //! killed → queued (operator retry)
 //! ```
+//!
+//! ```
+//! use switchboard::model::{JobState, StateName, Timestamp};
+//! let now = Timestamp::from_millis(0);
+//! let running = JobState::new(now).start(1, now).and_then(|s| s.run(now)).unwrap();
+//! assert_eq!(running.name(), StateName::Running);
+//! // A queued job cannot finish: the move is refused, with the reason.
+//! let err = JobState::new(now).finish(now).unwrap_err();
+//! assert_eq!(err.to_string(), "queued job: cannot finish");
+//! ```
 
 use std::fmt;
 use std::str::FromStr;

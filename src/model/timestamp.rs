@@ -61,6 +61,13 @@ impl Timestamp {
     /// Reads the time formats that arrive in messages: RFC 3339
     /// (`2026-01-01T00:00:00Z`), and the ISO 8601 variant that CloudWatch
     /// and Jira send, with a colon-less offset (`2026-01-01T00:00:00.000+0000`).
+    ///
+    /// ```
+    /// use switchboard::model::Timestamp;
+    /// let cloudwatch = Timestamp::parse("2026-01-01T01:00:00.000+0100").unwrap();
+    /// assert_eq!(cloudwatch.rfc3339(), "2026-01-01T00:00:00.000Z");
+    /// assert!(Timestamp::parse("noon").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if let Ok(dt) = OffsetDateTime::parse(text, &Rfc3339) {
