@@ -14,4 +14,5 @@ pub mod intake;
 pub mod journal;
 pub mod model;
 pub mod runtime;
+pub mod scheduler;
 pub mod workspace;

@@ -6,10 +6,10 @@
 
 use rusqlite::{CachedStatement, Transaction, params};
 
-use super::jobs::{JobInserter, NewJob, title_of};
+use super::jobs::{JobInserter, NewJob};
 use super::{Journal, Result};
 use crate::config::Priorities;
-use crate::model::{AlarmMessage, JobKind, Message, Timestamp};
+use crate::model::{AlarmMessage, JobKind, Message, Timestamp, title_of};
 
 /// One line (or file) of intake, read or not.
 #[derive(Debug, Clone)]

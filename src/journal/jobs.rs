@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
 use super::{Journal, JournalError, Result, crash_point};
-use crate::model::{Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError};
+use crate::model::{Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError, title_of};
 
 /// Work to be journaled as a new job.
 #[derive(Debug, Clone)]
@@ -30,22 +30,6 @@ impl NewJob {
             priority,
             ticket_key: None,
         }
-    }
-}
-
-/// The first line of a prompt, shortened to fit a list.
-pub fn title_of(prompt: &str) -> String {
-    let line = prompt
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    if line.chars().count() > 80 {
-        let mut short: String = line.chars().take(79).collect();
-        short.push('…');
-        short
-    } else {
-        line.to_string()
     }
 }
 

@@ -362,6 +362,19 @@ impl JobState {
     }
 }
 
+/// The first line of a prompt, shortened to fit a list: a job's default
+/// title.
+pub fn title_of(prompt: &str) -> String {
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() > 80 {
+        let mut short: String = line.chars().take(79).collect();
+        short.push('…');
+        short
+    } else {
+        line.to_string()
+    }
+}
+
 /// Agent progress as the agent reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Progress {

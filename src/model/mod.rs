@@ -6,7 +6,7 @@ mod message;
 mod project;
 mod timestamp;
 
-pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError};
+pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError, title_of};
 pub use message::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage};
 pub use project::{Project, check_project_name};
 pub use timestamp::{Timestamp, short_age};

@@ -1,0 +1,153 @@
+//! Admitting one arrival: tickets are deduplicated by key, alarms are
+//! chained by account, and every new job is routed to a project.
+
+use super::decision::{Action, Decision, JobSpec};
+use super::state::{Arrival, Pending, State};
+use crate::config::Config;
+use crate::model::{AlarmState, JobKind, Timestamp, title_of};
+
+/// The decisions for one arrival, against the state as it is.
+pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) -> Vec<Decision> {
+    let decision = |action, reason: String| vec![Decision { at: now, action, reason }];
+    match &pending.arrival {
+        Arrival::Task { project, prompt, title, priority } => {
+            let (project, unrouted) = route(project.clone(), None, config, || "no project given".to_string());
+            let job = JobSpec {
+                kind: JobKind::Task,
+                project,
+                unrouted,
+                title: title.clone().unwrap_or_else(|| title_of(prompt)),
+                prompt: prompt.clone(),
+                priority: priority.unwrap_or(config.priorities.task),
+            };
+            let reason = format!("task for {}", job.project.as_deref().unwrap_or("no project yet"));
+            decision(Action::CreateJob { job }, reason)
+        }
+        Arrival::Ticket(ticket) => match state.tickets.get(&ticket.key) {
+            Some(known) => {
+                let forward_to = known.job.filter(|j| state.job_is_active(Some(*j)));
+                let reason = match (forward_to, known.job) {
+                    (Some(job), _) => format!("ticket {} updated; forwarded to its agent (#{job})", ticket.key),
+                    (None, Some(job)) => format!("ticket {} updated; its job #{job} has no agent now, recorded only", ticket.key),
+                    (None, None) => format!("ticket {} updated; recorded", ticket.key),
+                };
+                decision(Action::UpdateTicket { key: ticket.key.clone(), forward_to }, reason)
+            }
+            None => {
+                let prefix = ticket.key.split('-').next().unwrap_or(&ticket.key).to_string();
+                let by_prefix = config.routing.jira.get(&prefix).cloned();
+                let (project, unrouted) = route(ticket.project.clone(), by_prefix, config, || {
+                    format!("no project for ticket prefix {prefix}")
+                });
+                let mut prompt = format!("Ticket {}: {}", ticket.key, ticket.title);
+                if !ticket.body.trim().is_empty() {
+                    prompt.push_str("\n\n");
+                    prompt.push_str(&ticket.body);
+                }
+                let job = JobSpec {
+                    kind: JobKind::Ticket,
+                    project,
+                    unrouted,
+                    title: title_of(&format!("{}: {}", ticket.key, ticket.title)),
+                    prompt,
+                    priority: config.priorities.ticket,
+                };
+                let reason = format!("first message for ticket {}: one job for the key", ticket.key);
+                decision(Action::OpenTicket { key: ticket.key.clone(), job }, reason)
+            }
+        },
+        Arrival::Alarm { alarm, at } => {
+            let window = config.scheduler.chain_window;
+            let chain = state.chain_for(&alarm.account, *at, window);
+            match (alarm.state, chain) {
+                (AlarmState::Alarm, Some(chain)) => {
+                    let forward_to = chain.job.filter(|j| state.job_is_active(Some(*j)));
+                    let mut reason = format!(
+                        "{} in account {} is within {} of chain {}'s latest alarm",
+                        alarm.name,
+                        alarm.account,
+                        humantime::format_duration(window),
+                        chain.id
+                    );
+                    match (forward_to, chain.job) {
+                        (Some(job), _) => reason.push_str(&format!("; forwarded to #{job}")),
+                        (None, Some(job)) => reason.push_str(&format!("; its job #{job} has no agent now, recorded only")),
+                        (None, None) => {}
+                    }
+                    decision(
+                        Action::JoinChain {
+                            chain: chain.id,
+                            account: alarm.account.clone(),
+                            alarm: alarm.name.clone(),
+                            at: *at,
+                            forward_to,
+                        },
+                        reason,
+                    )
+                }
+                (AlarmState::Alarm, None) => {
+                    let by_account = config.routing.accounts.get(&alarm.account).cloned();
+                    let (project, unrouted) = route(None, by_account, config, || {
+                        format!("no project for account {}", alarm.account)
+                    });
+                    let mut prompt = format!(
+                        "Monitoring alarm {} in account {} went to ALARM at {at}.",
+                        alarm.name, alarm.account
+                    );
+                    if let Some(why) = &alarm.reason {
+                        prompt.push_str(&format!("\nReason: {why}"));
+                    }
+                    prompt.push_str("\nInvestigate the cause and fix it; more alarms of this account may follow.");
+                    let job = JobSpec {
+                        kind: JobKind::Incident,
+                        project,
+                        unrouted,
+                        title: title_of(&format!("{} in {}", alarm.name, alarm.account)),
+                        prompt,
+                        priority: config.priorities.incident,
+                    };
+                    let reason = format!(
+                        "{} in account {}: no chain of this account within {}, a new incident",
+                        alarm.name,
+                        alarm.account,
+                        humantime::format_duration(window)
+                    );
+                    decision(
+                        Action::OpenChain { account: alarm.account.clone(), alarm: alarm.name.clone(), at: *at, job },
+                        reason,
+                    )
+                }
+                (state, chain) => {
+                    let reason = match chain {
+                        Some(c) => format!("{} {} in account {}: chain {} shows resolved, no agent", alarm.name, state.as_str(), alarm.account, c.id),
+                        None => format!("{} {} in account {}: no open chain, recorded only", alarm.name, state.as_str(), alarm.account),
+                    };
+                    decision(
+                        Action::ResolveChain {
+                            chain: chain.map(|c| c.id),
+                            account: alarm.account.clone(),
+                            alarm: alarm.name.clone(),
+                            at: *at,
+                        },
+                        reason,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The project for new work: its own, else the route, else the default; or
+/// no project, with the reason.
+fn route(
+    own: Option<String>,
+    by_route: Option<String>,
+    config: &Config,
+    why_not: impl FnOnce() -> String,
+) -> (Option<String>, Option<String>) {
+    let default = Some(config.routing.default_project.clone()).filter(|p| !p.is_empty());
+    match own.filter(|p| !p.is_empty()).or(by_route).or(default) {
+        Some(project) => (Some(project), None),
+        None => (None, Some(why_not())),
+    }
+}

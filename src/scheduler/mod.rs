@@ -1,0 +1,63 @@
+//! The scheduler: pure decisions from the journal's state.
+//!
+//! - [`admit`] decides what one arrival becomes: a ticket's one job or an
+//!   update of it, an alarm that opens, joins or resolves its account's
+//!   chain, a task's job; every new job is routed to a project.
+//! - [`decide`] decides what runs now: timeouts, retries with backoff, and
+//!   starts in priority order within the global and per-project limits;
+//!   every job that waits gets a reason the operator can read.
+//! - [`apply`] carries a decision out on the [`State`], for the engine and
+//!   the simulator alike.
+//!
+//! All three are pure functions of (state, config, now).
+
+mod admit;
+mod apply;
+mod backoff;
+mod decide;
+mod decision;
+mod state;
+
+pub use admit::admit;
+pub use apply::{ApplyError, Effect, apply};
+pub use backoff::backoff;
+pub use decide::{Plan, decide};
+pub use decision::{Action, Decision, JobSpec};
+pub use state::{Arrival, Chain, ChainId, Pending, ProjectLimits, SchedJob, State, Ticket, joins, queue_key};
+
+use crate::config::Config;
+use crate::model::Timestamp;
+
+/// One pass: admit every pending arrival (each against the state the
+/// previous one left), then decide and apply. Every decision goes to
+/// `each` with its effects, in order. Returns when to look again.
+pub fn pass(
+    state: &mut State,
+    config: &Config,
+    now: Timestamp,
+    mut each: impl FnMut(&State, &Decision, &[Effect]),
+) -> Result<Option<Timestamp>, ApplyError> {
+    while let Some(pending) = state.inbox.pop_front() {
+        for decision in admit(state, &pending, config, now) {
+            let effects = apply(state, &decision)?;
+            each(state, &decision, &effects);
+        }
+    }
+    let plan = decide(state, config, now);
+    let mut again = false;
+    for decision in &plan.decisions {
+        let effects = apply(state, decision)?;
+        // A retry that is due now, or a timeout that freed an agent, can
+        // be decided on at once.
+        again |= matches!(decision.action, Action::Timeout { .. } | Action::GiveUp { .. });
+        each(state, decision, &effects);
+    }
+    if again {
+        return pass(state, config, now, each);
+    }
+    Ok(plan.wake_at)
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
