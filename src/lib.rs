@@ -15,4 +15,5 @@ pub mod journal;
 pub mod model;
 pub mod runtime;
 pub mod scheduler;
+pub mod simulator;
 pub mod workspace;

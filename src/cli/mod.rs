@@ -11,6 +11,7 @@ mod operator;
 mod output;
 mod project;
 mod review;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,8 @@ pub enum Command {
     Drain(operator::DrainArgs),
     /// Ask the engine to start agents again after a drain
     Resume,
+    /// Replay a scenario through the scheduler on a virtual clock
+    Simulate(simulate::Args),
     /// Register projects (git repositories) or list them
     #[command(subcommand)]
     Project(project::ProjectCommand),
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Chains(args)) => chains::run(&ctx, args),
         Some(Command::Drain(args)) => operator::drain(&ctx, args),
         Some(Command::Resume) => operator::resume(&ctx),
+        Some(Command::Simulate(args)) => simulate::run(&ctx, args),
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
     }

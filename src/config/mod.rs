@@ -115,6 +115,23 @@ impl Config {
         }
     }
 
+    /// The operator's file at `path` as a table (empty if there is none),
+    /// checked by loading it.
+    pub fn user_table(path: &Path) -> Result<toml::Table, ConfigError> {
+        Self::load(path)?;
+        match std::fs::read_to_string(path) {
+            Ok(text) => text
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line: None,
+                    key: None,
+                    message: e.to_string(),
+                }),
+            Err(_) => Ok(toml::Table::new()),
+        }
+    }
+
     /// The built-in configuration with `user` (the text of `path`) over it.
     pub fn from_texts(user: Option<&str>, path: &Path) -> Result<Config, ConfigError> {
         let invalid = |line, key, message| ConfigError::Invalid {
@@ -151,6 +168,29 @@ impl Config {
             invalid(line, Some(key), message)
         })?;
         Ok(config)
+    }
+
+    /// The built-in configuration with a table laid over it (the
+    /// simulator's `{"config": …}` lines).
+    pub fn from_table(over: toml::Table) -> Result<Config, ConfigError> {
+        let path = Path::new("<scenario config>");
+        let mut merged: toml::Table =
+            DEFAULT_CONFIG
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line: None,
+                    key: None,
+                    message: e.to_string(),
+                })?;
+        overlay(&mut merged, over);
+        let text = toml::to_string(&merged).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: e.to_string(),
+        })?;
+        Self::from_texts(Some(&text), path)
     }
 
     /// Rules that types alone do not say; the error names the key.
@@ -202,7 +242,7 @@ impl Config {
 }
 
 /// Lays `over` onto `base`: tables merge key by key, anything else replaces.
-fn overlay(base: &mut toml::Table, over: toml::Table) {
+pub fn overlay(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => overlay(b, o),

@@ -4,7 +4,9 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
 use super::{Journal, JournalError, Result, crash_point};
-use crate::model::{Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError, title_of};
+use crate::model::{
+    Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError, title_of,
+};
 
 /// Work to be journaled as a new job.
 #[derive(Debug, Clone)]

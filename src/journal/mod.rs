@@ -9,6 +9,7 @@ mod commands;
 mod intake;
 mod jobs;
 mod projects;
+mod replay;
 pub mod schema;
 mod views;
 

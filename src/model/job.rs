@@ -365,7 +365,11 @@ impl JobState {
 /// The first line of a prompt, shortened to fit a list: a job's default
 /// title.
 pub fn title_of(prompt: &str) -> String {
-    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = prompt
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if line.chars().count() > 80 {
         let mut short: String = line.chars().take(79).collect();
         short.push('…');

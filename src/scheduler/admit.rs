@@ -8,10 +8,23 @@ use crate::model::{AlarmState, JobKind, Timestamp, title_of};
 
 /// The decisions for one arrival, against the state as it is.
 pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) -> Vec<Decision> {
-    let decision = |action, reason: String| vec![Decision { at: now, action, reason }];
+    let decision = |action, reason: String| {
+        vec![Decision {
+            at: now,
+            action,
+            reason,
+        }]
+    };
     match &pending.arrival {
-        Arrival::Task { project, prompt, title, priority } => {
-            let (project, unrouted) = route(project.clone(), None, config, || "no project given".to_string());
+        Arrival::Task {
+            project,
+            prompt,
+            title,
+            priority,
+        } => {
+            let (project, unrouted) = route(project.clone(), None, config, || {
+                "no project given".to_string()
+            });
             let job = JobSpec {
                 kind: JobKind::Task,
                 project,
@@ -20,21 +33,41 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                 prompt: prompt.clone(),
                 priority: priority.unwrap_or(config.priorities.task),
             };
-            let reason = format!("task for {}", job.project.as_deref().unwrap_or("no project yet"));
+            let reason = format!(
+                "task for {}",
+                job.project.as_deref().unwrap_or("no project yet")
+            );
             decision(Action::CreateJob { job }, reason)
         }
         Arrival::Ticket(ticket) => match state.tickets.get(&ticket.key) {
             Some(known) => {
                 let forward_to = known.job.filter(|j| state.job_is_active(Some(*j)));
                 let reason = match (forward_to, known.job) {
-                    (Some(job), _) => format!("ticket {} updated; forwarded to its agent (#{job})", ticket.key),
-                    (None, Some(job)) => format!("ticket {} updated; its job #{job} has no agent now, recorded only", ticket.key),
+                    (Some(job), _) => format!(
+                        "ticket {} updated; forwarded to its agent (#{job})",
+                        ticket.key
+                    ),
+                    (None, Some(job)) => format!(
+                        "ticket {} updated; its job #{job} has no agent now, recorded only",
+                        ticket.key
+                    ),
                     (None, None) => format!("ticket {} updated; recorded", ticket.key),
                 };
-                decision(Action::UpdateTicket { key: ticket.key.clone(), forward_to }, reason)
+                decision(
+                    Action::UpdateTicket {
+                        key: ticket.key.clone(),
+                        forward_to,
+                    },
+                    reason,
+                )
             }
             None => {
-                let prefix = ticket.key.split('-').next().unwrap_or(&ticket.key).to_string();
+                let prefix = ticket
+                    .key
+                    .split('-')
+                    .next()
+                    .unwrap_or(&ticket.key)
+                    .to_string();
                 let by_prefix = config.routing.jira.get(&prefix).cloned();
                 let (project, unrouted) = route(ticket.project.clone(), by_prefix, config, || {
                     format!("no project for ticket prefix {prefix}")
@@ -52,8 +85,17 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                     prompt,
                     priority: config.priorities.ticket,
                 };
-                let reason = format!("first message for ticket {}: one job for the key", ticket.key);
-                decision(Action::OpenTicket { key: ticket.key.clone(), job }, reason)
+                let reason = format!(
+                    "first message for ticket {}: one job for the key",
+                    ticket.key
+                );
+                decision(
+                    Action::OpenTicket {
+                        key: ticket.key.clone(),
+                        job,
+                    },
+                    reason,
+                )
             }
         },
         Arrival::Alarm { alarm, at } => {
@@ -71,7 +113,8 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                     );
                     match (forward_to, chain.job) {
                         (Some(job), _) => reason.push_str(&format!("; forwarded to #{job}")),
-                        (None, Some(job)) => reason.push_str(&format!("; its job #{job} has no agent now, recorded only")),
+                        (None, Some(job)) => reason
+                            .push_str(&format!("; its job #{job} has no agent now, recorded only")),
                         (None, None) => {}
                     }
                     decision(
@@ -113,14 +156,30 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                         humantime::format_duration(window)
                     );
                     decision(
-                        Action::OpenChain { account: alarm.account.clone(), alarm: alarm.name.clone(), at: *at, job },
+                        Action::OpenChain {
+                            account: alarm.account.clone(),
+                            alarm: alarm.name.clone(),
+                            at: *at,
+                            job,
+                        },
                         reason,
                     )
                 }
                 (state, chain) => {
                     let reason = match chain {
-                        Some(c) => format!("{} {} in account {}: chain {} shows resolved, no agent", alarm.name, state.as_str(), alarm.account, c.id),
-                        None => format!("{} {} in account {}: no open chain, recorded only", alarm.name, state.as_str(), alarm.account),
+                        Some(c) => format!(
+                            "{} {} in account {}: chain {} shows resolved, no agent",
+                            alarm.name,
+                            state.as_str(),
+                            alarm.account,
+                            c.id
+                        ),
+                        None => format!(
+                            "{} {} in account {}: no open chain, recorded only",
+                            alarm.name,
+                            state.as_str(),
+                            alarm.account
+                        ),
                     };
                     decision(
                         Action::ResolveChain {

@@ -10,12 +10,25 @@ use crate::model::{JobState, Timestamp, TransitionError};
 /// What applying a decision changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    JobCreated { job: i64, ticket: Option<String>, chain: Option<ChainId> },
-    JobChanged { job: i64 },
-    ChainChanged { chain: ChainId },
-    TicketChanged { key: String },
+    JobCreated {
+        job: i64,
+        ticket: Option<String>,
+        chain: Option<ChainId>,
+    },
+    JobChanged {
+        job: i64,
+    },
+    ChainChanged {
+        chain: ChainId,
+    },
+    TicketChanged {
+        key: String,
+    },
     /// Text for an agent: a ticket update or an alarm that joined its chain.
-    Forward { job: i64, text: String },
+    Forward {
+        job: i64,
+        text: String,
+    },
 }
 
 /// Applies one decision; a decision that does not fit the state (a job
@@ -27,40 +40,75 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
     match &decision.action {
         Action::CreateJob { job } => {
             let id = create(state, job, now);
-            effects.push(Effect::JobCreated { job: id, ticket: None, chain: None });
+            effects.push(Effect::JobCreated {
+                job: id,
+                ticket: None,
+                chain: None,
+            });
         }
         Action::OpenTicket { key, job } => {
             let id = create(state, job, now);
-            state.tickets.insert(key.clone(), Ticket { key: key.clone(), job: Some(id), updates: 0 });
-            effects.push(Effect::JobCreated { job: id, ticket: Some(key.clone()), chain: None });
+            state.tickets.insert(
+                key.clone(),
+                Ticket {
+                    key: key.clone(),
+                    job: Some(id),
+                    updates: 0,
+                },
+            );
+            effects.push(Effect::JobCreated {
+                job: id,
+                ticket: Some(key.clone()),
+                chain: None,
+            });
         }
         Action::UpdateTicket { key, forward_to } => {
-            let ticket = state
-                .tickets
-                .entry(key.clone())
-                .or_insert_with(|| Ticket { key: key.clone(), job: None, updates: 0 });
+            let ticket = state.tickets.entry(key.clone()).or_insert_with(|| Ticket {
+                key: key.clone(),
+                job: None,
+                updates: 0,
+            });
             ticket.updates += 1;
             effects.push(Effect::TicketChanged { key: key.clone() });
             if let Some(job) = forward_to {
-                effects.push(Effect::Forward { job: *job, text: format!("Ticket {key} was updated; read it again.") });
+                effects.push(Effect::Forward {
+                    job: *job,
+                    text: format!("Ticket {key} was updated; read it again."),
+                });
             }
         }
-        Action::OpenChain { account, at, job, .. } => {
+        Action::OpenChain {
+            account, at, job, ..
+        } => {
             let id = create(state, job, now);
             let chain = state.next_chain;
             state.next_chain += 1;
-            state.chains.entry(account.clone()).or_default().push(Chain {
-                id: chain,
-                account: account.clone(),
-                first_at: *at,
-                latest_at: *at,
-                alarms: 1,
-                resolved: false,
-                job: Some(id),
+            state
+                .chains
+                .entry(account.clone())
+                .or_default()
+                .push(Chain {
+                    id: chain,
+                    account: account.clone(),
+                    first_at: *at,
+                    latest_at: *at,
+                    alarms: 1,
+                    resolved: false,
+                    job: Some(id),
+                });
+            effects.push(Effect::JobCreated {
+                job: id,
+                ticket: None,
+                chain: Some(chain),
             });
-            effects.push(Effect::JobCreated { job: id, ticket: None, chain: Some(chain) });
         }
-        Action::JoinChain { chain, alarm, at, forward_to, .. } => {
+        Action::JoinChain {
+            chain,
+            alarm,
+            at,
+            forward_to,
+            ..
+        } => {
             let c = state.chain_mut(*chain).ok_or(ApplyError::NoChain(*chain))?;
             c.alarms += 1;
             c.latest_at = c.latest_at.max(*at);
@@ -97,7 +145,9 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
                 Ok(())
             })?;
         }
-        Action::Retry { job, not_before, .. } => {
+        Action::Retry {
+            job, not_before, ..
+        } => {
             change(state, *job, &mut effects, |j| {
                 j.state = j.state.requeue(Some(*not_before), now)?;
                 j.started_at = None;

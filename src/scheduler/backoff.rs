@@ -41,8 +41,13 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_wait_and_jobs_spread() {
-        assert_eq!(backoff(30 * S, 1800 * S, 1, 5, 1), backoff(30 * S, 1800 * S, 1, 5, 1));
-        let waits: std::collections::BTreeSet<_> = (0..20).map(|job| backoff(30 * S, 1800 * S, 1, job, 1)).collect();
+        assert_eq!(
+            backoff(30 * S, 1800 * S, 1, 5, 1),
+            backoff(30 * S, 1800 * S, 1, 5, 1)
+        );
+        let waits: std::collections::BTreeSet<_> = (0..20)
+            .map(|job| backoff(30 * S, 1800 * S, 1, job, 1))
+            .collect();
         assert!(waits.len() > 10, "jitter spreads jobs: {waits:?}");
     }
 }

@@ -9,22 +9,32 @@ use super::state::State;
 use crate::config::Config;
 use crate::model::{JobState, StateName, Timestamp, short_age};
 
-/// What to do now, and when to look again at the latest.
+/// What to do now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub decisions: Vec<Decision>,
-    /// The earliest time something will be due (a retry, a timeout) if
-    /// nothing else happens first.
-    pub wake_at: Option<Timestamp>,
+}
+
+/// The earliest time something will be due (a retry's not-before time, an
+/// attempt's timeout) if nothing else happens first: when the engine's
+/// alarm, or the simulator's clock, must look again.
+pub fn wake_at(state: &State, config: &Config, now: Timestamp) -> Option<Timestamp> {
+    let timeouts = state
+        .jobs
+        .values()
+        .filter(|j| j.is_active())
+        .filter_map(|j| j.started_at.map(|t| t.plus(config.scheduler.job_timeout)));
+    let retries = state.jobs.values().filter_map(|j| match j.state {
+        JobState::Queued { not_before, .. } => not_before,
+        _ => None,
+    });
+    timeouts.chain(retries).filter(|t| *t > now).min()
 }
 
 /// The decisions due at `now` for the jobs in `state`. Pure: the same
 /// state, config and time give the same plan.
 pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     let mut plan = Plan::default();
-    let wake = |t: Timestamp, plan: &mut Plan| {
-        plan.wake_at = Some(plan.wake_at.map_or(t, |w| w.min(t)));
-    };
     let s = &config.scheduler;
 
     // Attempts past the job timeout end as failed.
@@ -41,24 +51,36 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
                         humantime::format_duration(s.job_timeout)
                     ),
                 });
-            } else {
-                wake(deadline, &mut plan);
             }
         }
     }
 
     // Failed attempts are retried with backoff, until max_attempts.
-    for job in state.jobs.values().filter(|j| j.state.name() == StateName::Failed && !j.gave_up) {
+    for job in state
+        .jobs
+        .values()
+        .filter(|j| j.state.name() == StateName::Failed && !j.gave_up)
+    {
         let why = match &job.state {
             JobState::Failed { reason, .. } => reason.as_str(),
             _ => "",
         };
         if job.attempts < s.max_attempts {
-            let wait = backoff(s.retry_backoff, s.retry_backoff_max, state.seed, job.id, job.attempts);
+            let wait = backoff(
+                s.retry_backoff,
+                s.retry_backoff_max,
+                state.seed,
+                job.id,
+                job.attempts,
+            );
             let not_before = now.plus(wait);
             plan.decisions.push(Decision {
                 at: now,
-                action: Action::Retry { job: job.id, attempt: job.attempts + 1, not_before },
+                action: Action::Retry {
+                    job: job.id,
+                    attempt: job.attempts + 1,
+                    not_before,
+                },
                 reason: format!(
                     "attempt {} failed ({why}); retry in {} (attempt {} of {})",
                     job.attempts,
@@ -67,12 +89,14 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
                     s.max_attempts
                 ),
             });
-            wake(not_before, &mut plan);
         } else {
             plan.decisions.push(Decision {
                 at: now,
                 action: Action::GiveUp { job: job.id },
-                reason: format!("failed {} of {} attempts; last: {why}", job.attempts, s.max_attempts),
+                reason: format!(
+                    "failed {} of {} attempts; last: {why}",
+                    job.attempts, s.max_attempts
+                ),
             });
         }
     }
@@ -88,10 +112,13 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
         }
     }
     for &(_, _, id) in &state.queue {
-        let Some(job) = state.jobs.get(&id) else { continue };
-        let JobState::Queued { not_before, .. } = job.state else { continue };
-        let reason = if let Some(t) = not_before.filter(|t| *t > now) {
-            wake(t, &mut plan);
+        let Some(job) = state.jobs.get(&id) else {
+            continue;
+        };
+        let JobState::Queued { not_before, .. } = job.state else {
+            continue;
+        };
+        let reason = if not_before.is_some_and(|t| t > now) {
             // The retry decision told the operator when; keep that reason.
             continue;
         } else if state.draining {
@@ -101,7 +128,9 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
         } else if let Some(project) = job.project.as_deref() {
             match state.projects.get(project) {
                 None => format!("project {project} is not registered"),
-                Some(_) if active >= s.max_agents => format!("{active}/{} agents busy", s.max_agents),
+                Some(_) if active >= s.max_agents => {
+                    format!("{active}/{} agents busy", s.max_agents)
+                }
                 Some(limits) => {
                     let (count, holder) = per_project.get(project).copied().unwrap_or((0, 0));
                     if count >= limits.max_agents {
@@ -116,7 +145,10 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
                         entry.0 += 1;
                         plan.decisions.push(Decision {
                             at: now,
-                            action: Action::Start { job: id, attempt: job.attempts + 1 },
+                            action: Action::Start {
+                                job: id,
+                                attempt: job.attempts + 1,
+                            },
                             reason: format!(
                                 "agent {active} of {}; {project} {} of {}",
                                 s.max_agents, entry.0, limits.max_agents
@@ -130,7 +162,11 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
             "no project".to_string()
         };
         if job.reason.as_deref() != Some(reason.as_str()) {
-            plan.decisions.push(Decision { at: now, action: Action::Wait { job: id }, reason });
+            plan.decisions.push(Decision {
+                at: now,
+                action: Action::Wait { job: id },
+                reason,
+            });
         }
     }
     plan

@@ -28,19 +28,42 @@ pub enum Action {
     /// A ticket key seen for the first time: its one job.
     OpenTicket { key: String, job: JobSpec },
     /// A ticket seen before: updated; forwarded to its agent if it has one.
-    UpdateTicket { key: String, forward_to: Option<i64> },
+    UpdateTicket {
+        key: String,
+        forward_to: Option<i64>,
+    },
     /// An ALARM that joins no chain opens one, with its incident job.
-    OpenChain { account: String, alarm: String, at: Timestamp, job: JobSpec },
+    OpenChain {
+        account: String,
+        alarm: String,
+        at: Timestamp,
+        job: JobSpec,
+    },
     /// An ALARM within the window of its account's chain joins it.
-    JoinChain { chain: ChainId, account: String, alarm: String, at: Timestamp, forward_to: Option<i64> },
+    JoinChain {
+        chain: ChainId,
+        account: String,
+        alarm: String,
+        at: Timestamp,
+        forward_to: Option<i64>,
+    },
     /// An OK or INSUFFICIENT_DATA: recorded, never a job.
-    ResolveChain { chain: Option<ChainId>, account: String, alarm: String, at: Timestamp },
+    ResolveChain {
+        chain: Option<ChainId>,
+        account: String,
+        alarm: String,
+        at: Timestamp,
+    },
     /// An agent starts for the job.
     Start { job: i64, attempt: u32 },
     /// The job waits; the reason says why.
     Wait { job: i64 },
     /// A failed attempt is retried after `not_before`.
-    Retry { job: i64, attempt: u32, not_before: Timestamp },
+    Retry {
+        job: i64,
+        attempt: u32,
+        not_before: Timestamp,
+    },
     /// A job that failed `max_attempts` times fails for good.
     GiveUp { job: i64 },
     /// An attempt ran past the job timeout: it is ended as failed.

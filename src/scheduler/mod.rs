@@ -21,9 +21,11 @@ mod state;
 pub use admit::admit;
 pub use apply::{ApplyError, Effect, apply};
 pub use backoff::backoff;
-pub use decide::{Plan, decide};
+pub use decide::{Plan, decide, wake_at};
 pub use decision::{Action, Decision, JobSpec};
-pub use state::{Arrival, Chain, ChainId, Pending, ProjectLimits, SchedJob, State, Ticket, joins, queue_key};
+pub use state::{
+    Arrival, Chain, ChainId, Pending, ProjectLimits, SchedJob, State, Ticket, joins, queue_key,
+};
 
 use crate::config::Config;
 use crate::model::Timestamp;
@@ -49,13 +51,16 @@ pub fn pass(
         let effects = apply(state, decision)?;
         // A retry that is due now, or a timeout that freed an agent, can
         // be decided on at once.
-        again |= matches!(decision.action, Action::Timeout { .. } | Action::GiveUp { .. });
+        again |= matches!(
+            decision.action,
+            Action::Timeout { .. } | Action::GiveUp { .. }
+        );
         each(state, decision, &effects);
     }
     if again {
         return pass(state, config, now, each);
     }
-    Ok(plan.wake_at)
+    Ok(wake_at(state, config, now))
 }
 
 #[cfg(test)]

@@ -71,10 +71,18 @@ pub struct Ticket {
 pub enum Arrival {
     /// A task message (the engine's tasks are jobs already; the simulator's
     /// arrive like this).
-    Task { project: Option<String>, prompt: String, title: Option<String>, priority: Option<i64> },
+    Task {
+        project: Option<String>,
+        prompt: String,
+        title: Option<String>,
+        priority: Option<i64>,
+    },
     Ticket(TicketMessage),
     /// An alarm, with its own time (its timestamp, else its arrival).
-    Alarm { alarm: AlarmMessage, at: Timestamp },
+    Alarm {
+        alarm: AlarmMessage,
+        at: Timestamp,
+    },
 }
 
 /// One arrival with the journal row it came from (0 in the simulator).
@@ -107,7 +115,11 @@ pub struct State {
 
 impl State {
     pub fn new() -> State {
-        State { next_job: 1, next_chain: 1, ..State::default() }
+        State {
+            next_job: 1,
+            next_chain: 1,
+            ..State::default()
+        }
     }
 
     /// Inserts or replaces a job, keeping the start order in step.
@@ -136,16 +148,29 @@ impl State {
 
     /// Whether job `id` has an agent now.
     pub fn job_is_active(&self, id: Option<i64>) -> bool {
-        id.and_then(|id| self.jobs.get(&id)).is_some_and(SchedJob::is_active)
+        id.and_then(|id| self.jobs.get(&id))
+            .is_some_and(SchedJob::is_active)
     }
 
     /// The chain of `account` that an ALARM at `at` belongs to.
-    pub fn chain_for(&self, account: &str, at: Timestamp, window: std::time::Duration) -> Option<&Chain> {
-        self.chains.get(account)?.iter().rev().find(|c| joins(c, at, window))
+    pub fn chain_for(
+        &self,
+        account: &str,
+        at: Timestamp,
+        window: std::time::Duration,
+    ) -> Option<&Chain> {
+        self.chains
+            .get(account)?
+            .iter()
+            .rev()
+            .find(|c| joins(c, at, window))
     }
 
     pub fn chain_mut(&mut self, id: ChainId) -> Option<&mut Chain> {
-        self.chains.values_mut().flat_map(|v| v.iter_mut()).find(|c| c.id == id)
+        self.chains
+            .values_mut()
+            .flat_map(|v| v.iter_mut())
+            .find(|c| c.id == id)
     }
 
     /// Forgets chains that closed long ago: a window past their end.

@@ -13,7 +13,9 @@ fn t(minutes: i64) -> Timestamp {
 }
 
 fn config(extra: &str) -> Config {
-    let text = format!("[routing]\ndefault_project = \"api\"\naccounts = {{ \"999\" = \"billing\" }}\njira = {{ \"WEB\" = \"web\" }}\n{extra}");
+    let text = format!(
+        "[routing]\ndefault_project = \"api\"\naccounts = {{ \"999\" = \"billing\" }}\njira = {{ \"WEB\" = \"web\" }}\n{extra}"
+    );
     Config::from_texts(Some(&text), std::path::Path::new("test.toml")).unwrap()
 }
 
@@ -28,9 +30,15 @@ impl World {
     fn new(extra: &str) -> World {
         let mut state = State::new();
         for (name, max) in [("api", 1), ("web", 2), ("billing", 1)] {
-            state.projects.insert(name.into(), ProjectLimits { max_agents: max });
+            state
+                .projects
+                .insert(name.into(), ProjectLimits { max_agents: max });
         }
-        World { state, config: config(extra), log: Vec::new() }
+        World {
+            state,
+            config: config(extra),
+            log: Vec::new(),
+        }
     }
 
     fn arrive(&mut self, arrival: Arrival, now: Timestamp) -> Vec<Decision> {
@@ -40,24 +48,52 @@ impl World {
 
     fn run(&mut self, now: Timestamp) -> Vec<Decision> {
         let mut out = Vec::new();
-        pass(&mut self.state, &self.config, now, |_, d, _| out.push(d.clone())).unwrap();
+        pass(&mut self.state, &self.config, now, |_, d, _| {
+            out.push(d.clone())
+        })
+        .unwrap();
         self.log.extend(out.clone());
         out
     }
 
-    fn alarm(&mut self, account: &str, name: &str, state: AlarmState, at: Timestamp, now: Timestamp) -> Vec<Decision> {
-        let alarm = AlarmMessage { account: account.into(), name: name.into(), state, at: Some(at), reason: None, region: None };
+    fn alarm(
+        &mut self,
+        account: &str,
+        name: &str,
+        state: AlarmState,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Vec<Decision> {
+        let alarm = AlarmMessage {
+            account: account.into(),
+            name: name.into(),
+            state,
+            at: Some(at),
+            reason: None,
+            region: None,
+        };
         self.arrive(Arrival::Alarm { alarm, at }, now)
     }
 
     fn ticket(&mut self, key: &str, now: Timestamp) -> Vec<Decision> {
-        let ticket = TicketMessage { key: key.into(), title: "t".into(), body: String::new(), project: None, event: None };
+        let ticket = TicketMessage {
+            key: key.into(),
+            title: "t".into(),
+            body: String::new(),
+            project: None,
+            event: None,
+        };
         self.arrive(Arrival::Ticket(ticket), now)
     }
 
     fn task(&mut self, project: Option<&str>, prompt: &str, now: Timestamp) -> Vec<Decision> {
         self.arrive(
-            Arrival::Task { project: project.map(str::to_string), prompt: prompt.into(), title: None, priority: None },
+            Arrival::Task {
+                project: project.map(str::to_string),
+                prompt: prompt.into(),
+                title: None,
+                priority: None,
+            },
             now,
         )
     }
@@ -70,7 +106,11 @@ impl World {
 
     fn agent_ends(&mut self, job: i64, ok: bool, now: Timestamp) -> Vec<Decision> {
         let mut j = self.state.jobs[&job].clone();
-        j.state = if ok { j.state.finish(now).unwrap() } else { j.state.fail("exit 1", now).unwrap() };
+        j.state = if ok {
+            j.state.finish(now).unwrap()
+        } else {
+            j.state.fail("exit 1", now).unwrap()
+        };
         self.state.put_job(j);
         self.run(now)
     }
@@ -99,11 +139,29 @@ fn a_ticket_key_gets_one_job_ever() {
     w.agent_up(1, t(1));
     let d = w.ticket("OPS-1", t(2));
     assert_eq!(kinds(&d), ["update_ticket"]);
-    assert!(matches!(d[0].action, Action::UpdateTicket { forward_to: Some(1), .. }), "{d:?}");
+    assert!(
+        matches!(
+            d[0].action,
+            Action::UpdateTicket {
+                forward_to: Some(1),
+                ..
+            }
+        ),
+        "{d:?}"
+    );
     // Repeated after it finished: recorded only, no second job.
     w.agent_ends(1, true, t(3));
     let d = w.ticket("OPS-1", t(4));
-    assert!(matches!(d[0].action, Action::UpdateTicket { forward_to: None, .. }), "{d:?}");
+    assert!(
+        matches!(
+            d[0].action,
+            Action::UpdateTicket {
+                forward_to: None,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
     assert!(d[0].reason.contains("recorded only"), "{}", d[0].reason);
     assert_eq!(w.state.tickets["OPS-1"].updates, 2);
     assert_eq!(w.state.next_job, 2, "still one job");
@@ -116,7 +174,11 @@ fn a_ticket_routes_by_its_project_then_its_key_prefix() {
     assert_eq!(w.state.jobs[&1].project.as_deref(), Some("web"));
     assert_eq!(w.state.jobs[&1].kind, JobKind::Ticket);
     w.ticket("ZZZ-1", t(0));
-    assert_eq!(w.state.jobs[&2].project.as_deref(), Some("api"), "the default project");
+    assert_eq!(
+        w.state.jobs[&2].project.as_deref(),
+        Some("api"),
+        "the default project"
+    );
 }
 
 // --- alarms ----------------------------------------------------------------
@@ -124,7 +186,10 @@ fn a_ticket_routes_by_its_project_then_its_key_prefix() {
 #[test]
 fn an_alarm_exactly_one_window_later_joins_the_chain() {
     let mut w = World::new("");
-    assert_eq!(kinds(&w.alarm("123", "HighCPU", AlarmState::Alarm, t(0), t(0))), ["open_chain", "start"]);
+    assert_eq!(
+        kinds(&w.alarm("123", "HighCPU", AlarmState::Alarm, t(0), t(0))),
+        ["open_chain", "start"]
+    );
     let d = w.alarm("123", "HighCPU", AlarmState::Alarm, t(60), t(60));
     assert_eq!(kinds(&d), ["join_chain"]);
     assert_eq!(w.state.chains["123"][0].alarms, 2);
@@ -183,7 +248,11 @@ fn an_ok_between_two_alarms_keeps_one_incident() {
     let d = w.alarm("123", "HighCPU", AlarmState::Ok, t(10), t(10));
     assert_eq!(kinds(&d), ["resolve_chain"]);
     assert!(w.state.chains["123"][0].resolved);
-    assert_eq!(w.state.chains["123"][0].latest_at, t(0), "an OK does not move the latest alarm time");
+    assert_eq!(
+        w.state.chains["123"][0].latest_at,
+        t(0),
+        "an OK does not move the latest alarm time"
+    );
     let d = w.alarm("123", "HighCPU", AlarmState::Alarm, t(55), t(55));
     assert_eq!(kinds(&d), ["join_chain"], "flapping stays one incident");
     assert!(!w.state.chains["123"][0].resolved);
@@ -212,7 +281,14 @@ fn an_alarm_joining_an_active_chain_is_forwarded() {
     w.state.inbox.push_back(Pending {
         row: 0,
         arrival: Arrival::Alarm {
-            alarm: AlarmMessage { account: "123".into(), name: "5xx".into(), state: AlarmState::Alarm, at: None, reason: None, region: None },
+            alarm: AlarmMessage {
+                account: "123".into(),
+                name: "5xx".into(),
+                state: AlarmState::Alarm,
+                at: None,
+                reason: None,
+                region: None,
+            },
             at: t(2),
         },
     });
@@ -236,7 +312,10 @@ fn alarms_route_by_account_and_unroutable_work_waits_visibly() {
     w.alarm("999", "Disk", AlarmState::Alarm, t(0), t(0));
     assert_eq!(w.state.jobs[&1].project.as_deref(), Some("billing"));
 
-    let mut w = World { config: Config::builtin().unwrap(), ..World::new("") };
+    let mut w = World {
+        config: Config::builtin().unwrap(),
+        ..World::new("")
+    };
     let d = w.alarm("1234", "Disk", AlarmState::Alarm, t(0), t(0));
     assert_eq!(kinds(&d), ["open_chain", "wait"]);
     assert_eq!(w.reason_of(1), "no project for account 1234");
@@ -275,7 +354,9 @@ fn a_project_allows_its_max_agents() {
 #[test]
 fn never_more_than_max_agents_at_once() {
     let mut w = World::new("[scheduler]\nmax_agents = 2\n");
-    w.state.projects.insert("big".into(), ProjectLimits { max_agents: 10 });
+    w.state
+        .projects
+        .insert("big".into(), ProjectLimits { max_agents: 10 });
     for n in 0..4 {
         w.task(Some("big"), &format!("t{n}"), t(0));
     }
@@ -287,7 +368,9 @@ fn never_more_than_max_agents_at_once() {
 #[test]
 fn incidents_start_before_tickets_before_tasks_then_by_age() {
     let mut w = World::new("[scheduler]\nmax_agents = 1\n");
-    w.state.projects.insert("api".into(), ProjectLimits { max_agents: 5 });
+    w.state
+        .projects
+        .insert("api".into(), ProjectLimits { max_agents: 5 });
     w.task(Some("api"), "blocker", t(0)); // #1 takes the only agent
     w.task(Some("api"), "old task", t(1)); // #2
     w.ticket("OPS-1", t(2)); // #3
@@ -316,7 +399,10 @@ fn a_wait_is_decided_once_until_its_reason_changes() {
     let mut w = World::new("");
     w.task(Some("api"), "first", t(0));
     w.task(Some("api"), "second", t(0));
-    assert!(w.run(t(1)).is_empty(), "no new decision while nothing changed");
+    assert!(
+        w.run(t(1)).is_empty(),
+        "no new decision while nothing changed"
+    );
 }
 
 // --- retries and timeouts --------------------------------------------------
@@ -328,18 +414,38 @@ fn a_failed_attempt_retries_with_backoff_then_fails_for_good() {
     w.agent_up(1, t(0));
     let d = w.agent_ends(1, false, t(1));
     assert_eq!(kinds(&d), ["retry"]);
-    let Action::Retry { not_before, attempt, .. } = d[0].action else { unreachable!() };
+    let Action::Retry {
+        not_before,
+        attempt,
+        ..
+    } = d[0].action
+    else {
+        unreachable!()
+    };
     assert_eq!(attempt, 2);
-    assert!(not_before >= t(2) && not_before <= Timestamp::from_millis(t(2).millis() + 15_000), "{not_before}");
+    assert!(
+        not_before >= t(2) && not_before <= Timestamp::from_millis(t(2).millis() + 15_000),
+        "{not_before}"
+    );
     assert!(d[0].reason.contains("retry in"), "{}", d[0].reason);
     // Not before its time.
-    assert!(w.run(Timestamp::from_millis(not_before.millis() - 1)).is_empty());
+    assert!(
+        w.run(Timestamp::from_millis(not_before.millis() - 1))
+            .is_empty()
+    );
     let d = w.run(not_before);
-    assert!(matches!(d[0].action, Action::Start { job: 1, attempt: 2 }), "{d:?}");
+    assert!(
+        matches!(d[0].action, Action::Start { job: 1, attempt: 2 }),
+        "{d:?}"
+    );
     w.agent_up(1, not_before);
     let d = w.agent_ends(1, false, t(10));
     assert_eq!(kinds(&d), ["give_up"]);
-    assert!(w.reason_of(1).contains("failed 2 of 2 attempts"), "{}", w.reason_of(1));
+    assert!(
+        w.reason_of(1).contains("failed 2 of 2 attempts"),
+        "{}",
+        w.reason_of(1)
+    );
     assert!(w.run(t(100)).is_empty(), "given up once");
 }
 
@@ -359,7 +465,11 @@ fn the_plan_says_when_to_look_again() {
     let w = World::new("[scheduler]\njob_timeout = \"30m\"\n");
     let mut w = w;
     w.task(Some("api"), "slow", t(0));
-    let plan = decide(&w.state, &w.config, t(1));
-    assert_eq!(plan.wake_at, Some(t(30)));
+    assert_eq!(wake_at(&w.state, &w.config, t(1)), Some(t(30)));
+    assert_eq!(
+        wake_at(&w.state, &w.config, t(30)),
+        None,
+        "only what is still to come"
+    );
     assert_eq!(w.config.scheduler.job_timeout, Duration::from_secs(1800));
 }
