@@ -173,12 +173,16 @@ impl State {
             .find(|c| c.id == id)
     }
 
-    /// Forgets chains that closed long ago: a window past their end.
-    pub fn prune_chains(&mut self, now: Timestamp, window: std::time::Duration) {
-        self.chains.retain(|_, chains| {
-            chains.retain(|c| c.latest_at.plus(window).plus(window) >= now);
-            !chains.is_empty()
-        });
+    /// Forgets the chains of `account` that closed long ago: those that
+    /// ended more than a window before its newest chain could reach back.
+    /// Alarm times, not the clock, decide, so a replay of old alarms chains
+    /// them as they happened.
+    pub fn prune_chains(&mut self, account: &str, window: std::time::Duration) {
+        if let Some(chains) = self.chains.get_mut(account) {
+            if let Some(newest) = chains.iter().map(|c| c.first_at).max() {
+                chains.retain(|c| c.latest_at.plus(window).plus(window) >= newest);
+            }
+        }
     }
 }
 

@@ -268,8 +268,6 @@ impl Simulation {
             self.start_agent(id, now);
         }
         self.summary.max_concurrency = self.summary.max_concurrency.max(self.state.active() as u64);
-        self.state
-            .prune_chains(now, self.config.scheduler.chain_window);
         self.wake = wake;
         Ok(())
     }
