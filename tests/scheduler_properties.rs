@@ -13,16 +13,28 @@ const T0: i64 = 1_800_000_000_000;
 /// One random happening.
 #[derive(Debug, Clone)]
 enum Step {
-    Ticket { key: u8 },
-    Alarm { account: u8, ok: bool, skew_min: i64 },
-    Task { project: u8 },
+    Ticket {
+        key: u8,
+    },
+    Alarm {
+        account: u8,
+        ok: bool,
+        skew_min: i64,
+    },
+    Task {
+        project: u8,
+    },
     Drain(bool),
 }
 
 fn step() -> impl Strategy<Value = (u32, Step)> {
     let step = prop_oneof![
         (0u8..6).prop_map(|key| Step::Ticket { key }),
-        (0u8..4, any::<bool>(), -90i64..30).prop_map(|(account, ok, skew_min)| Step::Alarm { account, ok, skew_min }),
+        (0u8..4, any::<bool>(), -90i64..30).prop_map(|(account, ok, skew_min)| Step::Alarm {
+            account,
+            ok,
+            skew_min
+        }),
         (0u8..3).prop_map(|project| Step::Task { project }),
         any::<bool>().prop_map(Step::Drain),
     ];
@@ -31,14 +43,27 @@ fn step() -> impl Strategy<Value = (u32, Step)> {
 }
 
 fn scenario() -> impl Strategy<Value = (u32, u32, u32, u32, Vec<(u32, Step)>)> {
-    (1u32..4, 1u32..4, 5u32..90, 0u32..3, proptest::collection::vec(step(), 1..80))
+    (
+        1u32..4,
+        1u32..4,
+        5u32..90,
+        0u32..3,
+        proptest::collection::vec(step(), 1..80),
+    )
 }
 
 const PROJECTS: [&str; 3] = ["api", "web", "ops"];
 
 /// Runs a scenario, checking the promises after every step; returns the
 /// decisions as JSON lines.
-fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32, Step)], seed: u64) -> String {
+fn run(
+    max_agents: u32,
+    api_agents: u32,
+    minutes: u32,
+    fails: u32,
+    steps: &[(u32, Step)],
+    seed: u64,
+) -> String {
     let mut sim = Simulation::new(seed).unwrap();
     let mut out = String::new();
     let mut jobs_of_key: HashMap<String, u32> = HashMap::new();
@@ -56,11 +81,36 @@ fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32
     .parse()
     .unwrap();
     sim.feed(Line::Config(config), &mut log).unwrap();
-    sim.feed(Line::Project { name: "api".into(), max_agents: api_agents }, &mut log).unwrap();
-    sim.feed(Line::Project { name: "web".into(), max_agents: 2 }, &mut log).unwrap();
-    sim.feed(Line::Project { name: "ops".into(), max_agents: 1 }, &mut log).unwrap();
     sim.feed(
-        Line::Agent(AgentRule { duration: std::time::Duration::from_secs(60 * u64::from(minutes)), fail_attempts: fails, ..AgentRule::default() }),
+        Line::Project {
+            name: "api".into(),
+            max_agents: api_agents,
+        },
+        &mut log,
+    )
+    .unwrap();
+    sim.feed(
+        Line::Project {
+            name: "web".into(),
+            max_agents: 2,
+        },
+        &mut log,
+    )
+    .unwrap();
+    sim.feed(
+        Line::Project {
+            name: "ops".into(),
+            max_agents: 1,
+        },
+        &mut log,
+    )
+    .unwrap();
+    sim.feed(
+        Line::Agent(AgentRule {
+            duration: std::time::Duration::from_secs(60 * u64::from(minutes)),
+            fail_attempts: fails,
+            ..AgentRule::default()
+        }),
         &mut log,
     )
     .unwrap();
@@ -77,11 +127,19 @@ fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32
                 project: None,
                 event: None,
             })),
-            Step::Alarm { account, ok, skew_min } => Some(Arrival::Alarm {
+            Step::Alarm {
+                account,
+                ok,
+                skew_min,
+            } => Some(Arrival::Alarm {
                 alarm: AlarmMessage {
                     account: format!("acct{account}"),
                     name: "CPU".into(),
-                    state: if *ok { AlarmState::Ok } else { AlarmState::Alarm },
+                    state: if *ok {
+                        AlarmState::Ok
+                    } else {
+                        AlarmState::Alarm
+                    },
                     at: None,
                     reason: None,
                     region: None,
@@ -95,7 +153,14 @@ fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32
                 priority: None,
             }),
             Step::Drain(on) => {
-                sim.feed(Line::Drain { at: Some(now), on: *on }, &mut log).unwrap();
+                sim.feed(
+                    Line::Drain {
+                        at: Some(now),
+                        on: *on,
+                    },
+                    &mut log,
+                )
+                .unwrap();
                 None
             }
         };
@@ -104,10 +169,16 @@ fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32
         }
         check(&sim, max_agents, &limits);
     }
-    sim.feed(Line::Drain { at: None, on: false }, &mut log).unwrap();
+    sim.feed(
+        Line::Drain {
+            at: None,
+            on: false,
+        },
+        &mut log,
+    )
+    .unwrap();
     sim.finish(&mut log).unwrap();
     check(&sim, max_agents, &limits);
-    drop(log);
     for (key, n) in jobs_of_key {
         assert!(n <= 1, "ticket {key} got {n} jobs");
     }
@@ -118,9 +189,16 @@ fn run(max_agents: u32, api_agents: u32, minutes: u32, fails: u32, steps: &[(u32
 fn check(sim: &Simulation, max_agents: u32, limits: &BTreeMap<&str, u32>) {
     let state = &sim.state;
     let active: Vec<_> = state.jobs.values().filter(|j| j.is_active()).collect();
-    assert!(active.len() as u32 <= max_agents, "{} agents active, limit {max_agents}", active.len());
+    assert!(
+        active.len() as u32 <= max_agents,
+        "{} agents active, limit {max_agents}",
+        active.len()
+    );
     for (project, limit) in limits {
-        let n = active.iter().filter(|j| j.project.as_deref() == Some(*project)).count() as u32;
+        let n = active
+            .iter()
+            .filter(|j| j.project.as_deref() == Some(*project))
+            .count() as u32;
         assert!(n <= *limit, "{n} agents in {project}, limit {limit}");
     }
     // Never two active jobs for one ticket key; never two jobs for one chain.
@@ -133,13 +211,24 @@ fn check(sim: &Simulation, max_agents: u32, limits: &BTreeMap<&str, u32>) {
     for chains in state.chains.values() {
         for chain in chains {
             if let Some(job) = chain.job {
-                assert!(seen_jobs.insert(job), "job #{job} belongs to two chains or a ticket and a chain");
+                assert!(
+                    seen_jobs.insert(job),
+                    "job #{job} belongs to two chains or a ticket and a chain"
+                );
             }
         }
     }
     // Every job that waits has a reason.
-    for job in state.jobs.values().filter(|j| j.state.name() == StateName::Queued) {
-        assert!(job.reason.as_deref().is_some_and(|r| !r.is_empty()), "job #{} waits with no reason", job.id);
+    for job in state
+        .jobs
+        .values()
+        .filter(|j| j.state.name() == StateName::Queued)
+    {
+        assert!(
+            job.reason.as_deref().is_some_and(|r| !r.is_empty()),
+            "job #{} waits with no reason",
+            job.id
+        );
     }
 }
 

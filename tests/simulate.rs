@@ -9,7 +9,9 @@ use common::Sandbox;
 use serde_json::Value;
 
 fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/scenarios")
+        .join(name)
 }
 
 /// Runs a scenario with --json: the decisions and the summary.
@@ -21,9 +23,15 @@ fn simulate(sb: &Sandbox, args: &[&str]) -> (Vec<Value>, Value, String) {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
     let summary = lines.pop().expect("a summary line")["summary"].clone();
-    assert!(summary.is_object(), "the last line is the summary: {stdout}");
+    assert!(
+        summary.is_object(),
+        "the last line is the summary: {stdout}"
+    );
     for d in &lines {
-        assert!(d["decision"].is_string() && d["reason"].is_string() && d["at"].is_string(), "{d}");
+        assert!(
+            d["decision"].is_string() && d["reason"].is_string() && d["at"].is_string(),
+            "{d}"
+        );
     }
     (lines, summary, stdout)
 }
@@ -31,9 +39,18 @@ fn simulate(sb: &Sandbox, args: &[&str]) -> (Vec<Value>, Value, String) {
 fn run_scenario(name: &str) -> (Vec<Value>, Value) {
     let sb = Sandbox::new();
     let path = scenario(name);
-    let (decisions, summary, first) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json", "--seed", "7"]);
-    let (_, _, second) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json", "--seed", "7"]);
-    assert_eq!(first, second, "the same scenario and seed give the same output, byte for byte");
+    let (decisions, summary, first) = simulate(
+        &sb,
+        &["simulate", path.to_str().unwrap(), "--json", "--seed", "7"],
+    );
+    let (_, _, second) = simulate(
+        &sb,
+        &["simulate", path.to_str().unwrap(), "--json", "--seed", "7"],
+    );
+    assert_eq!(
+        first, second,
+        "the same scenario and seed give the same output, byte for byte"
+    );
     (decisions, summary)
 }
 
@@ -44,13 +61,28 @@ fn count(decisions: &[Value], kind: &str) -> usize {
 #[test]
 fn every_scenario_in_assets_runs() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert!(names.len() >= 5, "{names:?}");
     for name in names {
         let (decisions, summary) = run_scenario(name.to_str().unwrap());
         assert!(!decisions.is_empty(), "{name:?} decided nothing");
-        for key in ["jobs_by_kind", "chains", "alarms_chained", "tickets_deduplicated", "agents_started", "max_concurrency", "retries", "failed", "events", "mean_wait_s", "max_wait_s"] {
+        for key in [
+            "jobs_by_kind",
+            "chains",
+            "alarms_chained",
+            "tickets_deduplicated",
+            "agents_started",
+            "max_concurrency",
+            "retries",
+            "failed",
+            "events",
+            "mean_wait_s",
+            "max_wait_s",
+        ] {
             assert!(summary.get(key).is_some(), "{name:?}: summary lacks {key}");
         }
     }
@@ -61,11 +93,19 @@ fn a_hundred_alarms_in_an_hour_make_one_incident_per_chain() {
     let (decisions, summary) = run_scenario("alarms-100-in-an-hour.jsonl");
     assert_eq!(summary["messages"], 100);
     let chains = summary["chains"].as_u64().unwrap();
-    assert_eq!(summary["jobs_by_kind"]["incident"].as_u64().unwrap(), chains);
+    assert_eq!(
+        summary["jobs_by_kind"]["incident"].as_u64().unwrap(),
+        chains
+    );
     assert_eq!(count(&decisions, "open_chain") as u64, chains);
-    let alarms = count(&decisions, "open_chain") + count(&decisions, "join_chain") + count(&decisions, "resolve_chain");
+    let alarms = count(&decisions, "open_chain")
+        + count(&decisions, "join_chain")
+        + count(&decisions, "resolve_chain");
     assert_eq!(alarms, 100, "every alarm was decided on");
-    assert!(summary["alarms_chained"].as_u64().unwrap() > chains, "most alarms join a chain");
+    assert!(
+        summary["alarms_chained"].as_u64().unwrap() > chains,
+        "most alarms join a chain"
+    );
     assert!(summary["max_concurrency"].as_u64().unwrap() <= 6);
 }
 
@@ -82,15 +122,25 @@ fn ten_tickets_a_second_make_one_job_per_key() {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), opened, "no key opened twice");
-    assert_eq!(summary["jobs_by_kind"]["ticket"].as_u64().unwrap() as usize, opened);
-    assert_eq!(summary["tickets_deduplicated"].as_u64().unwrap() as usize, 600 - opened);
+    assert_eq!(
+        summary["jobs_by_kind"]["ticket"].as_u64().unwrap() as usize,
+        opened
+    );
+    assert_eq!(
+        summary["tickets_deduplicated"].as_u64().unwrap() as usize,
+        600 - opened
+    );
     assert!(summary["max_concurrency"].as_u64().unwrap() <= 8);
 }
 
 #[test]
 fn a_claimed_repository_runs_its_work_one_at_a_time() {
     let (decisions, summary) = run_scenario("claimed-repository.jsonl");
-    let waits: Vec<&str> = decisions.iter().filter(|d| d["decision"] == "wait").map(|d| d["reason"].as_str().unwrap()).collect();
+    let waits: Vec<&str> = decisions
+        .iter()
+        .filter(|d| d["decision"] == "wait")
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
     assert!(waits.contains(&"repo api claimed by #1"), "{waits:?}");
     assert_eq!(summary["done"], 6);
     assert_eq!(summary["max_concurrency"], 3, "api one at a time, web two");
@@ -99,7 +149,10 @@ fn a_claimed_repository_runs_its_work_one_at_a_time() {
 #[test]
 fn a_flapping_alarm_stays_one_incident() {
     let (decisions, summary) = run_scenario("flapping-alarm.jsonl");
-    assert_eq!(summary["chains"], 2, "the flapping hour, and the ALARM two hours later");
+    assert_eq!(
+        summary["chains"], 2,
+        "the flapping hour, and the ALARM two hours later"
+    );
     assert_eq!(summary["alarms_chained"], 2);
     assert_eq!(count(&decisions, "resolve_chain"), 3);
     assert_eq!(summary["jobs_by_kind"]["incident"], 2);
@@ -113,7 +166,10 @@ fn failing_agents_retry_then_fail_for_good() {
     assert_eq!(summary["done"], 2, "flaky and the docs");
     assert_eq!(count(&decisions, "give_up"), 2);
     let retry = decisions.iter().find(|d| d["decision"] == "retry").unwrap();
-    assert!(retry["reason"].as_str().unwrap().contains("retry in"), "{retry}");
+    assert!(
+        retry["reason"].as_str().unwrap().contains("retry in"),
+        "{retry}"
+    );
     assert!(retry["not_before"].is_string());
 }
 
@@ -121,15 +177,24 @@ fn failing_agents_retry_then_fail_for_good() {
 fn another_seed_spreads_retries_differently() {
     let sb = Sandbox::new();
     let path = scenario("failing-agents.jsonl");
-    let (_, _, a) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json", "--seed", "1"]);
-    let (_, _, b) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json", "--seed", "2"]);
+    let (_, _, a) = simulate(
+        &sb,
+        &["simulate", path.to_str().unwrap(), "--json", "--seed", "1"],
+    );
+    let (_, _, b) = simulate(
+        &sb,
+        &["simulate", path.to_str().unwrap(), "--json", "--seed", "2"],
+    );
     assert_ne!(a, b);
 }
 
 #[test]
 fn human_output_shows_decisions_and_a_summary() {
     let sb = Sandbox::new();
-    let out = sb.run(&["simulate", scenario("claimed-repository.jsonl").to_str().unwrap()]);
+    let out = sb.run(&[
+        "simulate",
+        scenario("claimed-repository.jsonl").to_str().unwrap(),
+    ]);
     let text = out.ok();
     assert!(text.contains("repo api claimed by #1"), "{text}");
     assert!(text.contains("agents started     6"), "{text}");
@@ -148,7 +213,10 @@ fn replaying_a_journal_decides_on_its_recorded_intake() {
     );
     sb.run_with_input(&["ingest", "-"], input.as_bytes()).ok();
     let db = sb.home().join("journal.db");
-    let (_, summary, _) = simulate(&sb, &["simulate", "--from-journal", db.to_str().unwrap(), "--json"]);
+    let (_, summary, _) = simulate(
+        &sb,
+        &["simulate", "--from-journal", db.to_str().unwrap(), "--json"],
+    );
     assert_eq!(summary["messages"], 5);
     assert_eq!(summary["chains"], 1);
     assert_eq!(summary["alarms_chained"], 1);
@@ -161,12 +229,24 @@ fn simulate_errors_name_the_problem() {
     let sb = Sandbox::new();
     let err = sb.run(&["simulate"]).fails(1).to_string();
     assert!(err.contains("--from-journal"), "{err}");
-    let err = sb.run(&["simulate", "/no/such/scenario"]).fails(1).to_string();
+    let err = sb
+        .run(&["simulate", "/no/such/scenario"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("cannot read /no/such/scenario"), "{err}");
     let bad = sb.dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"project\":\"api\"}\n{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"alarm\",\"account\":\"1\"}\n").unwrap();
-    let err = sb.run(&["simulate", bad.to_str().unwrap()]).fails(1).to_string();
-    assert!(err.contains("scenario line 2") && err.contains("missing \"state\""), "{err}");
-    let err = sb.run(&["simulate", "--from-journal", "/no/journal.db"]).fails(1).to_string();
+    let err = sb
+        .run(&["simulate", bad.to_str().unwrap()])
+        .fails(1)
+        .to_string();
+    assert!(
+        err.contains("scenario line 2") && err.contains("missing \"state\""),
+        "{err}"
+    );
+    let err = sb
+        .run(&["simulate", "--from-journal", "/no/journal.db"])
+        .fails(1)
+        .to_string();
     assert!(err.contains("no journal at /no/journal.db"), "{err}");
 }

@@ -1,6 +1,7 @@
 //! Deciding what runs: timeouts, retries, and starts in priority order
 //! within the limits, each waiting job with its reason.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::backoff::backoff;
@@ -111,6 +112,9 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
             entry.1 = entry.1.min(job.id);
         }
     }
+    // Once every agent is busy, most of the queue waits for the same
+    // reason: it is written once, and compared without allocating.
+    let mut busy = String::new();
     for &(_, _, id) in &state.queue {
         let Some(job) = state.jobs.get(&id) else {
             continue;
@@ -118,27 +122,30 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
         let JobState::Queued { not_before, .. } = job.state else {
             continue;
         };
-        let reason = if not_before.is_some_and(|t| t > now) {
+        let reason: Cow<str> = if not_before.is_some_and(|t| t > now) {
             // The retry decision told the operator when; keep that reason.
             continue;
         } else if state.draining {
-            "draining: no new agents start".to_string()
+            Cow::Borrowed("draining: no new agents start")
         } else if let Some(why) = &job.unrouted {
-            why.clone()
+            Cow::Borrowed(why)
         } else if let Some(project) = job.project.as_deref() {
             match state.projects.get(project) {
-                None => format!("project {project} is not registered"),
+                None => Cow::Owned(format!("project {project} is not registered")),
                 Some(_) if active >= s.max_agents => {
-                    format!("{active}/{} agents busy", s.max_agents)
+                    if busy.is_empty() {
+                        busy = format!("{active}/{} agents busy", s.max_agents);
+                    }
+                    Cow::Borrowed(busy.as_str())
                 }
                 Some(limits) => {
                     let (count, holder) = per_project.get(project).copied().unwrap_or((0, 0));
                     if count >= limits.max_agents {
-                        if limits.max_agents == 1 {
+                        Cow::Owned(if limits.max_agents == 1 {
                             format!("repo {project} claimed by #{holder}")
                         } else {
                             format!("project {project} has {count}/{} agents", limits.max_agents)
-                        }
+                        })
                     } else {
                         active += 1;
                         let entry = per_project.entry(project).or_insert((0, id));
@@ -159,13 +166,13 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
                 }
             }
         } else {
-            "no project".to_string()
+            Cow::Borrowed("no project")
         };
-        if job.reason.as_deref() != Some(reason.as_str()) {
+        if job.reason.as_deref() != Some(&*reason) {
             plan.decisions.push(Decision {
                 at: now,
                 action: Action::Wait { job: id },
-                reason,
+                reason: reason.into_owned(),
             });
         }
     }
