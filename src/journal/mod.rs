@@ -10,6 +10,7 @@ mod intake;
 mod jobs;
 mod projects;
 mod replay;
+mod schedule;
 pub mod schema;
 mod views;
 

@@ -30,6 +30,15 @@ pub use state::{
 use crate::config::Config;
 use crate::model::Timestamp;
 
+/// One applied decision, as `pass` reports it.
+pub struct Applied<'a> {
+    pub state: &'a State,
+    pub decision: &'a Decision,
+    pub effects: &'a [Effect],
+    /// The arrival the decision admitted, if it admitted one.
+    pub arrival: Option<&'a Pending>,
+}
+
 /// One pass: admit every pending arrival (each against the state the
 /// previous one left), then decide and apply. Every decision goes to
 /// `each` with its effects, in order. Returns when to look again.
@@ -37,7 +46,7 @@ pub fn pass(
     state: &mut State,
     config: &Config,
     now: Timestamp,
-    mut each: impl FnMut(&State, &Decision, &[Effect]),
+    mut each: impl FnMut(Applied),
 ) -> Result<Option<Timestamp>, ApplyError> {
     while let Some(pending) = state.inbox.pop_front() {
         for decision in admit(state, &pending, config, now) {
@@ -45,7 +54,12 @@ pub fn pass(
             if let Action::OpenChain { account, .. } = &decision.action {
                 state.prune_chains(account, config.scheduler.chain_window);
             }
-            each(state, &decision, &effects);
+            each(Applied {
+                state,
+                decision: &decision,
+                effects: &effects,
+                arrival: Some(&pending),
+            });
         }
     }
     let plan = decide(state, config, now);
@@ -58,7 +72,12 @@ pub fn pass(
             decision.action,
             Action::Timeout { .. } | Action::GiveUp { .. }
         );
-        each(state, decision, &effects);
+        each(Applied {
+            state,
+            decision,
+            effects: &effects,
+            arrival: None,
+        });
     }
     if again {
         return pass(state, config, now, each);

@@ -48,8 +48,8 @@ impl World {
 
     fn run(&mut self, now: Timestamp) -> Vec<Decision> {
         let mut out = Vec::new();
-        pass(&mut self.state, &self.config, now, |_, d, _| {
-            out.push(d.clone())
+        pass(&mut self.state, &self.config, now, |a| {
+            out.push(a.decision.clone())
         })
         .unwrap();
         self.log.extend(out.clone());
@@ -292,8 +292,8 @@ fn an_alarm_joining_an_active_chain_is_forwarded() {
             at: t(2),
         },
     });
-    pass(&mut w.state, &w.config, t(2), |_, _, effects| {
-        forwarded.extend(effects.iter().filter_map(|e| match e {
+    pass(&mut w.state, &w.config, t(2), |applied| {
+        forwarded.extend(applied.effects.iter().filter_map(|e| match e {
             Effect::Forward { job, text } => Some((*job, text.clone())),
             _ => None,
         }))

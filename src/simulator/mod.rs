@@ -246,20 +246,15 @@ impl Simulation {
         let mut started: Vec<i64> = Vec::new();
         let mut gave_up: Vec<i64> = Vec::new();
         let summary = &mut self.summary;
-        let wake = pass(
-            &mut self.state,
-            &self.config,
-            now,
-            |state, decision, effects| {
-                summary.count(state, decision, effects, now);
-                match decision.action {
-                    Action::Start { job, .. } => started.push(job),
-                    Action::GiveUp { job } => gave_up.push(job),
-                    _ => {}
-                }
-                out(decision);
-            },
-        )
+        let wake = pass(&mut self.state, &self.config, now, |applied| {
+            summary.count(applied.state, applied.decision, applied.effects, now);
+            match applied.decision.action {
+                Action::Start { job, .. } => started.push(job),
+                Action::GiveUp { job } => gave_up.push(job),
+                _ => {}
+            }
+            out(applied.decision);
+        })
         .map_err(|e| e.to_string())?;
         for id in gave_up {
             self.state.drop_job(id);

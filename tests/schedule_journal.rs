@@ -1,0 +1,94 @@
+//! The scheduler on a real journal: intake journaled by the real binary,
+//! decided and recorded by the same pass the simulator runs.
+
+mod common;
+
+use common::Sandbox;
+use switchboard::config::Config;
+use switchboard::model::Timestamp;
+
+#[test]
+fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
+    let sb = Sandbox::new();
+    sb.project("api");
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[routing]\ndefault_project = \"api\"\naccounts = { \"123\" = \"api\" }\n",
+    )
+    .unwrap();
+    let input = concat!(
+        "{\"type\":\"alarm\",\"account\":\"123\",\"name\":\"CPU\",\"state\":\"ALARM\",\"at\":\"2026-01-01T00:00:00Z\"}\n",
+        "{\"type\":\"alarm\",\"account\":\"123\",\"name\":\"5xx\",\"state\":\"ALARM\",\"at\":\"2026-01-01T00:20:00Z\"}\n",
+        "{\"type\":\"alarm\",\"account\":\"123\",\"name\":\"CPU\",\"state\":\"OK\",\"at\":\"2026-01-01T00:30:00Z\"}\n",
+        "{\"type\":\"ticket\",\"key\":\"OPS-1\",\"title\":\"broken login\"}\n",
+        "{\"type\":\"ticket\",\"key\":\"OPS-1\",\"title\":\"broken login (more)\"}\n",
+    );
+    sb.run_with_input(&["ingest", "-"], input.as_bytes()).ok();
+    let config = Config::load(&sb.home().join("config.toml")).unwrap();
+    let mut journal = sb.journal();
+    let now = Timestamp::now();
+    let (decisions, _) = journal.schedule(&config, now, false).unwrap();
+    let kinds: Vec<_> = decisions.iter().map(|d| d.kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "open_chain",
+            "join_chain",
+            "resolve_chain",
+            "open_ticket",
+            "update_ticket",
+            "start",
+            "wait"
+        ],
+        "{decisions:#?}"
+    );
+
+    // What the operator sees.
+    let chains = sb.run(&["chains", "--json"]).json();
+    assert_eq!(chains.as_array().unwrap().len(), 1);
+    assert_eq!(chains[0]["alarms"], 2);
+    assert_eq!(chains[0]["account"], "123");
+    assert_eq!(chains[0]["job"], 1);
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "one incident, one ticket job");
+    assert_eq!(jobs[0]["kind"], "incident");
+    assert_eq!(jobs[0]["state"], "starting");
+    assert_eq!(jobs[1]["kind"], "ticket");
+    assert_eq!(jobs[1]["state"], "queued");
+    assert_eq!(jobs[1]["reason"], "repo api claimed by #1");
+    let events = sb.run(&["jobs", "2", "--json"]).json()["events"].clone();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == "repo api claimed by #1"),
+        "{events}"
+    );
+
+    // Level-triggered: a second pass over the same journal decides nothing new.
+    let (again, _) = journal.schedule(&config, now, false).unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+
+    // A ticket update while its job has an agent is forwarded as a nudge.
+    let now = Timestamp::now();
+    journal
+        .change_state(2, now, |s| s.kill("test", now), "make room")
+        .unwrap();
+    journal
+        .change_state(1, now, |s| s.run(now), "agent up")
+        .unwrap();
+    sb.run_with_input(&["ingest", "-"], b"{\"type\":\"alarm\",\"account\":\"123\",\"name\":\"Disk\",\"state\":\"ALARM\",\"at\":\"2026-01-01T00:40:00Z\"}\n").ok();
+    let (decisions, _) = journal.schedule(&config, Timestamp::now(), false).unwrap();
+    assert_eq!(
+        decisions.iter().map(|d| d.kind()).collect::<Vec<_>>(),
+        ["join_chain"]
+    );
+    let nudges = journal.pending_commands().unwrap();
+    assert_eq!(nudges.len(), 1);
+    assert_eq!(nudges[0].kind, "nudge");
+    assert_eq!(nudges[0].job, Some(1));
+    assert!(nudges[0].text.as_deref().unwrap().contains("Disk"));
+    assert_eq!(journal.integrity_check().unwrap(), ["ok"]);
+}
