@@ -96,6 +96,18 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// A fault of the file as a whole, without a line.
+    fn about(path: &Path, e: impl std::fmt::Display) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: e.to_string(),
+        }
+    }
+}
+
 impl Config {
     /// The built-in configuration alone.
     pub fn builtin() -> Result<Config, ConfigError> {
@@ -122,12 +134,7 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => text
                 .parse()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    line: None,
-                    key: None,
-                    message: e.to_string(),
-                }),
+                .map_err(|e: toml::de::Error| ConfigError::about(path, e)),
             Err(_) => Ok(toml::Table::new()),
         }
     }
@@ -174,22 +181,11 @@ impl Config {
     /// simulator's `{"config": …}` lines).
     pub fn from_table(over: toml::Table) -> Result<Config, ConfigError> {
         let path = Path::new("<scenario config>");
-        let mut merged: toml::Table =
-            DEFAULT_CONFIG
-                .parse()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    line: None,
-                    key: None,
-                    message: e.to_string(),
-                })?;
+        let mut merged: toml::Table = DEFAULT_CONFIG
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::about(path, e))?;
         overlay(&mut merged, over);
-        let text = toml::to_string(&merged).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: None,
-            key: None,
-            message: e.to_string(),
-        })?;
+        let text = toml::to_string(&merged).map_err(|e| ConfigError::about(path, e))?;
         Self::from_texts(Some(&text), path)
     }
 

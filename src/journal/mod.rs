@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use commands::{CommandKind, OperatorCommand};
 pub use intake::{Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
-pub use views::{ChainView, ReviewView};
+pub use views::ReviewView;
 
 use crate::model::TransitionError;
 

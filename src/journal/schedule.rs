@@ -9,8 +9,8 @@ use super::{CommandKind, Journal, JournalError, Result};
 use crate::config::Config;
 use crate::model::{AlarmMessage, AlarmState, JobState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    Action, Applied, Arrival, Chain, Decision, Effect, Pending, ProjectLimits, SchedJob, State,
-    Ticket, pass,
+    Action, Applied, Arrival, Decision, Effect, Pending, ProjectLimits, SchedJob, State, Ticket,
+    pass,
 };
 
 impl Journal {
@@ -77,21 +77,9 @@ impl Journal {
             let ticket = row?;
             state.tickets.insert(ticket.key.clone(), ticket);
         }
-        let mut chains = conn.prepare(
-            "SELECT id, account, first_at, latest_at, alarms, resolved, job_id FROM chains ORDER BY account, first_at",
-        )?;
-        for row in chains.query_map([], |r| {
-            Ok(Chain {
-                id: r.get(0)?,
-                account: r.get(1)?,
-                first_at: Timestamp::from_millis(r.get(2)?),
-                latest_at: Timestamp::from_millis(r.get(3)?),
-                alarms: r.get(4)?,
-                resolved: r.get(5)?,
-                job: r.get(6)?,
-            })
-        })? {
-            let chain = row?;
+        let mut chains = self.chains()?;
+        chains.sort_by(|a, b| (&a.account, a.first_at).cmp(&(&b.account, b.first_at)));
+        for chain in chains {
             let account = chain.account.clone();
             state.chains.entry(account.clone()).or_default().push(chain);
             state.prune_chains(&account, window);

@@ -4,33 +4,7 @@ use serde::Serialize;
 
 use super::{Journal, Result};
 use crate::model::Timestamp;
-
-/// A chain of alarms of one account, as the journal holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainView {
-    pub id: i64,
-    pub account: String,
-    pub alarms: u64,
-    pub first_at: Timestamp,
-    pub latest_at: Timestamp,
-    /// An OK or INSUFFICIENT_DATA came after the latest ALARM.
-    pub resolved: bool,
-    pub job: Option<i64>,
-}
-
-impl ChainView {
-    /// `open`, `resolved` (an OK came, the window still runs) or `closed`
-    /// (the window passed with no new ALARM).
-    pub fn state(&self, now: Timestamp, window: std::time::Duration) -> &'static str {
-        if now.since(self.latest_at) > window {
-            "closed"
-        } else if self.resolved {
-            "resolved"
-        } else {
-            "open"
-        }
-    }
-}
+use crate::scheduler::Chain;
 
 /// A finished attempt's branch waiting for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,13 +21,13 @@ pub struct ReviewView {
 
 impl Journal {
     /// Every chain, newest activity first.
-    pub fn chains(&self) -> Result<Vec<ChainView>> {
+    pub fn chains(&self) -> Result<Vec<Chain>> {
         let mut stmt = self.conn().prepare(
             "SELECT id, account, alarms, first_at, latest_at, resolved, job_id FROM chains \
              ORDER BY latest_at DESC, id DESC",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(ChainView {
+            Ok(Chain {
                 id: r.get(0)?,
                 account: r.get(1)?,
                 alarms: r.get(2)?,

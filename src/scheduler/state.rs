@@ -58,6 +58,20 @@ pub struct Chain {
     pub job: Option<i64>,
 }
 
+impl Chain {
+    /// `open`, `resolved` (an OK came, the window still runs) or `closed`
+    /// (the window passed with no new ALARM).
+    pub fn state(&self, now: Timestamp, window: std::time::Duration) -> &'static str {
+        if now.since(self.latest_at) > window {
+            "closed"
+        } else if self.resolved {
+            "resolved"
+        } else {
+            "open"
+        }
+    }
+}
+
 /// A ticket key and its one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
