@@ -1,0 +1,126 @@
+//! One worktree per attempt, on branch `switchboard/<job id>`, cut from the
+//! project's base branch; the source checkout is never touched.
+
+use std::path::{Path, PathBuf};
+
+use super::git::{Git, GitError};
+
+/// An attempt's worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worktree {
+    pub path: PathBuf,
+    pub branch: String,
+    /// The base branch's commit the work started from (the snapshot).
+    pub base_commit: String,
+}
+
+/// Changes on a branch against its base.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DiffStat {
+    pub files: u64,
+    pub insertions: u64,
+    pub deletions: u64,
+}
+
+/// The worktree of job `job` under `worktrees`: created from `base` on the
+/// first attempt, the same one (same branch, same files) on a restart.
+pub fn open_worktree(
+    repo: &Path,
+    base: &str,
+    worktrees: &Path,
+    job: i64,
+) -> Result<Worktree, GitError> {
+    let git = Git::at(repo);
+    let branch = format!("switchboard/{job}");
+    let path = worktrees.join(format!("job-{job}"));
+    let branch_exists = git
+        .run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .is_ok();
+    if !branch_exists {
+        let base_commit = git.run(&[
+            "rev-parse",
+            "--verify",
+            &format!("refs/heads/{base}^{{commit}}"),
+        ])?;
+        std::fs::create_dir_all(worktrees).map_err(|e| GitError::Failed(e.to_string()))?;
+        let path_text = path.to_string_lossy();
+        git.run(&[
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            &branch,
+            &path_text,
+            &base_commit,
+        ])?;
+        return Ok(Worktree {
+            path,
+            branch,
+            base_commit,
+        });
+    }
+    if !path.join(".git").exists() {
+        git.run(&["worktree", "prune"])?;
+        let path_text = path.to_string_lossy();
+        git.run(&["worktree", "add", "--quiet", &path_text, &branch])?;
+    }
+    let base_commit = git.run(&[
+        "merge-base",
+        &format!("refs/heads/{base}"),
+        &format!("refs/heads/{branch}"),
+    ])?;
+    Ok(Worktree {
+        path,
+        branch,
+        base_commit,
+    })
+}
+
+/// Commits everything in the worktree (untracked files included) with
+/// `message`; `None` when there was nothing to commit.
+pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
+    let git = Git::at(worktree);
+    git.run(&["add", "--all"])?;
+    if git.run(&["diff", "--cached", "--quiet"]).is_ok() {
+        return Ok(None);
+    }
+    let identity = git.identity();
+    let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    git.run_with(&["commit", "--quiet", "--no-verify", "-m", message], &env)?;
+    git.run(&["rev-parse", "HEAD"]).map(Some)
+}
+
+/// What `branch` changed since `base_commit`.
+pub fn diff_stat(repo: &Path, base_commit: &str, branch: &str) -> Result<DiffStat, GitError> {
+    let out = Git::at(repo).run(&[
+        "diff",
+        "--numstat",
+        base_commit,
+        &format!("refs/heads/{branch}"),
+    ])?;
+    let mut stat = DiffStat::default();
+    for line in out.lines() {
+        let mut parts = line.split('\t');
+        let (added, removed) = (parts.next().unwrap_or("-"), parts.next().unwrap_or("-"));
+        stat.files += 1;
+        // Binary files show "-": counted as a file, not as lines.
+        stat.insertions += added.parse::<u64>().unwrap_or(0);
+        stat.deletions += removed.parse::<u64>().unwrap_or(0);
+    }
+    Ok(stat)
+}
+
+/// Removes the worktree (its branch stays, for review and merging).
+pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
+    let git = Git::at(repo);
+    if path.exists() {
+        git.run(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
+    }
+    git.run(&["worktree", "prune"])?;
+    Ok(())
+}
