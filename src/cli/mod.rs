@@ -10,6 +10,7 @@ mod jobs;
 mod operator;
 mod output;
 mod project;
+mod report;
 mod review;
 mod simulate;
 
@@ -73,6 +74,8 @@ pub enum Command {
     /// Register projects (git repositories) or list them
     #[command(subcommand)]
     Project(project::ProjectCommand),
+    /// Tell switchboard how an agent's work goes (agents and their hooks call this)
+    Report(report::Args),
     /// Check tmux, git, the home and the journal
     Doctor(doctor::Args),
 }
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Resume) => operator::resume(&ctx),
         Some(Command::Simulate(args)) => simulate::run(&ctx, args),
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),
+        Some(Command::Report(args)) => report::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
     }
 }

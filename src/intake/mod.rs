@@ -12,6 +12,7 @@
 
 pub mod cloudwatch;
 mod fields;
+pub mod hooks;
 mod ingest;
 pub mod jira;
 mod lines;

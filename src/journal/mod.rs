@@ -10,6 +10,7 @@ mod intake;
 mod jobs;
 mod projects;
 mod replay;
+mod reports;
 mod schedule;
 pub mod schema;
 mod views;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use commands::{CommandKind, OperatorCommand};
 pub use intake::{Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
+pub use reports::{Report, ReportStatus};
 pub use views::ReviewView;
 
 use crate::model::TransitionError;

@@ -142,6 +142,19 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     "#,
+    // 3: what agents (and their hooks) report about themselves.
+    r#"
+    CREATE TABLE reports (
+        id       INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        job_id   INTEGER NOT NULL,
+        status   TEXT,
+        progress INTEGER,
+        message  TEXT,
+        source   TEXT NOT NULL
+    );
+    CREATE INDEX reports_by_job ON reports(job_id, id);
+    "#,
 ];
 
 /// The version a journal has after every migration.

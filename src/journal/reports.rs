@@ -1,0 +1,120 @@
+//! What agents say about themselves (`switchboard report`): the strongest
+//! status signal the monitor has.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::jobs::insert_event;
+use super::{Journal, JournalError, Result};
+use crate::model::Timestamp;
+
+/// The status an agent reports, if it reports one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportStatus {
+    /// The agent finished its work.
+    Done,
+    /// The agent gave up.
+    Failed,
+    /// The agent waits for the operator.
+    Waiting,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Done => "done",
+            ReportStatus::Failed => "failed",
+            ReportStatus::Waiting => "waiting",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReportStatus> {
+        match text {
+            "done" => Some(ReportStatus::Done),
+            "failed" => Some(ReportStatus::Failed),
+            "waiting" => Some(ReportStatus::Waiting),
+            _ => None,
+        }
+    }
+}
+
+/// One report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub id: i64,
+    pub at: Timestamp,
+    pub job: i64,
+    pub status: Option<ReportStatus>,
+    pub progress: Option<u8>,
+    pub message: Option<String>,
+    /// Who said it: `cli`, `claude-hook`, `codex-notify`, `demo-agent`.
+    pub source: String,
+}
+
+impl Journal {
+    /// Journals a report; the job's progress and note follow it, and an
+    /// event says what the agent said.
+    pub fn record_report(
+        &mut self,
+        job: i64,
+        status: Option<ReportStatus>,
+        progress: Option<u8>,
+        message: Option<&str>,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let exists: Option<i64> = tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job], |r| r.get(0)).optional()?;
+            exists.ok_or(JournalError::NoJob(job))?;
+            tx.execute(
+                "INSERT INTO reports (at, job_id, status, progress, message, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![now.millis(), job, status.map(ReportStatus::as_str), progress, message, source],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE jobs SET progress = COALESCE(?2, progress), note = COALESCE(?3, note), updated_at = ?4 WHERE id = ?1",
+                params![job, progress, message, now.millis()],
+            )?;
+            let mut text = format!("agent reports ({source})");
+            if let Some(s) = status {
+                text.push_str(&format!(": {}", s.as_str()));
+            }
+            if let Some(p) = progress {
+                text.push_str(&format!(" {p}%"));
+            }
+            if let Some(m) = message {
+                text.push_str(&format!(" — {m}"));
+            }
+            insert_event(tx, now, Some(job), "report", &text)?;
+            Ok(id)
+        })
+    }
+
+    /// The newest report of a job that carries a status, if any.
+    pub fn latest_status_report(&self, job: i64) -> Result<Option<Report>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, at, job_id, status, progress, message, source FROM reports \
+                 WHERE job_id = ?1 AND status IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [job],
+                |r| {
+                    Ok(Report {
+                        id: r.get(0)?,
+                        at: Timestamp::from_millis(r.get(1)?),
+                        job: r.get(2)?,
+                        status: r
+                            .get::<_, Option<String>>(3)?
+                            .as_deref()
+                            .and_then(ReportStatus::parse),
+                        progress: r.get::<_, Option<i64>>(4)?.map(|p| p.clamp(0, 100) as u8),
+                        message: r.get(5)?,
+                        source: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
+    }
+}
