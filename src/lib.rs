@@ -7,6 +7,7 @@
 //! [`config`] the operator's settings, [`home`] the directory they all live
 //! in, and [`cli`] the commands.
 
+pub mod agents;
 pub mod cli;
 pub mod config;
 pub mod home;

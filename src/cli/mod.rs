@@ -76,14 +76,22 @@ pub enum Command {
     Project(project::ProjectCommand),
     /// Tell switchboard how an agent's work goes (agents and their hooks call this)
     Report(report::Args),
+    /// The built-in demo agent: behaves like a coding agent, needs nothing installed
+    DemoAgent(crate::agents::demo::DemoArgs),
     /// Check tmux, git, the home and the journal
     Doctor(doctor::Args),
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = match cli.command {
+        // An agent, not a client of a home: it reports to the home of its
+        // session ($SWITCHBOARD_HOME), if it has one.
+        Some(Command::DemoAgent(args)) => return Ok(demo_agent(args)),
+        other => other,
+    };
     let ctx = Context::new(cli.home)?;
-    match cli.command {
+    match command {
         None => jobs::control_room(&ctx),
         Some(Command::Dispatch(args)) => dispatch::run(&ctx, args),
         Some(Command::Jobs(args)) => jobs::run(&ctx, args),
@@ -101,7 +109,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),
         Some(Command::Report(args)) => report::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
+        Some(Command::DemoAgent(args)) => Ok(demo_agent(args)),
     }
+}
+
+fn demo_agent(args: crate::agents::demo::DemoArgs) -> ExitCode {
+    ExitCode::from(crate::agents::demo::run(args).clamp(0, 255) as u8)
 }
 
 #[cfg(test)]

@@ -1,0 +1,163 @@
+//! The demo agent: an interactive program that behaves like a coding agent
+//! in a terminal, so that a new user (and every test) needs nothing else
+//! installed. It shows a banner and a `demo> ` prompt, takes a task from
+//! its arguments or typed at the prompt, prints its work over a few
+//! seconds, edits `DEMO.md` in its working directory, reports progress with
+//! `switchboard report` (in process), and returns to its prompt.
+//!
+//! Knobs, as flags or environment (for sessions started by the engine):
+//! `--fail` (`SWITCHBOARD_DEMO_FAIL=1`) exits 1 after working; `--hang`
+//! (`…_HANG`) goes silent forever; `--ask` (`…_ASK`) asks a yes/no question
+//! first; `--crash` (`…_CRASH`) aborts half way; `--steps N` (`…_STEPS`) and
+//! `--step-ms MS` (`…_STEP_MS`) set the pace.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::home::Home;
+use crate::journal::{Journal, ReportStatus};
+use crate::model::Timestamp;
+
+/// How the demo agent behaves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// The task; without one, the agent waits at its prompt
+    pub task: Vec<String>,
+    /// Fail (exit 1) after working
+    #[arg(long, env = "SWITCHBOARD_DEMO_FAIL")]
+    pub fail: bool,
+    /// Go silent forever instead of working
+    #[arg(long, env = "SWITCHBOARD_DEMO_HANG")]
+    pub hang: bool,
+    /// Ask a yes/no question before changing anything
+    #[arg(long, env = "SWITCHBOARD_DEMO_ASK")]
+    pub ask: bool,
+    /// Crash (abort) half way through the work
+    #[arg(long, env = "SWITCHBOARD_DEMO_CRASH")]
+    pub crash: bool,
+    /// Steps of work per task
+    #[arg(long, env = "SWITCHBOARD_DEMO_STEPS", default_value_t = 5)]
+    pub steps: u32,
+    /// Milliseconds per step
+    #[arg(long, env = "SWITCHBOARD_DEMO_STEP_MS", default_value_t = 700)]
+    pub step_ms: u64,
+}
+
+/// Reports to the journal of the agent's session, when it has one.
+struct Reporter {
+    target: Option<(PathBuf, i64)>,
+}
+
+impl Reporter {
+    fn from_env() -> Reporter {
+        let home = std::env::var_os("SWITCHBOARD_HOME").map(PathBuf::from);
+        let job = std::env::var("SWITCHBOARD_JOB").ok().and_then(|j| j.parse().ok());
+        Reporter { target: home.zip(job) }
+    }
+
+    fn report(&self, status: Option<ReportStatus>, progress: Option<u8>, message: &str) {
+        let Some((home, job)) = &self.target else { return };
+        let result = Journal::open(&Home::at(home).journal_file()).and_then(|mut j| {
+            j.record_report(*job, status, progress, Some(message), "demo-agent", Timestamp::now())
+        });
+        if let Err(e) = result {
+            eprintln!("(could not report: {e})");
+        }
+    }
+}
+
+const WORK: [&str; 6] = [
+    "reading the code",
+    "planning the change",
+    "editing DEMO.md",
+    "running the tests",
+    "reviewing the diff",
+    "tidying up",
+];
+
+/// Runs the demo agent on this process's terminal. Returns the exit code.
+pub fn run(args: DemoArgs) -> i32 {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let reporter = Reporter::from_env();
+    println!("╭──────────────────────────────────────────────╮");
+    println!("│ switchboard demo agent                       │");
+    println!("│ a stand-in for a coding agent: it edits      │");
+    println!("│ DEMO.md in its working directory             │");
+    println!("╰──────────────────────────────────────────────╯");
+    let mut task = args.task.join(" ");
+    loop {
+        if !task.trim().is_empty() {
+            if let Some(code) = work(&args, task.trim(), &mut input, &reporter) {
+                return code;
+            }
+        }
+        print!("demo> ");
+        let _ = std::io::stdout().flush();
+        task.clear();
+        match input.read_line(&mut task) {
+            Ok(0) | Err(_) => return 0,
+            Ok(_) => {}
+        }
+        if matches!(task.trim(), "exit" | "quit") {
+            return 0;
+        }
+    }
+}
+
+/// Works on one task; `Some(code)` when the agent must exit.
+fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Reporter) -> Option<i32> {
+    println!("● task: {task}");
+    if args.hang {
+        reporter.report(None, Some(0), "started");
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    if args.ask {
+        reporter.report(Some(ReportStatus::Waiting), None, "asks: proceed with changes to DEMO.md?");
+        print!("Proceed with changes to DEMO.md? [y/n] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        if input.read_line(&mut answer).unwrap_or(0) == 0 {
+            return Some(0);
+        }
+        if !answer.trim().eq_ignore_ascii_case("y") && !answer.trim().eq_ignore_ascii_case("yes") {
+            println!("○ not changing anything, as you said");
+            reporter.report(Some(ReportStatus::Done), Some(100), "nothing changed: the operator said no");
+            return None;
+        }
+    }
+    let steps = args.steps.max(1);
+    for step in 1..=steps {
+        let what = WORK[(step as usize - 1) % WORK.len()];
+        println!("⠿ working: step {step}/{steps}: {what}");
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(Duration::from_millis(args.step_ms));
+        let percent = (step * 100 / steps) as u8;
+        reporter.report(None, Some(percent), what);
+        if args.crash && step * 2 >= steps {
+            eprintln!("demo agent: simulated crash");
+            std::process::abort();
+        }
+    }
+    let edited = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open("DEMO.md")
+        .and_then(|mut f| writeln!(f, "- {task}"));
+    if let Err(e) = edited {
+        println!("✗ failed: cannot edit DEMO.md: {e}");
+        reporter.report(Some(ReportStatus::Failed), None, &format!("cannot edit DEMO.md: {e}"));
+        return Some(1);
+    }
+    if args.fail {
+        println!("✗ failed: simulated failure");
+        reporter.report(Some(ReportStatus::Failed), None, "simulated failure");
+        return Some(1);
+    }
+    println!("✓ done: added a line to DEMO.md");
+    reporter.report(Some(ReportStatus::Done), Some(100), "added a line to DEMO.md");
+    None
+}
