@@ -52,14 +52,27 @@ struct Reporter {
 impl Reporter {
     fn from_env() -> Reporter {
         let home = std::env::var_os("SWITCHBOARD_HOME").map(PathBuf::from);
-        let job = std::env::var("SWITCHBOARD_JOB").ok().and_then(|j| j.parse().ok());
-        Reporter { target: home.zip(job) }
+        let job = std::env::var("SWITCHBOARD_JOB")
+            .ok()
+            .and_then(|j| j.parse().ok());
+        Reporter {
+            target: home.zip(job),
+        }
     }
 
     fn report(&self, status: Option<ReportStatus>, progress: Option<u8>, message: &str) {
-        let Some((home, job)) = &self.target else { return };
+        let Some((home, job)) = &self.target else {
+            return;
+        };
         let result = Journal::open(&Home::at(home).journal_file()).and_then(|mut j| {
-            j.record_report(*job, status, progress, Some(message), "demo-agent", Timestamp::now())
+            j.record_report(
+                *job,
+                status,
+                progress,
+                Some(message),
+                "demo-agent",
+                Timestamp::now(),
+            )
         });
         if let Err(e) = result {
             eprintln!("(could not report: {e})");
@@ -116,7 +129,11 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         }
     }
     if args.ask {
-        reporter.report(Some(ReportStatus::Waiting), None, "asks: proceed with changes to DEMO.md?");
+        reporter.report(
+            Some(ReportStatus::Waiting),
+            None,
+            "asks: proceed with changes to DEMO.md?",
+        );
         print!("Proceed with changes to DEMO.md? [y/n] ");
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
@@ -125,7 +142,11 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         }
         if !answer.trim().eq_ignore_ascii_case("y") && !answer.trim().eq_ignore_ascii_case("yes") {
             println!("○ not changing anything, as you said");
-            reporter.report(Some(ReportStatus::Done), Some(100), "nothing changed: the operator said no");
+            reporter.report(
+                Some(ReportStatus::Done),
+                Some(100),
+                "nothing changed: the operator said no",
+            );
             return None;
         }
     }
@@ -149,7 +170,11 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         .and_then(|mut f| writeln!(f, "- {task}"));
     if let Err(e) = edited {
         println!("✗ failed: cannot edit DEMO.md: {e}");
-        reporter.report(Some(ReportStatus::Failed), None, &format!("cannot edit DEMO.md: {e}"));
+        reporter.report(
+            Some(ReportStatus::Failed),
+            None,
+            &format!("cannot edit DEMO.md: {e}"),
+        );
         return Some(1);
     }
     if args.fail {
@@ -158,6 +183,10 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         return Some(1);
     }
     println!("✓ done: added a line to DEMO.md");
-    reporter.report(Some(ReportStatus::Done), Some(100), "added a line to DEMO.md");
+    reporter.report(
+        Some(ReportStatus::Done),
+        Some(100),
+        "added a line to DEMO.md",
+    );
     None
 }

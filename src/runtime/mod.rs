@@ -1,7 +1,22 @@
-//! The tmux side: the private tmux server agents run on. (Sessions,
-//! captures and the control-mode client come with the runtime issue.)
+//! The tmux side: a private tmux server per home, one session per attempt,
+//! captures, text sent through paste buffers, and waits.
+//!
+//! Every operation here spawns one tmux client process; the persistent
+//! control-mode client comes next (see the issue notes). The tmux_interface
+//! crate's command builders were not used: each call here is a handful of
+//! fixed arguments, and building them as plain argv keeps every piece of
+//! outside text a separate argument or stdin, never part of a string tmux
+//! parses.
+
+mod server;
+mod text;
+mod wait;
 
 use std::process::Command;
+
+pub use server::{SessionInfo, SpawnSpec, TmuxError, TmuxServer};
+pub use text::normalise;
+pub use wait::{content_hash, wait_for_idle, wait_for_prompt, wait_for_shell_prompt};
 
 /// How to get tmux, for error messages.
 pub const INSTALL_TMUX: &str = "install tmux: `sudo apt-get install tmux` (Debian, Ubuntu), \

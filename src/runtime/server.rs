@@ -1,0 +1,383 @@
+//! The private tmux server of one home: its socket lives in the home's
+//! 0700 `tmux/` directory and it reads only switchboard's own config, so it
+//! never touches the user's tmux and the user's config never changes it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::INSTALL_TMUX;
+use super::text::normalise;
+use super::wait::content_hash;
+use crate::home::Home;
+
+/// What went wrong talking to tmux.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TmuxError {
+    #[error("tmux is not installed; {INSTALL_TMUX}")]
+    Missing,
+    #[error("cannot run tmux: {0}")]
+    Spawn(String),
+    #[error("tmux: {0}")]
+    Failed(String),
+    #[error("no session {0} on this home's tmux server")]
+    NoSession(String),
+    #[error("session name {0:?} is not usable: letters, digits, '-' and '_' only")]
+    BadName(String),
+    #[error("{0}")]
+    Timeout(String),
+}
+
+/// One session of the server, as `list-panes` shows its first pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub name: String,
+    pub pane: String,
+    pub pid: Option<u32>,
+    /// The agent's process has exited (the pane remains, for its status).
+    pub dead: bool,
+    pub exit_status: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+}
+
+/// How to start an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnSpec {
+    pub name: String,
+    pub cwd: PathBuf,
+    /// The program and its arguments: executed directly, never by a shell.
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// A home's tmux server.
+#[derive(Debug, Clone)]
+pub struct TmuxServer {
+    socket: PathBuf,
+    config: PathBuf,
+}
+
+impl TmuxServer {
+    /// The server of `home`, with `history_limit` lines of scrollback for
+    /// new panes. Writes the server's config file.
+    pub fn for_home(home: &Home, history_limit: u32) -> Result<TmuxServer, TmuxError> {
+        let dir = home.tmux_dir();
+        let config = dir.join("tmux.conf");
+        let text = format!(
+            "# Written by switchboard for its private tmux server.\n\
+             set -g remain-on-exit on\n\
+             set -g history-limit {history_limit}\n\
+             set -g exit-empty off\n\
+             set -g default-terminal tmux-256color\n\
+             set -g status off\n"
+        );
+        if std::fs::read_to_string(&config).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&config, text)
+                .map_err(|e| TmuxError::Spawn(format!("{}: {e}", config.display())))?;
+        }
+        Ok(TmuxServer {
+            socket: dir.join("server.sock"),
+            config,
+        })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket).arg("-f").arg(&self.config);
+        // A client started inside the operator's tmux must not attach there.
+        cmd.env_remove("TMUX");
+        cmd
+    }
+
+    /// Runs one tmux command; its stdout.
+    pub fn run(&self, args: &[&str]) -> Result<String, TmuxError> {
+        self.run_with_input(args, None)
+    }
+
+    fn run_with_input(&self, args: &[&str], input: Option<&[u8]>) -> Result<String, TmuxError> {
+        let mut cmd = self.command();
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => TmuxError::Missing,
+            _ => TmuxError::Spawn(e.to_string()),
+        })?;
+        if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin
+                .write_all(bytes)
+                .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(TmuxError::Failed(
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ))
+        }
+    }
+
+    /// Starts a session running `spec.argv` in `spec.cwd` with `spec.env`.
+    pub fn spawn(&self, spec: &SpawnSpec) -> Result<(), TmuxError> {
+        check_name(&spec.name)?;
+        let cwd = spec.cwd.to_string_lossy();
+        let mut args: Vec<String> = vec![
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            spec.name.clone(),
+            "-c".into(),
+            cwd.into_owned(),
+        ];
+        args.extend(["-x".into(), "160".into(), "-y".into(), "48".into()]);
+        for (k, v) in &spec.env {
+            args.push("-e".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.push("--".into());
+        // tmux runs a lone argument through a shell; two or more are
+        // executed directly. A one-element argv goes through env(1).
+        if spec.argv.len() == 1 {
+            args.push("env".into());
+        }
+        args.extend(spec.argv.iter().cloned());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&refs)?;
+        Ok(())
+    }
+
+    /// Every session of this server; none when the server is not running.
+    pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
+        let format = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}";
+        let out = match self.run(&["list-panes", "-a", "-F", format]) {
+            Ok(out) => out,
+            // No server yet, or a server with no session left (it stays up).
+            Err(TmuxError::Failed(e))
+                if e.contains("no server running")
+                    || e.contains("error connecting")
+                    || e.contains("no current target") =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut sessions: Vec<SessionInfo> = Vec::new();
+        for line in out.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() < 6 || sessions.iter().any(|s| s.name == f[0]) {
+                continue;
+            }
+            // The pane's terminal closes before its process is reaped: it is
+            // dead once tmux knows how it ended (a status or a signal).
+            // tmux 3.3 sometimes misses the SIGCHLD of an agent that exits
+            // right after it started and leaves a zombie; the kernel still
+            // knows the status (Linux: /proc/PID/stat).
+            let pid: Option<u32> = f[2].parse().ok();
+            let mut status: Option<i32> = f[4].parse().ok();
+            let mut signal: Option<i32> = f[5].parse().ok();
+            if f[3] == "1" && status.is_none() && signal.is_none() {
+                if let Some((s, g)) = pid.and_then(zombie_status) {
+                    (status, signal) = (s, g);
+                }
+            }
+            let dead = f[3] == "1" && (status.is_some() || signal.is_some());
+            sessions.push(SessionInfo {
+                name: f[0].to_string(),
+                pane: f[1].to_string(),
+                pid,
+                dead,
+                exit_status: status.filter(|_| dead),
+                signal: signal.filter(|_| dead),
+            });
+        }
+        Ok(sessions)
+    }
+
+    /// One session, if it exists.
+    pub fn session(&self, name: &str) -> Result<Option<SessionInfo>, TmuxError> {
+        Ok(self.sessions()?.into_iter().find(|s| s.name == name))
+    }
+
+    /// The pane's screen (and `history` lines of scrollback), plain or with
+    /// its colours as escape sequences.
+    pub fn capture(&self, name: &str, colours: bool, history: u32) -> Result<String, TmuxError> {
+        check_name(name)?;
+        let target = target(name);
+        let start = format!("-{history}");
+        // -N keeps the spaces a program wrote at the end of a line (a
+        // prompt such as "demo> "), without padding the rest.
+        let mut args = vec!["capture-pane", "-p", "-N", "-t", &target, "-S", &start];
+        if colours {
+            args.push("-e");
+        }
+        self.run(&args).map_err(|e| self.explain(name, e))
+    }
+
+    /// Types `text` into the agent: pasted from a buffer (with bracketed
+    /// paste markers when the agent asked for them), control characters
+    /// normalised, then Enter after `delay_enter`, verified by the pane
+    /// changing and pressed again, up to `retries` times, if it did not.
+    pub fn send_text(
+        &self,
+        name: &str,
+        text: &str,
+        delay_enter: Duration,
+        retries: u32,
+    ) -> Result<(), TmuxError> {
+        check_name(name)?;
+        let target = target(name);
+        let buffer = format!("sb-{name}-{}", std::process::id());
+        let clean = normalise(text);
+        self.run_with_input(&["load-buffer", "-b", &buffer, "-"], Some(clean.as_bytes()))?;
+        self.run(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target])
+            .map_err(|e| self.explain(name, e))?;
+        std::thread::sleep(delay_enter);
+        for _ in 0..=retries {
+            let before = self.pane_state(name)?;
+            self.run(&["send-keys", "-t", &target, "Enter"])
+                .map_err(|e| self.explain(name, e))?;
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            while std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+                match self.pane_state(name) {
+                    Ok(now) if now == before => {}
+                    // Changed, or gone (the agent quit on that Enter).
+                    _ => return Ok(()),
+                }
+            }
+        }
+        Err(TmuxError::Timeout(format!(
+            "the pane of {name} did not change after Enter ({} tries)",
+            retries + 1
+        )))
+    }
+
+    /// What the pane shows, where its cursor is and whether it is dead, as
+    /// one hash: an Enter that took effect changes at least one of them,
+    /// even when the agent prints nothing.
+    fn pane_state(&self, name: &str) -> Result<u64, TmuxError> {
+        let screen = self.capture(name, false, 0)?;
+        let cursor = self
+            .run(&[
+                "display-message",
+                "-p",
+                "-t",
+                &target(name),
+                "#{cursor_x} #{cursor_y} #{pane_dead}",
+            ])
+            .map_err(|e| self.explain(name, e))?;
+        Ok(content_hash(&format!("{screen}\u{0}{cursor}")))
+    }
+
+    /// Ends a session and its agent.
+    pub fn kill(&self, name: &str) -> Result<(), TmuxError> {
+        check_name(name)?;
+        let session = format!("={name}");
+        match self.run(&["kill-session", "-t", &session]) {
+            Ok(_) => Ok(()),
+            Err(e) if self.session(name)?.is_none() && !matches!(e, TmuxError::Missing) => {
+                Err(TmuxError::NoSession(name.to_string()))
+            }
+            Err(e) => Err(self.explain(name, e)),
+        }
+    }
+
+    /// Stops the whole server (tests, and an operator's clean-up).
+    pub fn kill_server(&self) -> Result<(), TmuxError> {
+        match self.run(&["kill-server"]) {
+            Ok(_) => Ok(()),
+            Err(TmuxError::Failed(e))
+                if e.contains("no server running") || e.contains("error connecting") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The command line that puts the operator's terminal in the session:
+    /// program, arguments, and the variable to remove from its environment
+    /// (so it works from inside the operator's own tmux too). Detach with
+    /// the prefix key and `d`, as always.
+    pub fn attach_command(&self, name: &str) -> (String, Vec<String>, &'static str) {
+        let args = vec![
+            "-S".to_string(),
+            self.socket.to_string_lossy().into_owned(),
+            "-f".to_string(),
+            self.config.to_string_lossy().into_owned(),
+            "attach-session".to_string(),
+            "-t".to_string(),
+            format!("={name}"),
+        ];
+        ("tmux".to_string(), args, "TMUX")
+    }
+
+    fn explain(&self, name: &str, e: TmuxError) -> TmuxError {
+        match e {
+            TmuxError::Failed(msg)
+                if msg.contains("can't find")
+                    || msg.contains("no server running")
+                    || msg.contains("error connecting")
+                    || msg.contains("no current target") =>
+            {
+                TmuxError::NoSession(name.to_string())
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a zombie process ended: (exit status, signal), from the exit code
+/// the kernel keeps for it until it is reaped.
+#[cfg(target_os = "linux")]
+fn zombie_status(pid: u32) -> Option<(Option<i32>, Option<i32>)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    // Field 52 of the whole line is the 50th after the name.
+    let code: i32 = fields.get(49)?.parse().ok()?;
+    Some(if code & 0x7f == 0 {
+        (Some((code >> 8) & 0xff), None)
+    } else {
+        (None, Some(code & 0x7f))
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn zombie_status(_pid: u32) -> Option<(Option<i32>, Option<i32>)> {
+    None
+}
+
+/// An exact pane target (the session's current pane): `=name` never
+/// matches a longer name by prefix.
+fn target(name: &str) -> String {
+    format!("={name}:")
+}
+
+fn check_name(name: &str) -> Result<(), TmuxError> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(TmuxError::BadName(name.to_string()))
+    }
+}

@@ -1,0 +1,229 @@
+//! The tmux runtime against a real, private tmux server in a temp home.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{BIN, Sandbox};
+use regex::Regex;
+use switchboard::home::Home;
+use switchboard::runtime::{
+    SpawnSpec, TmuxError, TmuxServer, wait_for_idle, wait_for_prompt, wait_for_shell_prompt,
+};
+
+fn server(sb: &Sandbox) -> TmuxServer {
+    let home = Home::at(sb.home());
+    home.ensure().unwrap();
+    TmuxServer::for_home(&home, 2000).unwrap()
+}
+
+/// Kills the test's tmux server however the test ends.
+struct Cleanup(TmuxServer);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = self.0.kill_server();
+    }
+}
+
+fn spec(name: &str, cwd: &Path, argv: &[&str]) -> SpawnSpec {
+    SpawnSpec {
+        name: name.into(),
+        cwd: cwd.to_path_buf(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        env: vec![("SWITCHBOARD_JOB".into(), "1".into())],
+    }
+}
+
+fn wait_dead(server: &TmuxServer, name: &str) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info = server.session(name).unwrap().expect("session");
+        if info.dead {
+            return info.exit_status;
+        }
+        assert!(Instant::now() < deadline, "{name} never exited: {info:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn the_demo_agent_runs_a_task_and_its_session_is_adopted_again() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec(
+        "sb-1-1",
+        &work,
+        &[BIN, "demo-agent", "--steps", "2", "--step-ms", "50"],
+    ))
+    .unwrap();
+    let prompt = Regex::new(r"(?m)^demo> $").unwrap();
+    let screen = wait_for_prompt(&srv, "sb-1-1", &prompt, Duration::from_secs(10)).unwrap();
+    assert!(screen.contains("switchboard demo agent"), "{screen}");
+
+    srv.send_text("sb-1-1", "write the docs", Duration::from_millis(50), 3)
+        .unwrap();
+    wait_for_prompt(
+        &srv,
+        "sb-1-1",
+        &Regex::new("✓ done").unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(work.join("DEMO.md")).unwrap(),
+        "- write the docs\n"
+    );
+
+    // A new runtime instance (a restarted engine) finds the session alive.
+    let again = server(&sb);
+    let found = again.sessions().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "sb-1-1");
+    assert!(!found[0].dead);
+
+    srv.send_text("sb-1-1", "exit", Duration::from_millis(50), 3)
+        .unwrap();
+    assert_eq!(
+        wait_dead(&again, "sb-1-1"),
+        Some(0),
+        "the exit status is read from the dead pane"
+    );
+    again.kill("sb-1-1").unwrap();
+    assert!(again.session("sb-1-1").unwrap().is_none());
+    assert!(
+        matches!(again.kill("sb-1-1"), Err(TmuxError::NoSession(_))),
+        "killing twice says so"
+    );
+    assert!(matches!(
+        again.capture("sb-1-1", false, 0),
+        Err(TmuxError::NoSession(_))
+    ));
+}
+
+#[test]
+fn a_failing_agent_leaves_its_exit_status() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec(
+        "sb-2-1",
+        &work,
+        &[
+            BIN,
+            "demo-agent",
+            "--fail",
+            "--steps",
+            "1",
+            "--step-ms",
+            "10",
+            "task",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(wait_dead(&srv, "sb-2-1"), Some(1));
+}
+
+#[test]
+fn text_reaches_the_agent_literally() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    // The agent: whatever is typed goes to received.txt.
+    srv.spawn(&spec(
+        "sb-3-1",
+        &work,
+        &["sh", "-c", "stty -echo; cat > received.txt"],
+    ))
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let text = "line one\n$(touch PWNED1) ; touch PWNED2 `touch PWNED3` \u{1b}[31mred Enter C-c";
+    srv.send_text("sb-3-1", text, Duration::from_millis(50), 0)
+        .ok();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let expected = "line one\n$(touch PWNED1) ; touch PWNED2 `touch PWNED3` [31mred Enter C-c\n";
+    loop {
+        let got = std::fs::read_to_string(work.join("received.txt")).unwrap_or_default();
+        if got == expected {
+            break;
+        }
+        assert!(Instant::now() < deadline, "received {got:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    for f in ["PWNED1", "PWNED2", "PWNED3"] {
+        assert!(!work.join(f).exists(), "{f} was created: text was executed");
+    }
+    // "C-c" was not pressed: the agent still runs.
+    assert!(!srv.session("sb-3-1").unwrap().unwrap().dead);
+}
+
+#[test]
+fn the_waits_find_prompts_quiet_and_time_out() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec(
+        "sb-4-1",
+        &work,
+        &["sh", "-c", "PS1='ready$ ' exec sh -i"],
+    ))
+    .unwrap();
+    wait_for_shell_prompt(&srv, "sb-4-1", Duration::from_secs(10)).unwrap();
+    let never = wait_for_prompt(
+        &srv,
+        "sb-4-1",
+        &Regex::new("never shown").unwrap(),
+        Duration::from_millis(300),
+    );
+    assert!(matches!(never, Err(TmuxError::Timeout(_))), "{never:?}");
+    wait_for_idle(
+        &srv,
+        "sb-4-1",
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+
+    srv.spawn(&spec(
+        "sb-5-1",
+        &work,
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done",
+        ],
+    ))
+    .unwrap();
+    let busy = wait_for_idle(
+        &srv,
+        "sb-5-1",
+        Duration::from_millis(400),
+        Duration::from_millis(1500),
+    );
+    assert!(
+        matches!(busy, Err(TmuxError::Timeout(_))),
+        "not idle while output flows: {busy:?}"
+    );
+}
+
+#[test]
+fn the_server_is_private_to_the_home() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    assert!(srv.socket().starts_with(sb.home().join("tmux")));
+    assert!(
+        srv.sessions().unwrap().is_empty(),
+        "no server yet: no sessions"
+    );
+    let (program, args, unset) = srv.attach_command("sb-9-1");
+    assert_eq!(program, "tmux");
+    assert!(args.contains(&"attach-session".to_string()) && args.contains(&"=sb-9-1".to_string()));
+    assert_eq!(unset, "TMUX");
+    assert!(matches!(srv.kill("bad name;"), Err(TmuxError::BadName(_))));
+}
