@@ -1,4 +1,5 @@
-//! Agents: the built-in demo agent (and, with the runtime, how an agent's
-//! status is read from its signals).
+//! Agents: the built-in demo agent, and how an agent's
+//! status is read from its signals.
 
 pub mod demo;
+pub mod status;
