@@ -9,7 +9,8 @@ use common::{BIN, Sandbox};
 use regex::Regex;
 use switchboard::home::Home;
 use switchboard::runtime::{
-    SpawnSpec, TmuxError, TmuxServer, wait_for_idle, wait_for_prompt, wait_for_shell_prompt,
+    ControlClient, SpawnSpec, TmuxError, TmuxServer, wait_for_idle, wait_for_prompt,
+    wait_for_shell_prompt,
 };
 
 fn server(sb: &Sandbox) -> TmuxServer {
@@ -226,4 +227,126 @@ fn the_server_is_private_to_the_home() {
     assert!(args.contains(&"attach-session".to_string()) && args.contains(&"=sb-9-1".to_string()));
     assert_eq!(unset, "TMUX");
     assert!(matches!(srv.kill("bad name;"), Err(TmuxError::BadName(_))));
+}
+
+#[test]
+fn the_control_client_captures_many_panes_in_one_round_trip() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    for n in 1..=3 {
+        srv.spawn(&spec(
+            &format!("sb-{n}-1"),
+            &work,
+            &["sh", "-c", &format!("echo pane number {n}; sleep 60")],
+        ))
+        .unwrap();
+    }
+    let shown = Regex::new("pane number").unwrap();
+    for n in 1..=3 {
+        wait_for_prompt(&srv, &format!("sb-{n}-1"), &shown, Duration::from_secs(10)).unwrap();
+    }
+    let client = ControlClient::new(srv.clone());
+    let screens = client
+        .capture_many(&["sb-1-1", "sb-2-1", "sb-3-1", "sb-9-9"])
+        .unwrap();
+    assert_eq!(screens.len(), 4);
+    for n in 1..=3 {
+        assert!(
+            screens[n - 1].contains(&format!("pane number {n}")),
+            "{:?}",
+            screens[n - 1]
+        );
+        assert_eq!(
+            screens[n - 1],
+            srv.capture(&format!("sb-{n}-1"), false, 0).unwrap(),
+            "same as a spawned capture"
+        );
+    }
+    assert_eq!(screens[3], "", "a missing pane gives an empty screen");
+    assert!(
+        srv.sessions()
+            .unwrap()
+            .iter()
+            .all(|s| s.name != switchboard::runtime::CONTROL_SESSION),
+        "the control session is not an agent"
+    );
+}
+
+#[test]
+fn pane_text_that_looks_like_protocol_does_not_confuse_the_control_client() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec(
+        "sb-1-1",
+        &work,
+        &[
+            "sh",
+            "-c",
+            "echo '%end 0 0 1'; echo '%output %9 x'; echo '%error 1 2 1'; echo after; sleep 60",
+        ],
+    ))
+    .unwrap();
+    wait_for_prompt(
+        &srv,
+        "sb-1-1",
+        &Regex::new("after").unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let client = ControlClient::new(srv.clone());
+    for _ in 0..3 {
+        let screen = &client.capture_many(&["sb-1-1"]).unwrap()[0];
+        let lines: Vec<&str> = screen.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            lines,
+            ["%end 0 0 1", "%output %9 x", "%error 1 2 1", "after"]
+        );
+    }
+}
+
+#[test]
+fn the_control_client_reconnects_after_the_server_dies() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec(
+        "sb-1-1",
+        &work,
+        &["sh", "-c", "echo first; sleep 60"],
+    ))
+    .unwrap();
+    wait_for_prompt(
+        &srv,
+        "sb-1-1",
+        &Regex::new("first").unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let client = ControlClient::new(srv.clone());
+    assert!(client.capture_many(&["sb-1-1"]).unwrap()[0].contains("first"));
+    assert!(client.connected());
+
+    srv.kill_server().unwrap();
+    // The next request connects again (and so starts a server); the old
+    // pane is gone.
+    assert_eq!(client.capture_many(&["sb-1-1"]).unwrap(), [""]);
+    srv.spawn(&spec(
+        "sb-2-1",
+        &work,
+        &["sh", "-c", "echo second; sleep 60"],
+    ))
+    .unwrap();
+    wait_for_prompt(
+        &srv,
+        "sb-2-1",
+        &Regex::new("second").unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert!(client.capture_many(&["sb-2-1"]).unwrap()[0].contains("second"));
 }

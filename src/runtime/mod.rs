@@ -1,19 +1,21 @@
 //! The tmux side: a private tmux server per home, one session per attempt,
 //! captures, text sent through paste buffers, and waits.
 //!
-//! Every operation here spawns one tmux client process; the persistent
-//! control-mode client comes next (see the issue notes). The tmux_interface
+//! Every operation of [`TmuxServer`] spawns one tmux client process; the
+//! persistent [`ControlClient`] serves captures without that. The tmux_interface
 //! crate's command builders were not used: each call here is a handful of
 //! fixed arguments, and building them as plain argv keeps every piece of
 //! outside text a separate argument or stdin, never part of a string tmux
 //! parses.
 
+mod control;
 mod server;
 mod text;
 mod wait;
 
 use std::process::Command;
 
+pub use control::{CONTROL_SESSION, ControlClient};
 pub use server::{SessionInfo, SpawnSpec, TmuxError, TmuxServer};
 pub use text::normalise;
 pub use wait::{content_hash, wait_for_idle, wait_for_prompt, wait_for_shell_prompt};

@@ -87,6 +87,11 @@ impl TmuxServer {
         &self.socket
     }
 
+    /// A tmux client command for this server, with nothing else set.
+    pub fn client_command(&self) -> Command {
+        self.command()
+    }
+
     fn command(&self) -> Command {
         let mut cmd = Command::new("tmux");
         cmd.arg("-S").arg(&self.socket).arg("-f").arg(&self.config);
@@ -176,7 +181,8 @@ impl TmuxServer {
         let mut sessions: Vec<SessionInfo> = Vec::new();
         for line in out.lines() {
             let f: Vec<&str> = line.split('\t').collect();
-            if f.len() < 6 || sessions.iter().any(|s| s.name == f[0]) {
+            let control = f.first() == Some(&super::control::CONTROL_SESSION);
+            if f.len() < 6 || control || sessions.iter().any(|s| s.name == f[0]) {
                 continue;
             }
             // The pane's terminal closes before its process is reaped: it is

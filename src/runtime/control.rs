@@ -1,0 +1,306 @@
+//! A persistent control-mode client (`tmux -C`): captures and queries
+//! without spawning a process each time.
+//!
+//! - Replies are `%begin T N F` … `%end T N F` (or `%error T N F`) blocks;
+//!   a block ends only at the line with its exact triple, so a pane whose
+//!   captured text holds `%end 0 0 1` or `%output %9 x` cannot end it early.
+//! - The client asks for `pause-after`, so that tmux pauses a pane's output
+//!   to this client rather than let a slow reader hold up an agent; its
+//!   output notifications are not used here (captures are) and are dropped.
+//! - When the server or the client goes away, the next request connects
+//!   again; callers re-read what they need (a full resync).
+//! - Only commands built by this module from fixed words and checked
+//!   session names are sent; text for agents never goes through here (it
+//!   goes through a paste buffer loaded from stdin).
+//!
+//! The line protocol is small enough that it is parsed here directly; the
+//! tmux_interface crate's control-mode parser was not used, as it does not
+//! match `%end` on the triple of its `%begin`.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::server::{TmuxError, TmuxServer};
+
+/// The session the control client attaches to; never an agent's.
+pub const CONTROL_SESSION: &str = "sb-control";
+
+/// How long a reply may take.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A command's output, or tmux's error message.
+pub type Reply = Result<String, String>;
+
+/// What waiting callers hear when the connection closes.
+const CLOSED: &str = "connection closed";
+
+/// One connection.
+struct Connection {
+    child: Child,
+    stdin: ChildStdin,
+    /// Callers waiting for replies, in the order their commands were sent.
+    waiting: Arc<Mutex<VecDeque<Sender<Reply>>>>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A control-mode client of a home's tmux server.
+pub struct ControlClient {
+    server: TmuxServer,
+    connection: Mutex<Option<Connection>>,
+}
+
+impl ControlClient {
+    pub fn new(server: TmuxServer) -> ControlClient {
+        ControlClient {
+            server,
+            connection: Mutex::new(None),
+        }
+    }
+
+    /// Runs tmux commands (one per line, each a list of words) and returns
+    /// each one's output or tmux's error, in order. Connects, or connects
+    /// again, as needed.
+    pub fn commands(&self, commands: &[Vec<String>]) -> Result<Vec<Reply>, TmuxError> {
+        for attempt in 0..2 {
+            match self.try_commands(commands) {
+                Ok(out) => return Ok(out),
+                Err(Lost(reason)) => {
+                    if let Ok(mut c) = self.connection.lock() {
+                        *c = None;
+                    }
+                    if attempt == 1 {
+                        return Err(TmuxError::Failed(format!("control client lost: {reason}")));
+                    }
+                }
+            }
+        }
+        Err(TmuxError::Failed("control client lost".into()))
+    }
+
+    fn try_commands(&self, commands: &[Vec<String>]) -> Result<Vec<Reply>, Lost> {
+        let receivers: Vec<Receiver<Reply>> = {
+            let mut guard = self
+                .connection
+                .lock()
+                .map_err(|_| Lost("lock poisoned".into()))?;
+            if guard
+                .as_mut()
+                .is_none_or(|c| c.child.try_wait().ok().flatten().is_some())
+            {
+                *guard = Some(connect(&self.server).map_err(|e| Lost(e.to_string()))?);
+            }
+            let conn = guard.as_mut().ok_or_else(|| Lost("not connected".into()))?;
+            let mut text = String::new();
+            let mut receivers = Vec::new();
+            {
+                let mut waiting = conn
+                    .waiting
+                    .lock()
+                    .map_err(|_| Lost("lock poisoned".into()))?;
+                for words in commands {
+                    let line = words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+                    text.push_str(&line);
+                    text.push('\n');
+                    let (tx, rx) = channel();
+                    waiting.push_back(tx);
+                    receivers.push(rx);
+                }
+            }
+            conn.stdin
+                .write_all(text.as_bytes())
+                .map_err(|e| Lost(e.to_string()))?;
+            conn.stdin.flush().map_err(|e| Lost(e.to_string()))?;
+            receivers
+        };
+        let mut out = Vec::with_capacity(receivers.len());
+        for rx in receivers {
+            match rx.recv_timeout(REPLY_TIMEOUT) {
+                Ok(Err(e)) if e == CLOSED => return Err(Lost(e)),
+                Ok(reply) => out.push(reply),
+                Err(_) => return Err(Lost("no reply".into())),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Captures many panes in one round trip: each pane's visible screen,
+    /// plain, in the order asked. A pane that cannot be captured gives an
+    /// empty screen.
+    pub fn capture_many(&self, names: &[&str]) -> Result<Vec<String>, TmuxError> {
+        let commands: Vec<Vec<String>> = names
+            .iter()
+            .map(|n| {
+                ["capture-pane", "-p", "-N", "-t", &format!("={n}:")]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            })
+            .collect();
+        Ok(self
+            .commands(&commands)?
+            .into_iter()
+            .map(Result::unwrap_or_default)
+            .collect())
+    }
+
+    /// Whether a connection is up now.
+    pub fn connected(&self) -> bool {
+        self.connection.lock().map(|c| c.is_some()).unwrap_or(false)
+    }
+}
+
+/// The connection went away (or never came).
+struct Lost(String);
+
+fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
+    let mut cmd: Command = server.client_command();
+    cmd.args([
+        "-C",
+        "new-session",
+        "-A",
+        "-s",
+        CONTROL_SESSION,
+        "--",
+        "tail",
+        "-f",
+        "/dev/null",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => TmuxError::Missing,
+        _ => TmuxError::Spawn(e.to_string()),
+    })?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| TmuxError::Spawn("no stdin".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| TmuxError::Spawn("no stdout".into()))?;
+    let waiting: Arc<Mutex<VecDeque<Sender<Reply>>>> = Arc::new(Mutex::new(VecDeque::new()));
+    let reader_waiting = Arc::clone(&waiting);
+    let (attached_tx, attached) = channel();
+    std::thread::Builder::new()
+        .name("tmux-control".into())
+        .spawn(move || read_replies(BufReader::new(stdout), &reader_waiting, attached_tx))
+        .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+    // Commands sent before the client is attached fail; wait for it.
+    attached
+        .recv_timeout(REPLY_TIMEOUT)
+        .map_err(|_| TmuxError::Failed("the control client did not attach".into()))?;
+    // Pause a pane's output to this client after a second behind, rather
+    // than buffer without end or hold the pane up.
+    let (tx, rx) = channel();
+    if let Ok(mut w) = waiting.lock() {
+        w.push_back(tx);
+    }
+    stdin
+        .write_all(b"refresh-client -f pause-after=1\n")
+        .and_then(|()| stdin.flush())
+        .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+    match rx.recv_timeout(REPLY_TIMEOUT) {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if e == CLOSED => {
+            return Err(TmuxError::Failed("the control client closed".into()));
+        }
+        // An older tmux without pause-after still serves captures.
+        Ok(Err(e)) => tracing::warn!("tmux control client: pause-after refused: {e}"),
+        Err(_) => {
+            return Err(TmuxError::Failed(
+                "the control client did not answer".into(),
+            ));
+        }
+    }
+    Ok(Connection {
+        child,
+        stdin,
+        waiting,
+    })
+}
+
+/// Reads reply blocks and hands each to the oldest waiting caller. Blocks
+/// with flags 0 (not from this client's commands) are skipped; the first
+/// of them is the attach, which `attached` hears of.
+fn read_replies(
+    mut input: impl BufRead,
+    waiting: &Mutex<VecDeque<Sender<Reply>>>,
+    attached: Sender<()>,
+) {
+    let mut line = Vec::new();
+    let mut block: Option<(String, Vec<u8>)> = None;
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).into_owned();
+        match &mut block {
+            Some((triple, data)) => {
+                let end_ok = text.strip_prefix("%end ") == Some(triple.as_str());
+                let end_err = text.strip_prefix("%error ") == Some(triple.as_str());
+                if end_ok || end_err {
+                    let ours = triple.rsplit(' ').next() == Some("1");
+                    let body = String::from_utf8_lossy(data).into_owned();
+                    if !ours {
+                        let _ = attached.send(());
+                    } else {
+                        let reply = if end_ok {
+                            Ok(body)
+                        } else {
+                            Err(body.trim().to_string())
+                        };
+                        if let Some(tx) = waiting.lock().ok().and_then(|mut w| w.pop_front()) {
+                            let _ = tx.send(reply);
+                        }
+                    }
+                    block = None;
+                } else {
+                    data.extend_from_slice(&line);
+                }
+            }
+            None => {
+                if let Some(triple) = text.strip_prefix("%begin ") {
+                    block = Some((triple.to_string(), Vec::new()));
+                } else if text.starts_with("%exit") {
+                    break;
+                }
+                // %output, %pause and other notifications are not needed.
+            }
+        }
+    }
+    // The connection is gone: whoever still waits hears so.
+    if let Ok(mut w) = waiting.lock() {
+        for tx in w.drain(..) {
+            let _ = tx.send(Err(CLOSED.into()));
+        }
+    }
+}
+
+/// Quotes a word for tmux's command parser: single quotes, and a word that
+/// holds one is refused by the caller's checks (names are checked, the
+/// rest are fixed words).
+fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=:%#.@/".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', ""))
+    }
+}
