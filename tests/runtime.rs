@@ -350,3 +350,29 @@ fn the_control_client_reconnects_after_the_server_dies() {
     .unwrap();
     assert!(client.capture_many(&["sb-2-1"]).unwrap()[0].contains("second"));
 }
+
+#[test]
+fn text_over_the_control_client_also_arrives_literally() {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let _cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    srv.spawn(&spec("sb-6-1", &work, &["sh", "-c", "cat > received.txt"])).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let client = ControlClient::new(srv.clone());
+    let text = "it's \"quoted\"; $(touch PWNED) `touch PWNED` \u{1b}]0;title\u{7} C-c Enter";
+    client.send_text("sb-6-1", text, Duration::from_millis(20), 2).unwrap();
+    let expected = "it's \"quoted\"; $(touch PWNED) `touch PWNED` ]0;title C-c Enter\n";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = std::fs::read_to_string(work.join("received.txt")).unwrap_or_default();
+        if got == expected {
+            break;
+        }
+        assert!(Instant::now() < deadline, "received {got:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(!work.join("PWNED").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(srv.buffer_dir()).unwrap().collect();
+    assert!(leftovers.is_empty(), "the text file is removed once loaded");
+}

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::server::{TmuxError, TmuxServer};
+use super::text::normalise;
 
 /// The session the control client attaches to; never an agent's.
 pub const CONTROL_SESSION: &str = "sb-control";
@@ -57,6 +58,7 @@ impl Drop for Connection {
 pub struct ControlClient {
     server: TmuxServer,
     connection: Mutex<Option<Connection>>,
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl ControlClient {
@@ -64,6 +66,7 @@ impl ControlClient {
         ControlClient {
             server,
             connection: Mutex::new(None),
+            sent: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -153,10 +156,107 @@ impl ControlClient {
             .collect())
     }
 
+    /// Types `text` into the agent, as [`TmuxServer::send_text`] does, over
+    /// this connection: the normalised text is written to a private file
+    /// that tmux loads into a paste buffer (so it is never part of a
+    /// command string), pasted, then Enter after `delay_enter`, verified
+    /// by the pane changing and pressed again, up to `retries` times.
+    pub fn send_text(
+        &self,
+        name: &str,
+        text: &str,
+        delay_enter: Duration,
+        retries: u32,
+    ) -> Result<(), TmuxError> {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || name.is_empty()
+        {
+            return Err(TmuxError::BadName(name.to_string()));
+        }
+        let dir = self.server.buffer_dir();
+        let seq = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let buffer = format!("sb-{name}-{}-{seq}", std::process::id());
+        let file = dir.join(format!("{buffer}.txt"));
+        write_private(&file, normalise(text).as_bytes())?;
+        let target = format!("={name}:");
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let path = file.to_string_lossy().into_owned();
+        let replies = self.commands(&[
+            words(&["load-buffer", "-b", &buffer, &path]),
+            words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
+        ]);
+        let _ = std::fs::remove_file(&file);
+        for reply in replies? {
+            reply.map_err(|e| {
+                if e.contains("can't find") {
+                    TmuxError::NoSession(name.to_string())
+                } else {
+                    TmuxError::Failed(e)
+                }
+            })?;
+        }
+        if !delay_enter.is_zero() {
+            std::thread::sleep(delay_enter);
+        }
+        let state = |this: &Self| -> Result<String, TmuxError> {
+            let out = this.commands(&[
+                words(&["capture-pane", "-p", "-N", "-t", &target]),
+                words(&[
+                    "display-message",
+                    "-p",
+                    "-t",
+                    &target,
+                    "#{cursor_x} #{cursor_y} #{pane_dead}",
+                ]),
+            ])?;
+            Ok(out
+                .into_iter()
+                .map(Result::unwrap_or_default)
+                .collect::<Vec<_>>()
+                .join("\u{0}"))
+        };
+        for _ in 0..=retries {
+            let before = state(self)?;
+            self.commands(&[words(&["send-keys", "-t", &target, "Enter"])])?;
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            while std::time::Instant::now() < deadline {
+                if state(self)? != before {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        Err(TmuxError::Timeout(format!(
+            "the pane of {name} did not change after Enter ({} tries)",
+            retries + 1
+        )))
+    }
+
     /// Whether a connection is up now.
     pub fn connected(&self) -> bool {
         self.connection.lock().map(|c| c.is_some()).unwrap_or(false)
     }
+}
+
+/// Writes a file only the user can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), TmuxError> {
+    let fail = |e: std::io::Error| TmuxError::Spawn(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(fail)
 }
 
 /// The connection went away (or never came).

@@ -87,6 +87,14 @@ impl TmuxServer {
         &self.socket
     }
 
+    /// Where text waits to be loaded into paste buffers (private, like the
+    /// socket's directory).
+    pub fn buffer_dir(&self) -> PathBuf {
+        self.socket
+            .parent()
+            .map_or_else(|| PathBuf::from("."), |d| d.join("buffers"))
+    }
+
     /// A tmux client command for this server, with nothing else set.
     pub fn client_command(&self) -> Command {
         self.command()
