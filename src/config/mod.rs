@@ -23,6 +23,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("../../assets/config.toml");
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub scheduler: SchedulerConfig,
+    pub tmux: TmuxConfig,
     pub priorities: Priorities,
     pub routing: Routing,
     pub agents: BTreeMap<String, AgentProfile>,
@@ -48,6 +49,16 @@ pub struct SchedulerConfig {
     pub retry_backoff_max: Duration,
     #[serde(with = "duration")]
     pub job_timeout: Duration,
+}
+
+/// `[tmux]`: how agents' panes are kept and typed into.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TmuxConfig {
+    pub history_limit: u32,
+    #[serde(with = "duration")]
+    pub delay_enter: Duration,
+    pub enter_retries: u32,
 }
 
 /// `[priorities]`: the default priority of each kind of work.

@@ -25,6 +25,8 @@ fn the_builtin_config_parses_with_every_profile() {
     assert_eq!(config.scheduler.idle_interval, Duration::from_secs(30));
     assert_eq!(config.scheduler.stall_after, Duration::from_secs(1800));
     assert_eq!(config.scheduler.max_attempts, 3);
+    assert_eq!(config.tmux.history_limit, 10_000);
+    assert_eq!(config.tmux.delay_enter, Duration::from_millis(150));
     for name in ["claude", "codex", "aider", "shell", "demo"] {
         assert!(config.agents.contains_key(name), "{name}");
     }
