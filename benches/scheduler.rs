@@ -50,7 +50,7 @@ impl Scenario {
             0..=34 => format!(
                 "{{\"at\":\"{at}\",\"type\":\"alarm\",\"account\":\"{:012}\",\"name\":\"HighCPU\",\"state\":\"{}\"}}\n",
                 h % 50,
-                if h % 7 == 0 { "OK" } else { "ALARM" }
+                if h.is_multiple_of(7) { "OK" } else { "ALARM" }
             ),
             35..=69 => format!(
                 "{{\"at\":\"{at}\",\"AlarmName\":\"5xx\",\"AWSAccountId\":\"{:012}\",\"NewStateValue\":\"ALARM\",\"StateChangeTime\":\"{at}\"}}\n",
@@ -58,7 +58,7 @@ impl Scenario {
             ),
             70..=94 => format!(
                 "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"{}-{}\",\"title\":\"issue\",\"body\":\"details\"}}\n",
-                if h % 2 == 0 { "WEB" } else { "API" },
+                if h.is_multiple_of(2) { "WEB" } else { "API" },
                 h % 200
             ),
             _ => format!(

@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod home;
 pub mod intake;
 pub mod journal;

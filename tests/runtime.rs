@@ -357,11 +357,14 @@ fn text_over_the_control_client_also_arrives_literally() {
     let srv = server(&sb);
     let _cleanup = Cleanup(srv.clone());
     let work = sb.repo("work");
-    srv.spawn(&spec("sb-6-1", &work, &["sh", "-c", "cat > received.txt"])).unwrap();
+    srv.spawn(&spec("sb-6-1", &work, &["sh", "-c", "cat > received.txt"]))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let client = ControlClient::new(srv.clone());
     let text = "it's \"quoted\"; $(touch PWNED) `touch PWNED` \u{1b}]0;title\u{7} C-c Enter";
-    client.send_text("sb-6-1", text, Duration::from_millis(20), 2).unwrap();
+    client
+        .send_text("sb-6-1", text, Duration::from_millis(20), 2)
+        .unwrap();
     let expected = "it's \"quoted\"; $(touch PWNED) `touch PWNED` ]0;title C-c Enter\n";
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

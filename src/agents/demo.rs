@@ -101,10 +101,10 @@ pub fn run(args: DemoArgs) -> i32 {
     println!("╰──────────────────────────────────────────────╯");
     let mut task = args.task.join(" ");
     loop {
-        if !task.trim().is_empty() {
-            if let Some(code) = work(&args, task.trim(), &mut input, &reporter) {
-                return code;
-            }
+        if !task.trim().is_empty()
+            && let Some(code) = work(&args, task.trim(), &mut input, &reporter)
+        {
+            return code;
         }
         print!("demo> ");
         let _ = std::io::stdout().flush();

@@ -269,10 +269,8 @@ fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCo
             for event in &events {
                 anstream::println!("{}", event_line(event).trim_start());
             }
-            if changed {
-                if let Some(progress) = progress_line(&job) {
-                    anstream::println!("#{id} {progress}");
-                }
+            if changed && let Some(progress) = progress_line(&job) {
+                anstream::println!("#{id} {progress}");
             }
         }
         last_seen = Some(value);

@@ -12,6 +12,7 @@ mod output;
 mod project;
 mod report;
 mod review;
+mod run;
 mod simulate;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the engine without the control room; it exits 0 once a drain completes
+    Run(run::Args),
     /// Journal a task for an agent, print its id and return at once
     Dispatch(dispatch::Args),
     /// List jobs, show one, or follow them as they change
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::new(cli.home)?;
     match command {
         None => jobs::control_room(&ctx),
+        Some(Command::Run(args)) => run::run(&ctx, args),
         Some(Command::Dispatch(args)) => dispatch::run(&ctx, args),
         Some(Command::Jobs(args)) => jobs::run(&ctx, args),
         Some(Command::Kill(args)) => operator::kill(&ctx, args),

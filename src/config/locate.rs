@@ -48,10 +48,10 @@ pub fn line_of_key(text: &str, key: &[String]) -> Option<usize> {
         match v.get_ref() {
             DeValue::Table(t) => current = t,
             DeValue::Array(items) => {
-                if let Some(index) = key.get(i + 1).and_then(|s| s.parse::<usize>().ok()) {
-                    if let Some(item) = items.get(index) {
-                        found = Some(item.span().start);
-                    }
+                if let Some(index) = key.get(i + 1).and_then(|s| s.parse::<usize>().ok())
+                    && let Some(item) = items.get(index)
+                {
+                    found = Some(item.span().start);
                 }
                 break;
             }

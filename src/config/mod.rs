@@ -172,10 +172,10 @@ impl Config {
             serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
                 let message = e.inner().message().trim().to_string();
                 let mut key: Vec<String> = locate::segments(e.path());
-                if let Some(field) = locate::unknown_field(&message) {
-                    if key.last() != Some(&field) {
-                        key.push(field);
-                    }
+                if let Some(field) = locate::unknown_field(&message)
+                    && key.last() != Some(&field)
+                {
+                    key.push(field);
                 }
                 let line = user.and_then(|text| locate::line_of_key(text, &key));
                 invalid(line, Some(key.join(".")).filter(|k| !k.is_empty()), message)

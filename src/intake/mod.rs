@@ -36,10 +36,10 @@ pub fn parse_message(bytes: &[u8]) -> Result<Message, String> {
     if text.trim().is_empty() {
         return Err("empty line; expected one JSON message".to_string());
     }
-    if let Ok(fast) = serde_json::from_str::<native::Fast>(text) {
-        if fast.is_native() {
-            return native::parse(&fast);
-        }
+    if let Ok(fast) = serde_json::from_str::<native::Fast>(text)
+        && fast.is_native()
+    {
+        return native::parse(&fast);
     }
     let value: Value = serde_json::from_str(text).map_err(|e| format!("malformed JSON: {e}"))?;
     parse_value(value)

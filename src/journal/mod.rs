@@ -5,6 +5,7 @@
 //! synchronous (`synchronous = FULL`): once a job id has been printed, the
 //! job survives a power loss.
 
+mod attempts;
 mod commands;
 mod intake;
 mod jobs;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use attempts::Attempt;
 pub use commands::{CommandKind, OperatorCommand};
 pub use intake::{Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};

@@ -201,10 +201,12 @@ impl TmuxServer {
             let pid: Option<u32> = f[2].parse().ok();
             let mut status: Option<i32> = f[4].parse().ok();
             let mut signal: Option<i32> = f[5].parse().ok();
-            if f[3] == "1" && status.is_none() && signal.is_none() {
-                if let Some((s, g)) = pid.and_then(zombie_status) {
-                    (status, signal) = (s, g);
-                }
+            if f[3] == "1"
+                && status.is_none()
+                && signal.is_none()
+                && let Some((s, g)) = pid.and_then(zombie_status)
+            {
+                (status, signal) = (s, g);
             }
             let dead = f[3] == "1" && (status.is_some() || signal.is_some());
             sessions.push(SessionInfo {

@@ -192,10 +192,10 @@ impl State {
     /// Alarm times, not the clock, decide, so a replay of old alarms chains
     /// them as they happened.
     pub fn prune_chains(&mut self, account: &str, window: std::time::Duration) {
-        if let Some(chains) = self.chains.get_mut(account) {
-            if let Some(newest) = chains.iter().map(|c| c.first_at).max() {
-                chains.retain(|c| c.latest_at.plus(window).plus(window) >= newest);
-            }
+        if let Some(chains) = self.chains.get_mut(account)
+            && let Some(newest) = chains.iter().map(|c| c.first_at).max()
+        {
+            chains.retain(|c| c.latest_at.plus(window).plus(window) >= newest);
         }
     }
 }

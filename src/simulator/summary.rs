@@ -75,17 +75,17 @@ impl Summary {
             Action::Timeout { .. } => self.timeouts += 1,
             Action::Start { job, attempt } => {
                 self.agents_started += 1;
-                if *attempt == 1 {
-                    if let Some(j) = state.jobs.get(job) {
-                        let wait = now.millis() - j.created_at.millis();
-                        self.waits += 1;
-                        self.wait_total_ms += wait.max(0) as u128;
-                        self.wait_max_ms = self.wait_max_ms.max(wait);
-                        self.mean_wait_s =
-                            (self.wait_total_ms as f64 / self.waits as f64 / 1000.0 * 10.0).round()
-                                / 10.0;
-                        self.max_wait_s = self.wait_max_ms as f64 / 1000.0;
-                    }
+                if *attempt == 1
+                    && let Some(j) = state.jobs.get(job)
+                {
+                    let wait = now.millis() - j.created_at.millis();
+                    self.waits += 1;
+                    self.wait_total_ms += wait.max(0) as u128;
+                    self.wait_max_ms = self.wait_max_ms.max(wait);
+                    self.mean_wait_s =
+                        (self.wait_total_ms as f64 / self.waits as f64 / 1000.0 * 10.0).round()
+                            / 10.0;
+                    self.max_wait_s = self.wait_max_ms as f64 / 1000.0;
                 }
             }
             _ => {}

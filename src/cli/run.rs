@@ -1,0 +1,30 @@
+//! `switchboard run [--headless]`: the engine without the control room.
+
+use std::process::ExitCode;
+
+use super::Context;
+use crate::engine::Engine;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print nothing; for services and deploy scripts (logs go to the home's log file either way)
+    #[arg(long)]
+    pub headless: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    crate::cli::doctor::require_prerequisites()?;
+    let config = ctx.config()?;
+    let mut engine = Engine::start(ctx.home.clone(), config)?;
+    if !args.headless {
+        println!(
+            "switchboard engine on {}; `switchboard jobs --watch` follows it, `switchboard drain` stops it cleanly.",
+            ctx.home.root().display()
+        );
+    }
+    engine.run()?;
+    if !args.headless {
+        println!("Drained: no agent is running; the engine stops.");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,192 @@
+//! Carrying out operator commands from the journal; each result is an
+//! event the operator can read.
+
+use super::{Engine, session_name};
+use crate::journal::OperatorCommand;
+use crate::model::{StateName, Timestamp};
+use crate::workspace::{MergeOutcome, merge, remove_worktree};
+
+impl Engine {
+    pub(super) fn carry_out_commands(&mut self) -> anyhow::Result<()> {
+        for command in self.journal.pending_commands()? {
+            let (ok, result) = match self.carry_out(&command) {
+                Ok(result) => (true, result),
+                Err(e) => (false, format!("{} failed: {e:#}", command.kind)),
+            };
+            tracing::info!(command = command.id, ok, "{result}");
+            self.journal.complete_command(
+                command.id,
+                command.job,
+                ok,
+                &result,
+                Timestamp::now(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn carry_out(&mut self, command: &OperatorCommand) -> anyhow::Result<String> {
+        let now = Timestamp::now();
+        match (command.kind.as_str(), command.job) {
+            ("drain", _) => {
+                std::fs::write(self.home.drain_file(), format!("drain asked at {now}\n"))?;
+                Ok("draining: no new agents start; READY_FOR_SHUTDOWN follows the last one".into())
+            }
+            ("resume", _) => {
+                for file in [self.home.drain_file(), self.home.ready_file()] {
+                    if file.exists() {
+                        std::fs::remove_file(file)?;
+                    }
+                }
+                Ok("resumed: agents start again".into())
+            }
+            (kind, Some(id)) => {
+                let job = self
+                    .journal
+                    .job(id)?
+                    .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
+                let session = job.state.attempt().map(|a| session_name(id, a));
+                match kind {
+                    "kill" => {
+                        if let Some(s) = &session {
+                            let _ = self.server.kill(s);
+                        }
+                        self.journal.change_state(
+                            id,
+                            now,
+                            |s| s.kill("killed by the operator", now),
+                            "killed by the operator",
+                        )?;
+                        Ok(format!("job #{id} killed"))
+                    }
+                    "nudge" => {
+                        let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
+                        let text = command.text.clone().unwrap_or_default();
+                        self.control.send_text(
+                            &s,
+                            &text,
+                            self.config.tmux.delay_enter,
+                            self.config.tmux.enter_retries,
+                        )?;
+                        if matches!(job.state.name(), StateName::Waiting | StateName::Stalled) {
+                            self.journal.change_state(
+                                id,
+                                now,
+                                |s| s.run(now),
+                                "the operator answered",
+                            )?;
+                        }
+                        Ok(format!("nudge delivered to job #{id}"))
+                    }
+                    "retry" => {
+                        self.journal.change_state(
+                            id,
+                            now,
+                            |s| s.requeue(None, now),
+                            "retried by the operator",
+                        )?;
+                        Ok(format!("job #{id} queued again"))
+                    }
+                    "approve" => self.approve(id),
+                    "reject" => self.reject(id, session, command.text.as_deref()),
+                    other => anyhow::bail!("unknown command {other}"),
+                }
+            }
+            (other, None) => anyhow::bail!("{other} needs a job"),
+        }
+    }
+
+    fn approve(&mut self, id: i64) -> anyhow::Result<String> {
+        let item = self
+            .journal
+            .review_item(id)?
+            .ok_or_else(|| anyhow::anyhow!("job #{id} has nothing in review"))?;
+        let project = self
+            .journal
+            .project(&item.project)?
+            .ok_or_else(|| anyhow::anyhow!("no project {}", item.project))?;
+        let job = self
+            .journal
+            .job(id)?
+            .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
+        let message = format!(
+            "Merge {} (switchboard job #{id}: {})",
+            item.branch, job.title
+        );
+        let now = Timestamp::now();
+        match merge(&project.path, &project.base_branch, &item.branch, &message)? {
+            MergeOutcome::Merged { commit } => {
+                let why = format!(
+                    "{} merged into {} as {}",
+                    item.branch,
+                    project.base_branch,
+                    &commit[..commit.len().min(12)]
+                );
+                self.journal.set_review_state(id, "merged", &why, now)?;
+                if let Some(a) = job.state.attempt() {
+                    let _ = self.server.kill(&session_name(id, a));
+                }
+                let _ = remove_worktree(
+                    &project.path,
+                    &self.home.worktrees().join(format!("job-{id}")),
+                );
+                Ok(why)
+            }
+            MergeOutcome::Conflict { files } => {
+                let why = format!(
+                    "{} conflicts with {} in {}; the base is unchanged",
+                    item.branch,
+                    project.base_branch,
+                    files.join(", ")
+                );
+                self.journal.set_review_state(id, "conflict", &why, now)?;
+                Ok(why)
+            }
+            MergeOutcome::Refused { reason } => anyhow::bail!("{reason}"),
+        }
+    }
+
+    fn reject(
+        &mut self,
+        id: i64,
+        session: Option<String>,
+        reason: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let reason = reason.unwrap_or("The operator rejected this work; look at it again.");
+        let now = Timestamp::now();
+        self.journal
+            .set_review_state(id, "rejected", &format!("rejected: {reason}"), now)?;
+        let alive = session
+            .as_deref()
+            .and_then(|s| self.server.session(s).ok().flatten())
+            .is_some_and(|info| !info.dead);
+        match session {
+            Some(s) if alive => {
+                self.control.send_text(
+                    &s,
+                    reason,
+                    self.config.tmux.delay_enter,
+                    self.config.tmux.enter_retries,
+                )?;
+                self.journal.change_state(
+                    id,
+                    now,
+                    |st| st.run(now),
+                    &format!("rejected; told the agent: {reason}"),
+                )?;
+                Ok(format!(
+                    "job #{id} rejected; the agent was told and works again"
+                ))
+            }
+            _ => {
+                self.journal.change_state(
+                    id,
+                    now,
+                    |st| st.requeue(None, now),
+                    &format!("rejected, agent gone: queued again with the reason: {reason}"),
+                )?;
+                Ok(format!("job #{id} rejected; queued again"))
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The engine: one per home. Each pass is level-triggered: it reads the
+//! journal and makes the world match it, so a lost wake-up or a restart
+//! loses nothing.
+//!
+//! A pass: carry out operator commands; decide and apply (the scheduler);
+//! start the agents of attempts that have no session yet; patrol every
+//! active agent; check the drain gate.
+
+mod agent;
+mod commands;
+mod lock;
+mod patrol;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use agent::{argv, profile_name, session_name};
+pub use lock::EngineLock;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::journal::{Attempt, JobFilter, Journal};
+use crate::model::{JobState, StateName, Timestamp};
+use crate::runtime::{ControlClient, TmuxServer};
+use crate::workspace::open_worktree;
+
+/// A running engine.
+pub struct Engine {
+    pub home: Home,
+    pub config: Config,
+    pub journal: Journal,
+    pub server: TmuxServer,
+    pub control: ControlClient,
+    me: PathBuf,
+    /// Per job: the screen's hash and since when it has not changed.
+    quiet: HashMap<i64, (u64, Instant, bool)>,
+    _lock: EngineLock,
+}
+
+impl Engine {
+    /// Starts the engine of `home`, or says another holds it.
+    pub fn start(home: Home, config: Config) -> anyhow::Result<Engine> {
+        home.ensure()?;
+        let lock = EngineLock::acquire(&home)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "another engine runs on {}; this one would be a viewer",
+                home.root().display()
+            )
+        })?;
+        let journal = Journal::open(&home.journal_file())?;
+        let server = TmuxServer::for_home(&home, config.tmux.history_limit)?;
+        let control = ControlClient::new(server.clone());
+        let me = std::env::current_exe()?;
+        Ok(Engine {
+            home,
+            config,
+            journal,
+            server,
+            control,
+            me,
+            quiet: HashMap::new(),
+            _lock: lock,
+        })
+    }
+
+    /// Whether a drain is asked for (by command or by a DRAIN file).
+    pub fn draining(&self) -> bool {
+        self.home.drain_file().exists()
+    }
+
+    /// Runs passes until a drain completes (then returns) or forever.
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        loop {
+            let active = self.pass()?;
+            if self.draining() && active == 0 && self.home.ready_file().exists() {
+                return Ok(());
+            }
+            let wait = if active > 0 {
+                self.config.scheduler.active_interval
+            } else {
+                self.config.scheduler.idle_interval
+            };
+            self.sleep_until_news(wait)?;
+        }
+    }
+
+    /// Sleeps up to `wait`, waking early when the journal has news (new
+    /// work, a command, a report) or the inbox has a file.
+    fn sleep_until_news(&self, wait: Duration) -> anyhow::Result<()> {
+        let start = self.journal.last_event_id()?;
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50).min(wait));
+            if self.journal.last_event_id()? != start {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass; returns how many agents are active after it.
+    pub fn pass(&mut self) -> anyhow::Result<usize> {
+        self.carry_out_commands()?;
+        let now = Timestamp::now();
+        let (decisions, _) = self.journal.schedule(&self.config, now, self.draining())?;
+        for d in &decisions {
+            tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
+        }
+        self.start_agents()?;
+        let active = self.patrol()?;
+        self.drain_gate(active)?;
+        Ok(active)
+    }
+
+    /// Starts the agent of every job in `starting` whose session does not
+    /// exist: its attempt is journaled first, then its worktree and session.
+    fn start_agents(&mut self) -> anyhow::Result<()> {
+        let starting = self.journal.jobs(&JobFilter {
+            state: Some(StateName::Starting),
+        })?;
+        let sessions = self.server.sessions()?;
+        for job in starting {
+            let JobState::Starting { attempt, .. } = job.state else {
+                continue;
+            };
+            let name = session_name(job.id, attempt);
+            if sessions.iter().any(|s| s.name == name) {
+                let now = Timestamp::now();
+                self.journal.change_state(
+                    job.id,
+                    now,
+                    |s| s.run(now),
+                    &format!("agent in session {name} adopted"),
+                )?;
+                continue;
+            }
+            if let Err(e) = self.start_agent(&job, attempt, &name) {
+                let now = Timestamp::now();
+                let why = format!("could not start the agent: {e:#}");
+                tracing::warn!(job = job.id, "{why}");
+                self.journal
+                    .change_state(job.id, now, |s| s.fail(&why, now), &why)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_agent(
+        &mut self,
+        job: &crate::model::Job,
+        attempt: u32,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        let project_name = job
+            .project
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("no project"))?;
+        let project = self
+            .journal
+            .project(project_name)?
+            .ok_or_else(|| anyhow::anyhow!("project {project_name} is not registered"))?;
+        let worktree = open_worktree(
+            &project.path,
+            &project.base_branch,
+            &self.home.worktrees(),
+            job.id,
+        )?;
+        let now = Timestamp::now();
+        self.journal.begin_attempt(&Attempt {
+            job: job.id,
+            number: attempt,
+            session: name.to_string(),
+            worktree: Some(worktree.path.to_string_lossy().into_owned()),
+            branch: Some(worktree.branch.clone()),
+            base_commit: Some(worktree.base_commit.clone()),
+            started_at: now,
+            ended_at: None,
+            exit_code: None,
+            restarts: 0,
+        })?;
+        let profile_name = profile_name(job, &project, &self.config);
+        let profile = self
+            .config
+            .agents
+            .get(&profile_name)
+            .ok_or_else(|| anyhow::anyhow!("no agent profile {profile_name:?}"))?
+            .clone();
+        let argv = argv(&profile, &job.prompt, &self.me);
+        let spec = agent::spawn_spec(
+            name.to_string(),
+            &worktree.path,
+            argv,
+            self.home.root(),
+            job.id,
+        );
+        self.server.spawn(&spec)?;
+        if profile.prompt == crate::config::PromptDelivery::Paste {
+            if let Some(ready) = profile.ready.as_ref().and_then(|p| p.regex().ok()) {
+                crate::runtime::wait_for_prompt(
+                    &self.server,
+                    name,
+                    ready,
+                    Duration::from_secs(60),
+                )?;
+            }
+            self.control.send_text(
+                name,
+                &job.prompt,
+                self.config.tmux.delay_enter,
+                self.config.tmux.enter_retries,
+            )?;
+        }
+        let now = Timestamp::now();
+        let why = format!(
+            "agent {profile_name} started in session {name}, worktree {}",
+            worktree.path.display()
+        );
+        self.journal
+            .change_state(job.id, now, |s| s.run(now), &why)?;
+        Ok(())
+    }
+
+    /// Writes READY_FOR_SHUTDOWN once a drain has no agent left; removes it
+    /// when work may run again.
+    fn drain_gate(&mut self, active: usize) -> anyhow::Result<()> {
+        let ready = self.home.ready_file();
+        if self.draining() {
+            let starting = self
+                .journal
+                .jobs(&JobFilter {
+                    state: Some(StateName::Starting),
+                })?
+                .len();
+            if active == 0 && starting == 0 && !ready.exists() {
+                std::fs::write(&ready, format!("drained at {}\n", Timestamp::now()))?;
+                tracing::info!("drained: no agent is running");
+            }
+        } else if ready.exists() {
+            std::fs::remove_file(&ready)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Attempts (one agent run of a job) and review items: the rows the engine
+//! writes as agents start and finish.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::jobs::insert_event;
+use super::{Journal, Result};
+use crate::model::Timestamp;
+use crate::workspace::DiffStat;
+
+/// One agent run of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub job: i64,
+    pub number: u32,
+    pub session: String,
+    pub worktree: Option<String>,
+    pub branch: Option<String>,
+    pub base_commit: Option<String>,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    pub restarts: u32,
+}
+
+impl Journal {
+    /// Journals an attempt's start, before its session exists: the session
+    /// name is derived from it, so a crash never starts it twice.
+    pub fn begin_attempt(&mut self, attempt: &Attempt) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO attempts (job_id, number, session, worktree, branch, base_commit, started_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (job_id, number) DO NOTHING",
+                params![
+                    attempt.job,
+                    attempt.number,
+                    attempt.session,
+                    attempt.worktree,
+                    attempt.branch,
+                    attempt.base_commit,
+                    attempt.started_at.millis()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The attempt `number` of `job`.
+    pub fn attempt(&self, job: i64, number: u32) -> Result<Option<Attempt>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT job_id, number, session, worktree, branch, base_commit, started_at, ended_at, exit_code, restarts \
+                 FROM attempts WHERE job_id = ?1 AND number = ?2",
+                params![job, number],
+                |r| {
+                    Ok(Attempt {
+                        job: r.get(0)?,
+                        number: r.get(1)?,
+                        session: r.get(2)?,
+                        worktree: r.get(3)?,
+                        branch: r.get(4)?,
+                        base_commit: r.get(5)?,
+                        started_at: Timestamp::from_millis(r.get(6)?),
+                        ended_at: r.get::<_, Option<i64>>(7)?.map(Timestamp::from_millis),
+                        exit_code: r.get(8)?,
+                        restarts: r.get(9)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records an attempt's end.
+    pub fn end_attempt(
+        &mut self,
+        job: i64,
+        number: u32,
+        exit_code: Option<i32>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE attempts SET ended_at = ?3, exit_code = ?4 WHERE job_id = ?1 AND number = ?2",
+                params![job, number, now.millis(), exit_code],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Counts a restart of an attempt's agent; returns the new count.
+    pub fn count_restart(
+        &mut self,
+        job: i64,
+        number: u32,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<u32> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE attempts SET restarts = restarts + 1 WHERE job_id = ?1 AND number = ?2",
+                params![job, number],
+            )?;
+            insert_event(tx, now, Some(job), "restart", why)?;
+            Ok(tx.query_row(
+                "SELECT restarts FROM attempts WHERE job_id = ?1 AND number = ?2",
+                params![job, number],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Puts a finished attempt's branch in the review queue.
+    pub fn add_review_item(
+        &mut self,
+        job: i64,
+        attempt: u32,
+        project: &str,
+        branch: &str,
+        stat: DiffStat,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO review_items (job_id, attempt, project, branch, state, files, insertions, deletions, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'ready', ?5, ?6, ?7, ?8, ?8) \
+                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'ready', files = excluded.files, \
+                 insertions = excluded.insertions, deletions = excluded.deletions, updated_at = excluded.updated_at",
+                params![job, attempt, project, branch, stat.files, stat.insertions, stat.deletions, now.millis()],
+            )?;
+            insert_event(
+                tx,
+                now,
+                Some(job),
+                "review",
+                &format!("{branch} is ready for review: {} files, +{} -{}", stat.files, stat.insertions, stat.deletions),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Sets a review item's state (`merged`, `conflict`, `rejected`) with
+    /// an event that says why.
+    pub fn set_review_state(
+        &mut self,
+        job: i64,
+        state: &str,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE review_items SET state = ?2, updated_at = ?3 WHERE job_id = ?1",
+                params![job, state, now.millis()],
+            )?;
+            insert_event(tx, now, Some(job), "review", why)?;
+            Ok(())
+        })
+    }
+
+    /// Marks an operator command carried out (or not), with the result as
+    /// an event the operator can read.
+    pub fn complete_command(
+        &mut self,
+        id: i64,
+        job: Option<i64>,
+        ok: bool,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE commands SET state = ?2, result = ?3, done_at = ?4 WHERE id = ?1",
+                params![id, if ok { "done" } else { "failed" }, result, now.millis()],
+            )?;
+            insert_event(tx, now, job, "command", result)?;
+            Ok(())
+        })
+    }
+}
