@@ -153,3 +153,327 @@ fn one_engine_per_home() {
         second.stderr
     );
 }
+
+/// A sandbox with a project `api` (agent `fast`), the fast config and the
+/// extra config text, and its engine running.
+fn running(extra: &str, max_agents: u32) -> (Sandbox, std::path::PathBuf, EngineProcess) {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(sb.home().join("config.toml"), format!("{FAST}\n{extra}")).unwrap();
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "fast",
+        "--max-agents",
+        &max_agents.to_string(),
+    ])
+    .ok();
+    let engine = start_engine(&sb);
+    (sb, repo, engine)
+}
+
+fn job(sb: &Sandbox, id: i64) -> Value {
+    sb.run(&["jobs", &id.to_string(), "--json"]).json()
+}
+
+fn jobs(sb: &Sandbox) -> Vec<Value> {
+    sb.run(&["jobs", "--json"])
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+const SLOW: &str = r#"
+[agents.slow]
+command = ["{switchboard}", "demo-agent", "--steps", "15", "--step-ms", "100", "{prompt}"]
+ready = '(?m)^demo> \s*\z'
+busy = '⠿ working[^\n]*\s*\z'
+"#;
+
+#[test]
+fn a_claimed_repository_runs_its_second_job_after_the_first() {
+    let (sb, _repo, _engine) = running(SLOW, 1);
+    sb.run(&["dispatch", "api", "first", "--agent", "slow"])
+        .ok();
+    sb.run(&["dispatch", "api", "second"]).ok();
+    wait_for("the second job to wait", || {
+        job(&sb, 2)["reason"] == "repo api claimed by #1"
+    });
+    assert_eq!(job(&sb, 1)["state"], "running");
+    wait_for("both to finish", || {
+        jobs(&sb).iter().all(|j| j["state"] == "done")
+    });
+    let events = job(&sb, 2)["events"].clone();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == "repo api claimed by #1"),
+        "{events}"
+    );
+}
+
+#[test]
+fn a_bad_inbox_file_moves_aside_and_the_good_ones_run() {
+    let (sb, _repo, _engine) = running("", 2);
+    let inbox = sb.home().join("inbox");
+    std::fs::write(
+        inbox.join("a.json"),
+        "{\n  \"type\": \"task\",\n  \"project\": \"api\",\n  \"prompt\": \"pretty printed\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("b.jsonl"),
+        "{\"type\":\"task\",\"project\":\"api\",\"prompt\":\"from lines\"}\n",
+    )
+    .unwrap();
+    std::fs::write(inbox.join("c.json"), "{\"type\": \"task\", \"prompt\": }").unwrap();
+    wait_for("two jobs done", || {
+        jobs(&sb).iter().filter(|j| j["state"] == "done").count() == 2
+    });
+    let rejected = sb.home().join("inbox/rejected");
+    assert!(rejected.join("c.json").exists());
+    let reason = std::fs::read_to_string(rejected.join("c.json.reason")).unwrap();
+    assert!(reason.contains("malformed JSON"), "{reason}");
+    assert!(!inbox.join("a.json").exists() && !inbox.join("b.jsonl").exists());
+}
+
+#[test]
+fn tickets_and_alarms_get_one_agent_each_and_updates_are_forwarded() {
+    let hang = r#"
+[agents.hang]
+command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
+[routing]
+accounts = { "42" = "ops" }
+"#;
+    let (sb, _repo, _engine) = running(hang, 5);
+    sb.run(&[
+        "project",
+        "add",
+        "ops",
+        sb.repo("ops").to_str().unwrap(),
+        "--agent",
+        "hang",
+        "--max-agents",
+        "5",
+    ])
+    .ok();
+    let ticket =
+        "{\"type\":\"ticket\",\"key\":\"OPS-1\",\"title\":\"login\",\"project\":\"ops\"}\n";
+    sb.run_with_input(&["ingest", "-"], ticket.as_bytes()).ok();
+    wait_for("the ticket's agent", || {
+        jobs(&sb).first().is_some_and(|j| j["state"] == "running")
+    });
+    sb.run_with_input(&["ingest", "-"], format!("{ticket}{ticket}").as_bytes())
+        .ok();
+    let alarm = |m: u32| {
+        format!(
+            "{{\"type\":\"alarm\",\"account\":\"42\",\"name\":\"CPU\",\"state\":\"ALARM\",\"at\":\"2026-01-01T00:{:02}:00Z\"}}\n",
+            m * 10
+        )
+    };
+    sb.run_with_input(&["ingest", "-"], alarm(0).as_bytes())
+        .ok();
+    wait_for("the incident's agent", || {
+        jobs(&sb).get(1).is_some_and(|j| j["state"] == "running")
+    });
+    let later: String = (1..5).map(alarm).collect();
+    sb.run_with_input(&["ingest", "-"], later.as_bytes()).ok();
+    sb.run_with_input(&["ingest", "-"], b"{\"type\":\"alarm\",\"account\":\"42\",\"name\":\"CPU\",\"state\":\"OK\",\"at\":\"2026-01-01T00:55:00Z\"}\n").ok();
+    sb.run_with_input(&["ingest", "-"], b"{\"type\":\"alarm\",\"account\":\"42\",\"name\":\"CPU\",\"state\":\"ALARM\",\"at\":\"2026-01-01T03:00:00Z\"}\n").ok();
+    wait_for("three jobs", || {
+        jobs(&sb).len() == 3 && jobs(&sb).iter().all(|j| j["state"] == "running")
+    });
+    let kinds: Vec<String> = jobs(&sb)
+        .iter()
+        .map(|j| j["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["ticket", "incident", "incident"]);
+    let chains = sb.run(&["chains", "--json"]).json();
+    assert_eq!(chains.as_array().unwrap().len(), 2);
+    // The repeats and the joined alarms reached the agents as nudges.
+    let journal = sb.journal();
+    wait_for("the forwards to be delivered", || {
+        journal.pending_commands().unwrap().is_empty()
+    });
+    let forwards = job(&sb, 1)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "forward")
+        .count();
+    assert_eq!(
+        forwards,
+        2,
+        "the ticket repeated twice while its agent ran: {}",
+        job(&sb, 1)["events"]
+    );
+    let alarm_forwards = job(&sb, 2)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "forward")
+        .count();
+    assert_eq!(alarm_forwards, 4);
+}
+
+#[test]
+fn a_reject_reaches_the_agent_literally_and_it_works_again() {
+    let (sb, repo, _engine) = running("", 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("review", || {
+        review(&sb).first().is_some_and(|r| r["state"] == "ready")
+    });
+    sb.run(&[
+        "reject",
+        "1",
+        "--reason",
+        "also document $(rm -rf /) `x`; thanks",
+    ])
+    .ok();
+    wait_for("the second round in review", || {
+        std::fs::read_to_string(sb.home().join("worktrees/job-1/DEMO.md"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+            == 2
+            && job(&sb, 1)["state"] == "done"
+    });
+    let demo = std::fs::read_to_string(sb.home().join("worktrees/job-1/DEMO.md")).unwrap();
+    assert_eq!(
+        demo,
+        "- write the docs\n- also document $(rm -rf /) `x`; thanks\n"
+    );
+    assert!(repo.exists());
+}
+
+#[test]
+fn a_silent_agent_is_nudged_then_stalled() {
+    let hang = r#"
+[agents.hang]
+command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
+"#;
+    let (sb, _repo, _engine) = running(&format!("{hang}\n"), 1);
+    // stall_after lives in [scheduler], which FAST already opened.
+    let config = std::fs::read_to_string(sb.home().join("config.toml")).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        config.replace(
+            "idle_interval = \"500ms\"",
+            "idle_interval = \"500ms\"\nstall_after = \"1s\"",
+        ),
+    )
+    .unwrap();
+    drop(_engine);
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "hang around", "--agent", "hang"])
+        .ok();
+    wait_for("stalled", || job(&sb, 1)["state"] == "stalled");
+    let events = job(&sb, 1)["events"].clone();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").contains("nudged")),
+        "{events}"
+    );
+}
+
+#[test]
+fn a_session_killed_from_outside_restarts_until_the_crash_loop_fails_it() {
+    let (sb, _repo, _engine) = running(SLOW, 1);
+    sb.run(&["dispatch", "api", "keep going", "--agent", "slow"])
+        .ok();
+    wait_for("running", || job(&sb, 1)["state"] == "running");
+    let socket = sb.home().join("tmux/server.sock");
+    let kill = || {
+        std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(["kill-session", "-t", "=sb-1-1"])
+            .output()
+            .unwrap();
+    };
+    for n in 1..=4 {
+        kill();
+        wait_for("a restart", || {
+            let events = job(&sb, 1)["events"].clone();
+            let restarts = events
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "restart")
+                .count();
+            restarts >= n
+        });
+        if n < 4 {
+            wait_for("the session back", || {
+                std::process::Command::new("tmux")
+                    .arg("-S")
+                    .arg(&socket)
+                    .args(["has-session", "-t", "=sb-1-1"])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success()
+            });
+        }
+    }
+    wait_for("the crash loop to fail it", || {
+        job(&sb, 1)["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").contains("crash loop"))
+    });
+}
+
+#[test]
+fn a_drain_starts_nothing_new_and_ends_after_the_last_agent() {
+    let (sb, _repo, mut engine) = running(SLOW, 2);
+    sb.run(&["dispatch", "api", "long one", "--agent", "slow"])
+        .ok();
+    wait_for("running", || job(&sb, 1)["state"] == "running");
+    sb.run(&["drain"]).ok();
+    sb.run(&["dispatch", "api", "arrives during the drain"])
+        .ok();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        job(&sb, 2)["state"],
+        "queued",
+        "nothing starts while draining"
+    );
+    assert!(
+        job(&sb, 2)["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("draining")
+    );
+    assert!(
+        !sb.home().join("READY_FOR_SHUTDOWN").exists(),
+        "not while an agent runs"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = engine.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the engine did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success());
+    assert_eq!(job(&sb, 1)["state"], "done");
+    assert!(sb.home().join("READY_FOR_SHUTDOWN").exists());
+    // Resume: the work kept during the drain runs.
+    sb.run(&["resume"]).ok();
+    let _engine = start_engine(&sb);
+    wait_for("the kept job to run", || job(&sb, 2)["state"] == "done");
+    assert!(!sb.home().join("READY_FOR_SHUTDOWN").exists());
+}

@@ -2,12 +2,14 @@
 //! journal and makes the world match it, so a lost wake-up or a restart
 //! loses nothing.
 //!
-//! A pass: carry out operator commands; decide and apply (the scheduler);
+//! A pass: carry out operator commands; take in the inbox; decide and
+//! apply (the scheduler);
 //! start the agents of attempts that have no session yet; patrol every
 //! active agent; check the drain gate.
 
 mod agent;
 mod commands;
+mod inbox;
 mod lock;
 mod patrol;
 
@@ -92,7 +94,10 @@ impl Engine {
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50).min(wait));
-            if self.journal.last_event_id()? != start {
+            let inbox_has_mail = std::fs::read_dir(self.home.inbox())
+                .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
+                .unwrap_or(false);
+            if self.journal.last_event_id()? != start || inbox_has_mail {
                 return Ok(());
             }
         }
@@ -102,6 +107,7 @@ impl Engine {
     /// One pass; returns how many agents are active after it.
     pub fn pass(&mut self) -> anyhow::Result<usize> {
         self.carry_out_commands()?;
+        self.take_inbox()?;
         let now = Timestamp::now();
         let (decisions, _) = self.journal.schedule(&self.config, now, self.draining())?;
         for d in &decisions {
