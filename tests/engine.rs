@@ -204,7 +204,8 @@ fn a_claimed_repository_runs_its_second_job_after_the_first() {
     wait_for("the second job to wait", || {
         job(&sb, 2)["reason"] == "repo api claimed by #1"
     });
-    assert_eq!(job(&sb, 1)["state"], "running");
+    wait_for("the first to run", || job(&sb, 1)["state"] == "running");
+    assert_eq!(job(&sb, 2)["state"], "queued");
     wait_for("both to finish", || {
         jobs(&sb).iter().all(|j| j["state"] == "done")
     });
@@ -476,4 +477,92 @@ fn a_drain_starts_nothing_new_and_ends_after_the_last_agent() {
     let _engine = start_engine(&sb);
     wait_for("the kept job to run", || job(&sb, 2)["state"] == "done");
     assert!(!sb.home().join("READY_FOR_SHUTDOWN").exists());
+}
+
+#[test]
+fn sessions_the_journal_does_not_know_are_shown_not_killed() {
+    let (sb, _repo, _engine) = running("", 1);
+    let socket = sb.home().join("tmux/server.sock");
+    let conf = sb.home().join("tmux/tmux.conf");
+    wait_for("the engine's server config", || conf.exists());
+    let out = std::process::Command::new("tmux")
+        .arg("-S")
+        .arg(&socket)
+        .arg("-f")
+        .arg(&conf)
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "someones-work",
+            "--",
+            "sleep",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.run(&["dispatch", "api", "poke the engine"]).ok();
+    wait_for("the orphan event", || {
+        sb.journal()
+            .events_after(0)
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == "orphan" && e.message.contains("someones-work"))
+    });
+    let alive = std::process::Command::new("tmux")
+        .arg("-S")
+        .arg(&socket)
+        .args(["has-session", "-t", "=someones-work"])
+        .output()
+        .unwrap();
+    assert!(alive.status.success(), "never killed silently");
+}
+
+#[test]
+fn an_engine_killed_again_and_again_loses_nothing_and_starts_nothing_twice() {
+    let (sb, _repo, engine) = running("", 4);
+    for n in 0..20 {
+        sb.run(&["dispatch", "api", &format!("job number {n}")])
+            .ok();
+    }
+    let mut engine = Some(engine);
+    for round in 0..6 {
+        std::thread::sleep(Duration::from_millis(250 + 100 * round));
+        if let Some(mut e) = engine.take() {
+            // SIGKILL: no clean-up of any kind.
+            let _ = e.child.kill();
+            let _ = e.child.wait();
+            std::mem::forget(e); // keep the tmux server and its agents
+        }
+        engine = Some(start_engine(&sb));
+    }
+    wait_for("every job done", || {
+        jobs(&sb).iter().all(|j| j["state"] == "done")
+    });
+    assert_eq!(jobs(&sb).len(), 20, "no job lost");
+    for id in 1..=20 {
+        let demo =
+            std::fs::read_to_string(sb.home().join(format!("worktrees/job-{id}/DEMO.md"))).unwrap();
+        assert_eq!(
+            demo.lines().count(),
+            1,
+            "job #{id}'s agent ran once: {demo:?}"
+        );
+    }
+    let journal = sb.journal();
+    assert!(
+        journal
+            .events_after(0)
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != "orphan"),
+        "no session orphaned"
+    );
+    assert_eq!(journal.integrity_check().unwrap(), ["ok"]);
+    drop(engine);
 }

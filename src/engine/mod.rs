@@ -37,6 +37,8 @@ pub struct Engine {
     me: PathBuf,
     /// Per job: the screen's hash and since when it has not changed.
     quiet: HashMap<i64, (u64, Instant, bool)>,
+    /// Sessions the journal does not know, already reported.
+    orphans: std::collections::HashSet<String>,
     _lock: EngineLock,
 }
 
@@ -62,6 +64,7 @@ impl Engine {
             control,
             me,
             quiet: HashMap::new(),
+            orphans: Default::default(),
             _lock: lock,
         })
     }
@@ -115,6 +118,7 @@ impl Engine {
         }
         self.start_agents()?;
         let active = self.patrol()?;
+        self.report_orphans()?;
         self.drain_gate(active)?;
         Ok(active)
     }
@@ -224,6 +228,39 @@ impl Engine {
         );
         self.journal
             .change_state(job.id, now, |s| s.run(now), &why)?;
+        Ok(())
+    }
+
+    /// Sessions on the home's server that no attempt in the journal names
+    /// are shown (an event each) and never killed: they may be someone's.
+    fn report_orphans(&mut self) -> anyhow::Result<()> {
+        for session in self.server.sessions()? {
+            if self.orphans.contains(&session.name) {
+                continue;
+            }
+            let known = session
+                .name
+                .strip_prefix("sb-")
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(job, attempt)| {
+                    Some((job.parse::<i64>().ok()?, attempt.parse::<u32>().ok()?))
+                })
+                .map(|(job, attempt)| self.journal.attempt(job, attempt))
+                .transpose()?
+                .flatten()
+                .is_some();
+            if !known {
+                let why = format!(
+                    "orphan session {} on this home's tmux server: no attempt in the journal names it; left running (attach with tmux -S {} attach -t {})",
+                    session.name,
+                    self.server.socket().display(),
+                    session.name
+                );
+                tracing::warn!("{why}");
+                self.journal.record_note("orphan", &why, Timestamp::now())?;
+                self.orphans.insert(session.name);
+            }
+        }
         Ok(())
     }
 

@@ -80,6 +80,11 @@ impl Journal {
         })
     }
 
+    /// An event about no job in particular (an orphan session, a drain).
+    pub fn record_note(&mut self, kind: &str, message: &str, now: Timestamp) -> Result<()> {
+        self.write(|tx| insert_event(tx, now, None, kind, message))
+    }
+
     /// Commands the engine has not carried out yet, oldest first.
     pub fn pending_commands(&self) -> Result<Vec<OperatorCommand>> {
         let mut stmt = self.conn().prepare_cached(
