@@ -90,6 +90,22 @@ impl Engine {
         }
     }
 
+    /// Runs passes (with the engine's usual waits between them) for about
+    /// `how_long`: for measuring an engine at rest.
+    pub fn run_for(&mut self, how_long: Duration) -> anyhow::Result<()> {
+        let until = Instant::now() + how_long;
+        while Instant::now() < until {
+            let active = self.pass()?;
+            let wait = if active > 0 {
+                self.config.scheduler.active_interval
+            } else {
+                self.config.scheduler.idle_interval
+            };
+            self.sleep_until_news(wait.min(until.saturating_duration_since(Instant::now())))?;
+        }
+        Ok(())
+    }
+
     /// Sleeps up to `wait`, waking early when the journal has news (new
     /// work, a command, a report) or the inbox has a file.
     fn sleep_until_news(&self, wait: Duration) -> anyhow::Result<()> {
@@ -116,20 +132,26 @@ impl Engine {
         for d in &decisions {
             tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
         }
-        self.start_agents()?;
-        let active = self.patrol()?;
-        self.report_orphans()?;
+        // One look at the server a pass (over the control client), and
+        // another only if agents were started.
+        let mut sessions = self.control.sessions()?;
+        if self.start_agents(&sessions)? {
+            sessions = self.control.sessions()?;
+        }
+        let active = self.patrol(&sessions)?;
+        self.report_orphans(&sessions)?;
         self.drain_gate(active)?;
         Ok(active)
     }
 
     /// Starts the agent of every job in `starting` whose session does not
     /// exist: its attempt is journaled first, then its worktree and session.
-    fn start_agents(&mut self) -> anyhow::Result<()> {
+    /// Returns whether it started any.
+    fn start_agents(&mut self, sessions: &[crate::runtime::SessionInfo]) -> anyhow::Result<bool> {
         let starting = self.journal.jobs(&JobFilter {
             state: Some(StateName::Starting),
         })?;
-        let sessions = self.server.sessions()?;
+        let mut started = false;
         for job in starting {
             let JobState::Starting { attempt, .. } = job.state else {
                 continue;
@@ -145,6 +167,7 @@ impl Engine {
                 )?;
                 continue;
             }
+            started = true;
             if let Err(e) = self.start_agent(&job, attempt, &name) {
                 let now = Timestamp::now();
                 let why = format!("could not start the agent: {e:#}");
@@ -153,7 +176,7 @@ impl Engine {
                     .change_state(job.id, now, |s| s.fail(&why, now), &why)?;
             }
         }
-        Ok(())
+        Ok(started)
     }
 
     fn start_agent(
@@ -233,8 +256,8 @@ impl Engine {
 
     /// Sessions on the home's server that no attempt in the journal names
     /// are shown (an event each) and never killed: they may be someone's.
-    fn report_orphans(&mut self) -> anyhow::Result<()> {
-        for session in self.server.sessions()? {
+    fn report_orphans(&mut self, sessions: &[crate::runtime::SessionInfo]) -> anyhow::Result<()> {
+        for session in sessions {
             if self.orphans.contains(&session.name) {
                 continue;
             }
@@ -258,7 +281,7 @@ impl Engine {
                 );
                 tracing::warn!("{why}");
                 self.journal.record_note("orphan", &why, Timestamp::now())?;
-                self.orphans.insert(session.name);
+                self.orphans.insert(session.name.clone());
             }
         }
         Ok(())

@@ -15,12 +15,14 @@ const MAX_RESTARTS: u32 = 3;
 
 impl Engine {
     /// Looks at every active agent; returns how many are active after.
-    pub(super) fn patrol(&mut self) -> anyhow::Result<usize> {
+    pub(super) fn patrol(
+        &mut self,
+        sessions: &[crate::runtime::SessionInfo],
+    ) -> anyhow::Result<usize> {
         let mut jobs = Vec::new();
         for state in [StateName::Running, StateName::Waiting, StateName::Stalled] {
             jobs.extend(self.journal.jobs(&JobFilter { state: Some(state) })?);
         }
-        let sessions = self.server.sessions()?;
         let names: Vec<String> = jobs
             .iter()
             .map(|j| session_name(j.id, j.state.attempt().unwrap_or(0)))

@@ -24,7 +24,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::server::{TmuxError, TmuxServer};
+use super::server::{
+    SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, no_sessions, parse_sessions,
+};
 use super::text::normalise;
 
 /// The session the control client attaches to; never an agent's.
@@ -232,6 +234,21 @@ impl ControlClient {
             "the pane of {name} did not change after Enter ({} tries)",
             retries + 1
         )))
+    }
+
+    /// Every session of the server, as [`TmuxServer::sessions`] gives them,
+    /// over this connection.
+    pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
+        let words = ["list-panes", "-a", "-F", SESSIONS_FORMAT]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        match self.commands(&[words])?.pop() {
+            Some(Ok(out)) => Ok(parse_sessions(&out)),
+            Some(Err(e)) if no_sessions(&e) => Ok(Vec::new()),
+            Some(Err(e)) => Err(TmuxError::Failed(e)),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Whether a connection is up now.

@@ -173,52 +173,11 @@ impl TmuxServer {
 
     /// Every session of this server; none when the server is not running.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
-        let format = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}";
-        let out = match self.run(&["list-panes", "-a", "-F", format]) {
-            Ok(out) => out,
-            // No server yet, or a server with no session left (it stays up).
-            Err(TmuxError::Failed(e))
-                if e.contains("no server running")
-                    || e.contains("error connecting")
-                    || e.contains("no current target") =>
-            {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
-        };
-        let mut sessions: Vec<SessionInfo> = Vec::new();
-        for line in out.lines() {
-            let f: Vec<&str> = line.split('\t').collect();
-            let control = f.first() == Some(&super::control::CONTROL_SESSION);
-            if f.len() < 6 || control || sessions.iter().any(|s| s.name == f[0]) {
-                continue;
-            }
-            // The pane's terminal closes before its process is reaped: it is
-            // dead once tmux knows how it ended (a status or a signal).
-            // tmux 3.3 sometimes misses the SIGCHLD of an agent that exits
-            // right after it started and leaves a zombie; the kernel still
-            // knows the status (Linux: /proc/PID/stat).
-            let pid: Option<u32> = f[2].parse().ok();
-            let mut status: Option<i32> = f[4].parse().ok();
-            let mut signal: Option<i32> = f[5].parse().ok();
-            if f[3] == "1"
-                && status.is_none()
-                && signal.is_none()
-                && let Some((s, g)) = pid.and_then(zombie_status)
-            {
-                (status, signal) = (s, g);
-            }
-            let dead = f[3] == "1" && (status.is_some() || signal.is_some());
-            sessions.push(SessionInfo {
-                name: f[0].to_string(),
-                pane: f[1].to_string(),
-                pid,
-                dead,
-                exit_status: status.filter(|_| dead),
-                signal: signal.filter(|_| dead),
-            });
+        match self.run(&["list-panes", "-a", "-F", SESSIONS_FORMAT]) {
+            Ok(out) => Ok(parse_sessions(&out)),
+            Err(TmuxError::Failed(e)) if no_sessions(&e) => Ok(Vec::new()),
+            Err(e) => Err(e),
         }
-        Ok(sessions)
     }
 
     /// One session, if it exists.
@@ -353,6 +312,55 @@ impl TmuxServer {
             other => other,
         }
     }
+}
+
+/// What `list-panes -a` prints for [`parse_sessions`].
+pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}";
+
+/// tmux's answer when there is no server yet, or a server with no session
+/// left (it stays up).
+pub(crate) fn no_sessions(error: &str) -> bool {
+    error.contains("no server running")
+        || error.contains("error connecting")
+        || error.contains("no current target")
+}
+
+/// The sessions in `list-panes -a -F SESSIONS_FORMAT` output, one each
+/// (its first pane), the control client's own left out.
+pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
+    let mut sessions: Vec<SessionInfo> = Vec::new();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let control = f.first() == Some(&super::control::CONTROL_SESSION);
+        if f.len() < 6 || control || sessions.iter().any(|s| s.name == f[0]) {
+            continue;
+        }
+        // The pane's terminal closes before its process is reaped: it is
+        // dead once tmux knows how it ended (a status or a signal). tmux 3.3
+        // sometimes misses the SIGCHLD of an agent that exits right after it
+        // started and leaves a zombie; the kernel still knows the status
+        // (Linux: /proc/PID/stat).
+        let pid: Option<u32> = f[2].parse().ok();
+        let mut status: Option<i32> = f[4].parse().ok();
+        let mut signal: Option<i32> = f[5].parse().ok();
+        if f[3] == "1"
+            && status.is_none()
+            && signal.is_none()
+            && let Some((s, g)) = pid.and_then(zombie_status)
+        {
+            (status, signal) = (s, g);
+        }
+        let dead = f[3] == "1" && (status.is_some() || signal.is_some());
+        sessions.push(SessionInfo {
+            name: f[0].to_string(),
+            pane: f[1].to_string(),
+            pid,
+            dead,
+            exit_status: status.filter(|_| dead),
+            signal: signal.filter(|_| dead),
+        });
+    }
+    sessions
 }
 
 /// How a zombie process ended: (exit status, signal), from the exit code
