@@ -566,3 +566,45 @@ fn an_engine_killed_again_and_again_loses_nothing_and_starts_nothing_twice() {
     assert_eq!(journal.integrity_check().unwrap(), ["ok"]);
     drop(engine);
 }
+
+#[test]
+fn an_attempt_past_its_timeout_is_ended_and_retried() {
+    let extra = r#"
+[agents.hang]
+command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
+"#;
+    let (sb, _repo, engine) = running(extra, 1);
+    drop(engine);
+    let config = std::fs::read_to_string(sb.home().join("config.toml")).unwrap();
+    let config = config.replace(
+        "idle_interval = \"500ms\"",
+        "idle_interval = \"500ms\"\njob_timeout = \"1s\"\nmax_attempts = 2\nretry_backoff = \"1s\"",
+    );
+    std::fs::write(sb.home().join("config.toml"), config).unwrap();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never ends", "--agent", "hang"])
+        .ok();
+    wait_for("the job to fail for good", || {
+        let j = job(&sb, 1);
+        j["state"] == "failed" && j["reason"].as_str().unwrap_or("").contains("failed 2 of 2")
+    });
+    let socket = sb.home().join("tmux/server.sock");
+    wait_for("its sessions ended", || {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(["list-sessions", "-F", "#{session_name}"])
+            .output()
+            .unwrap();
+        !String::from_utf8_lossy(&out.stdout).contains("sb-1-")
+    });
+    let events = job(&sb, 1)["events"].clone();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "timeout"),
+        "{events}"
+    );
+}

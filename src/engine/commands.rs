@@ -185,6 +185,10 @@ impl Engine {
                     |st| st.requeue(None, now),
                     &format!("rejected, agent gone: queued again with the reason: {reason}"),
                 )?;
+                self.journal.append_to_prompt(
+                    id,
+                    &format!("\n\nThe operator rejected the previous attempt: {reason}"),
+                )?;
                 Ok(format!("job #{id} rejected; queued again"))
             }
         }

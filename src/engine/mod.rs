@@ -139,6 +139,7 @@ impl Engine {
             sessions = self.control.sessions()?;
         }
         let active = self.patrol(&sessions)?;
+        self.end_stale_sessions(&sessions)?;
         self.report_orphans(&sessions)?;
         self.drain_gate(active)?;
         Ok(active)
@@ -254,6 +255,37 @@ impl Engine {
         Ok(())
     }
 
+    /// Ends the sessions of attempts that are over without a review (the
+    /// job failed, timed out, was killed, or moved on to a later attempt).
+    /// A done job's session stays, for a reject to talk to.
+    fn end_stale_sessions(
+        &mut self,
+        sessions: &[crate::runtime::SessionInfo],
+    ) -> anyhow::Result<()> {
+        for session in sessions {
+            let Some((job, attempt)) = parse_session_name(&session.name) else {
+                continue;
+            };
+            let Some(j) = self.journal.job(job)? else {
+                continue;
+            };
+            let current = j.state.attempt() == Some(attempt) && j.state.name() != StateName::Failed;
+            let stale = match j.state.name() {
+                StateName::Failed | StateName::Killed => true,
+                StateName::Done => false,
+                _ => !current && j.attempts > attempt,
+            };
+            if stale && self.server.kill(&session.name).is_ok() {
+                tracing::info!(
+                    "ended session {} of job #{job}: {}",
+                    session.name,
+                    j.state.name()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Sessions on the home's server that no attempt in the journal names
     /// are shown (an event each) and never killed: they may be someone's.
     fn report_orphans(&mut self, sessions: &[crate::runtime::SessionInfo]) -> anyhow::Result<()> {
@@ -261,13 +293,7 @@ impl Engine {
             if self.orphans.contains(&session.name) {
                 continue;
             }
-            let known = session
-                .name
-                .strip_prefix("sb-")
-                .and_then(|rest| rest.split_once('-'))
-                .and_then(|(job, attempt)| {
-                    Some((job.parse::<i64>().ok()?, attempt.parse::<u32>().ok()?))
-                })
+            let known = parse_session_name(&session.name)
                 .map(|(job, attempt)| self.journal.attempt(job, attempt))
                 .transpose()?
                 .flatten()
@@ -307,4 +333,10 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The job and attempt a session name (`sb-<job>-<attempt>`) stands for.
+fn parse_session_name(name: &str) -> Option<(i64, u32)> {
+    let (job, attempt) = name.strip_prefix("sb-")?.split_once('-')?;
+    Some((job.parse().ok()?, attempt.parse().ok()?))
 }

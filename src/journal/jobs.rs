@@ -211,6 +211,20 @@ impl Journal {
         self.write(|tx| JobInserter::new(tx)?.insert(job, now, &why))
     }
 
+    /// Adds text to a job's task (a rejection's reason for its next agent).
+    pub fn append_to_prompt(&mut self, id: i64, text: &str) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE jobs SET prompt = prompt || ?2 WHERE id = ?1",
+                params![id, text],
+            )?;
+            if n == 0 {
+                return Err(JournalError::NoJob(id));
+            }
+            Ok(())
+        })
+    }
+
     /// One job.
     pub fn job(&self, id: i64) -> Result<Option<Job>> {
         read_job(self.conn(), id)
