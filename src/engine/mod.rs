@@ -39,6 +39,11 @@ pub struct Engine {
     quiet: HashMap<i64, (u64, Instant, bool)>,
     /// Sessions the journal does not know, already reported.
     orphans: std::collections::HashSet<String>,
+    /// Set when a file lands in the inbox (watched with notify).
+    inbox_news: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Keeps the inbox watched; `None` where the platform cannot watch
+    /// (the engine then looks at the inbox on every wake-up).
+    watcher: Option<notify::RecommendedWatcher>,
     _lock: EngineLock,
 }
 
@@ -56,6 +61,8 @@ impl Engine {
         let server = TmuxServer::for_home(&home, config.tmux.history_limit)?;
         let control = ControlClient::new(server.clone());
         let me = std::env::current_exe()?;
+        let inbox_news = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let watcher = watch_inbox(&home.inbox(), std::sync::Arc::clone(&inbox_news));
         Ok(Engine {
             home,
             config,
@@ -65,6 +72,8 @@ impl Engine {
             me,
             quiet: HashMap::new(),
             orphans: Default::default(),
+            inbox_news,
+            watcher,
             _lock: lock,
         })
     }
@@ -113,9 +122,12 @@ impl Engine {
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50).min(wait));
-            let inbox_has_mail = std::fs::read_dir(self.home.inbox())
-                .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
-                .unwrap_or(false);
+            let inbox_has_mail = match &self.watcher {
+                Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
+                None => std::fs::read_dir(self.home.inbox())
+                    .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
+                    .unwrap_or(false),
+            };
             if self.journal.last_event_id()? != start || inbox_has_mail {
                 return Ok(());
             }
@@ -126,7 +138,13 @@ impl Engine {
     /// One pass; returns how many agents are active after it.
     pub fn pass(&mut self) -> anyhow::Result<usize> {
         self.carry_out_commands()?;
-        self.take_inbox()?;
+        if self
+            .inbox_news
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+            || self.watcher.is_none()
+        {
+            self.take_inbox()?;
+        }
         let now = Timestamp::now();
         let (decisions, _) = self.journal.schedule(&self.config, now, self.draining())?;
         for d in &decisions {
@@ -339,4 +357,26 @@ impl Engine {
 fn parse_session_name(name: &str) -> Option<(i64, u32)> {
     let (job, attempt) = name.strip_prefix("sb-")?.split_once('-')?;
     Some((job.parse().ok()?, attempt.parse().ok()?))
+}
+
+/// Watches the inbox directory: any change there sets `news`.
+fn watch_inbox(
+    inbox: &std::path::Path,
+    news: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            news.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .map_err(|e| tracing::warn!("cannot watch the inbox, looking at it on every pass instead: {e}"))
+    .ok()?;
+    watcher
+        .watch(inbox, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| {
+            tracing::warn!("cannot watch the inbox, looking at it on every pass instead: {e}")
+        })
+        .ok()?;
+    Some(watcher)
 }
