@@ -366,7 +366,9 @@ fn watch_inbox(
 ) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        // Reading the directory is itself an (access) event: only a file
+        // arriving, changing or leaving is news.
+        if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
             news.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     })
