@@ -37,6 +37,8 @@ pub struct Engine {
     me: PathBuf,
     /// Per job: the screen's hash and since when it has not changed.
     quiet: HashMap<i64, (u64, Instant, bool)>,
+    /// Per job: when its agent may be restarted again (restarts back off).
+    restart_due: HashMap<i64, Instant>,
     /// Sessions the journal does not know, already reported.
     orphans: std::collections::HashSet<String>,
     /// Set when a file lands in the inbox (watched with notify).
@@ -71,6 +73,7 @@ impl Engine {
             control,
             me,
             quiet: HashMap::new(),
+            restart_due: HashMap::new(),
             orphans: Default::default(),
             inbox_news,
             watcher,

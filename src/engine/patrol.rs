@@ -73,15 +73,21 @@ impl Engine {
                     self.fail(job, name, &format!("the agent exited {code}"))?
                 }
                 AgentStatus::Exited(None) | AgentStatus::Gone => {
-                    self.restart(
-                        job,
-                        name,
-                        if status == AgentStatus::Gone {
+                    // Restarts back off: 0.5 s, 1 s, 2 s … after the last one.
+                    let due = self
+                        .restart_due
+                        .get(&job.id)
+                        .is_none_or(|t| Instant::now() >= *t);
+                    if due {
+                        let why = if status == AgentStatus::Gone {
                             "its session is gone"
                         } else {
                             "it crashed"
-                        },
-                    )?;
+                        };
+                        let restarts = self.restart(job, name, why)?;
+                        let wait = Duration::from_millis(500 << restarts.saturating_sub(1).min(6));
+                        self.restart_due.insert(job.id, Instant::now() + wait);
+                    }
                     active += 1;
                 }
                 AgentStatus::Asking => {
@@ -203,7 +209,8 @@ impl Engine {
 
     /// The agent went away while it should run: start it again in the same
     /// worktree with a checkpoint, until the restarts run out.
-    fn restart(&mut self, job: &Job, session: &str, why: &str) -> anyhow::Result<()> {
+    /// Returns how many restarts the attempt has had.
+    fn restart(&mut self, job: &Job, session: &str, why: &str) -> anyhow::Result<u32> {
         let attempt_no = job.state.attempt().unwrap_or(0);
         let now = Timestamp::now();
         let restarts = self.journal.count_restart(
@@ -213,11 +220,13 @@ impl Engine {
             now,
         )?;
         if restarts > MAX_RESTARTS {
-            return self.fail(
+            self.restart_due.remove(&job.id);
+            self.fail(
                 job,
                 session,
                 &format!("crash loop: {why}, {MAX_RESTARTS} restarts used"),
-            );
+            )?;
+            return Ok(restarts);
         }
         let _ = self.server.kill(session);
         let attempt = self
@@ -251,7 +260,7 @@ impl Engine {
             super::agent::spawn_spec(session.to_string(), &cwd, argv, self.home.root(), job.id);
         self.server.spawn(&spec)?;
         self.quiet.remove(&job.id);
-        Ok(())
+        Ok(restarts)
     }
 
     /// No activity for `stall_after`: one nudge, and the job shows stalled.
