@@ -265,6 +265,12 @@ fn the_control_client_captures_many_panes_in_one_round_trip() {
         );
     }
     assert_eq!(screens[3], "", "a missing pane gives an empty screen");
+    let coloured = client.capture_many_with(&["sb-1-1"], true).unwrap();
+    assert_eq!(
+        coloured[0],
+        srv.capture("sb-1-1", true, 0).unwrap(),
+        "with colours, as a spawned capture -e"
+    );
     assert!(
         srv.sessions()
             .unwrap()

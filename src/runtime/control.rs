@@ -142,13 +142,25 @@ impl ControlClient {
     /// plain, in the order asked. A pane that cannot be captured gives an
     /// empty screen.
     pub fn capture_many(&self, names: &[&str]) -> Result<Vec<String>, TmuxError> {
+        self.capture_many_with(names, false)
+    }
+
+    /// As [`capture_many`](Self::capture_many), with the panes' colours as
+    /// escape sequences when `colours` is set (for the Live pane).
+    pub fn capture_many_with(
+        &self,
+        names: &[&str],
+        colours: bool,
+    ) -> Result<Vec<String>, TmuxError> {
         let commands: Vec<Vec<String>> = names
             .iter()
             .map(|n| {
-                ["capture-pane", "-p", "-N", "-t", &format!("={n}:")]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
+                let mut words = vec!["capture-pane".to_string(), "-p".into(), "-N".into()];
+                if colours {
+                    words.push("-e".into());
+                }
+                words.extend(["-t".to_string(), format!("={n}:")]);
+                words
             })
             .collect();
         Ok(self
