@@ -608,3 +608,28 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
         "{events}"
     );
 }
+
+#[test]
+fn ticket_text_never_goes_to_a_shell_agent() {
+    let (sb, repo, _engine) = running("", 1);
+    let _ = repo;
+    sb.run(&[
+        "project",
+        "add",
+        "ops",
+        sb.repo("ops").to_str().unwrap(),
+        "--agent",
+        "shell",
+    ])
+    .ok();
+    let ticket = "{\"type\":\"ticket\",\"key\":\"OPS-9\",\"title\":\"$(touch /tmp/never)\",\"project\":\"ops\"}\n";
+    sb.run_with_input(&["ingest", "-"], ticket.as_bytes()).ok();
+    wait_for("the refusal", || {
+        sb.journal()
+            .events_after(0)
+            .unwrap()
+            .iter()
+            .any(|e| e.job == Some(1) && e.message.contains("runs its input as commands"))
+    });
+    assert!(!std::path::Path::new("/tmp/never").exists());
+}

@@ -76,6 +76,10 @@ pub struct AgentProfile {
     pub busy: Option<Pattern>,
     #[serde(default)]
     pub ask: Option<Pattern>,
+    /// The agent runs its input as commands (a shell): only an operator's
+    /// own tasks may go to it, never the text of tickets or alarms.
+    #[serde(default)]
+    pub operator_tasks_only: bool,
 }
 
 impl AgentProfile {

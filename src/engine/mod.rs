@@ -215,6 +215,20 @@ impl Engine {
             .journal
             .project(project_name)?
             .ok_or_else(|| anyhow::anyhow!("project {project_name} is not registered"))?;
+        let profile_name = profile_name(job, &project, &self.config);
+        let profile = self
+            .config
+            .agents
+            .get(&profile_name)
+            .ok_or_else(|| anyhow::anyhow!("no agent profile {profile_name:?}"))?
+            .clone();
+        if profile.operator_tasks_only && job.kind != crate::model::JobKind::Task {
+            anyhow::bail!(
+                "agent profile {profile_name} runs its input as commands; the text of a {} never goes to it (pick another agent for project {})",
+                job.kind,
+                project.name
+            );
+        }
         let worktree = open_worktree(
             &project.path,
             &project.base_branch,
@@ -234,13 +248,6 @@ impl Engine {
             exit_code: None,
             restarts: 0,
         })?;
-        let profile_name = profile_name(job, &project, &self.config);
-        let profile = self
-            .config
-            .agents
-            .get(&profile_name)
-            .ok_or_else(|| anyhow::anyhow!("no agent profile {profile_name:?}"))?
-            .clone();
         let argv = argv(&profile, &job.prompt, &self.me);
         let spec = agent::spawn_spec(
             name.to_string(),
