@@ -60,6 +60,21 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// Waits for the engine to exit by itself (after a drain).
+fn wait_exit(engine: &mut EngineProcess) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = engine.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the engine did not exit after the drain"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn review(sb: &Sandbox) -> Vec<Value> {
     sb.run(&["review", "--json"])
         .json()
@@ -122,18 +137,7 @@ fn a_dispatched_task_ends_as_a_reviewed_merged_branch() {
 
     // A drain with nothing running: READY_FOR_SHUTDOWN, and the engine exits 0.
     sb.run(&["drain"]).ok();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = engine.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the engine did not exit after the drain"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(status.success());
+    assert!(wait_exit(&mut engine).success());
     assert!(sb.home().join("READY_FOR_SHUTDOWN").exists());
     git(&repo, &["diff", "--quiet"]);
 }
@@ -461,15 +465,7 @@ fn a_drain_starts_nothing_new_and_ends_after_the_last_agent() {
         !sb.home().join("READY_FOR_SHUTDOWN").exists(),
         "not while an agent runs"
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = engine.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the engine did not exit");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(status.success());
+    assert!(wait_exit(&mut engine).success());
     assert_eq!(job(&sb, 1)["state"], "done");
     assert!(sb.home().join("READY_FOR_SHUTDOWN").exists());
     // Resume: the work kept during the drain runs.

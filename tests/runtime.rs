@@ -36,6 +36,19 @@ fn spec(name: &str, cwd: &Path, argv: &[&str]) -> SpawnSpec {
     }
 }
 
+/// Waits until `path` holds exactly `expected`.
+fn wait_for_file(path: &Path, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        if got == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "received {got:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
 fn wait_dead(server: &TmuxServer, name: &str) -> Option<i32> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -145,16 +158,8 @@ fn text_reaches_the_agent_literally() {
     let text = "line one\n$(touch PWNED1) ; touch PWNED2 `touch PWNED3` \u{1b}[31mred Enter C-c";
     srv.send_text("sb-3-1", text, Duration::from_millis(50), 0)
         .ok();
-    let deadline = Instant::now() + Duration::from_secs(10);
     let expected = "line one\n$(touch PWNED1) ; touch PWNED2 `touch PWNED3` [31mred Enter C-c\n";
-    loop {
-        let got = std::fs::read_to_string(work.join("received.txt")).unwrap_or_default();
-        if got == expected {
-            break;
-        }
-        assert!(Instant::now() < deadline, "received {got:?}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_for_file(&work.join("received.txt"), expected);
     for f in ["PWNED1", "PWNED2", "PWNED3"] {
         assert!(!work.join(f).exists(), "{f} was created: text was executed");
     }
@@ -372,15 +377,7 @@ fn text_over_the_control_client_also_arrives_literally() {
         .send_text("sb-6-1", text, Duration::from_millis(20), 2)
         .unwrap();
     let expected = "it's \"quoted\"; $(touch PWNED) `touch PWNED` ]0;title C-c Enter\n";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = std::fs::read_to_string(work.join("received.txt")).unwrap_or_default();
-        if got == expected {
-            break;
-        }
-        assert!(Instant::now() < deadline, "received {got:?}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_for_file(&work.join("received.txt"), expected);
     assert!(!work.join("PWNED").exists());
     let leftovers: Vec<_> = std::fs::read_dir(srv.buffer_dir()).unwrap().collect();
     assert!(leftovers.is_empty(), "the text file is removed once loaded");
