@@ -18,4 +18,5 @@ pub mod model;
 pub mod runtime;
 pub mod scheduler;
 pub mod simulator;
+pub mod tui;
 pub mod workspace;

@@ -43,9 +43,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The control room. Until the full-screen TUI lands it prints the queue.
+/// The control room: full screen on a terminal; elsewhere (a pipe, a
+/// script) it prints the queue.
 pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::cli::doctor::require_prerequisites()?;
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        crate::tui::run(ctx.home.clone(), ctx.config()?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let journal = ctx.journal()?;
     anstream::println!(
         "{}  {}",

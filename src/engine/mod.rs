@@ -52,20 +52,29 @@ pub struct Engine {
 impl Engine {
     /// Starts the engine of `home`, or says another holds it.
     pub fn start(home: Home, config: Config) -> anyhow::Result<Engine> {
-        home.ensure()?;
-        let lock = EngineLock::acquire(&home)?.ok_or_else(|| {
+        let root = home.root().to_path_buf();
+        Self::try_start(home, config)?.ok_or_else(|| {
             anyhow::anyhow!(
                 "another engine runs on {}; this one would be a viewer",
-                home.root().display()
+                root.display()
             )
-        })?;
+        })
+    }
+
+    /// Starts the engine of `home`; `None` when another engine holds it
+    /// (a control room then views).
+    pub fn try_start(home: Home, config: Config) -> anyhow::Result<Option<Engine>> {
+        home.ensure()?;
+        let Some(lock) = EngineLock::acquire(&home)? else {
+            return Ok(None);
+        };
         let journal = Journal::open(&home.journal_file())?;
         let server = TmuxServer::for_home(&home, config.tmux.history_limit)?;
         let control = ControlClient::new(server.clone());
         let me = std::env::current_exe()?;
         let inbox_news = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let watcher = watch_inbox(&home.inbox(), std::sync::Arc::clone(&inbox_news));
-        Ok(Engine {
+        Ok(Some(Engine {
             home,
             config,
             journal,
@@ -78,7 +87,7 @@ impl Engine {
             inbox_news,
             watcher,
             _lock: lock,
-        })
+        }))
     }
 
     /// Whether a drain is asked for (by command or by a DRAIN file).
