@@ -175,6 +175,8 @@ fn draw_live(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_chains(app: &App, frame: &mut Frame, area: Rect) {
+    // Widths that always fit, so the layout is the same on every draw.
+    let wide = area.width >= 60;
     let now = app
         .snapshot
         .now
@@ -184,27 +186,42 @@ fn draw_chains(app: &App, frame: &mut Frame, area: Rect) {
         .chains
         .iter()
         .map(|c| {
-            Row::new(vec![
+            let mut cells = vec![
                 c.account.clone(),
                 c.state(now, app.snapshot.chain_window).to_string(),
                 c.alarms.to_string(),
-                short_age(now.since(c.latest_at)),
-                c.job.map(|j| format!("#{j}")).unwrap_or_else(|| "-".into()),
-            ])
+            ];
+            if wide {
+                cells.push(short_age(now.since(c.latest_at)));
+            }
+            cells.push(c.job.map(|j| format!("#{j}")).unwrap_or_else(|| "-".into()));
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Min(12),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(6),
-    ];
-    let table = Table::new(rows, widths)
-        .header(
-            Row::new(vec!["ACCOUNT", "STATE", "ALARMS", "LAST", "JOB"])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
+    let (widths, header) = if wide {
+        (
+            vec![
+                Constraint::Min(12),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(5),
+                Constraint::Length(6),
+            ],
+            vec!["ACCOUNT", "STATE", "ALARMS", "LAST", "JOB"],
         )
+    } else {
+        (
+            vec![
+                Constraint::Min(12),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(5),
+            ],
+            vec!["ACCOUNT", "STATE", "ALARMS", "JOB"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
         .block(block(app, Pane::Chains))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default()
@@ -213,27 +230,38 @@ fn draw_chains(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_review(app: &App, frame: &mut Frame, area: Rect) {
+    let wide = area.width >= 60;
     let rows: Vec<Row> = app
         .snapshot
         .reviews
         .iter()
         .map(|r| {
-            Row::new(vec![
-                format!("#{}", r.job),
-                r.project.clone(),
-                r.branch.clone(),
-                format!("{}f +{} -{}", r.files, r.insertions, r.deletions),
-                r.state.clone(),
-            ])
+            let mut cells = vec![format!("#{}", r.job)];
+            if wide {
+                cells.push(r.project.clone());
+            }
+            cells.push(r.branch.clone());
+            cells.push(format!("{}f +{} -{}", r.files, r.insertions, r.deletions));
+            cells.push(r.state.clone());
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Min(10),
-        Constraint::Length(12),
-        Constraint::Length(8),
-    ];
+    let widths: Vec<Constraint> = if wide {
+        vec![
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Min(10),
+            Constraint::Length(12),
+            Constraint::Length(8),
+        ]
+    } else {
+        vec![
+            Constraint::Length(4),
+            Constraint::Min(8),
+            Constraint::Length(12),
+            Constraint::Length(8),
+        ]
+    };
     let table = Table::new(rows, widths)
         .block(block(app, Pane::Review))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
