@@ -135,6 +135,13 @@ fn the_room_runs_the_engine_a_second_room_views_and_q_quits() {
     terminal.wait_for("room", "switchboard/1");
     terminal.wait_for("room", "✓ done");
 
+    // Attach: the room steps aside for the agent's session; detaching
+    // brings it back.
+    terminal.tmux(&["send-keys", "-t", "=room:", "a"]);
+    terminal.wait_for("room", "demo>");
+    terminal.tmux(&["send-keys", "-t", "=room:", "C-b", "d"]);
+    terminal.wait_for("room", "back from sb-1-1");
+
     terminal.open("second", &sb.home());
     terminal.wait_for("second", "viewer: another engine runs this home");
 

@@ -60,7 +60,8 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<()> {
         None => (EngineState::Viewer, None),
     };
     let mut journal = Journal::open(&home.journal_file())?;
-    let control = ControlClient::new(TmuxServer::for_home(&home, config.tmux.history_limit)?);
+    let server = TmuxServer::for_home(&home, config.tmux.history_limit)?;
+    let control = ControlClient::new(server.clone());
     let mut app = App::new(engine_state);
     let mut terminal = ratatui::init();
     let result = room(
@@ -68,6 +69,7 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<()> {
         &mut app,
         &mut journal,
         &control,
+        &server,
         &home,
         &config,
     );
@@ -83,11 +85,38 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Steps aside for the operator: the terminal is restored, the operator is
+/// in the agent's session until they detach, then the room comes back,
+/// redrawn at the current size.
+fn attach(
+    terminal: &mut ratatui::DefaultTerminal,
+    server: &TmuxServer,
+    session: &str,
+    app: &mut App,
+) -> anyhow::Result<()> {
+    let (program, args, unset) = server.attach_command(session);
+    ratatui::restore();
+    println!("Attached to {session}; detach with the tmux prefix then d (Ctrl-b d).");
+    let status = std::process::Command::new(program)
+        .args(&args)
+        .env_remove(unset)
+        .status();
+    *terminal = ratatui::init();
+    terminal.clear()?;
+    app.message = Some(match status {
+        Ok(s) if s.success() => format!("back from {session}"),
+        Ok(s) => format!("attach to {session} ended with {s}"),
+        Err(e) => format!("cannot attach to {session}: {e}"),
+    });
+    Ok(())
+}
+
 fn room(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     journal: &mut Journal,
     control: &ControlClient,
+    server: &TmuxServer,
     home: &Home,
     config: &Config,
 ) -> anyhow::Result<()> {
@@ -130,8 +159,19 @@ fn room(
                 Event::Key(key) if key.kind == KeyEventKind::Press => {
                     if let Some(action) = action_for(app, key) {
                         for intent in update(app, action) {
-                            let Intent::Command { kind, job, text } = intent;
-                            journal.record_command(kind, job, text.as_deref(), Timestamp::now())?;
+                            match intent {
+                                Intent::Command { kind, job, text } => {
+                                    journal.record_command(
+                                        kind,
+                                        job,
+                                        text.as_deref(),
+                                        Timestamp::now(),
+                                    )?;
+                                }
+                                Intent::Attach { job, attempt } => {
+                                    attach(terminal, server, &session_name(job, attempt), app)?;
+                                }
+                            }
                         }
                         dirty = true;
                     }

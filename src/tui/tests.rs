@@ -223,6 +223,17 @@ fn every_action_does_what_it_says() {
             text: None
         }]
     );
+    // Attach: the Queue's selected job with an agent; a queued job has none.
+    app.focus = Pane::Queue;
+    app.set_selection(Pane::Queue, 0);
+    assert_eq!(
+        update(&mut app, Action::Attach),
+        vec![Intent::Attach { job: 1, attempt: 1 }]
+    );
+    app.set_selection(Pane::Queue, 2);
+    assert_eq!(update(&mut app, Action::Attach), vec![]);
+    assert!(app.message.as_deref().unwrap_or("").contains("no agent"));
+    assert_eq!(action_for(&app, key('a')), Some(Action::Attach));
     update(&mut app, Action::Help);
     assert!(app.help);
     assert_eq!(

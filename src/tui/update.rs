@@ -19,11 +19,13 @@ pub enum Action {
     Retry,
     Approve,
     Drain,
+    Attach,
     Yes,
     No,
 }
 
-/// What the control room asks of the engine (through the journal).
+/// What the control room asks for: a command for the engine (through the
+/// journal), or the terminal for the operator in an agent's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
     Command {
@@ -31,6 +33,9 @@ pub enum Intent {
         job: Option<i64>,
         text: Option<String>,
     },
+    /// Step aside and attach the terminal to the session of `job`'s
+    /// current attempt.
+    Attach { job: i64, attempt: u32 },
 }
 
 /// The keymap: one key, one action. A question on screen sees keys first.
@@ -58,6 +63,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') => Some(Action::Retry),
         KeyCode::Char('y') => Some(Action::Approve),
         KeyCode::Char('D') => Some(Action::Drain),
+        KeyCode::Char('a') => Some(Action::Attach),
         _ => None,
     }
 }
@@ -70,6 +76,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "retry"),
     ("y", "approve"),
     ("D", "drain/resume"),
+    ("a", "attach (prefix d detaches)"),
     ("?", "help"),
     ("q", "quit"),
 ];
@@ -142,6 +149,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             }
             None => vec![],
         },
+        Action::Attach => {
+            let target = app.selected_job().and_then(|id| {
+                let job = app.snapshot.jobs.iter().find(|j| j.id == id)?;
+                Some((id, job.state.attempt()?))
+            });
+            match target {
+                Some((job, attempt)) => vec![Intent::Attach { job, attempt }],
+                None => {
+                    app.message = Some("the selected job has no agent to attach to".into());
+                    vec![]
+                }
+            }
+        }
         Action::Drain => {
             let draining = app.engine == super::app::EngineState::Draining;
             app.message = Some(
