@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{Sandbox, git};
 use serde_json::Value;
+use switchboard::journal::Event;
 
 const FAST: &str = r#"
 [scheduler]
@@ -73,6 +74,31 @@ fn wait_exit(engine: &mut EngineProcess) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Whether job `id` has an event that `matches`.
+fn has_event(sb: &Sandbox, id: i64, matches: impl Fn(&Event) -> bool) -> bool {
+    sb.journal().events(id).unwrap().iter().any(matches)
+}
+
+/// How many events of `kind` job `id` has.
+fn event_count(sb: &Sandbox, id: i64, kind: &str) -> usize {
+    sb.journal()
+        .events(id)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == kind)
+        .count()
+}
+
+/// Runs tmux against the home's private server (where the agents are).
+fn agents_tmux(sb: &Sandbox, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("tmux")
+        .arg("-S")
+        .arg(sb.home().join("tmux/server.sock"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn review(sb: &Sandbox) -> Vec<Value> {
@@ -213,14 +239,10 @@ fn a_claimed_repository_runs_its_second_job_after_the_first() {
     wait_for("both to finish", || {
         jobs(&sb).iter().all(|j| j["state"] == "done")
     });
-    let events = job(&sb, 2)["events"].clone();
     assert!(
-        events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["message"] == "repo api claimed by #1"),
-        "{events}"
+        has_event(&sb, 2, |e| e.message == "repo api claimed by #1"),
+        "{}",
+        job(&sb, 2)["events"]
     );
 }
 
@@ -307,25 +329,14 @@ accounts = { "42" = "ops" }
     wait_for("the forwards to be delivered", || {
         journal.pending_commands().unwrap().is_empty()
     });
-    let forwards = job(&sb, 1)["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "forward")
-        .count();
+    let forwards = event_count(&sb, 1, "forward");
     assert_eq!(
         forwards,
         2,
         "the ticket repeated twice while its agent ran: {}",
         job(&sb, 1)["events"]
     );
-    let alarm_forwards = job(&sb, 2)["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "forward")
-        .count();
-    assert_eq!(alarm_forwards, 4);
+    assert_eq!(event_count(&sb, 2, "forward"), 4);
 }
 
 #[test]
@@ -380,14 +391,10 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
     sb.run(&["dispatch", "api", "hang around", "--agent", "hang"])
         .ok();
     wait_for("stalled", || job(&sb, 1)["state"] == "stalled");
-    let events = job(&sb, 1)["events"].clone();
     assert!(
-        events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["message"].as_str().unwrap_or("").contains("nudged")),
-        "{events}"
+        has_event(&sb, 1, |e| e.message.contains("nudged")),
+        "{}",
+        job(&sb, 1)["events"]
     );
 }
 
@@ -397,46 +404,20 @@ fn a_session_killed_from_outside_restarts_until_the_crash_loop_fails_it() {
     sb.run(&["dispatch", "api", "keep going", "--agent", "slow"])
         .ok();
     wait_for("running", || job(&sb, 1)["state"] == "running");
-    let socket = sb.home().join("tmux/server.sock");
-    let kill = || {
-        std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(["kill-session", "-t", "=sb-1-1"])
-            .output()
-            .unwrap();
-    };
+    let kill = || agents_tmux(&sb, &["kill-session", "-t", "=sb-1-1"]);
     for n in 1..=4 {
         kill();
-        wait_for("a restart", || {
-            let events = job(&sb, 1)["events"].clone();
-            let restarts = events
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["kind"] == "restart")
-                .count();
-            restarts >= n
-        });
+        wait_for("a restart", || event_count(&sb, 1, "restart") >= n);
         if n < 4 {
             wait_for("the session back", || {
-                std::process::Command::new("tmux")
-                    .arg("-S")
-                    .arg(&socket)
-                    .args(["has-session", "-t", "=sb-1-1"])
-                    .output()
-                    .unwrap()
+                agents_tmux(&sb, &["has-session", "-t", "=sb-1-1"])
                     .status
                     .success()
             });
         }
     }
     wait_for("the crash loop to fail it", || {
-        job(&sb, 1)["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["message"].as_str().unwrap_or("").contains("crash loop"))
+        has_event(&sb, 1, |e| e.message.contains("crash loop"))
     });
 }
 
@@ -510,12 +491,7 @@ fn sessions_the_journal_does_not_know_are_shown_not_killed() {
             .iter()
             .any(|e| e.kind == "orphan" && e.message.contains("someones-work"))
     });
-    let alive = std::process::Command::new("tmux")
-        .arg("-S")
-        .arg(&socket)
-        .args(["has-session", "-t", "=someones-work"])
-        .output()
-        .unwrap();
+    let alive = agents_tmux(&sb, &["has-session", "-t", "=someones-work"]);
     assert!(alive.status.success(), "never killed silently");
 }
 
@@ -584,24 +560,14 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
         let j = job(&sb, 1);
         j["state"] == "failed" && j["reason"].as_str().unwrap_or("").contains("failed 2 of 2")
     });
-    let socket = sb.home().join("tmux/server.sock");
     wait_for("its sessions ended", || {
-        let out = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .args(["list-sessions", "-F", "#{session_name}"])
-            .output()
-            .unwrap();
+        let out = agents_tmux(&sb, &["list-sessions", "-F", "#{session_name}"]);
         !String::from_utf8_lossy(&out.stdout).contains("sb-1-")
     });
-    let events = job(&sb, 1)["events"].clone();
     assert!(
-        events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "timeout"),
-        "{events}"
+        has_event(&sb, 1, |e| e.kind == "timeout"),
+        "{}",
+        job(&sb, 1)["events"]
     );
 }
 
@@ -621,11 +587,7 @@ fn ticket_text_never_goes_to_a_shell_agent() {
     let ticket = "{\"type\":\"ticket\",\"key\":\"OPS-9\",\"title\":\"$(touch /tmp/never)\",\"project\":\"ops\"}\n";
     sb.run_with_input(&["ingest", "-"], ticket.as_bytes()).ok();
     wait_for("the refusal", || {
-        sb.journal()
-            .events_after(0)
-            .unwrap()
-            .iter()
-            .any(|e| e.job == Some(1) && e.message.contains("runs its input as commands"))
+        has_event(&sb, 1, |e| e.message.contains("runs its input as commands"))
     });
     assert!(!std::path::Path::new("/tmp/never").exists());
 }
