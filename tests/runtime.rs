@@ -27,6 +27,28 @@ impl Drop for Cleanup {
     }
 }
 
+/// A temp home with its tmux server (killed when the test ends) and a
+/// repository for agents to work in.
+fn setup() -> (Sandbox, TmuxServer, Cleanup, std::path::PathBuf) {
+    let sb = Sandbox::new();
+    let srv = server(&sb);
+    let cleanup = Cleanup(srv.clone());
+    let work = sb.repo("work");
+    (sb, srv, cleanup, work)
+}
+
+/// Starts `argv` as session `name` and waits until its pane shows `shows`.
+fn start(srv: &TmuxServer, work: &Path, name: &str, argv: &[&str], shows: &str) {
+    srv.spawn(&spec(name, work, argv)).unwrap();
+    wait_for_prompt(
+        srv,
+        name,
+        &Regex::new(shows).unwrap(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+}
+
 fn spec(name: &str, cwd: &Path, argv: &[&str]) -> SpawnSpec {
     SpawnSpec {
         name: name.into(),
@@ -63,10 +85,7 @@ fn wait_dead(server: &TmuxServer, name: &str) -> Option<i32> {
 
 #[test]
 fn the_demo_agent_runs_a_task_and_its_session_is_adopted_again() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (sb, srv, _cleanup, work) = setup();
     srv.spawn(&spec(
         "sb-1-1",
         &work,
@@ -119,10 +138,7 @@ fn the_demo_agent_runs_a_task_and_its_session_is_adopted_again() {
 
 #[test]
 fn a_failing_agent_leaves_its_exit_status() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (_sb, srv, _cleanup, work) = setup();
     srv.spawn(&spec(
         "sb-2-1",
         &work,
@@ -143,10 +159,7 @@ fn a_failing_agent_leaves_its_exit_status() {
 
 #[test]
 fn text_reaches_the_agent_literally() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (_sb, srv, _cleanup, work) = setup();
     // The agent: whatever is typed goes to received.txt.
     srv.spawn(&spec(
         "sb-3-1",
@@ -169,10 +182,7 @@ fn text_reaches_the_agent_literally() {
 
 #[test]
 fn the_waits_find_prompts_quiet_and_time_out() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (_sb, srv, _cleanup, work) = setup();
     srv.spawn(&spec(
         "sb-4-1",
         &work,
@@ -236,10 +246,7 @@ fn the_server_is_private_to_the_home() {
 
 #[test]
 fn the_control_client_captures_many_panes_in_one_round_trip() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (_sb, srv, _cleanup, work) = setup();
     for n in 1..=3 {
         srv.spawn(&spec(
             &format!("sb-{n}-1"),
@@ -287,27 +294,18 @@ fn the_control_client_captures_many_panes_in_one_round_trip() {
 
 #[test]
 fn pane_text_that_looks_like_protocol_does_not_confuse_the_control_client() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
-    srv.spawn(&spec(
-        "sb-1-1",
+    let (_sb, srv, _cleanup, work) = setup();
+    start(
+        &srv,
         &work,
+        "sb-1-1",
         &[
             "sh",
             "-c",
             "echo '%end 0 0 1'; echo '%output %9 x'; echo '%error 1 2 1'; echo after; sleep 60",
         ],
-    ))
-    .unwrap();
-    wait_for_prompt(
-        &srv,
-        "sb-1-1",
-        &Regex::new("after").unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+        "after",
+    );
     let client = ControlClient::new(srv.clone());
     for _ in 0..3 {
         let screen = &client.capture_many(&["sb-1-1"]).unwrap()[0];
@@ -321,23 +319,14 @@ fn pane_text_that_looks_like_protocol_does_not_confuse_the_control_client() {
 
 #[test]
 fn the_control_client_reconnects_after_the_server_dies() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
-    srv.spawn(&spec(
-        "sb-1-1",
-        &work,
-        &["sh", "-c", "echo first; sleep 60"],
-    ))
-    .unwrap();
-    wait_for_prompt(
+    let (_sb, srv, _cleanup, work) = setup();
+    start(
         &srv,
+        &work,
         "sb-1-1",
-        &Regex::new("first").unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+        &["sh", "-c", "echo first; sleep 60"],
+        "first",
+    );
     let client = ControlClient::new(srv.clone());
     assert!(client.capture_many(&["sb-1-1"]).unwrap()[0].contains("first"));
     assert!(client.connected());
@@ -346,28 +335,19 @@ fn the_control_client_reconnects_after_the_server_dies() {
     // The next request connects again (and so starts a server); the old
     // pane is gone.
     assert_eq!(client.capture_many(&["sb-1-1"]).unwrap(), [""]);
-    srv.spawn(&spec(
-        "sb-2-1",
-        &work,
-        &["sh", "-c", "echo second; sleep 60"],
-    ))
-    .unwrap();
-    wait_for_prompt(
+    start(
         &srv,
+        &work,
         "sb-2-1",
-        &Regex::new("second").unwrap(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+        &["sh", "-c", "echo second; sleep 60"],
+        "second",
+    );
     assert!(client.capture_many(&["sb-2-1"]).unwrap()[0].contains("second"));
 }
 
 #[test]
 fn text_over_the_control_client_also_arrives_literally() {
-    let sb = Sandbox::new();
-    let srv = server(&sb);
-    let _cleanup = Cleanup(srv.clone());
-    let work = sb.repo("work");
+    let (_sb, srv, _cleanup, work) = setup();
     srv.spawn(&spec("sb-6-1", &work, &["sh", "-c", "cat > received.txt"]))
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
