@@ -41,18 +41,8 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
         }
         Arrival::Ticket(ticket) => match state.tickets.get(&ticket.key) {
             Some(known) => {
-                let forward_to = known.job.filter(|j| state.job_is_active(Some(*j)));
-                let reason = match (forward_to, known.job) {
-                    (Some(job), _) => format!(
-                        "ticket {} updated; forwarded to its agent (#{job})",
-                        ticket.key
-                    ),
-                    (None, Some(job)) => format!(
-                        "ticket {} updated; its job #{job} has no agent now, recorded only",
-                        ticket.key
-                    ),
-                    (None, None) => format!("ticket {} updated; recorded", ticket.key),
-                };
+                let (forward_to, note) = forwarding(state, known.job);
+                let reason = format!("ticket {} updated{note}", ticket.key);
                 decision(
                     Action::UpdateTicket {
                         key: ticket.key.clone(),
@@ -103,7 +93,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
             let chain = state.chain_for(&alarm.account, *at, window);
             match (alarm.state, chain) {
                 (AlarmState::Alarm, Some(chain)) => {
-                    let forward_to = chain.job.filter(|j| state.job_is_active(Some(*j)));
+                    let (forward_to, note) = forwarding(state, chain.job);
                     let mut reason = format!(
                         "{} in account {} is within {} of chain {}'s latest alarm",
                         alarm.name,
@@ -111,12 +101,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                         humantime::format_duration(window),
                         chain.id
                     );
-                    match (forward_to, chain.job) {
-                        (Some(job), _) => reason.push_str(&format!("; forwarded to #{job}")),
-                        (None, Some(job)) => reason
-                            .push_str(&format!("; its job #{job} has no agent now, recorded only")),
-                        (None, None) => {}
-                    }
+                    reason.push_str(&note);
                     decision(
                         Action::JoinChain {
                             chain: chain.id,
@@ -193,6 +178,19 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                 }
             }
         }
+    }
+}
+
+/// Whether news for `job` goes on to its agent: the job to forward to (when
+/// it has an agent now) and the note that says what happened to the news.
+fn forwarding(state: &State, job: Option<i64>) -> (Option<i64>, String) {
+    match job {
+        Some(j) if state.job_is_active(Some(j)) => (Some(j), format!("; forwarded to #{j}")),
+        Some(j) => (
+            None,
+            format!("; its job #{j} has no agent now, recorded only"),
+        ),
+        None => (None, String::new()),
     }
 }
 
