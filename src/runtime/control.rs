@@ -27,7 +27,7 @@ use std::time::Duration;
 use super::server::{
     SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, no_sessions, parse_sessions,
 };
-use super::text::normalise;
+use super::text::{normalise, press_enter_until_changed};
 
 /// The session the control client attaches to; never an agent's.
 pub const CONTROL_SESSION: &str = "sb-control";
@@ -76,16 +76,20 @@ impl ControlClient {
     /// each one's output or tmux's error, in order. Connects, or connects
     /// again, as needed.
     pub fn commands(&self, commands: &[Vec<String>]) -> Result<Vec<Reply>, TmuxError> {
-        for attempt in 0..2 {
+        // A server that is going away may still take a connection and then
+        // drop it; a few tries, a moment apart, reach the next one.
+        const TRIES: u32 = 5;
+        for attempt in 1..=TRIES {
             match self.try_commands(commands) {
                 Ok(out) => return Ok(out),
                 Err(Lost(reason)) => {
                     if let Ok(mut c) = self.connection.lock() {
                         *c = None;
                     }
-                    if attempt == 1 {
+                    if attempt == TRIES {
                         return Err(TmuxError::Failed(format!("control client lost: {reason}")));
                     }
+                    std::thread::sleep(Duration::from_millis(50 * u64::from(attempt)));
                 }
             }
         }
@@ -231,21 +235,16 @@ impl ControlClient {
                 .collect::<Vec<_>>()
                 .join("\u{0}"))
         };
-        for _ in 0..=retries {
-            let before = state(self)?;
-            self.commands(&[words(&["send-keys", "-t", &target, "Enter"])])?;
-            let deadline = std::time::Instant::now() + Duration::from_millis(500);
-            while std::time::Instant::now() < deadline {
-                if state(self)? != before {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        Err(TmuxError::Timeout(format!(
-            "the pane of {name} did not change after Enter ({} tries)",
-            retries + 1
-        )))
+        press_enter_until_changed(
+            name,
+            retries,
+            Duration::from_millis(2),
+            || state(self),
+            || {
+                self.commands(&[words(&["send-keys", "-t", &target, "Enter"])])
+                    .map(|_| ())
+            },
+        )
     }
 
     /// Every session of the server, as [`TmuxServer::sessions`] gives them,

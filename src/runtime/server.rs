@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::INSTALL_TMUX;
-use super::text::normalise;
+use super::text::{normalise, press_enter_until_changed};
 use super::wait::content_hash;
 use crate::home::Home;
 
@@ -219,24 +219,17 @@ impl TmuxServer {
         self.run(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target])
             .map_err(|e| self.explain(name, e))?;
         std::thread::sleep(delay_enter);
-        for _ in 0..=retries {
-            let before = self.pane_state(name)?;
-            self.run(&["send-keys", "-t", &target, "Enter"])
-                .map_err(|e| self.explain(name, e))?;
-            let deadline = std::time::Instant::now() + Duration::from_millis(500);
-            while std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-                match self.pane_state(name) {
-                    Ok(now) if now == before => {}
-                    // Changed, or gone (the agent quit on that Enter).
-                    _ => return Ok(()),
-                }
-            }
-        }
-        Err(TmuxError::Timeout(format!(
-            "the pane of {name} did not change after Enter ({} tries)",
-            retries + 1
-        )))
+        press_enter_until_changed(
+            name,
+            retries,
+            Duration::from_millis(10),
+            || self.pane_state(name),
+            || {
+                self.run(&["send-keys", "-t", &target, "Enter"])
+                    .map(|_| ())
+                    .map_err(|e| self.explain(name, e))
+            },
+        )
     }
 
     /// What the pane shows, where its cursor is and whether it is dead, as
