@@ -277,11 +277,16 @@ fn the_control_client_captures_many_panes_in_one_round_trip() {
         );
     }
     assert_eq!(screens[3], "", "a missing pane gives an empty screen");
-    let coloured = client.capture_many_with(&["sb-1-1"], true).unwrap();
+    let coloured = client.capture_many_with(&["sb-1-1"], true, 0).unwrap();
     assert_eq!(
         coloured[0],
         srv.capture("sb-1-1", true, 0).unwrap(),
         "with colours, as a spawned capture -e"
+    );
+    assert_eq!(
+        client.capture_many_with(&["sb-1-1"], false, 50).unwrap()[0],
+        srv.capture("sb-1-1", false, 50).unwrap(),
+        "with scrollback, as a spawned capture -S"
     );
     assert!(
         srv.sessions()

@@ -2,6 +2,7 @@
 //! with `<home>/config.toml` laid over it.
 
 mod duration;
+mod keys;
 mod locate;
 mod profile;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
 
 use crate::model::JobKind;
@@ -27,6 +29,8 @@ pub struct Config {
     pub priorities: Priorities,
     pub routing: Routing,
     pub agents: BTreeMap<String, AgentProfile>,
+    pub keys: Keys,
+    pub notify: Notify,
 }
 
 /// `[scheduler]`: limits, timings and retries.
@@ -217,6 +221,9 @@ impl Config {
                     self.agent_names().join(", ")
                 ),
             ));
+        }
+        if let Some((name, message)) = self.keys.conflict() {
+            return Err((format!("keys.{name}"), message));
         }
         for (name, profile) in &self.agents {
             if profile.command.is_empty() || profile.command[0].trim().is_empty() {

@@ -140,3 +140,23 @@ fn an_unknown_table_or_top_level_key_is_named_once() {
     let (line, key, _) = error("[schedular]\nmax_agents = 3\n");
     assert_eq!((line, key.as_deref()), (Some(1), Some("schedular")));
 }
+
+#[test]
+fn keys_are_configurable_and_faults_name_the_line() {
+    let config = load("[keys]\ndispatch = \"ctrl-n\"\nquit = [\"q\", \"f10\"]\n").unwrap();
+    assert_eq!(config.keys.dispatch.0[0].label(), "C-n");
+    assert_eq!(config.keys.quit.0.len(), 2);
+    assert_eq!(
+        config.keys.kill.0[0].label(),
+        "K",
+        "the rest keep their defaults"
+    );
+    let (line, key, message) = error("[keys]\n\ndispatch = \"hyper-d\"\n");
+    assert_eq!((line, key.as_deref()), (Some(3), Some("keys.dispatch")));
+    assert!(message.contains("unknown key \"hyper-d\""), "{message}");
+    let (line, key, message) = error("[keys]\nnudge = \"d\"\n");
+    assert_eq!((line, key.as_deref()), (Some(2), Some("keys.nudge")));
+    assert!(message.contains("also bound to dispatch"), "{message}");
+    let (_, key, _) = error("[notify]\ndesktop = \"smoke-signal\"\n");
+    assert_eq!(key.as_deref(), Some("notify.desktop"));
+}

@@ -23,6 +23,24 @@ pub struct Attempt {
     pub restarts: u32,
 }
 
+const ATTEMPT_COLUMNS: &str = "SELECT job_id, number, session, worktree, branch, base_commit, \
+     started_at, ended_at, exit_code, restarts FROM attempts";
+
+fn attempt_from_row(r: &rusqlite::Row) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        job: r.get(0)?,
+        number: r.get(1)?,
+        session: r.get(2)?,
+        worktree: r.get(3)?,
+        branch: r.get(4)?,
+        base_commit: r.get(5)?,
+        started_at: Timestamp::from_millis(r.get(6)?),
+        ended_at: r.get::<_, Option<i64>>(7)?.map(Timestamp::from_millis),
+        exit_code: r.get(8)?,
+        restarts: r.get(9)?,
+    })
+}
+
 impl Journal {
     /// Journals an attempt's start, before its session exists: the session
     /// name is derived from it, so a crash never starts it twice.
@@ -50,25 +68,20 @@ impl Journal {
         Ok(self
             .conn()
             .query_row(
-                "SELECT job_id, number, session, worktree, branch, base_commit, started_at, ended_at, exit_code, restarts \
-                 FROM attempts WHERE job_id = ?1 AND number = ?2",
+                &format!("{ATTEMPT_COLUMNS} WHERE job_id = ?1 AND number = ?2"),
                 params![job, number],
-                |r| {
-                    Ok(Attempt {
-                        job: r.get(0)?,
-                        number: r.get(1)?,
-                        session: r.get(2)?,
-                        worktree: r.get(3)?,
-                        branch: r.get(4)?,
-                        base_commit: r.get(5)?,
-                        started_at: Timestamp::from_millis(r.get(6)?),
-                        ended_at: r.get::<_, Option<i64>>(7)?.map(Timestamp::from_millis),
-                        exit_code: r.get(8)?,
-                        restarts: r.get(9)?,
-                    })
-                },
+                attempt_from_row,
             )
             .optional()?)
+    }
+
+    /// Every attempt of `job`, first first.
+    pub fn attempts(&self, job: i64) -> Result<Vec<Attempt>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{ATTEMPT_COLUMNS} WHERE job_id = ?1 ORDER BY number"
+        ))?;
+        let rows = stmt.query_map([job], attempt_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records an attempt's end.

@@ -7,6 +7,7 @@
 
 mod attempts;
 mod commands;
+mod details;
 mod intake;
 mod jobs;
 mod projects;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use attempts::Attempt;
 pub use commands::{CommandKind, OperatorCommand};
+pub use details::JobDetails;
 pub use intake::{Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
 pub use reports::{Report, ReportStatus};

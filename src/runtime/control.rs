@@ -146,15 +146,17 @@ impl ControlClient {
     /// plain, in the order asked. A pane that cannot be captured gives an
     /// empty screen.
     pub fn capture_many(&self, names: &[&str]) -> Result<Vec<String>, TmuxError> {
-        self.capture_many_with(names, false)
+        self.capture_many_with(names, false, 0)
     }
 
     /// As [`capture_many`](Self::capture_many), with the panes' colours as
-    /// escape sequences when `colours` is set (for the Live pane).
+    /// escape sequences when `colours` is set (for the Live pane), and up
+    /// to `history` lines of scrollback above the screen.
     pub fn capture_many_with(
         &self,
         names: &[&str],
         colours: bool,
+        history: u32,
     ) -> Result<Vec<String>, TmuxError> {
         let commands: Vec<Vec<String>> = names
             .iter()
@@ -162,6 +164,9 @@ impl ControlClient {
                 let mut words = vec!["capture-pane".to_string(), "-p".into(), "-N".into()];
                 if colours {
                     words.push("-e".into());
+                }
+                if history > 0 {
+                    words.extend(["-S".to_string(), format!("-{history}")]);
                 }
                 words.extend(["-t".to_string(), format!("={n}:")]);
                 words
