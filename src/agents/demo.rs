@@ -15,6 +15,8 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anstyle::{AnsiColor, Style};
+
 use crate::home::Home;
 use crate::journal::{Journal, ReportStatus};
 use crate::model::Timestamp;
@@ -89,16 +91,26 @@ const WORK: [&str; 6] = [
     "tidying up",
 ];
 
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+
 /// Runs the demo agent on this process's terminal. Returns the exit code.
 pub fn run(args: DemoArgs) -> i32 {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let reporter = Reporter::from_env();
-    println!("╭──────────────────────────────────────────────╮");
-    println!("│ switchboard demo agent                       │");
-    println!("│ a stand-in for a coding agent: it edits      │");
-    println!("│ DEMO.md in its working directory             │");
-    println!("╰──────────────────────────────────────────────╯");
+    let frame = AnsiColor::Cyan.on_default();
+    anstream::println!("{frame}╭──────────────────────────────────────────────╮{frame:#}");
+    anstream::println!(
+        "{frame}│{frame:#} {BOLD}switchboard demo agent{BOLD:#}                       {frame}│{frame:#}"
+    );
+    anstream::println!(
+        "{frame}│{frame:#} a stand-in for a coding agent: it edits      {frame}│{frame:#}"
+    );
+    anstream::println!(
+        "{frame}│{frame:#} DEMO.md in its working directory             {frame}│{frame:#}"
+    );
+    anstream::println!("{frame}╰──────────────────────────────────────────────╯{frame:#}");
     let mut task = args.task.join(" ");
     loop {
         if !task.trim().is_empty()
@@ -106,7 +118,7 @@ pub fn run(args: DemoArgs) -> i32 {
         {
             return code;
         }
-        print!("demo> ");
+        anstream::print!("{BOLD}demo>{BOLD:#} ");
         let _ = std::io::stdout().flush();
         task.clear();
         match input.read_line(&mut task) {
@@ -121,7 +133,8 @@ pub fn run(args: DemoArgs) -> i32 {
 
 /// Works on one task; `Some(code)` when the agent must exit.
 fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Reporter) -> Option<i32> {
-    println!("● task: {task}");
+    let blue = AnsiColor::Blue.on_default().bold();
+    anstream::println!("{blue}●{blue:#} {BOLD}task:{BOLD:#} {task}");
     if args.hang {
         reporter.report(None, Some(0), "started");
         loop {
@@ -134,7 +147,8 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
             None,
             "asks: proceed with changes to DEMO.md?",
         );
-        print!("Proceed with changes to DEMO.md? [y/n] ");
+        let ask = AnsiColor::Yellow.on_default().bold();
+        anstream::print!("{ask}Proceed with changes to DEMO.md?{ask:#} [y/n] ");
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         if input.read_line(&mut answer).unwrap_or(0) == 0 {
@@ -153,7 +167,8 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
     let steps = args.steps.max(1);
     for step in 1..=steps {
         let what = WORK[(step as usize - 1) % WORK.len()];
-        println!("⠿ working: step {step}/{steps}: {what}");
+        let spin = AnsiColor::Yellow.on_default();
+        anstream::println!("{spin}⠿ working:{spin:#} step {step}/{steps}: {what}");
         let _ = std::io::stdout().flush();
         std::thread::sleep(Duration::from_millis(args.step_ms));
         let percent = (step * 100 / steps) as u8;
@@ -169,7 +184,7 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         .open("DEMO.md")
         .and_then(|mut f| writeln!(f, "- {task}"));
     if let Err(e) = edited {
-        println!("✗ failed: cannot edit DEMO.md: {e}");
+        anstream::println!("{RED}✗ failed:{RED:#} cannot edit DEMO.md: {e}");
         reporter.report(
             Some(ReportStatus::Failed),
             None,
@@ -178,11 +193,12 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         return Some(1);
     }
     if args.fail {
-        println!("✗ failed: simulated failure");
+        anstream::println!("{RED}✗ failed:{RED:#} simulated failure");
         reporter.report(Some(ReportStatus::Failed), None, "simulated failure");
         return Some(1);
     }
-    println!("✓ done: added a line to DEMO.md");
+    let green = AnsiColor::Green.on_default().bold();
+    anstream::println!("{green}✓ done:{green:#} added a line to DEMO.md");
     reporter.report(
         Some(ReportStatus::Done),
         Some(100),

@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
 /// A registered name, or a repository path (registered now if it is new).
 /// Returns the project and whether it was registered by this call.
-fn resolve_project(
+pub(crate) fn resolve_project(
     journal: &mut Journal,
     config: &Config,
     given: &str,

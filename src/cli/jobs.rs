@@ -49,8 +49,11 @@ pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::cli::doctor::require_prerequisites()?;
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        crate::tui::run(ctx.home.clone(), ctx.config()?)?;
-        return Ok(ExitCode::SUCCESS);
+        // Closed by a signal: the shell's convention, 128 + its number.
+        return Ok(match crate::tui::run(ctx.home.clone(), ctx.config()?)? {
+            Some(signal) => ExitCode::from(128u8.saturating_add(signal as u8)),
+            None => ExitCode::SUCCESS,
+        });
     }
     let journal = ctx.journal()?;
     anstream::println!(

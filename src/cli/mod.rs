@@ -4,6 +4,7 @@
 mod chains;
 mod context;
 mod dispatch;
+pub(crate) use dispatch::resolve_project;
 mod doctor;
 mod ingest;
 mod jobs;

@@ -1,7 +1,15 @@
-//! The control room's state: a snapshot of the journal, what has focus,
-//! what is selected. Changed only by `update`; drawn by `draw`.
+//! The control room's state: a snapshot of the journal, the live captures,
+//! what has focus, what is selected, which view or question is open.
+//! Changed only by `update` (and by the room loop handing it new
+//! snapshots and captures); drawn by `draw`.
 
-use crate::journal::ReviewView;
+use ratatui::layout::Rect;
+use ratatui::text::Text;
+use ratatui_textarea::TextArea;
+
+use super::form::DispatchForm;
+use super::keymap::Keymap;
+use crate::journal::{JobDetails, ReviewView};
 use crate::model::{Job, StateName, Timestamp};
 use crate::scheduler::Chain;
 
@@ -25,6 +33,10 @@ impl Pane {
             Pane::Review => "Review",
         }
     }
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
 }
 
 /// Who carries out commands for this control room.
@@ -34,7 +46,10 @@ pub enum EngineState {
     Running,
     /// Another process holds the home's engine; this room only views.
     Viewer,
+    /// The engine starts nothing new; agents finish.
     Draining,
+    /// The engine has stopped (a drain completed, or it failed).
+    Stopped,
 }
 
 /// What the journal says, read in one go.
@@ -43,7 +58,11 @@ pub struct Snapshot {
     pub jobs: Vec<Job>,
     pub chains: Vec<Chain>,
     pub reviews: Vec<ReviewView>,
+    /// Registered project names, for the dispatch form.
+    pub projects: Vec<String>,
     pub max_agents: u32,
+    /// The priority a dispatched task gets unless the operator says.
+    pub task_priority: i64,
     pub chain_window: std::time::Duration,
     pub now: Option<Timestamp>,
 }
@@ -54,17 +73,95 @@ pub enum Confirm {
     Kill(i64),
 }
 
+/// What a text box's words are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Nudge(i64),
+    Reject(i64),
+}
+
+/// A scrolled, full-screen view of one job.
+#[derive(Debug, Clone)]
+pub struct Scrolled<T> {
+    pub job: i64,
+    /// `None` until the room has read it.
+    pub content: Option<T>,
+    /// Lines from the top.
+    pub scroll: usize,
+}
+
+impl<T> Scrolled<T> {
+    pub fn new(job: i64) -> Scrolled<T> {
+        Scrolled {
+            job,
+            content: None,
+            scroll: 0,
+        }
+    }
+}
+
+/// What is on screen over the panes, and so gets the keys first.
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    #[default]
+    Normal,
+    Help,
+    Confirm(Confirm),
+    /// Typing the queue's filter.
+    Filter(TextArea<'static>),
+    Dispatch(Box<DispatchForm>),
+    Text(Purpose, TextArea<'static>),
+    Details(Scrolled<JobDetails>),
+    /// A review item's diff, a line each.
+    Diff(Scrolled<Vec<String>>),
+    Grid,
+}
+
+/// The selected job's agent pane, as last captured.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Whose pane this is.
+    pub job: Option<i64>,
+    /// The capture, with the pane's colours read from its escapes.
+    pub text: Text<'static>,
+    /// Lines scrolled back from the newest; 0 follows new output.
+    pub scroll: usize,
+    /// The agent's status from its screen: busy, idle, asking, stalled.
+    pub status: Option<&'static str>,
+    /// When the pane last changed.
+    pub last_output: Option<Timestamp>,
+}
+
+/// One agent in the grid.
+#[derive(Debug, Clone)]
+pub struct GridCell {
+    pub job: i64,
+    pub title: String,
+    pub text: Text<'static>,
+}
+
 /// The control room.
 #[derive(Debug, Clone)]
 pub struct App {
     pub snapshot: Snapshot,
     pub focus: Pane,
     pub selected: [usize; 4],
-    /// The selected job's agent pane, as last captured.
-    pub live: String,
+    pub live: Live,
+    pub grid: Vec<GridCell>,
+    pub mode: Mode,
+    /// The queue shows jobs whose line contains this (any case).
+    pub filter: String,
     pub engine: EngineState,
-    pub help: bool,
-    pub confirm: Option<Confirm>,
+    pub keymap: Keymap,
+    /// Agent profile names, for the dispatch form.
+    pub profiles: Vec<String>,
+    /// The current directory, when it is a git repository: the dispatch
+    /// form offers it when no project is registered.
+    pub here: Option<String>,
+    /// Colours off (NO_COLOR): only bold, reverse and the like.
+    pub no_color: bool,
+    /// The terminal's size at the last draw, for mouse clicks.
+    pub area: Rect,
     /// The last thing the room said (a command sent, an error).
     pub message: Option<String>,
     pub quit: bool,
@@ -76,19 +173,32 @@ impl App {
             snapshot: Snapshot::default(),
             focus: Pane::Queue,
             selected: [0; 4],
-            live: String::new(),
+            live: Live::default(),
+            grid: Vec::new(),
+            mode: Mode::Normal,
+            filter: String::new(),
             engine,
-            help: false,
-            confirm: None,
+            keymap: Keymap::builtin(),
+            profiles: Vec::new(),
+            here: None,
+            no_color: false,
+            area: Rect::default(),
             message: None,
             quit: false,
         }
     }
 
     /// The jobs in the order the scheduler would start them: active first,
-    /// then queued by priority and age, then the rest, newest first.
+    /// then queued by priority and age, then the rest, newest first; only
+    /// those that match the filter.
     pub fn queue(&self) -> Vec<&Job> {
-        let mut jobs: Vec<&Job> = self.snapshot.jobs.iter().collect();
+        let needle = self.filter.to_lowercase();
+        let mut jobs: Vec<&Job> = self
+            .snapshot
+            .jobs
+            .iter()
+            .filter(|j| needle.is_empty() || matches_filter(j, &needle))
+            .collect();
         jobs.sort_by_key(|j| {
             let name = j.state.name();
             let group = if name.is_active() {
@@ -104,21 +214,21 @@ impl App {
         jobs
     }
 
-    fn index(&self, pane: Pane) -> usize {
-        Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0)
-    }
-
     pub fn selection(&self, pane: Pane) -> usize {
-        self.selected[self.index(pane)]
+        self.selected[pane.index()]
     }
 
     pub fn set_selection(&mut self, pane: Pane, value: usize) {
-        let i = self.index(pane);
-        self.selected[i] = value;
+        self.selected[pane.index()] = value;
     }
 
-    /// The job the operator points at: the selected row of the Queue, or
-    /// of the Review pane when it has focus.
+    /// The job the Queue's selection points at.
+    pub fn queue_job(&self) -> Option<&Job> {
+        self.queue().get(self.selection(Pane::Queue)).copied()
+    }
+
+    /// The job the operator points at: the selected row of the pane that
+    /// has focus (the Queue's for Live).
     pub fn selected_job(&self) -> Option<i64> {
         match self.focus {
             Pane::Review => self
@@ -131,17 +241,88 @@ impl App {
                 .chains
                 .get(self.selection(Pane::Chains))
                 .and_then(|c| c.job),
-            _ => self.queue().get(self.selection(Pane::Queue)).map(|j| j.id),
+            _ => self.queue_job().map(|j| j.id),
+        }
+    }
+
+    /// Selects job `id` in the Queue (after a dispatch).
+    pub fn select_job(&mut self, id: i64) {
+        if let Some(i) = self.queue().iter().position(|j| j.id == id) {
+            self.set_selection(Pane::Queue, i);
+            self.focus = Pane::Queue;
         }
     }
 
     /// Rows in a pane, for moving the selection.
     pub fn rows(&self, pane: Pane) -> usize {
         match pane {
-            Pane::Queue => self.snapshot.jobs.len(),
-            Pane::Live => self.live.lines().count(),
+            Pane::Queue => self.queue().len(),
+            Pane::Live => self.live.text.lines.len(),
             Pane::Chains => self.snapshot.chains.len(),
             Pane::Review => self.snapshot.reviews.len(),
         }
     }
+
+    /// Takes a new snapshot, keeping each selection in range.
+    pub fn set_snapshot(&mut self, snapshot: Snapshot) {
+        self.snapshot = snapshot;
+        for pane in [Pane::Queue, Pane::Chains, Pane::Review] {
+            let rows = self.rows(pane);
+            if self.selection(pane) >= rows {
+                self.set_selection(pane, rows.saturating_sub(1));
+            }
+        }
+    }
+
+    /// Takes a new capture of the Live pane's agent (`raw`, with colour
+    /// escapes). A capture of another job than before starts following.
+    pub fn set_live(
+        &mut self,
+        job: Option<i64>,
+        text: Text<'static>,
+        status: Option<&'static str>,
+        at: Timestamp,
+    ) {
+        if self.live.job != job {
+            self.live.scroll = 0;
+            self.live.last_output = None;
+        }
+        if self.live.job != job || self.live.text != text {
+            self.live.last_output = Some(at);
+        }
+        self.live.job = job;
+        self.live.text = text;
+        self.live.status = status;
+    }
+
+    /// The sessions the room should watch, given what is on screen: every
+    /// active agent's in the grid, else the selected job's.
+    pub fn watched(&self) -> Vec<(i64, u32)> {
+        if matches!(self.mode, Mode::Grid) {
+            return self
+                .snapshot
+                .jobs
+                .iter()
+                .filter(|j| j.state.name().is_active())
+                .filter_map(|j| Some((j.id, j.state.attempt()?)))
+                .collect();
+        }
+        self.queue_job()
+            .and_then(|j| Some((j.id, j.state.attempt()?)))
+            .into_iter()
+            .collect()
+    }
+}
+
+fn matches_filter(job: &Job, needle: &str) -> bool {
+    let line = format!(
+        "#{} {} {} {} {} {}",
+        job.id,
+        job.state.name(),
+        job.kind.as_str(),
+        job.project.as_deref().unwrap_or(""),
+        job.title,
+        job.reason.as_deref().unwrap_or("")
+    );
+    line.to_lowercase().contains(needle)
 }

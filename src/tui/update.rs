@@ -1,33 +1,22 @@
-//! Keys to actions, and actions to changes of the control room's state and
-//! intents for the engine. No I/O here.
+//! Keys and clicks to actions, and actions to changes of the control
+//! room's state and intents for the engine. No I/O here: what needs the
+//! journal, git or tmux goes out as an [`Intent`].
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui_textarea::TextArea;
 
-use super::app::{App, Confirm, Pane};
+use super::action::Action;
+use super::app::{App, Confirm, EngineState, Mode, Pane, Purpose, Scrolled};
+use super::form::{DispatchForm, DispatchRequest, FormOutcome};
+use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
 use crate::journal::CommandKind;
 
-/// Everything the operator can do with a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    FocusNext,
-    FocusPrev,
-    Up,
-    Down,
-    Help,
-    Kill,
-    Retry,
-    Approve,
-    Drain,
-    Attach,
-    Yes,
-    No,
-}
-
-/// What the control room asks for: a command for the engine (through the
-/// journal), or the terminal for the operator in an agent's session.
+/// What the control room asks of the world outside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
+    /// A command for the engine, through the journal.
     Command {
         kind: CommandKind,
         job: Option<i64>,
@@ -36,60 +25,220 @@ pub enum Intent {
     /// Step aside and attach the terminal to the session of `job`'s
     /// current attempt.
     Attach { job: i64, attempt: u32 },
+    /// Journal a new task and select it.
+    Dispatch(DispatchRequest),
+    /// Read a job's details for the details view.
+    LoadDetails(i64),
+    /// Read a review item's diff for the diff view.
+    LoadDiff(i64),
 }
 
-/// The keymap: one key, one action. A question on screen sees keys first.
-pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
-    if app.confirm.is_some() {
-        return match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => Some(Action::Yes),
-            _ => Some(Action::No),
-        };
-    }
-    if app.help {
-        return Some(Action::Help);
-    }
-    let shift_tab = key.code == KeyCode::BackTab
-        || (key.code == KeyCode::Tab && key.modifiers.contains(KeyModifiers::SHIFT));
-    match key.code {
-        _ if shift_tab => Some(Action::FocusPrev),
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Quit),
-        KeyCode::Char('q') => Some(Action::Quit),
-        KeyCode::Tab => Some(Action::FocusNext),
-        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
-        KeyCode::Char('?') => Some(Action::Help),
-        KeyCode::Char('K') => Some(Action::Kill),
-        KeyCode::Char('r') => Some(Action::Retry),
-        KeyCode::Char('y') => Some(Action::Approve),
-        KeyCode::Char('D') => Some(Action::Drain),
-        KeyCode::Char('a') => Some(Action::Attach),
-        _ => None,
+/// Lines a page key or the wheel moves in the full views.
+const WHEEL: usize = 3;
+
+/// One key, through whatever is open: a text box or a question sees keys
+/// first, then the keymap.
+pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
+    match &mut app.mode {
+        Mode::Confirm(_) => {
+            let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Enter);
+            update(app, if yes { Action::Yes } else { Action::Back })
+        }
+        Mode::Help => update(app, Action::Back),
+        Mode::Filter(area) => {
+            match key.code {
+                KeyCode::Esc => {
+                    app.filter.clear();
+                    app.mode = Mode::Normal;
+                }
+                KeyCode::Enter => app.mode = Mode::Normal,
+                _ => {
+                    area.input(key);
+                    app.filter = area.lines().join(" ");
+                    app.set_selection(Pane::Queue, 0);
+                }
+            }
+            vec![]
+        }
+        Mode::Dispatch(form) => match form.key(key) {
+            FormOutcome::Editing => vec![],
+            FormOutcome::Cancelled => {
+                app.mode = Mode::Normal;
+                vec![]
+            }
+            FormOutcome::Submitted(request) => {
+                app.mode = Mode::Normal;
+                vec![Intent::Dispatch(request)]
+            }
+        },
+        Mode::Text(purpose, area) => {
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+            match key.code {
+                KeyCode::Esc => {
+                    app.mode = Mode::Normal;
+                    vec![]
+                }
+                KeyCode::Char('s') if ctrl => {
+                    let text = area.lines().join("\n").trim().to_string();
+                    let text = (!text.is_empty()).then_some(text);
+                    let (kind, job, said) = match *purpose {
+                        Purpose::Nudge(job) => (CommandKind::Nudge, job, "nudge"),
+                        Purpose::Reject(job) => (CommandKind::Reject, job, "reject"),
+                    };
+                    app.mode = Mode::Normal;
+                    app.message = Some(format!("asked the engine to {said} #{job}"));
+                    vec![Intent::Command {
+                        kind,
+                        job: Some(job),
+                        text,
+                    }]
+                }
+                _ => {
+                    area.input(key);
+                    vec![]
+                }
+            }
+        }
+        Mode::Normal | Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
+            match app.keymap.action(&key) {
+                Some(action) => update(app, action),
+                None => vec![],
+            }
+        }
     }
 }
 
-/// The key hints of the footer and the help overlay: (key, what).
-pub const KEYS: &[(&str, &str)] = &[
-    ("Tab/S-Tab", "focus"),
-    ("↑↓ j/k", "select"),
-    ("K", "kill"),
-    ("r", "retry"),
-    ("y", "approve"),
-    ("D", "drain/resume"),
-    ("a", "attach (prefix d detaches)"),
-    ("?", "help"),
-    ("q", "quit"),
-];
-
-/// Applies an action; returns what to ask of the engine.
-pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
-    let command = |kind, job| {
-        vec![Intent::Command {
-            kind,
-            job,
-            text: None,
-        }]
+/// A click selects and focuses; the wheel scrolls what is under it.
+pub fn handle_mouse(app: &mut App, mouse: MouseEvent) -> Vec<Intent> {
+    let up = match mouse.kind {
+        MouseEventKind::ScrollUp => true,
+        MouseEventKind::ScrollDown => false,
+        MouseEventKind::Down(MouseButton::Left) => {
+            click(app, mouse.column, mouse.row);
+            return vec![];
+        }
+        _ => return vec![],
     };
+    match &mut app.mode {
+        Mode::Details(view) => scroll(&mut view.scroll, up, WHEEL),
+        Mode::Diff(view) => scroll(&mut view.scroll, up, WHEEL),
+        Mode::Normal => {
+            let layout = RoomLayout::of(app.area);
+            match layout.pane_at(mouse.column, mouse.row) {
+                Some(Pane::Live) => scroll_live(app, up, WHEEL),
+                Some(pane) => move_selection(app, pane, up, 1),
+                None => {}
+            }
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn click(app: &mut App, column: u16, row: u16) {
+    if !matches!(app.mode, Mode::Normal) {
+        return;
+    }
+    let layout = RoomLayout::of(app.area);
+    let Some(pane) = layout.pane_at(column, row) else {
+        return;
+    };
+    app.focus = pane;
+    if pane == Pane::Live {
+        return;
+    }
+    let area = layout.pane(pane);
+    let top = area.y + 1 + header_rows(pane);
+    if row < top {
+        return;
+    }
+    let visible = list_rows(area, pane);
+    let index = first_shown(app.selection(pane), visible) + (row - top) as usize;
+    if index < app.rows(pane) {
+        app.set_selection(pane, index);
+    }
+}
+
+fn scroll(value: &mut usize, up: bool, by: usize) {
+    *value = if up {
+        value.saturating_sub(by)
+    } else {
+        value.saturating_add(by)
+    };
+}
+
+/// Live scrolls back (up) from the newest line; 0 follows.
+fn scroll_live(app: &mut App, up: bool, by: usize) {
+    let max = app.live.text.lines.len();
+    app.live.scroll = if up {
+        (app.live.scroll + by).min(max)
+    } else {
+        app.live.scroll.saturating_sub(by)
+    };
+}
+
+fn move_selection(app: &mut App, pane: Pane, up: bool, by: usize) {
+    let rows = app.rows(pane);
+    let current = app.selection(pane);
+    let next = if up {
+        current.saturating_sub(by)
+    } else {
+        (current + by).min(rows.saturating_sub(1))
+    };
+    app.set_selection(pane, next);
+}
+
+fn page(app: &App) -> usize {
+    (RoomLayout::of(app.area).main.height as usize)
+        .saturating_sub(3)
+        .max(1)
+}
+
+fn command(kind: CommandKind, job: Option<i64>) -> Vec<Intent> {
+    vec![Intent::Command {
+        kind,
+        job,
+        text: None,
+    }]
+}
+
+fn text_box(placeholder: &str) -> TextArea<'static> {
+    let mut area = TextArea::default();
+    area.set_placeholder_text(placeholder);
+    area
+}
+
+/// Applies an action; returns what to ask of the world.
+pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
+    // The full views take few actions: scrolling and leaving.
+    match &mut app.mode {
+        Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
+            let page = page(app);
+            let scrolled = match &mut app.mode {
+                Mode::Details(v) => Some(&mut v.scroll),
+                Mode::Diff(v) => Some(&mut v.scroll),
+                _ => None,
+            };
+            match (action, scrolled) {
+                (Action::Up, Some(s)) => scroll(s, true, 1),
+                (Action::Down, Some(s)) => scroll(s, false, 1),
+                (Action::PageUp, Some(s)) => scroll(s, true, page),
+                (Action::PageDown, Some(s)) => scroll(s, false, page),
+                (
+                    Action::Back | Action::Quit | Action::Details | Action::Diff | Action::Grid,
+                    _,
+                ) => app.mode = Mode::Normal,
+                (Action::Help, _) => app.mode = Mode::Help,
+                _ => {}
+            }
+            return vec![];
+        }
+        Mode::Help => {
+            app.mode = Mode::Normal;
+            return vec![];
+        }
+        _ => {}
+    }
     match action {
         Action::Quit => {
             app.quit = true;
@@ -106,35 +255,50 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             app.focus = Pane::ALL[next];
             vec![]
         }
-        Action::Up | Action::Down => {
-            let rows = app.rows(app.focus);
-            let current = app.selection(app.focus);
-            let next = match action {
-                Action::Up => current.saturating_sub(1),
-                _ => (current + 1).min(rows.saturating_sub(1)),
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+            let up = matches!(action, Action::Up | Action::PageUp);
+            let by = if matches!(action, Action::Up | Action::Down) {
+                1
+            } else {
+                page(app)
             };
-            app.set_selection(app.focus, next);
+            if app.focus == Pane::Live {
+                scroll_live(app, up, by);
+            } else {
+                move_selection(app, app.focus, up, by);
+            }
             vec![]
         }
         Action::Help => {
-            app.help = !app.help;
+            app.mode = Mode::Help;
+            vec![]
+        }
+        Action::Back => {
+            if matches!(app.mode, Mode::Confirm(_)) {
+                app.mode = Mode::Normal;
+            } else if !app.filter.is_empty() {
+                app.filter.clear();
+            } else {
+                app.message = None;
+            }
             vec![]
         }
         Action::Kill => {
-            app.confirm = app.selected_job().map(Confirm::Kill);
+            if let Some(job) = app.selected_job() {
+                app.mode = Mode::Confirm(Confirm::Kill(job));
+            }
             vec![]
         }
-        Action::Yes => match app.confirm.take() {
-            Some(Confirm::Kill(job)) => {
+        Action::Yes => match std::mem::take(&mut app.mode) {
+            Mode::Confirm(Confirm::Kill(job)) => {
                 app.message = Some(format!("asked the engine to kill #{job}"));
                 command(CommandKind::Kill, Some(job))
             }
-            None => vec![],
+            other => {
+                app.mode = other;
+                vec![]
+            }
         },
-        Action::No => {
-            app.confirm = None;
-            vec![]
-        }
         Action::Retry => match app.selected_job() {
             Some(job) => {
                 app.message = Some(format!("asked the engine to retry #{job}"));
@@ -142,28 +306,85 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             }
             None => vec![],
         },
-        Action::Approve => match app.selected_job() {
+        Action::Approve => match reviewed_job(app) {
             Some(job) => {
                 app.message = Some(format!("asked the engine to approve #{job}"));
                 command(CommandKind::Approve, Some(job))
             }
+            None => {
+                app.message = Some("the selected job has nothing in review".into());
+                vec![]
+            }
+        },
+        Action::Reject => {
+            match reviewed_job(app) {
+                Some(job) => {
+                    app.mode = Mode::Text(
+                        Purpose::Reject(job),
+                        text_box("why, for the agent (empty: a plain rejection)"),
+                    )
+                }
+                None => app.message = Some("the selected job has nothing in review".into()),
+            }
+            vec![]
+        }
+        Action::Nudge => {
+            match agent_of_selection(app) {
+                Some((job, _)) => {
+                    app.mode = Mode::Text(
+                        Purpose::Nudge(job),
+                        text_box("what to tell the agent (empty: \"are you stuck?\")"),
+                    )
+                }
+                None => app.message = Some("the selected job has no agent to nudge".into()),
+            }
+            vec![]
+        }
+        Action::Details => match app.selected_job() {
+            Some(job) => {
+                app.mode = Mode::Details(Scrolled::new(job));
+                vec![Intent::LoadDetails(job)]
+            }
             None => vec![],
         },
-        Action::Attach => {
-            let target = app.selected_job().and_then(|id| {
-                let job = app.snapshot.jobs.iter().find(|j| j.id == id)?;
-                Some((id, job.state.attempt()?))
-            });
-            match target {
-                Some((job, attempt)) => vec![Intent::Attach { job, attempt }],
-                None => {
-                    app.message = Some("the selected job has no agent to attach to".into());
-                    vec![]
-                }
+        Action::Diff => match reviewed_job(app) {
+            Some(job) => {
+                app.mode = Mode::Diff(Scrolled::new(job));
+                vec![Intent::LoadDiff(job)]
             }
+            None => {
+                app.message = Some("the selected job has nothing in review".into());
+                vec![]
+            }
+        },
+        Action::Grid => {
+            app.mode = Mode::Grid;
+            vec![]
         }
+        Action::Filter => {
+            let mut area = TextArea::new(vec![app.filter.clone()]);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            app.mode = Mode::Filter(area);
+            vec![]
+        }
+        Action::Dispatch => {
+            app.mode = Mode::Dispatch(Box::new(DispatchForm::new(
+                &app.snapshot.projects,
+                &app.profiles,
+                app.here.as_deref(),
+                app.snapshot.task_priority,
+            )));
+            vec![]
+        }
+        Action::Attach => match agent_of_selection(app) {
+            Some((job, attempt)) => vec![Intent::Attach { job, attempt }],
+            None => {
+                app.message = Some("the selected job has no agent to attach to".into());
+                vec![]
+            }
+        },
         Action::Drain => {
-            let draining = app.engine == super::app::EngineState::Draining;
+            let draining = app.engine == EngineState::Draining;
             app.message = Some(
                 if draining {
                     "asked the engine to resume"
@@ -182,4 +403,21 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             )
         }
     }
+}
+
+/// The selected job and its attempt, when it has an agent.
+fn agent_of_selection(app: &App) -> Option<(i64, u32)> {
+    let id = app.selected_job()?;
+    let job = app.snapshot.jobs.iter().find(|j| j.id == id)?;
+    Some((id, job.state.attempt()?))
+}
+
+/// The selected job, when it has a review item.
+fn reviewed_job(app: &App) -> Option<i64> {
+    let id = app.selected_job()?;
+    app.snapshot
+        .reviews
+        .iter()
+        .any(|r| r.job == id)
+        .then_some(id)
 }

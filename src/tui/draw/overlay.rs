@@ -1,0 +1,198 @@
+//! What opens over the panes: the help, a question, the dispatch form, the
+//! nudge/reject text box, the filter.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+use crate::tui::app::{App, Confirm, Mode, Purpose};
+use crate::tui::form::{DispatchForm, Field};
+
+pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
+    match &app.mode {
+        Mode::Help => help(app, frame, main),
+        Mode::Confirm(Confirm::Kill(job)) => {
+            let area = centered(main, 44, 4);
+            frame.render_widget(Clear, area);
+            let text = vec![
+                Line::from(format!("Kill job #{job}'s agent?")),
+                Line::from("y/Enter: kill   any other key: keep"),
+            ];
+            frame.render_widget(
+                Paragraph::new(text).block(Block::bordered().title(" Kill ")),
+                area,
+            );
+        }
+        Mode::Filter(area) => {
+            let rect = centered(main, 50, 3);
+            frame.render_widget(Clear, rect);
+            let mut boxed = area.clone();
+            boxed.set_block(Block::bordered().title(" Filter the queue "));
+            boxed.set_cursor_line_style(Style::new());
+            frame.render_widget(&boxed, rect);
+        }
+        Mode::Text(purpose, area) => {
+            let title = match purpose {
+                Purpose::Nudge(job) => format!(" Nudge #{job}: C-s sends, Esc cancels "),
+                Purpose::Reject(job) => format!(" Reject #{job}: C-s sends, Esc cancels "),
+            };
+            let rect = centered(main, 64, 8);
+            frame.render_widget(Clear, rect);
+            let mut boxed = area.clone();
+            boxed.set_block(Block::bordered().title(title));
+            boxed.set_cursor_line_style(Style::new());
+            frame.render_widget(&boxed, rect);
+        }
+        Mode::Dispatch(form) => dispatch(form, frame, main),
+        _ => {}
+    }
+}
+
+fn help(app: &App, frame: &mut Frame, area: Rect) {
+    let keys = app.keymap.help();
+    let width = keys
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4);
+    let lines: Vec<Line> = keys
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{k:>width$}  "),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(*what),
+            ])
+        })
+        .chain([
+            Line::raw(""),
+            Line::raw("Mouse: click selects, the wheel scrolls."),
+            Line::raw("Keys are set under [keys] in config.toml."),
+        ])
+        .collect();
+    let rect = centered(area, width as u16 + 30, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Keys (any key closes) ")),
+        rect,
+    );
+}
+
+fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
+    let rect = centered(main, 72, 20);
+    frame.render_widget(Clear, rect);
+    let outer = Block::bordered().title(" Dispatch a task: C-s submits, Esc cancels ");
+    let inner = outer.inner(rect);
+    frame.render_widget(outer, rect);
+    let path_rows = if form.wants_path() { 3 } else { 0 };
+    let [project, path, agent, priority, prompt, error] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(path_rows),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let focus = |field: Field| {
+        if form.field == field {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        }
+    };
+    let picker = |label: &str, field, value: &str| {
+        Line::from(vec![
+            Span::styled(format!("{label:<9}"), focus(field)),
+            Span::raw("‹ "),
+            Span::styled(
+                value.to_string(),
+                focus(field).add_modifier(Modifier::REVERSED),
+            ),
+            Span::raw(" ›"),
+        ])
+    };
+    frame.render_widget(
+        Paragraph::new(picker(
+            "Project",
+            Field::Project,
+            &form.projects[form.project],
+        )),
+        project,
+    );
+    if form.wants_path() {
+        boxed(
+            frame,
+            &form.path,
+            " Repository path ",
+            form.field == Field::Path,
+            path,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(picker("Agent", Field::Agent, &form.agents[form.agent])),
+        agent,
+    );
+    let [label, value] =
+        Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(priority);
+    frame.render_widget(
+        Paragraph::new(Span::styled("Priority", focus(Field::Priority))),
+        label,
+    );
+    let mut number = form.priority.clone();
+    number.set_cursor_line_style(Style::new());
+    if form.field != Field::Priority {
+        number.set_cursor_style(Style::new());
+    }
+    frame.render_widget(&number, value);
+    boxed(
+        frame,
+        &form.prompt,
+        " Prompt (Enter: new line) ",
+        form.field == Field::Prompt,
+        prompt,
+    );
+    if let Some(why) = &form.error {
+        frame.render_widget(
+            Paragraph::new(why.as_str())
+                .style(Style::new().fg(Color::Red))
+                .wrap(Wrap { trim: true }),
+            error,
+        );
+    }
+}
+
+fn boxed(frame: &mut Frame, area: &TextArea<'static>, title: &str, focused: bool, rect: Rect) {
+    let mut shown = area.clone();
+    let style = if focused {
+        Style::new().fg(Color::Cyan)
+    } else {
+        Style::new()
+    };
+    shown.set_block(
+        Block::bordered()
+            .title(title.to_string())
+            .border_style(style),
+    );
+    shown.set_cursor_line_style(Style::new());
+    if !focused {
+        shown.set_cursor_style(Style::new());
+    }
+    frame.render_widget(&shown, rect);
+}
+
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

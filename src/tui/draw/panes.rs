@@ -1,0 +1,219 @@
+//! The Queue, Chains and Review panes. Column widths always fit the pane
+//! (narrow panes drop columns), so the layout is the same on every draw.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Row, Table, TableState};
+
+use super::{now, state_style, titled};
+use crate::model::short_age;
+use crate::tui::app::{App, Pane};
+
+fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+fn selected() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+fn render(app: &App, frame: &mut Frame, area: Rect, pane: Pane, table: Table, rows: usize) {
+    let table = table.row_highlight_style(selected());
+    let mut state = TableState::default().with_selected((rows > 0).then_some(app.selection(pane)));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A ten-cell progress bar: "▰▰▰▱▱▱▱▱▱▱".
+fn bar(percent: u8) -> String {
+    let full = (percent.min(100) as usize + 5) / 10;
+    format!("{}{}", "▰".repeat(full), "▱".repeat(10 - full))
+}
+
+pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
+    let now = now(app);
+    // On a narrow screen the kind, project and bar give way.
+    let wide = area.width >= 80;
+    let jobs = app.queue();
+    let rows: Vec<Row> = jobs
+        .iter()
+        .map(|job| {
+            let (style, symbol) = state_style(job.state.name());
+            let percent = job.progress.percent;
+            let mut cells = vec![
+                Line::raw(format!("#{}", job.id)),
+                Line::styled(format!("{symbol} {}", job.state.name()), style),
+            ];
+            if wide {
+                cells.push(Line::raw(job.kind.as_str()));
+                cells.push(Line::raw(job.project.clone().unwrap_or_else(|| "-".into())));
+            }
+            cells.push(Line::raw(short_age(now.since(job.created_at))));
+            cells.push(match percent {
+                Some(p) if wide => Line::styled(bar(p), Style::new().fg(Color::Green)),
+                Some(p) => Line::raw(format!("{p:>3}%")),
+                None => Line::raw(""),
+            });
+            let mut title = vec![Span::raw(job.title.clone())];
+            if let Some(why) = &job.reason {
+                title.push(Span::styled(
+                    format!(" — {why}"),
+                    Style::new().fg(Color::DarkGray),
+                ));
+            }
+            cells.push(Line::from(title));
+            Row::new(cells)
+        })
+        .collect();
+    let widths: Vec<Constraint> = if wide {
+        vec![
+            Constraint::Length(5),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(4),
+            Constraint::Length(10),
+            Constraint::Min(10),
+        ]
+    } else {
+        vec![
+            Constraint::Length(4),
+            Constraint::Length(10),
+            Constraint::Length(3),
+            Constraint::Length(4),
+            Constraint::Min(8),
+        ]
+    };
+    let mut title = format!(" {} ", Pane::Queue.title());
+    if !app.filter.is_empty() {
+        title = format!(
+            " Queue /{} ({} of {}) ",
+            app.filter,
+            jobs.len(),
+            app.snapshot.jobs.len()
+        );
+    }
+    let table = Table::new(rows, widths).block(titled(app, Pane::Queue, vec![Span::raw(title)]));
+    render(app, frame, area, Pane::Queue, table, jobs.len());
+}
+
+pub fn chains(app: &App, frame: &mut Frame, area: Rect) {
+    let wide = area.width >= 60;
+    let now = now(app);
+    let rows: Vec<Row> = app
+        .snapshot
+        .chains
+        .iter()
+        .map(|c| {
+            let mut cells = vec![
+                c.account.clone(),
+                c.state(now, app.snapshot.chain_window).to_string(),
+                c.alarms.to_string(),
+            ];
+            if wide {
+                cells.push(c.first_at.rfc3339()[11..16].to_string());
+                cells.push(short_age(now.since(c.latest_at)));
+            }
+            cells.push(c.job.map(|j| format!("#{j}")).unwrap_or_else(|| "-".into()));
+            Row::new(cells)
+        })
+        .collect();
+    let (widths, header) = if wide {
+        (
+            vec![
+                Constraint::Min(12),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Length(6),
+            ],
+            vec!["ACCOUNT", "STATE", "ALARMS", "FIRST", "LATEST", "JOB"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Min(12),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(5),
+            ],
+            vec!["ACCOUNT", "STATE", "ALARMS", "JOB"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(bold()))
+        .block(titled(app, Pane::Chains, vec![Span::raw(" Chains ")]));
+    render(
+        app,
+        frame,
+        area,
+        Pane::Chains,
+        table,
+        app.snapshot.chains.len(),
+    );
+}
+
+pub fn review(app: &App, frame: &mut Frame, area: Rect) {
+    let wide = area.width >= 60;
+    let rows: Vec<Row> = app
+        .snapshot
+        .reviews
+        .iter()
+        .map(|r| {
+            let mut cells = vec![Line::raw(format!("#{}", r.job))];
+            if wide {
+                cells.push(Line::raw(r.project.clone()));
+            }
+            cells.push(Line::raw(r.branch.clone()));
+            cells.push(Line::from(vec![
+                Span::raw(format!("{}f ", r.files)),
+                Span::styled(format!("+{}", r.insertions), Style::new().fg(Color::Green)),
+                Span::raw(" "),
+                Span::styled(format!("-{}", r.deletions), Style::new().fg(Color::Red)),
+            ]));
+            let style = match r.state.as_str() {
+                "ready" => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                "conflict" => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                "merged" => Style::new().fg(Color::Green),
+                _ => Style::new().add_modifier(Modifier::DIM),
+            };
+            cells.push(Line::styled(r.state.clone(), style));
+            Row::new(cells)
+        })
+        .collect();
+    let (widths, header) = if wide {
+        (
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Min(10),
+                Constraint::Length(12),
+                Constraint::Length(8),
+            ],
+            vec!["JOB", "PROJECT", "BRANCH", "DIFF", "STATE"],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(4),
+                Constraint::Min(8),
+                Constraint::Length(12),
+                Constraint::Length(8),
+            ],
+            vec!["JOB", "BRANCH", "DIFF", "STATE"],
+        )
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(bold()))
+        .block(titled(app, Pane::Review, vec![Span::raw(" Review ")]));
+    render(
+        app,
+        frame,
+        area,
+        Pane::Review,
+        table,
+        app.snapshot.reviews.len(),
+    );
+}

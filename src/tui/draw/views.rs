@@ -1,0 +1,153 @@
+//! The full views of one job: its details and its review item's diff.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::{now, state_style};
+use crate::journal::JobDetails;
+use crate::model::short_age;
+use crate::tui::app::{App, Scrolled};
+
+fn heading(text: &str) -> Line<'static> {
+    Line::styled(text.to_string(), Style::new().add_modifier(Modifier::BOLD))
+}
+
+fn clock(t: crate::model::Timestamp) -> String {
+    t.rfc3339()[11..19].to_string()
+}
+
+/// The lines of the details view.
+fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
+    let job = &d.job;
+    let (style, symbol) = state_style(job.state.name());
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("#{} ", job.id),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("{symbol} {}", job.state.name()), style),
+            Span::raw(format!(
+                " · {} · project {} · agent {} · priority {} · {} attempt{} · {} old",
+                job.kind.as_str(),
+                job.project.as_deref().unwrap_or("-"),
+                job.agent.as_deref().unwrap_or("(project's)"),
+                job.priority,
+                job.attempts,
+                if job.attempts == 1 { "" } else { "s" },
+                short_age(now(app).since(job.created_at)),
+            )),
+        ]),
+        Line::raw(job.title.clone()),
+    ];
+    if let Some(why) = &job.reason {
+        lines.push(Line::styled(
+            format!("why: {why}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(a) = d.attempts.last() {
+        lines.push(Line::raw(format!(
+            "branch {}  worktree {}",
+            a.branch.as_deref().unwrap_or("-"),
+            a.worktree.as_deref().unwrap_or("-")
+        )));
+    }
+    lines.push(Line::raw(""));
+    lines.push(heading("From"));
+    if d.sources.is_empty() {
+        lines.push(Line::raw("  the operator's task"));
+    }
+    lines.extend(d.sources.iter().map(|s| Line::raw(format!("  {s}"))));
+    lines.push(Line::raw(""));
+    lines.push(heading("Attempts"));
+    if d.attempts.is_empty() {
+        lines.push(Line::raw("  none yet"));
+    }
+    for a in &d.attempts {
+        lines.push(Line::raw(format!(
+            "  {}  {}  started {}  {}  restarts {}",
+            a.number,
+            a.session,
+            clock(a.started_at),
+            match (a.ended_at, a.exit_code) {
+                (Some(at), Some(code)) => format!("ended {} exit {code}", clock(at)),
+                (Some(at), None) => format!("ended {}", clock(at)),
+                (None, _) => "running".to_string(),
+            },
+            a.restarts
+        )));
+    }
+    lines.push(Line::raw(""));
+    lines.push(heading("Events"));
+    for e in &d.events {
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", clock(e.at))),
+            Span::styled(format!("{:<10} ", e.kind), Style::new().fg(Color::Cyan)),
+            Span::raw(e.message.clone()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(heading("Prompt"));
+    lines.extend(job.prompt.lines().map(|l| Line::raw(format!("  {l}"))));
+    lines
+}
+
+pub fn details(app: &App, view: &Scrolled<JobDetails>, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(format!(" Job #{} ", view.job));
+    let lines = match &view.content {
+        Some(d) => detail_lines(app, d),
+        None => vec![Line::raw("reading…")],
+    };
+    show(lines, view.scroll, block, frame, area);
+}
+
+pub fn diff(view: &Scrolled<Vec<String>>, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(format!(" Diff of #{} ", view.job));
+    let lines: Vec<Line> = match &view.content {
+        None => vec![Line::raw("reading…")],
+        Some(text) if text.is_empty() => vec![Line::raw("No changes.")],
+        Some(text) => text
+            .iter()
+            .map(|l| {
+                let style = if l.starts_with("+++") || l.starts_with("---") {
+                    Style::new().add_modifier(Modifier::BOLD)
+                } else if l.starts_with('+') {
+                    Style::new().fg(Color::Green)
+                } else if l.starts_with('-') {
+                    Style::new().fg(Color::Red)
+                } else if l.starts_with("@@") {
+                    Style::new().fg(Color::Cyan)
+                } else if l.starts_with("diff ") {
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::new()
+                };
+                Line::styled(l.clone(), style)
+            })
+            .collect(),
+    };
+    show(lines, view.scroll, block, frame, area);
+}
+
+/// A scrolled text; the scroll stops at the last screenful.
+fn show(lines: Vec<Line<'static>>, scroll: usize, block: Block, frame: &mut Frame, area: Rect) {
+    let height = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(height));
+    let total = lines.len();
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
+    let block = if total > height {
+        block.title_bottom(format!(
+            " {}–{} of {} ",
+            scroll + 1,
+            scroll + shown.len(),
+            total
+        ))
+    } else {
+        block
+    };
+    frame.render_widget(Paragraph::new(shown).block(block), area);
+}

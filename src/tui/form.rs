@@ -1,0 +1,195 @@
+//! The dispatch form: a project picker (or a path, on first run), the agent
+//! profile, a priority and a multi-line prompt. Tab moves between fields,
+//! ←/→ choose, Enter adds a line to the prompt, Ctrl-S submits, Esc
+//! cancels. Pure: keys in, a request out.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+/// The form's fields, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Project,
+    Path,
+    Agent,
+    Priority,
+    Prompt,
+}
+
+/// The label of the agent choice that leaves it to the project.
+pub const PROJECT_AGENT: &str = "project's default";
+
+/// A job for the journal, as the operator filled it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchRequest {
+    /// A registered project's name, or a repository path.
+    pub project: String,
+    pub agent: Option<String>,
+    pub priority: i64,
+    pub prompt: String,
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormOutcome {
+    Editing,
+    Cancelled,
+    Submitted(DispatchRequest),
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatchForm {
+    pub field: Field,
+    /// Registered projects, then "a path…".
+    pub projects: Vec<String>,
+    pub project: usize,
+    /// A repository path, when the last project choice is taken.
+    pub path: TextArea<'static>,
+    /// PROJECT_AGENT, then every profile.
+    pub agents: Vec<String>,
+    pub agent: usize,
+    pub priority: TextArea<'static>,
+    pub prompt: TextArea<'static>,
+    /// Why the last submit was refused.
+    pub error: Option<String>,
+}
+
+/// The project choice that means "type a path".
+pub const A_PATH: &str = "a path…";
+
+impl DispatchForm {
+    /// A new form; `here` (the current directory, if it is a repository)
+    /// fills the path when no project is registered yet.
+    pub fn new(
+        projects: &[String],
+        profiles: &[String],
+        here: Option<&str>,
+        priority: i64,
+    ) -> DispatchForm {
+        let mut choices = projects.to_vec();
+        choices.push(A_PATH.to_string());
+        let mut agents = vec![PROJECT_AGENT.to_string()];
+        agents.extend(profiles.iter().cloned());
+        let first_run = projects.is_empty();
+        let at_end = |text: String| {
+            let mut area = TextArea::new(vec![text]);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            area
+        };
+        DispatchForm {
+            field: if first_run {
+                Field::Path
+            } else {
+                Field::Prompt
+            },
+            projects: choices,
+            project: 0,
+            path: at_end(here.filter(|_| first_run).unwrap_or_default().to_string()),
+            agents,
+            agent: 0,
+            priority: at_end(priority.to_string()),
+            prompt: TextArea::default(),
+            error: None,
+        }
+    }
+
+    /// Whether the path field is in use.
+    pub fn wants_path(&self) -> bool {
+        self.projects.get(self.project).map(String::as_str) == Some(A_PATH)
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![Field::Project];
+        if self.wants_path() {
+            fields.push(Field::Path);
+        }
+        fields.extend([Field::Agent, Field::Priority, Field::Prompt]);
+        fields
+    }
+
+    fn step(&mut self, forward: bool) {
+        let fields = self.fields();
+        let i = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        let n = fields.len();
+        self.field = fields[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
+    }
+
+    /// One key.
+    pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Char('s') if ctrl => return self.submit(),
+            KeyCode::Tab => self.step(true),
+            KeyCode::BackTab => self.step(false),
+            KeyCode::Enter if self.field != Field::Prompt => self.step(true),
+            _ => match self.field {
+                Field::Project | Field::Agent => {
+                    let (index, len) = if self.field == Field::Project {
+                        (&mut self.project, self.projects.len())
+                    } else {
+                        (&mut self.agent, self.agents.len())
+                    };
+                    match key.code {
+                        KeyCode::Left | KeyCode::Up | KeyCode::Char('h') | KeyCode::Char('k') => {
+                            *index = (*index + len - 1) % len
+                        }
+                        KeyCode::Right
+                        | KeyCode::Down
+                        | KeyCode::Char('l')
+                        | KeyCode::Char('j')
+                        | KeyCode::Char(' ') => *index = (*index + 1) % len,
+                        _ => {}
+                    }
+                }
+                Field::Path => {
+                    self.path.input(key);
+                }
+                Field::Priority => match key.code {
+                    KeyCode::Char(c) if !(c.is_ascii_digit() || c == '-') => {}
+                    _ => {
+                        self.priority.input(key);
+                    }
+                },
+                Field::Prompt => {
+                    self.prompt.input(key);
+                }
+            },
+        }
+        FormOutcome::Editing
+    }
+
+    fn submit(&mut self) -> FormOutcome {
+        let prompt = self.prompt.lines().join("\n").trim().to_string();
+        let project = if self.wants_path() {
+            self.path.lines().join("").trim().to_string()
+        } else {
+            self.projects[self.project].clone()
+        };
+        let priority = self.priority.lines().join("");
+        let refuse = |form: &mut DispatchForm, field, why: &str| {
+            form.field = field;
+            form.error = Some(why.to_string());
+            FormOutcome::Editing
+        };
+        if project.is_empty() {
+            return refuse(self, Field::Path, "give the path of a git repository");
+        }
+        let Ok(priority) = priority.trim().parse::<i64>() else {
+            return refuse(self, Field::Priority, "the priority is a whole number");
+        };
+        if prompt.is_empty() {
+            return refuse(self, Field::Prompt, "say what the agent should do");
+        }
+        FormOutcome::Submitted(DispatchRequest {
+            project,
+            agent: (self.agent > 0).then(|| self.agents[self.agent].clone()),
+            priority,
+            prompt,
+        })
+    }
+}

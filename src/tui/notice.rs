@@ -1,0 +1,76 @@
+//! Calling the operator: an agent that starts asking and a new review item
+//! ring the terminal's bell and send a desktop notification through the
+//! terminal (OSC 9 or OSC 777), as `[notify]` says.
+
+use super::app::Snapshot;
+use crate::config::{Desktop, Notify};
+use crate::model::JobState;
+
+/// What happened between two snapshots that the operator should hear of.
+pub fn news(before: &Snapshot, after: &Snapshot) -> Vec<String> {
+    let asking = |s: &Snapshot, id: i64| {
+        s.jobs
+            .iter()
+            .any(|j| j.id == id && matches!(j.state, JobState::Waiting { .. }))
+    };
+    let mut out = Vec::new();
+    for job in &after.jobs {
+        if let JobState::Waiting { question, .. } = &job.state
+            && !asking(before, job.id)
+        {
+            out.push(format!("#{} asks: {}", job.id, one_line(question)));
+        }
+    }
+    for item in &after.reviews {
+        let was_ready = before
+            .reviews
+            .iter()
+            .any(|r| r.job == item.job && r.state == item.state);
+        if item.state == "ready" && !was_ready {
+            out.push(format!(
+                "#{} is ready for review ({})",
+                item.job, item.branch
+            ));
+        }
+    }
+    out
+}
+
+fn one_line(text: &str) -> String {
+    let line: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    line
+}
+
+/// The bytes that call the operator about `news`. The text of a
+/// notification comes from agents: control characters are removed so it
+/// cannot end the escape sequence early.
+pub fn bytes(news: &[String], notify: &Notify) -> Vec<u8> {
+    let mut out = Vec::new();
+    if news.is_empty() {
+        return out;
+    }
+    if notify.bell {
+        out.push(0x07);
+    }
+    for item in news {
+        let text: String = item
+            .chars()
+            .filter(|c| !c.is_control() && *c != ';')
+            .collect();
+        match notify.desktop {
+            Desktop::Osc9 => out.extend(format!("\x1b]9;switchboard: {text}\x07").bytes()),
+            Desktop::Osc777 => {
+                out.extend(format!("\x1b]777;notify;switchboard;{text}\x07").bytes())
+            }
+            Desktop::Off => {}
+        }
+    }
+    out
+}

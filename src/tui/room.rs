@@ -1,0 +1,397 @@
+//! The room loop: the one place the control room does I/O. It waits on
+//! one channel (keys, captures, signals), reads the journal when it
+//! changed, carries out intents, and draws only when something on screen
+//! changed.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
+use ratatui::text::Text;
+
+use super::app::{App, EngineState, GridCell, Mode};
+use super::capture::{live_status, plain, read_capture};
+use super::events::{Input, RoomEvent, watch_signals};
+use super::update::{Intent, handle_key, handle_mouse};
+use super::watch::{Request, Watcher};
+use super::{draw, notice, snapshot};
+use crate::config::Config;
+use crate::engine::{profile_name, session_name};
+use crate::home::Home;
+use crate::journal::{Journal, NewJob};
+use crate::model::{Project, Timestamp};
+use crate::runtime::{ControlClient, TmuxServer};
+use crate::workspace::Git;
+
+/// Lines of an agent's scrollback the Live pane reads once the operator
+/// scrolls back.
+const SCROLLBACK: u32 = 2000;
+
+/// Lines of a diff the diff view shows at most.
+const DIFF_LINES: usize = 20_000;
+
+pub struct Room<'a> {
+    home: &'a Home,
+    config: &'a Config,
+    engine: Option<&'a JoinHandle<()>>,
+    journal: Journal,
+    server: TmuxServer,
+    projects: Vec<Project>,
+    /// The latest capture of each watched session.
+    screens: HashMap<String, Text<'static>>,
+    events: Receiver<RoomEvent>,
+    input: Input,
+    watcher: Watcher,
+    /// Frames drawn, logged when the room closes.
+    frames: u64,
+}
+
+impl<'a> Room<'a> {
+    pub fn open(
+        home: &'a Home,
+        config: &'a Config,
+        engine: Option<&'a JoinHandle<()>>,
+    ) -> anyhow::Result<Room<'a>> {
+        let journal = Journal::open(&home.journal_file())?;
+        let server = TmuxServer::for_home(home, config.tmux.history_limit)?;
+        let (tx, events) = mpsc::channel();
+        let input = Input::start(tx.clone())?;
+        watch_signals(tx.clone())?;
+        let watcher = Watcher::start(ControlClient::new(server.clone()), tx)?;
+        Ok(Room {
+            home,
+            config,
+            engine,
+            journal,
+            server,
+            projects: Vec::new(),
+            screens: HashMap::new(),
+            events,
+            input,
+            watcher,
+            frames: 0,
+        })
+    }
+
+    /// Runs until the operator quits (or a signal comes: its number is
+    /// returned). The terminal is the room's only inside this call.
+    pub fn run(&mut self, app: &mut App) -> anyhow::Result<Option<i32>> {
+        let mut terminal = ratatui::init();
+        let _ = execute!(std::io::stdout(), EnableMouseCapture);
+        // ratatui's hook restores the screen; the mouse is ours to give back.
+        let restore_screen = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            restore_screen(info);
+        }));
+        let result = self.serve(&mut terminal, app);
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+        tracing::info!("control room closed after drawing {} frames", self.frames);
+        result
+    }
+
+    fn serve(
+        &mut self,
+        terminal: &mut ratatui::DefaultTerminal,
+        app: &mut App,
+    ) -> anyhow::Result<Option<i32>> {
+        let mut last_event = -1;
+        let mut first = true;
+        let mut dirty = true;
+        let mut shown_clock = String::new();
+        loop {
+            let now = Timestamp::now();
+            let news = self.journal.last_event_id()?;
+            if news != last_event {
+                last_event = news;
+                let (snap, projects) = snapshot(&self.journal, self.config, now)?;
+                if !first {
+                    let calls = notice::news(&app.snapshot, &snap);
+                    self.call_operator(&calls);
+                }
+                first = false;
+                self.projects = projects;
+                app.set_snapshot(snap);
+                dirty = true;
+            }
+            app.engine = self.engine_state(app.engine);
+            // The clock and "output … ago" move once a second while an
+            // agent is on screen, once a minute otherwise.
+            let clock = if app.live.job.is_some() || matches!(app.mode, Mode::Grid) {
+                now.rfc3339()[..19].to_string()
+            } else {
+                now.rfc3339()[..16].to_string()
+            };
+            if clock != shown_clock {
+                shown_clock = clock;
+                app.snapshot.now = Some(now);
+                dirty = true;
+            }
+            self.watch(app);
+            dirty |= self.show_captures(app, now);
+            if dirty {
+                let size = terminal.size()?;
+                app.area = Rect::new(0, 0, size.width, size.height);
+                terminal.draw(|frame| draw::draw(app, frame))?;
+                self.frames += 1;
+                dirty = false;
+            }
+            match self.events.recv_timeout(Duration::from_millis(100)) {
+                Ok(RoomEvent::Input(event)) => {
+                    let intents = match event {
+                        Event::Key(key) if key.kind != KeyEventKind::Release => {
+                            handle_key(app, key)
+                        }
+                        Event::Mouse(mouse) => handle_mouse(app, mouse),
+                        _ => vec![],
+                    };
+                    for intent in intents {
+                        self.carry_out(terminal, app, intent)?;
+                    }
+                    dirty = true;
+                }
+                Ok(RoomEvent::Captures(captures)) => {
+                    for (session, raw) in captures {
+                        self.screens.insert(session, read_capture(&raw));
+                    }
+                }
+                Ok(RoomEvent::Signal(signal)) => return Ok(Some(signal)),
+                Ok(RoomEvent::InputClosed(why)) => {
+                    anyhow::bail!("the terminal cannot be read: {why}")
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the room's inputs stopped"),
+            }
+            if app.quit {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn engine_state(&self, current: EngineState) -> EngineState {
+        if current == EngineState::Viewer {
+            return current;
+        }
+        if self.engine.is_some_and(|h| h.is_finished()) {
+            EngineState::Stopped
+        } else if self.home.drain_file().exists() {
+            EngineState::Draining
+        } else {
+            EngineState::Running
+        }
+    }
+
+    /// Tells the watcher what is on screen now.
+    fn watch(&mut self, app: &App) {
+        let sessions: Vec<String> = app
+            .watched()
+            .into_iter()
+            .map(|(job, attempt)| session_name(job, attempt))
+            .collect();
+        self.screens.retain(|s, _| sessions.contains(s));
+        let history = if app.live.scroll > 0 && !matches!(app.mode, Mode::Grid) {
+            SCROLLBACK
+        } else {
+            0
+        };
+        self.watcher.want(Request { sessions, history });
+    }
+
+    /// Puts the latest captures into the Live pane and the grid; says
+    /// whether anything shown changed.
+    fn show_captures(&self, app: &mut App, now: Timestamp) -> bool {
+        let mut changed = false;
+        if matches!(app.mode, Mode::Grid) {
+            let grid: Vec<GridCell> = app
+                .watched()
+                .into_iter()
+                .map(|(job, attempt)| GridCell {
+                    job,
+                    title: app
+                        .snapshot
+                        .jobs
+                        .iter()
+                        .find(|j| j.id == job)
+                        .map(|j| j.title.clone())
+                        .unwrap_or_default(),
+                    text: self
+                        .screens
+                        .get(&session_name(job, attempt))
+                        .cloned()
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let same = grid.len() == app.grid.len()
+                && grid
+                    .iter()
+                    .zip(&app.grid)
+                    .all(|(a, b)| a.job == b.job && a.text == b.text && a.title == b.title);
+            if !same {
+                app.grid = grid;
+                changed = true;
+            }
+        }
+        let selected = app
+            .queue_job()
+            .and_then(|j| Some((j.clone(), j.state.attempt()?)));
+        let (job, text, status) = match &selected {
+            Some((job, attempt)) => match self.screens.get(&session_name(job.id, *attempt)) {
+                Some(text) => {
+                    let profile = self
+                        .projects
+                        .iter()
+                        .find(|p| Some(&p.name) == job.project.as_ref())
+                        .map(|p| profile_name(job, p, self.config))
+                        .and_then(|name| self.config.agents.get(&name));
+                    let status = live_status(job, &plain(text), profile);
+                    (Some(job.id), text.clone(), status)
+                }
+                None => (Some(job.id), Text::default(), None),
+            },
+            None => (None, Text::default(), None),
+        };
+        if app.live.job != job || app.live.text != text || app.live.status != status {
+            app.set_live(job, text, status, now);
+            changed = true;
+        }
+        changed
+    }
+
+    /// The bell and a desktop notification, as configured.
+    fn call_operator(&self, news: &[String]) {
+        let bytes = notice::bytes(news, &self.config.notify);
+        if !bytes.is_empty() {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(&bytes);
+            let _ = out.flush();
+        }
+    }
+
+    fn carry_out(
+        &mut self,
+        terminal: &mut ratatui::DefaultTerminal,
+        app: &mut App,
+        intent: Intent,
+    ) -> anyhow::Result<()> {
+        match intent {
+            Intent::Command { kind, job, text } => {
+                self.journal
+                    .record_command(kind, job, text.as_deref(), Timestamp::now())?;
+            }
+            Intent::Attach { job, attempt } => {
+                self.attach(terminal, &session_name(job, attempt), app)?;
+            }
+            Intent::Dispatch(request) => match self.dispatch(&request) {
+                Ok(id) => {
+                    let (snap, projects) = snapshot(&self.journal, self.config, Timestamp::now())?;
+                    self.projects = projects;
+                    app.set_snapshot(snap);
+                    app.select_job(id);
+                    app.message = Some(format!("queued #{id}"));
+                }
+                Err(e) => app.message = Some(format!("not dispatched: {e:#}")),
+            },
+            Intent::LoadDetails(job) => {
+                let details = self.journal.job_details(job)?;
+                if let Mode::Details(view) = &mut app.mode
+                    && view.job == job
+                {
+                    match details {
+                        Some(d) => view.content = Some(d),
+                        None => app.mode = Mode::Normal,
+                    }
+                }
+            }
+            Intent::LoadDiff(job) => {
+                let lines = self
+                    .diff(job)
+                    .unwrap_or_else(|e| vec![format!("cannot show the diff: {e:#}")]);
+                if let Mode::Diff(view) = &mut app.mode
+                    && view.job == job
+                {
+                    view.content = Some(lines);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, request: &super::form::DispatchRequest) -> anyhow::Result<i64> {
+        let (project, _) =
+            crate::cli::resolve_project(&mut self.journal, self.config, &request.project)?;
+        let mut job = NewJob::task(
+            Some(project.name.clone()),
+            request.prompt.clone(),
+            request.priority,
+        );
+        job.agent = request.agent.clone();
+        Ok(self.journal.dispatch(&job, Timestamp::now())?)
+    }
+
+    /// The review item's changes: from the attempt's base commit to its
+    /// branch (still right after a merge), else from where the branch left
+    /// the base.
+    fn diff(&self, job: i64) -> anyhow::Result<Vec<String>> {
+        let item = self
+            .journal
+            .review_item(job)?
+            .ok_or_else(|| anyhow::anyhow!("#{job} has nothing in review"))?;
+        let project = self
+            .journal
+            .project(&item.project)?
+            .ok_or_else(|| anyhow::anyhow!("no project {}", item.project))?;
+        let base = self
+            .journal
+            .attempts(job)?
+            .into_iter()
+            .rev()
+            .find_map(|a| a.base_commit);
+        let range = match base {
+            Some(commit) => format!("{commit}..{}", item.branch),
+            None => format!("{}...{}", project.base_branch, item.branch),
+        };
+        let out =
+            Git::at(&project.path).run(&["diff", "--no-color", "--no-ext-diff", &range, "--"])?;
+        let mut lines: Vec<String> = out.lines().take(DIFF_LINES).map(str::to_string).collect();
+        if out.lines().count() > DIFF_LINES {
+            lines.push(format!("… cut at {DIFF_LINES} lines"));
+        }
+        Ok(lines)
+    }
+
+    /// Steps aside for the operator: input stops, the terminal is
+    /// restored, the operator is in the agent's session until they
+    /// detach, then the room comes back, redrawn at the current size.
+    fn attach(
+        &mut self,
+        terminal: &mut ratatui::DefaultTerminal,
+        session: &str,
+        app: &mut App,
+    ) -> anyhow::Result<()> {
+        let (program, args, unset) = self.server.attach_command(session);
+        let paused = self.input.pause();
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+        println!("Attached to {session}; detach with the tmux prefix then d (Ctrl-b d).");
+        let status = std::process::Command::new(program)
+            .args(&args)
+            .env_remove(unset)
+            .status();
+        *terminal = ratatui::init();
+        let _ = execute!(std::io::stdout(), EnableMouseCapture);
+        terminal.clear()?;
+        drop(paused);
+        app.message = Some(match status {
+            Ok(s) if s.success() => format!("back from {session}"),
+            Ok(s) => format!("attach to {session} ended with {s}"),
+            Err(e) => format!("cannot attach to {session}: {e}"),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! Keys in each mode that opens over the panes, the mouse, and the
+//! notifications.
+
+use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::*;
+use crate::config::{Desktop, Notify};
+use crate::journal::CommandKind;
+use crate::tui::app::{Mode, Pane, Purpose, Scrolled};
+use crate::tui::form::{DispatchRequest, Field};
+use crate::tui::notice;
+use crate::tui::update::{Intent, handle_key, handle_mouse};
+
+#[test]
+fn the_dispatch_form_submits_with_ctrl_s() {
+    let mut app = sample();
+    handle_key(&mut app, key('d'));
+    type_text(&mut app, "add a");
+    handle_key(&mut app, code(KeyCode::Enter));
+    type_text(&mut app, "health check");
+    // Back to the project picker: web; the agent: claude; priority 7.
+    handle_key(&mut app, code(KeyCode::Tab));
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the form is open")
+    };
+    assert_eq!(form.field, Field::Project, "Tab wraps around");
+    handle_key(&mut app, code(KeyCode::Right));
+    handle_key(&mut app, code(KeyCode::Tab));
+    handle_key(&mut app, code(KeyCode::Right));
+    handle_key(&mut app, code(KeyCode::Tab));
+    handle_key(&mut app, code(KeyCode::Backspace));
+    type_text(&mut app, "7x");
+    let intents = handle_key(&mut app, ctrl('s'));
+    assert_eq!(
+        intents,
+        vec![Intent::Dispatch(DispatchRequest {
+            project: "web".into(),
+            agent: Some("claude".into()),
+            priority: 7,
+            prompt: "add a\nhealth check".into(),
+        })]
+    );
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn the_dispatch_form_refuses_an_empty_prompt_and_esc_cancels() {
+    let mut app = sample();
+    handle_key(&mut app, key('d'));
+    assert!(handle_key(&mut app, ctrl('s')).is_empty());
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("still open")
+    };
+    assert_eq!(form.error.as_deref(), Some("say what the agent should do"));
+    assert!(handle_key(&mut app, code(KeyCode::Esc)).is_empty());
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn on_first_run_the_form_takes_a_path() {
+    let mut app = App::new(EngineState::Running);
+    app.here = Some("/src/api".into());
+    handle_key(&mut app, key('d'));
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("open")
+    };
+    assert!(form.wants_path());
+    assert_eq!(form.field, Field::Path);
+    // The operator types another path instead.
+    for _ in 0.."/src/api".len() {
+        handle_key(&mut app, code(KeyCode::Backspace));
+    }
+    handle_key(&mut app, code(KeyCode::End));
+    for _ in 0..10 {
+        handle_key(&mut app, code(KeyCode::Delete));
+    }
+    type_text(&mut app, "/src/web");
+    for _ in 0..3 {
+        handle_key(&mut app, code(KeyCode::Tab));
+    }
+    type_text(&mut app, "go");
+    assert_eq!(
+        handle_key(&mut app, ctrl('s')),
+        vec![Intent::Dispatch(DispatchRequest {
+            project: "/src/web".into(),
+            agent: None,
+            priority: 0,
+            prompt: "go".into(),
+        })]
+    );
+}
+
+#[test]
+fn nudge_and_reject_send_their_text() {
+    let mut app = sample();
+    app.mode = Mode::Text(Purpose::Nudge(1), Default::default());
+    type_text(&mut app, "use v2");
+    handle_key(&mut app, code(KeyCode::Enter));
+    type_text(&mut app, "thanks");
+    assert_eq!(
+        handle_key(&mut app, ctrl('s')),
+        vec![Intent::Command {
+            kind: CommandKind::Nudge,
+            job: Some(1),
+            text: Some("use v2\nthanks".into())
+        }]
+    );
+    app.mode = Mode::Text(Purpose::Reject(2), Default::default());
+    assert_eq!(
+        handle_key(&mut app, ctrl('s')),
+        vec![Intent::Command {
+            kind: CommandKind::Reject,
+            job: Some(2),
+            text: None
+        }],
+        "an empty reason is a plain rejection"
+    );
+    app.mode = Mode::Text(Purpose::Reject(2), Default::default());
+    type_text(&mut app, "q");
+    assert!(!app.quit, "q is a letter in a text box");
+    assert!(handle_key(&mut app, code(KeyCode::Esc)).is_empty());
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[test]
+fn the_filter_narrows_the_queue_as_it_is_typed() {
+    let mut app = sample();
+    handle_key(&mut app, key('/'));
+    type_text(&mut app, "RATE");
+    assert_eq!(app.filter, "RATE");
+    let ids: Vec<i64> = app.queue().iter().map(|j| j.id).collect();
+    assert_eq!(ids, [4]);
+    assert_eq!(app.selected_job(), Some(4));
+    handle_key(&mut app, code(KeyCode::Enter));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.filter, "RATE", "Enter keeps it");
+    handle_key(&mut app, key('/'));
+    handle_key(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.filter, "", "Esc clears it");
+    assert_eq!(app.queue().len(), 4);
+}
+
+#[test]
+fn full_views_scroll_and_close() {
+    let mut app = sample();
+    app.mode = Mode::Diff(Scrolled::new(2));
+    handle_key(&mut app, key('j'));
+    handle_key(&mut app, key('j'));
+    handle_key(&mut app, key('k'));
+    assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll == 1));
+    handle_key(&mut app, code(KeyCode::PageDown));
+    assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll > 10));
+    handle_key(&mut app, key('q'));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(!app.quit, "q leaves the view, not the room");
+    app.mode = Mode::Details(Scrolled::new(1));
+    handle_key(&mut app, code(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Normal));
+    app.mode = Mode::Grid;
+    handle_key(&mut app, key('g'));
+    assert!(matches!(app.mode, Mode::Normal));
+    app.mode = Mode::Help;
+    handle_key(&mut app, key('x'));
+    assert!(matches!(app.mode, Mode::Normal), "any key closes the help");
+}
+
+fn mouse(kind: MouseEventKind, column: u16, row: u16) -> MouseEvent {
+    MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+#[test]
+fn a_click_selects_and_focuses_and_the_wheel_scrolls() {
+    let mut app = sample();
+    let layout = crate::tui::layout::RoomLayout::of(app.area);
+    // The Review pane's first item: under its border and header.
+    let review = layout.pane(Pane::Review);
+    handle_mouse(
+        &mut app,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            review.x + 3,
+            review.y + 2,
+        ),
+    );
+    assert_eq!(app.focus, Pane::Review);
+    assert_eq!(app.selected_job(), Some(2));
+    // The Queue's third row.
+    let queue = layout.pane(Pane::Queue);
+    handle_mouse(
+        &mut app,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            queue.x + 3,
+            queue.y + 3,
+        ),
+    );
+    assert_eq!(app.focus, Pane::Queue);
+    assert_eq!(app.selected_job(), Some(4));
+    // Below the last row: focus, selection kept.
+    handle_mouse(
+        &mut app,
+        mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            queue.x + 3,
+            queue.y + 20,
+        ),
+    );
+    assert_eq!(app.selected_job(), Some(4));
+    // The wheel over Live scrolls it back; over the Queue it moves.
+    let live = layout.pane(Pane::Live);
+    handle_mouse(
+        &mut app,
+        mouse(MouseEventKind::ScrollUp, live.x + 2, live.y + 2),
+    );
+    assert_eq!(app.live.scroll, 3);
+    handle_mouse(
+        &mut app,
+        mouse(MouseEventKind::ScrollDown, queue.x + 2, queue.y + 2),
+    );
+    assert_eq!(app.selected_job(), Some(2));
+    app.mode = Mode::Diff(Scrolled::new(2));
+    handle_mouse(&mut app, mouse(MouseEventKind::ScrollDown, 5, 5));
+    assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll == 3));
+}
+
+#[test]
+fn an_agent_that_asks_and_new_review_work_call_the_operator() {
+    let before = snapshot();
+    let mut after = snapshot();
+    assert!(notice::news(&before, &after).is_empty(), "nothing new");
+    after.jobs[0].state = JobState::Waiting {
+        attempt: 1,
+        since: t(10),
+        question: "Allow\x1b]0;evil\x07 rm?".into(),
+    };
+    after.reviews.push(ReviewView {
+        job: 4,
+        state: "ready".into(),
+        branch: "switchboard/4".into(),
+        ..before.reviews[0].clone()
+    });
+    let news = notice::news(&before, &after);
+    assert_eq!(news.len(), 2, "{news:?}");
+    assert!(news[0].starts_with("#1 asks: Allow"));
+    assert_eq!(news[1], "#4 is ready for review (switchboard/4)");
+    let bytes = notice::bytes(
+        &news,
+        &Notify {
+            bell: true,
+            desktop: Desktop::Osc777,
+        },
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.starts_with('\x07'), "the bell first");
+    assert!(text.contains("\x1b]777;notify;switchboard;#4 is ready for review"));
+    assert_eq!(
+        text.matches('\x1b').count(),
+        2,
+        "the agent's escape cannot open another sequence: {text:?}"
+    );
+    let quiet = notice::bytes(
+        &news,
+        &Notify {
+            bell: false,
+            desktop: Desktop::Off,
+        },
+    );
+    assert!(quiet.is_empty());
+    let osc9 = notice::bytes(
+        &news[1..],
+        &Notify {
+            bell: false,
+            desktop: Desktop::Osc9,
+        },
+    );
+    assert_eq!(
+        String::from_utf8(osc9).unwrap(),
+        "\x1b]9;switchboard: #4 is ready for review (switchboard/4)\x07"
+    );
+}
