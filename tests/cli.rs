@@ -597,3 +597,64 @@ fn which(program: &str) -> std::path::PathBuf {
         })
         .unwrap_or_else(|| panic!("{program} not on PATH"))
 }
+
+#[test]
+fn demo_sets_up_a_throwaway_home_with_work_of_every_kind() {
+    let sb = Sandbox::new();
+    let out = std::process::Command::new(common::BIN)
+        .args(["demo", "--no-room"])
+        .env("TMPDIR", sb.dir.path())
+        .env_remove("SWITCHBOARD_HOME")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let home = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        home.starts_with(&*sb.dir.path().to_string_lossy()),
+        "{home}"
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(common::BIN)
+            .args(args)
+            .env("SWITCHBOARD_HOME", &home)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let projects = run(&["project", "list", "--json"]);
+    let names: Vec<&str> = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["docs", "shop"]);
+    let jobs = run(&["jobs", "--json"]);
+    let kinds: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "task").count(), 3, "{jobs}");
+    // The ticket and the alarms wait for the engine's scheduler.
+    let journal = switchboard::home::Home::at(&home).journal_file();
+    let db = rusqlite::Connection::open(journal).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT count(*) FROM tickets"), 1);
+    assert_eq!(count("SELECT count(*) FROM alarms"), 2);
+    let config = std::fs::read_to_string(std::path::Path::new(&home).join("config.toml")).unwrap();
+    assert!(
+        config.contains("default_agent = \"demo\""),
+        "the demo never needs a real agent"
+    );
+}

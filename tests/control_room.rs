@@ -35,8 +35,13 @@ impl Terminal {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Opens a window running the room on `home` under a shell that
+    /// stays after it, so the test sees what the room leaves behind.
     fn open(&self, name: &str, home: &Path) {
-        let home = home.to_string_lossy().into_owned();
+        let script = format!(
+            "SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
+            home.display()
+        );
         let out = Command::new("tmux")
             .arg("-S")
             .arg(&self.socket)
@@ -52,9 +57,9 @@ impl Terminal {
                 "-y",
                 "48",
                 "--",
-                "env",
-                &format!("SWITCHBOARD_HOME={home}"),
-                BIN,
+                "sh",
+                "-c",
+                &script,
             ])
             .env_remove("TMUX")
             .output()
@@ -66,15 +71,48 @@ impl Terminal {
         );
     }
 
+    /// Keys, one tmux key name each ("a", "C-s", "Tab").
+    fn keys(&self, name: &str, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", &format!("={name}:"), key]);
+            // An Esc and the next key too close together read as Alt-key.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// Text typed literally.
+    fn type_text(&self, name: &str, text: &str) {
+        self.tmux(&["send-keys", "-t", &format!("={name}:"), "-l", text]);
+    }
+
+    /// The pid of the room under the window's shell.
+    fn room_pid(&self, name: &str) -> u32 {
+        let shell = self.tmux(&[
+            "list-panes",
+            "-t",
+            &format!("={name}:"),
+            "-F",
+            "#{pane_pid}",
+        ]);
+        let shell = shell.trim();
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        children.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
     fn screen(&self, name: &str) -> String {
         self.tmux(&["capture-pane", "-p", "-t", &format!("={name}:")])
     }
 
     fn wait_for(&self, name: &str, text: &str) -> String {
+        self.wait_until(name, text, |s| s.contains(text))
+    }
+
+    fn wait_until(&self, name: &str, text: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen(name);
-            if screen.contains(text) {
+            if done(&screen) {
                 return screen;
             }
             assert!(
@@ -105,14 +143,20 @@ impl Drop for AgentsServer {
     }
 }
 
+/// The operator's whole round, from the keyboard: the four panes, a task
+/// dispatched from the form whose agent shows in Live, a nudge that
+/// reaches the agent, the review item, attach and detach, approve (a real
+/// merge), help, a second room as viewer, SIGTERM and q restore the
+/// terminal.
 #[test]
-fn the_room_runs_the_engine_a_second_room_views_and_q_quits() {
+fn the_operator_runs_a_task_from_the_keyboard() {
     let sb = Sandbox::new();
     let repo = sb.repo("api");
     std::fs::create_dir_all(sb.home()).unwrap();
+    // An agent that asks before it works: the nudge is its answer.
     std::fs::write(
         sb.home().join("config.toml"),
-        "[scheduler]\nactive_interval = \"200ms\"\n[agents.fast]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\n",
+        "[scheduler]\nactive_interval = \"200ms\"\n[agents.asks]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--ask\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\nask = '\\[y/n\\]\\s*\\z'\n",
     )
     .unwrap();
     sb.run(&[
@@ -121,7 +165,7 @@ fn the_room_runs_the_engine_a_second_room_views_and_q_quits() {
         "api",
         repo.to_str().unwrap(),
         "--agent",
-        "fast",
+        "asks",
     ])
     .ok();
     let _agents = AgentsServer(sb.home());
@@ -131,32 +175,74 @@ fn the_room_runs_the_engine_a_second_room_views_and_q_quits() {
     for pane in ["Queue", "Live", "Chains", "Review"] {
         assert!(screen.contains(pane), "{pane} missing:\n{screen}");
     }
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    terminal.wait_for("room", "switchboard/1");
-    terminal.wait_for("room", "✓ done");
 
-    // Attach: the room steps aside for the agent's session; detaching
-    // brings it back.
-    terminal.tmux(&["send-keys", "-t", "=room:", "a"]);
-    terminal.wait_for("room", "demo>");
-    terminal.tmux(&["send-keys", "-t", "=room:", "C-b", "d"]);
+    // d, a prompt, Ctrl-S: the job is there and its agent shows in Live.
+    terminal.keys("room", &["d"]);
+    terminal.wait_for("room", "Dispatch a task");
+    terminal.type_text("room", "write the docs");
+    terminal.keys("room", &["C-s"]);
+    terminal.wait_for("room", "queued #1");
+    let screen = terminal.wait_for("room", "Proceed with changes to DEMO.md? [y/n]");
+    assert!(screen.contains("● task: write the docs"), "{screen}");
+    terminal.wait_for("room", "Live #1 asking");
+
+    // n: the nudge's text reaches the agent, which goes on to finish.
+    terminal.keys("room", &["n"]);
+    terminal.wait_for("room", "Nudge #1");
+    terminal.type_text("room", "y");
+    terminal.keys("room", &["C-s"]);
+    terminal.wait_for("room", "added a line to DEMO.md");
+    terminal.wait_for("room", "switchboard/1");
+
+    // a: the room steps aside for the agent's session; C-b d brings it back.
+    terminal.keys("room", &["a"]);
+    terminal.wait_until("room", "the agent's own screen", |s| {
+        s.contains("demo>") && !s.contains("engine running")
+    });
+    terminal.keys("room", &["C-b", "d"]);
     terminal.wait_for("room", "back from sb-1-1");
 
-    terminal.open("second", &sb.home());
-    terminal.wait_for("second", "viewer: another engine runs this home");
+    // y: merged into the repository's main branch.
+    terminal.keys("room", &["y"]);
+    terminal.wait_for("room", "merged");
+    let log = Command::new("git")
+        .args(["log", "--format=%s", "-1"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&log.stdout).contains("Merge switchboard/1"),
+        "{}",
+        String::from_utf8_lossy(&log.stdout)
+    );
 
-    terminal.tmux(&["send-keys", "-t", "=room:", "?"]);
+    // ?: the help; any key closes it.
+    terminal.keys("room", &["?"]);
     terminal.wait_for("room", "Keys (any key closes)");
-    terminal.tmux(&["send-keys", "-t", "=room:", "x"]);
-    terminal.tmux(&["send-keys", "-t", "=room:", "q"]);
-    // The room's process ends (its tmux session with it) and says the agents run on.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while terminal
-        .tmux(&["list-sessions", "-F", "#{session_name}"])
-        .contains("room")
-    {
-        assert!(Instant::now() < deadline, "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    terminal.tmux(&["send-keys", "-t", "=second:", "q"]);
+    terminal.keys("room", &["x"]);
+    terminal.wait_until("room", "help closed", |s| {
+        !s.contains("Keys (any key closes)")
+    });
+
+    // A second room on the same home is a viewer; SIGTERM closes it and
+    // gives the terminal back.
+    terminal.open("second", &sb.home());
+    terminal.wait_for("second", "viewer: another process runs this home's engine");
+    let pid = terminal.room_pid("second");
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let screen = terminal.wait_for("second", "room exited 143");
+    assert!(screen.contains("closed on signal 15"), "{screen}");
+    assert!(
+        !screen.contains("Queue"),
+        "the alternate screen is gone:\n{screen}"
+    );
+
+    // q: the room ends, says the agents run on, and the terminal is back.
+    terminal.keys("room", &["q"]);
+    let screen = terminal.wait_for("room", "room exited 0");
+    assert!(screen.contains("Agents keep running"), "{screen}");
+    assert!(!screen.contains("engine running"), "{screen}");
 }

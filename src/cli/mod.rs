@@ -3,6 +3,7 @@
 
 mod chains;
 mod context;
+mod demo;
 mod dispatch;
 pub(crate) use dispatch::resolve_project;
 mod doctor;
@@ -80,6 +81,8 @@ pub enum Command {
     Project(project::ProjectCommand),
     /// Tell switchboard how an agent's work goes (agents and their hooks call this)
     Report(report::Args),
+    /// Open the control room on a throwaway home with sample repositories and demo agents at work
+    Demo(demo::Args),
     /// The built-in demo agent: behaves like a coding agent, needs nothing installed
     DemoAgent(crate::agents::demo::DemoArgs),
     /// Check tmux, git, the home and the journal
@@ -92,6 +95,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // An agent, not a client of a home: it reports to the home of its
         // session ($SWITCHBOARD_HOME), if it has one.
         Some(Command::DemoAgent(args)) => return Ok(demo_agent(args)),
+        // Makes its own throwaway home.
+        Some(Command::Demo(args)) => return demo::run(args),
         other => other,
     };
     let ctx = Context::new(cli.home)?;
@@ -115,6 +120,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Report(args)) => report::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
         Some(Command::DemoAgent(args)) => Ok(demo_agent(args)),
+        Some(Command::Demo(args)) => demo::run(args),
     }
 }
 
