@@ -127,13 +127,47 @@ impl Engine {
         Ok(())
     }
 
+    /// Runs passes with the engine's usual waits until `stop` is set (the
+    /// control room's engine thread).
+    pub fn run_until(&mut self, stop: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let active = self.pass()?;
+            let wait = if active > 0 {
+                self.config.scheduler.active_interval
+            } else {
+                self.config.scheduler.idle_interval
+            };
+            self.sleep_until(wait, Some(stop))?;
+        }
+        Ok(())
+    }
+
     /// Sleeps up to `wait`, waking early when the journal has news (new
     /// work, a command, a report) or the inbox has a file.
     fn sleep_until_news(&self, wait: Duration) -> anyhow::Result<()> {
+        self.sleep_until(wait, None)
+    }
+
+    /// As `sleep_until_news`, also waking when `stop` is set.
+    fn sleep_until(
+        &self,
+        wait: Duration,
+        stop: Option<&std::sync::atomic::AtomicBool>,
+    ) -> anyhow::Result<()> {
         let start = self.journal.last_event_id()?;
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50).min(wait));
+            if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                return Ok(());
+            }
+            // At rest the journal is looked at less often: new work
+            // starts within 150 ms, an active agent's news within 50 ms.
+            let step = if wait >= self.config.scheduler.idle_interval {
+                Duration::from_millis(150)
+            } else {
+                Duration::from_millis(50)
+            };
+            std::thread::sleep(step.min(wait));
             let inbox_has_mail = match &self.watcher {
                 Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
                 None => std::fs::read_dir(self.home.inbox())

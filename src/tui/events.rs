@@ -60,7 +60,7 @@ impl Input {
                     if p.load(Ordering::SeqCst) {
                         continue;
                     }
-                    let read = match event::poll(Duration::from_millis(50)) {
+                    let read = match event::poll(Duration::from_millis(250)) {
                         Ok(true) => event::read().map(Some),
                         Ok(false) => Ok(None),
                         Err(e) => Err(e),

@@ -68,7 +68,7 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Option<i32>> {
                 .name("engine".into())
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        if let Err(e) = engine.run_for(Duration::from_millis(300)) {
+                        if let Err(e) = engine.run_until(&stop) {
                             tracing::error!("engine: {e:#}");
                             std::thread::sleep(Duration::from_secs(1));
                         }

@@ -140,9 +140,10 @@ impl<'a> Room<'a> {
                 app.area = Rect::new(0, 0, size.width, size.height);
                 terminal.draw(|frame| draw::draw(app, frame))?;
                 self.frames += 1;
+                tracing::debug!(frame = self.frames, "control room frame drawn");
                 dirty = false;
             }
-            match self.events.recv_timeout(Duration::from_millis(100)) {
+            match self.events.recv_timeout(Duration::from_millis(250)) {
                 Ok(RoomEvent::Input(event)) => {
                     let intents = match event {
                         Event::Key(key) if key.kind != KeyEventKind::Release => {

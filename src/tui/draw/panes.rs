@@ -10,6 +10,7 @@ use ratatui::widgets::{Row, Table, TableState};
 use super::{now, state_style, titled};
 use crate::model::short_age;
 use crate::tui::app::{App, Pane};
+use crate::tui::layout::{first_shown, list_rows};
 
 fn bold() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
@@ -19,9 +20,26 @@ fn selected() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
 }
 
-fn render(app: &App, frame: &mut Frame, area: Rect, pane: Pane, table: Table, rows: usize) {
+/// The rows of a pane that are on screen: only these are built, so a
+/// queue of thousands draws as fast as a short one.
+fn shown(app: &App, area: Rect, pane: Pane, total: usize) -> std::ops::Range<usize> {
+    let visible = list_rows(area, pane);
+    let start = first_shown(app.selection(pane), visible).min(total);
+    start..(start + visible).min(total)
+}
+
+fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    pane: Pane,
+    table: Table,
+    rows: std::ops::Range<usize>,
+) {
     let table = table.row_highlight_style(selected());
-    let mut state = TableState::default().with_selected((rows > 0).then_some(app.selection(pane)));
+    let selection = app.selection(pane);
+    let mut state = TableState::default()
+        .with_selected(rows.contains(&selection).then(|| selection - rows.start));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -36,7 +54,8 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
     // On a narrow screen the kind, project and bar give way.
     let wide = area.width >= 80;
     let jobs = app.queue();
-    let rows: Vec<Row> = jobs
+    let window = shown(app, area, Pane::Queue, jobs.len());
+    let rows: Vec<Row> = jobs[window.clone()]
         .iter()
         .map(|job| {
             let (style, symbol) = state_style(job.state.name());
@@ -95,15 +114,14 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
         );
     }
     let table = Table::new(rows, widths).block(titled(app, Pane::Queue, vec![Span::raw(title)]));
-    render(app, frame, area, Pane::Queue, table, jobs.len());
+    render(app, frame, area, Pane::Queue, table, window);
 }
 
 pub fn chains(app: &App, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 60;
     let now = now(app);
-    let rows: Vec<Row> = app
-        .snapshot
-        .chains
+    let window = shown(app, area, Pane::Chains, app.snapshot.chains.len());
+    let rows: Vec<Row> = app.snapshot.chains[window.clone()]
         .iter()
         .map(|c| {
             let mut cells = vec![
@@ -145,21 +163,13 @@ pub fn chains(app: &App, frame: &mut Frame, area: Rect) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(bold()))
         .block(titled(app, Pane::Chains, vec![Span::raw(" Chains ")]));
-    render(
-        app,
-        frame,
-        area,
-        Pane::Chains,
-        table,
-        app.snapshot.chains.len(),
-    );
+    render(app, frame, area, Pane::Chains, table, window);
 }
 
 pub fn review(app: &App, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 60;
-    let rows: Vec<Row> = app
-        .snapshot
-        .reviews
+    let window = shown(app, area, Pane::Review, app.snapshot.reviews.len());
+    let rows: Vec<Row> = app.snapshot.reviews[window.clone()]
         .iter()
         .map(|r| {
             let mut cells = vec![Line::raw(format!("#{}", r.job))];
@@ -208,12 +218,5 @@ pub fn review(app: &App, frame: &mut Frame, area: Rect) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(bold()))
         .block(titled(app, Pane::Review, vec![Span::raw(" Review ")]));
-    render(
-        app,
-        frame,
-        area,
-        Pane::Review,
-        table,
-        app.snapshot.reviews.len(),
-    );
+    render(app, frame, area, Pane::Review, table, window);
 }
