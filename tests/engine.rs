@@ -591,3 +591,39 @@ fn ticket_text_never_goes_to_a_shell_agent() {
     });
     assert!(!std::path::Path::new("/tmp/never").exists());
 }
+
+#[test]
+fn work_waiting_for_a_repository_starts_as_soon_as_the_holder_ends() {
+    // Intervals far longer than the test: only the freed place wakes it.
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        FAST.replace("\"200ms\"", "\"60s\"")
+            .replace("\"500ms\"", "\"120s\""),
+    )
+    .unwrap();
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "fast",
+    ])
+    .ok();
+    sb.run(&["dispatch", "api", "first"]).ok();
+    sb.run(&["dispatch", "api", "second"]).ok();
+    let _engine = start_engine(&sb);
+    wait_for("the first to finish", || job(&sb, 1)["state"] == "done");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while job(&sb, 2)["state"] == "queued" {
+        assert!(
+            Instant::now() < deadline,
+            "the second job still waits: {}",
+            job(&sb, 2)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -46,6 +46,9 @@ pub struct Engine {
     /// Keeps the inbox watched; `None` where the platform cannot watch
     /// (the engine then looks at the inbox on every wake-up).
     watcher: Option<notify::RecommendedWatcher>,
+    /// The last pass ended an agent: the next pass comes at once, so
+    /// queued work takes the freed place without waiting a whole interval.
+    freed: bool,
     _lock: EngineLock,
 }
 
@@ -86,6 +89,7 @@ impl Engine {
             orphans: Default::default(),
             inbox_news,
             watcher,
+            freed: false,
             _lock: lock,
         }))
     }
@@ -102,12 +106,7 @@ impl Engine {
             if self.draining() && active == 0 && self.home.ready_file().exists() {
                 return Ok(());
             }
-            let wait = if active > 0 {
-                self.config.scheduler.active_interval
-            } else {
-                self.config.scheduler.idle_interval
-            };
-            self.sleep_until_news(wait)?;
+            self.sleep_until_news(self.rest(active))?;
         }
     }
 
@@ -117,11 +116,7 @@ impl Engine {
         let until = Instant::now() + how_long;
         while Instant::now() < until {
             let active = self.pass()?;
-            let wait = if active > 0 {
-                self.config.scheduler.active_interval
-            } else {
-                self.config.scheduler.idle_interval
-            };
+            let wait = self.rest(active);
             self.sleep_until_news(wait.min(until.saturating_duration_since(Instant::now())))?;
         }
         Ok(())
@@ -132,14 +127,20 @@ impl Engine {
     pub fn run_until(&mut self, stop: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             let active = self.pass()?;
-            let wait = if active > 0 {
-                self.config.scheduler.active_interval
-            } else {
-                self.config.scheduler.idle_interval
-            };
-            self.sleep_until(wait, Some(stop))?;
+            self.sleep_until(self.rest(active), Some(stop))?;
         }
         Ok(())
+    }
+
+    /// How long to wait after a pass that left `active` agents.
+    fn rest(&self, active: usize) -> Duration {
+        if self.freed {
+            Duration::ZERO
+        } else if active > 0 {
+            self.config.scheduler.active_interval
+        } else {
+            self.config.scheduler.idle_interval
+        }
     }
 
     /// Sleeps up to `wait`, waking early when the journal has news (new
@@ -202,11 +203,24 @@ impl Engine {
         if self.start_agents(&sessions)? {
             sessions = self.control.sessions()?;
         }
+        let before = self.active_jobs()?;
         let active = self.patrol(&sessions)?;
+        self.freed = active < before;
         self.end_stale_sessions(&sessions)?;
         self.report_orphans(&sessions)?;
         self.drain_gate(active)?;
         Ok(active)
+    }
+
+    /// Jobs the journal has in an active state.
+    fn active_jobs(&self) -> anyhow::Result<usize> {
+        Ok(self
+            .journal
+            .job_counts()?
+            .into_iter()
+            .filter(|(state, _)| state.is_active())
+            .map(|(_, n)| n as usize)
+            .sum())
     }
 
     /// Starts the agent of every job in `starting` whose session does not
