@@ -113,6 +113,25 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
             app.snapshot.jobs.len()
         );
     }
+    if jobs.is_empty() {
+        let hint = if app.filter.is_empty() {
+            format!(
+                "Nothing queued. {} dispatches a task.",
+                app.keymap.label(crate::tui::action::Action::Dispatch)
+            )
+        } else {
+            "No job matches the filter; Esc clears it.".to_string()
+        };
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(hint).block(titled(
+                app,
+                Pane::Queue,
+                vec![Span::raw(title)],
+            )),
+            area,
+        );
+        return;
+    }
     let table = Table::new(rows, widths).block(titled(app, Pane::Queue, vec![Span::raw(title)]));
     render(app, frame, area, Pane::Queue, table, window);
 }
