@@ -194,6 +194,24 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     terminal.wait_for("room", "added a line to DEMO.md");
     terminal.wait_for("room", "switchboard/1");
 
+    // Enter: the details, with the events' reasons and the attempt.
+    terminal.keys("room", &["Enter"]);
+    let screen = terminal.wait_for("room", "Attempts");
+    assert!(
+        screen.contains("sb-1-1") && screen.contains("switchboard/1"),
+        "{screen}"
+    );
+    terminal.keys("room", &["Escape"]);
+    // v: the review item's diff, read from the repository.
+    terminal.keys("room", &["v"]);
+    terminal.wait_for("room", "+- write the docs");
+    terminal.keys("room", &["Escape"]);
+    // g: the grid of working agents; #1's is done.
+    terminal.keys("room", &["g"]);
+    terminal.wait_for("room", "No agent is running.");
+    terminal.keys("room", &["Escape"]);
+    terminal.wait_for("room", "engine running");
+
     // a: the room steps aside for the agent's session; C-b d brings it back.
     terminal.keys("room", &["a"]);
     terminal.wait_until("room", "the agent's own screen", |s| {

@@ -67,6 +67,34 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
         "{events}"
     );
 
+    // The details view: the alarms behind the incident, the ticket behind
+    // its job, the events with their reasons.
+    let incident = journal.job_details(1).unwrap().unwrap();
+    assert_eq!(incident.sources.len(), 3, "{:?}", incident.sources);
+    assert!(
+        incident.sources[0].contains("ALARM CPU in 123"),
+        "{:?}",
+        incident.sources
+    );
+    assert!(
+        incident.sources[2].contains("OK CPU in 123"),
+        "{:?}",
+        incident.sources
+    );
+    assert!(incident.attempts.is_empty(), "no agent has started yet");
+    let ticket = journal.job_details(2).unwrap().unwrap();
+    assert_eq!(
+        ticket.sources,
+        ["ticket OPS-1: broken login (more) (1 update)"]
+    );
+    assert!(
+        ticket
+            .events
+            .iter()
+            .any(|e| e.message == "repo api claimed by #1")
+    );
+    assert!(journal.job_details(99).unwrap().is_none());
+
     // Level-triggered: a second pass over the same journal decides nothing new.
     let (again, _) = journal.schedule(&config, now, false).unwrap();
     assert!(again.is_empty(), "{again:#?}");

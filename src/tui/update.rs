@@ -214,6 +214,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
     match &mut app.mode {
         Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
             let page = page(app);
+            let lines = view_lines(&app.mode);
             let scrolled = match &mut app.mode {
                 Mode::Details(v) => Some(&mut v.scroll),
                 Mode::Diff(v) => Some(&mut v.scroll),
@@ -221,9 +222,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             };
             match (action, scrolled) {
                 (Action::Up, Some(s)) => scroll(s, true, 1),
-                (Action::Down, Some(s)) => scroll(s, false, 1),
+                (Action::Down, Some(s)) => {
+                    scroll(s, false, 1);
+                    *s = (*s).min(lines);
+                }
                 (Action::PageUp, Some(s)) => scroll(s, true, page),
-                (Action::PageDown, Some(s)) => scroll(s, false, page),
+                (Action::PageDown, Some(s)) => {
+                    scroll(s, false, page);
+                    *s = (*s).min(lines);
+                }
                 (
                     Action::Back | Action::Quit | Action::Details | Action::Diff | Action::Grid,
                     _,
@@ -402,6 +409,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                 None,
             )
         }
+    }
+}
+
+/// About how many lines a full view has, so scrolling stops near its end
+/// (the drawing stops at the last screenful exactly).
+fn view_lines(mode: &Mode) -> usize {
+    match mode {
+        Mode::Diff(v) => v.content.as_ref().map_or(0, Vec::len),
+        Mode::Details(v) => v.content.as_ref().map_or(0, |d| {
+            d.events.len() + d.attempts.len() + d.sources.len() + d.job.prompt.lines().count() + 16
+        }),
+        _ => 0,
     }
 }
 

@@ -143,13 +143,22 @@ fn the_filter_narrows_the_queue_as_it_is_typed() {
 #[test]
 fn full_views_scroll_and_close() {
     let mut app = sample();
-    app.mode = Mode::Diff(Scrolled::new(2));
+    let mut diff = Scrolled::new(2);
+    diff.content = Some((0..100).map(|n| format!("+line {n}")).collect());
+    app.mode = Mode::Diff(diff);
     handle_key(&mut app, key('j'));
     handle_key(&mut app, key('j'));
     handle_key(&mut app, key('k'));
     assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll == 1));
     handle_key(&mut app, code(KeyCode::PageDown));
     assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll > 10));
+    for _ in 0..50 {
+        handle_key(&mut app, code(KeyCode::PageDown));
+    }
+    assert!(
+        matches!(&app.mode, Mode::Diff(v) if v.scroll == 100),
+        "scrolling stops at the end"
+    );
     handle_key(&mut app, key('q'));
     assert!(matches!(app.mode, Mode::Normal));
     assert!(!app.quit, "q leaves the view, not the room");
