@@ -80,6 +80,13 @@ impl Terminal {
         }
     }
 
+    /// Esc, then waits for the main view's footer: an Esc read together
+    /// with the next key would be Alt-key.
+    fn back(&self, name: &str) {
+        self.keys(name, &["Escape"]);
+        self.wait_for(name, "d dispatch");
+    }
+
     /// Text typed literally.
     fn type_text(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", &format!("={name}:"), "-l", text]);
@@ -201,15 +208,15 @@ fn the_operator_runs_a_task_from_the_keyboard() {
         screen.contains("sb-1-1") && screen.contains("switchboard/1"),
         "{screen}"
     );
-    terminal.keys("room", &["Escape"]);
+    terminal.back("room");
     // v: the review item's diff, read from the repository.
     terminal.keys("room", &["v"]);
     terminal.wait_for("room", "+- write the docs");
-    terminal.keys("room", &["Escape"]);
+    terminal.back("room");
     // g: the grid of working agents; #1's is done.
     terminal.keys("room", &["g"]);
     terminal.wait_for("room", "No agent is running.");
-    terminal.keys("room", &["Escape"]);
+    terminal.back("room");
     terminal.wait_for("room", "engine running");
 
     // a: the room steps aside for the agent's session; C-b d brings it back.
