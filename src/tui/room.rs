@@ -118,6 +118,11 @@ impl<'a> Room<'a> {
                 first = false;
                 self.projects = projects;
                 app.set_snapshot(snap);
+                // An open details view follows the job's new events.
+                if let Mode::Details(view) = &app.mode {
+                    let job = view.job;
+                    self.carry_out(terminal, app, Intent::LoadDetails(job))?;
+                }
                 dirty = true;
             }
             app.engine = self.engine_state(app.engine);

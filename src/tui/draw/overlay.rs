@@ -58,24 +58,44 @@ fn help(app: &App, frame: &mut Frame, area: Rect) {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(4);
-    let lines: Vec<Line> = keys
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{k:>width$}  "),
-                    Style::new().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(*what),
-            ])
+    let entry = |(k, what): &(String, &'static str)| {
+        vec![
+            Span::styled(
+                format!("{k:>width$}  "),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!("{what:<26}")),
+        ]
+    };
+    let notes = [
+        "Mouse: click selects, the wheel scrolls.",
+        "Keys are set under [keys] in config.toml.",
+    ];
+    // One column where it fits, else two side by side.
+    let columns = if keys.len() + notes.len() + 3 > area.height as usize {
+        2
+    } else {
+        1
+    };
+    let rows = keys.len().div_ceil(columns);
+    let mut lines: Vec<Line> = (0..rows)
+        .map(|r| {
+            let mut spans = Vec::new();
+            for c in 0..columns {
+                if let Some(k) = keys.get(c * rows + r) {
+                    spans.extend(entry(k));
+                }
+            }
+            Line::from(spans)
         })
-        .chain([
-            Line::raw(""),
-            Line::raw("Mouse: click selects, the wheel scrolls."),
-            Line::raw("Keys are set under [keys] in config.toml."),
-        ])
         .collect();
-    let rect = centered(area, width as u16 + 30, lines.len() as u16 + 2);
+    lines.push(Line::raw(""));
+    lines.extend(notes.iter().map(|n| Line::raw(*n)));
+    let rect = centered(
+        area,
+        ((width + 28) * columns) as u16 + 2,
+        lines.len() as u16 + 2,
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Keys (any key closes) ")),
