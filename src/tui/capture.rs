@@ -13,7 +13,7 @@ use crate::model::{Job, StateName};
 /// The capture `raw` (with SGR escapes, as `capture-pane -e` gives) as
 /// styled lines. Text the parser cannot read is shown plain.
 pub fn read_capture(raw: &str) -> Text<'static> {
-    let trimmed = raw.trim_end_matches(['\n', ' ', '\r']);
+    let trimmed = raw.trim_end_matches(['\n', '\r']);
     let mut text = trimmed.as_bytes().into_text().unwrap_or_else(|_| {
         Text::from(
             trimmed
@@ -64,5 +64,77 @@ pub fn live_status(
         Some(AgentStatus::Exited(_)) | Some(AgentStatus::Gone) => Some("ended"),
         Some(AgentStatus::Idle) => Some("idle"),
         _ => Some("busy"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::style::Color;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{JobKind, JobState, Progress, Timestamp};
+
+    fn job(state: JobState) -> Job {
+        Job {
+            id: 1,
+            kind: JobKind::Task,
+            state,
+            project: None,
+            title: String::new(),
+            prompt: String::new(),
+            agent: None,
+            priority: 0,
+            attempts: 1,
+            created_at: Timestamp::from_millis(0),
+            progress: Progress::default(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_capture_keeps_its_colours_and_loses_the_blank_rows_under_it() {
+        let text = read_capture("\x1b[33m⠿ working:\x1b[39m step 1\n\x1b[1mdemo>\x1b[0m \n\n   \n");
+        assert_eq!(text.lines.len(), 2);
+        assert_eq!(text.lines[0].spans[0].content, "⠿ working:");
+        assert_eq!(text.lines[0].spans[0].style.fg, Some(Color::Yellow));
+        assert_eq!(plain(&text), "⠿ working: step 1\ndemo> \n");
+        assert!(read_capture("\n\n").lines.is_empty());
+    }
+
+    #[test]
+    fn the_status_comes_from_the_job_then_the_screen() {
+        let config = Config::builtin().unwrap();
+        let demo = config.agents.get("demo");
+        let now = Timestamp::from_millis(0);
+        let running = job(JobState::Running {
+            attempt: 1,
+            since: now,
+        });
+        assert_eq!(
+            live_status(&running, "⠿ working: step 1/5\n", demo),
+            Some("busy")
+        );
+        assert_eq!(live_status(&running, "✓ done\ndemo> ", demo), Some("idle"));
+        assert_eq!(
+            live_status(&running, "Proceed? [y/n] ", demo),
+            Some("asking")
+        );
+        let waiting = job(JobState::Waiting {
+            attempt: 1,
+            since: now,
+            question: "?".into(),
+        });
+        assert_eq!(live_status(&waiting, "", demo), Some("asking"));
+        let stalled = job(JobState::Stalled {
+            attempt: 1,
+            since: now,
+        });
+        assert_eq!(live_status(&stalled, "", demo), Some("stalled"));
+        let done = job(JobState::Done {
+            attempt: 1,
+            at: now,
+        });
+        assert_eq!(live_status(&done, "demo> ", demo), None, "no agent at work");
     }
 }
