@@ -50,8 +50,10 @@ fn one_line(text: &str) -> String {
 
 /// The bytes that call the operator about `news`. The text of a
 /// notification comes from agents: control characters are removed so it
-/// cannot end the escape sequence early.
-pub fn bytes(news: &[String], notify: &Notify) -> Vec<u8> {
+/// cannot end the escape sequence early. Inside tmux (`in_tmux`) a
+/// desktop notification is wrapped for tmux to pass it on to the outer
+/// terminal (tmux needs `set -g allow-passthrough on` for that).
+pub fn bytes(news: &[String], notify: &Notify, in_tmux: bool) -> Vec<u8> {
     let mut out = Vec::new();
     if news.is_empty() {
         return out;
@@ -64,12 +66,17 @@ pub fn bytes(news: &[String], notify: &Notify) -> Vec<u8> {
             .chars()
             .filter(|c| !c.is_control() && *c != ';')
             .collect();
-        match notify.desktop {
-            Desktop::Osc9 => out.extend(format!("\x1b]9;switchboard: {text}\x07").bytes()),
-            Desktop::Osc777 => {
-                out.extend(format!("\x1b]777;notify;switchboard;{text}\x07").bytes())
-            }
-            Desktop::Off => {}
+        let sequence = match notify.desktop {
+            Desktop::Osc9 => format!("\x1b]9;switchboard: {text}\x07"),
+            Desktop::Osc777 => format!("\x1b]777;notify;switchboard;{text}\x07"),
+            Desktop::Off => continue,
+        };
+        if in_tmux {
+            out.extend(b"\x1bPtmux;");
+            out.extend(sequence.replace('\x1b', "\x1b\x1b").bytes());
+            out.extend(b"\x1b\\");
+        } else {
+            out.extend(sequence.bytes());
         }
     }
     out

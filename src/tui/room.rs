@@ -271,7 +271,8 @@ impl<'a> Room<'a> {
 
     /// The bell and a desktop notification, as configured.
     fn call_operator(&self, news: &[String]) {
-        let bytes = notice::bytes(news, &self.config.notify);
+        let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
+        let bytes = notice::bytes(news, &self.config.notify, in_tmux);
         if !bytes.is_empty() {
             let mut out = std::io::stdout();
             let _ = out.write_all(&bytes);

@@ -263,6 +263,7 @@ fn an_agent_that_asks_and_new_review_work_call_the_operator() {
             bell: true,
             desktop: Desktop::Osc777,
         },
+        false,
     );
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.starts_with('\x07'), "the bell first");
@@ -278,17 +279,20 @@ fn an_agent_that_asks_and_new_review_work_call_the_operator() {
             bell: false,
             desktop: Desktop::Off,
         },
+        false,
     );
     assert!(quiet.is_empty());
-    let osc9 = notice::bytes(
-        &news[1..],
-        &Notify {
-            bell: false,
-            desktop: Desktop::Osc9,
-        },
+    let osc9 = Notify {
+        bell: false,
+        desktop: Desktop::Osc9,
+    };
+    assert_eq!(
+        String::from_utf8(notice::bytes(&news[1..], &osc9, false)).unwrap(),
+        "\x1b]9;switchboard: #4 is ready for review (switchboard/4)\x07"
     );
     assert_eq!(
-        String::from_utf8(osc9).unwrap(),
-        "\x1b]9;switchboard: #4 is ready for review (switchboard/4)\x07"
+        String::from_utf8(notice::bytes(&news[1..], &osc9, true)).unwrap(),
+        "\x1bPtmux;\x1b\x1b]9;switchboard: #4 is ready for review (switchboard/4)\x07\x1b\\",
+        "inside tmux, wrapped for passthrough"
     );
 }
