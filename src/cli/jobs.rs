@@ -49,8 +49,12 @@ pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::cli::doctor::require_prerequisites()?;
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let closed_by = crate::tui::run(ctx.home.clone(), ctx.config()?)?;
+        println!(
+            "Agents keep running; `switchboard` finds them again, `switchboard drain --wait` stops them cleanly."
+        );
         // Closed by a signal: the shell's convention, 128 + its number.
-        return Ok(match crate::tui::run(ctx.home.clone(), ctx.config()?)? {
+        return Ok(match closed_by {
             Some(signal) => ExitCode::from(128u8.saturating_add(signal as u8)),
             None => ExitCode::SUCCESS,
         });

@@ -96,9 +96,6 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Option<i32>> {
     if let Some(signal) = signal {
         println!("switchboard: the control room closed on signal {signal}.");
     }
-    println!(
-        "Agents keep running; `switchboard` finds them again, `switchboard drain --wait` stops them cleanly."
-    );
     Ok(signal)
 }
 
