@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::empty_repository;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
@@ -24,31 +27,10 @@ fn switchboard(home: &Path) -> Command {
     cmd
 }
 
-fn repo(dir: &Path) -> std::path::PathBuf {
-    let repo = dir.join("api");
-    std::fs::create_dir_all(&repo).unwrap();
-    run(Command::new("git")
-        .arg("-C")
-        .arg(&repo)
-        .args(["init", "-q", "-b", "main"]));
-    run(Command::new("git").arg("-C").arg(&repo).args([
-        "-c",
-        "user.name=b",
-        "-c",
-        "user.email=b@b",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "init",
-    ]));
-    repo
-}
-
 fn dispatch_process(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let repo = repo(dir.path());
+    let repo = empty_repository(dir.path(), "api");
     run(switchboard(&home)
         .args(["project", "add", "api"])
         .arg(&repo));

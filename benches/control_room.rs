@@ -7,6 +7,9 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod common;
+
+use common::{cpu_seconds, empty_repository};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -241,16 +244,6 @@ fn tmux(socket: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// CPU seconds of process `pid` (Linux).
-fn cpu_of(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
 fn frames_drawn(home: &Home) -> usize {
     std::fs::read_to_string(home.log_file())
         .unwrap_or_default()
@@ -265,28 +258,7 @@ fn idle_room(_c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path().join("home"));
     home.ensure().unwrap();
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &[
-            "-c",
-            "user.name=b",
-            "-c",
-            "user.email=b@b",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "init",
-        ],
-    ] {
-        Command::new("git")
-            .args(args)
-            .current_dir(&repo)
-            .status()
-            .unwrap();
-    }
+    let repo = empty_repository(dir.path(), "repo");
     let sb = |args: &[&str]| {
         Command::new(BIN)
             .args(args)
@@ -338,9 +310,9 @@ fn idle_room(_c: &mut Criterion) {
     while second() != 3 {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let (cpu, frames, start) = (cpu_of(&pid), frames_drawn(&home), Instant::now());
+    let (cpu, frames, start) = (cpu_seconds(&pid), frames_drawn(&home), Instant::now());
     std::thread::sleep(Duration::from_secs(30));
-    let used = cpu_of(&pid) - cpu;
+    let used = cpu_seconds(&pid) - cpu;
     let drawn = frames_drawn(&home) - frames;
     eprintln!(
         "idle control room (20 finished jobs, engine in process), 30 s: {:.2}% of one core, {drawn} frames drawn",

@@ -4,6 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::cpu_seconds;
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchboard::config::Config;
 use switchboard::engine::Engine;
@@ -12,15 +15,6 @@ use switchboard::journal::{JobFilter, NewJob};
 use switchboard::model::{Project, StateName, Timestamp};
 
 const AGENTS: usize = 20;
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 fn git(dir: &std::path::Path, args: &[&str]) {
     let ok = Command::new("git")
@@ -101,12 +95,12 @@ fn patrol_and_rest(c: &mut Criterion) {
     c.bench_function("engine/pass_over_20_agents", |b| {
         b.iter(|| engine.pass().unwrap())
     });
-    let before = cpu_seconds();
+    let before = cpu_seconds("self");
     let start = Instant::now();
     engine.run_for(Duration::from_secs(10)).unwrap();
     eprintln!(
         "engine watching {AGENTS} quiet agents (default intervals) for 10 s: {:.2}% of one core",
-        (cpu_seconds() - before) / start.elapsed().as_secs_f64() * 100.0
+        (cpu_seconds("self") - before) / start.elapsed().as_secs_f64() * 100.0
     );
     let _ = engine.server.kill_server();
 }

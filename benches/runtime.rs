@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::cpu_seconds;
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchboard::home::Home;
 use switchboard::runtime::{ControlClient, SpawnSpec, TmuxServer, wait_for_prompt};
@@ -45,16 +48,6 @@ fn panes(argv: &[&str]) -> Panes {
     }
 }
 
-/// CPU seconds this process has used (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
 fn capture_twenty(c: &mut Criterion) {
     let p = panes(&["sh", "-c", "seq 1 40; sleep 3600"]);
     let names: Vec<&str> = p.names.iter().map(String::as_str).collect();
@@ -74,13 +67,13 @@ fn capture_twenty(c: &mut Criterion) {
     group.finish();
 
     // A client watching 20 quiet panes, refreshing every 100 ms for 5 s.
-    let start_cpu = cpu_seconds();
+    let start_cpu = cpu_seconds("self");
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(5) {
         client.capture_many(&names).unwrap();
         std::thread::sleep(Duration::from_millis(100));
     }
-    let used = cpu_seconds() - start_cpu;
+    let used = cpu_seconds("self") - start_cpu;
     eprintln!(
         "watching {PANES} quiet panes every 100 ms over control mode: {:.2}% of one core (client process)",
         used / start.elapsed().as_secs_f64() * 100.0
