@@ -51,6 +51,32 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, for tests that try each in each mode.
+    pub const ALL: [Action; 22] = [
+        Action::FocusNext,
+        Action::FocusPrev,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Details,
+        Action::Dispatch,
+        Action::Nudge,
+        Action::Kill,
+        Action::Attach,
+        Action::Retry,
+        Action::Approve,
+        Action::Reject,
+        Action::Diff,
+        Action::Grid,
+        Action::Filter,
+        Action::Drain,
+        Action::Help,
+        Action::Quit,
+        Action::Back,
+        Action::Yes,
+    ];
+
     /// The words of the footer and the help overlay.
     pub fn describe(self) -> &'static str {
         match self {

@@ -296,3 +296,89 @@ fn an_agent_that_asks_and_new_review_work_call_the_operator() {
         "inside tmux, wrapped for passthrough"
     );
 }
+
+/// Every action in the full views and the help: they scroll, close, or do
+/// nothing; none sends a command or quits the room.
+#[test]
+fn every_action_in_every_full_view() {
+    use crate::tui::action::Action;
+    use crate::tui::update::update;
+    let views: Vec<(&str, Mode)> = vec![
+        ("details", Mode::Details(Scrolled::new(1))),
+        ("diff", {
+            let mut d = Scrolled::new(2);
+            d.content = Some(vec!["+a".into(); 100]);
+            Mode::Diff(d)
+        }),
+        ("grid", Mode::Grid),
+        ("help", Mode::Help),
+    ];
+    for (name, mode) in views {
+        for action in Action::ALL {
+            let mut app = sample();
+            app.mode = mode.clone();
+            let intents = update(&mut app, action);
+            assert!(intents.is_empty(), "{name} {action:?}: {intents:?}");
+            assert!(!app.quit, "{name} {action:?} quit the room");
+            let closes = name == "help"
+                || matches!(
+                    action,
+                    Action::Back | Action::Quit | Action::Details | Action::Diff | Action::Grid
+                );
+            let expected = if closes {
+                "normal"
+            } else if action == Action::Help {
+                "help"
+            } else {
+                name
+            };
+            let now = match &app.mode {
+                Mode::Normal => "normal",
+                Mode::Help => "help",
+                Mode::Details(_) => "details",
+                Mode::Diff(_) => "diff",
+                Mode::Grid => "grid",
+                _ => "other",
+            };
+            assert_eq!(now, expected, "{name} {action:?}");
+        }
+    }
+}
+
+/// Every action in the main view does something visible: a mode, an
+/// intent, a message, a moved focus or selection, or quitting.
+#[test]
+fn every_action_in_the_main_view_has_an_effect() {
+    use crate::tui::action::Action;
+    use crate::tui::update::update;
+    for action in Action::ALL {
+        let mut app = sample();
+        app.focus = Pane::Review;
+        app.set_selection(Pane::Review, 0);
+        app.filter = "doc".into();
+        app.message = Some("before".into());
+        let before = (
+            app.focus,
+            app.selected,
+            app.filter.clone(),
+            app.message.clone(),
+        );
+        let intents = update(&mut app, action);
+        let changed = !intents.is_empty()
+            || !matches!(app.mode, Mode::Normal)
+            || app.quit
+            || (
+                app.focus,
+                app.selected,
+                app.filter.clone(),
+                app.message.clone(),
+            ) != before;
+        // Yes with no question, and Down/PageDown on the last row, rightly
+        // do nothing.
+        let idle = matches!(
+            action,
+            Action::Yes | Action::Down | Action::PageDown | Action::Up | Action::PageUp
+        );
+        assert!(changed || idle, "{action:?} did nothing");
+    }
+}
