@@ -4,10 +4,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, git};
+use common::{Run, Sandbox, git};
 use switchboard::journal::JobFilter;
 use switchboard::model::{StateName, Timestamp};
 
@@ -601,34 +602,16 @@ fn which(program: &str) -> std::path::PathBuf {
 #[test]
 fn demo_sets_up_a_throwaway_home_with_work_of_every_kind() {
     let sb = Sandbox::new();
-    let out = std::process::Command::new(common::BIN)
-        .args(["demo", "--no-room"])
-        .env("TMPDIR", sb.dir.path())
-        .env_remove("SWITCHBOARD_HOME")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let home = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = Run::of(sb.cmd(&["demo", "--no-room"]).env("TMPDIR", sb.dir.path()));
+    let home = out.ok().trim().to_string();
     assert!(
         home.starts_with(&*sb.dir.path().to_string_lossy()),
         "{home}"
     );
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(common::BIN)
-            .args(args)
-            .env("SWITCHBOARD_HOME", &home)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        let out = Run::of(&mut common::command(Path::new(&home), args));
+        out.ok();
+        out.json()
     };
     let projects = run(&["project", "list", "--json"]);
     let names: Vec<&str> = projects
@@ -652,7 +635,7 @@ fn demo_sets_up_a_throwaway_home_with_work_of_every_kind() {
     let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(count("SELECT count(*) FROM tickets"), 1);
     assert_eq!(count("SELECT count(*) FROM alarms"), 2);
-    let config = std::fs::read_to_string(std::path::Path::new(&home).join("config.toml")).unwrap();
+    let config = std::fs::read_to_string(Path::new(&home).join("config.toml")).unwrap();
     assert!(
         config.contains("default_agent = \"demo\""),
         "the demo never needs a real agent"

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, Sandbox};
+use common::{BIN, Run, Sandbox};
 
 /// A tmux server of the test's own, standing in for the operator's terminal.
 struct Terminal {
@@ -22,17 +22,20 @@ impl Terminal {
         }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
+    /// tmux on the test's own server, as a client outside any tmux.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S")
             .arg(&self.socket)
             .arg("-f")
             .arg("/dev/null")
             .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .env_remove("TMUX");
+        cmd
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        Run::of(&mut self.command(args)).stdout
     }
 
     /// Opens a window running the room on `home` under a shell that
@@ -42,33 +45,21 @@ impl Terminal {
             "SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
             home.display()
         );
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg("/dev/null")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                "160",
-                "-y",
-                "48",
-                "--",
-                "sh",
-                "-c",
-                &script,
-            ])
-            .env_remove("TMUX")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Run::of(&mut self.command(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "160",
+            "-y",
+            "48",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]))
+        .ok();
     }
 
     /// Keys, one tmux key name each ("a", "C-s", "Tab").

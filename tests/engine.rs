@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, git};
+use common::{Run, Sandbox, git};
 use serde_json::Value;
 use switchboard::journal::Event;
 
@@ -187,10 +187,15 @@ fn one_engine_per_home() {
 /// A sandbox with a project `api` (agent `fast`), the fast config and the
 /// extra config text, and its engine running.
 fn running(extra: &str, max_agents: u32) -> (Sandbox, std::path::PathBuf, EngineProcess) {
+    running_with(&format!("{FAST}\n{extra}"), max_agents)
+}
+
+/// As `running`, with `config` as the whole config file.
+fn running_with(config: &str, max_agents: u32) -> (Sandbox, std::path::PathBuf, EngineProcess) {
     let sb = Sandbox::new();
     let repo = sb.repo("api");
     std::fs::create_dir_all(sb.home()).unwrap();
-    std::fs::write(sb.home().join("config.toml"), format!("{FAST}\n{extra}")).unwrap();
+    std::fs::write(sb.home().join("config.toml"), config).unwrap();
     sb.run(&[
         "project",
         "add",
@@ -462,27 +467,23 @@ fn sessions_the_journal_does_not_know_are_shown_not_killed() {
     let socket = sb.home().join("tmux/server.sock");
     let conf = sb.home().join("tmux/tmux.conf");
     wait_for("the engine's server config", || conf.exists());
-    let out = std::process::Command::new("tmux")
-        .arg("-S")
-        .arg(&socket)
-        .arg("-f")
-        .arg(&conf)
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "someones-work",
-            "--",
-            "sleep",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::of(
+        std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .arg("-f")
+            .arg(&conf)
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "someones-work",
+                "--",
+                "sleep",
+                "60",
+            ]),
+    )
+    .ok();
     sb.run(&["dispatch", "api", "poke the engine"]).ok();
     wait_for("the orphan event", || {
         sb.journal()
@@ -595,27 +596,12 @@ fn ticket_text_never_goes_to_a_shell_agent() {
 #[test]
 fn work_waiting_for_a_repository_starts_as_soon_as_the_holder_ends() {
     // Intervals far longer than the test: only the freed place wakes it.
-    let sb = Sandbox::new();
-    let repo = sb.repo("api");
-    std::fs::create_dir_all(sb.home()).unwrap();
-    std::fs::write(
-        sb.home().join("config.toml"),
-        FAST.replace("\"200ms\"", "\"60s\"")
-            .replace("\"500ms\"", "\"120s\""),
-    )
-    .unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "fast",
-    ])
-    .ok();
+    let slow_intervals = FAST
+        .replace("\"200ms\"", "\"60s\"")
+        .replace("\"500ms\"", "\"120s\"");
+    let (sb, _repo, _engine) = running_with(&slow_intervals, 1);
     sb.run(&["dispatch", "api", "first"]).ok();
     sb.run(&["dispatch", "api", "second"]).ok();
-    let _engine = start_engine(&sb);
     wait_for("the first to finish", || job(&sb, 1)["state"] == "done");
     let deadline = Instant::now() + Duration::from_secs(10);
     while job(&sb, 2)["state"] == "queued" {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{Run, Sandbox};
 use switchboard::journal::ReportStatus;
 
 fn setup() -> Sandbox {
@@ -41,16 +41,11 @@ fn flags_report_progress_and_status() {
 #[test]
 fn the_job_comes_from_the_agents_environment() {
     let sb = setup();
-    let out = sb
-        .cmd(&["report", "--waiting", "--message", "Proceed? [y/n]"])
-        .env("SWITCHBOARD_JOB", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::of(
+        sb.cmd(&["report", "--waiting", "--message", "Proceed? [y/n]"])
+            .env("SWITCHBOARD_JOB", "1"),
+    )
+    .ok();
     let r = sb.journal().latest_status_report(1).unwrap().unwrap();
     assert_eq!(r.status, Some(ReportStatus::Waiting));
 }
@@ -59,19 +54,7 @@ fn the_job_comes_from_the_agents_environment() {
 fn claude_hook_json_on_stdin() {
     let sb = setup();
     let input = br#"{"session_id":"s","transcript_path":"/t","hook_event_name":"Notification","message":"Claude needs your permission to use Bash"}"#;
-    let mut cmd = sb.cmd(&["report", "1"]);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sb.run_with_input(&["report", "1"], input).ok();
     let r = sb.journal().latest_status_report(1).unwrap().unwrap();
     assert_eq!(r.status, Some(ReportStatus::Waiting));
     assert_eq!(r.source, "claude-hook");
@@ -85,16 +68,7 @@ fn claude_hook_json_on_stdin() {
 fn codex_notify_json_as_the_argument() {
     let sb = setup();
     let json = r#"{"type":"agent-turn-complete","turn-id":"1","input-messages":["work"],"last-assistant-message":"Done: tests pass."}"#;
-    let out = sb
-        .cmd(&["report", json])
-        .env("SWITCHBOARD_JOB", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::of(sb.cmd(&["report", json]).env("SWITCHBOARD_JOB", "1")).ok();
     let r = sb.journal().latest_status_report(1).unwrap().unwrap();
     assert_eq!(
         (r.status, r.source.as_str()),

@@ -22,6 +22,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs `cmd` to the end.
+    pub fn of(cmd: &mut Command) -> Run {
+        Run::from(cmd.output().expect("run the command"))
+    }
+
     fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
@@ -72,13 +77,7 @@ impl Sandbox {
 
     /// The binary with this sandbox's home, no colour and a clean env.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--home").arg(self.home()).args(args);
-        cmd.env_remove("SWITCHBOARD_HOME")
-            .env_remove("CLICOLOR_FORCE")
-            .env("NO_COLOR", "1");
-        cmd.stdin(Stdio::null());
-        cmd
+        command(&self.home(), args)
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -134,6 +133,17 @@ impl Sandbox {
         let conn = rusqlite::Connection::open(self.home().join("journal.db")).expect("db");
         conn.execute_batch(sql).expect("sql");
     }
+}
+
+/// The binary with `home`, no colour and a clean env.
+pub fn command(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--home").arg(home).args(args);
+    cmd.env_remove("SWITCHBOARD_HOME")
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1");
+    cmd.stdin(Stdio::null());
+    cmd
 }
 
 pub fn git(dir: &Path, args: &[&str]) {
