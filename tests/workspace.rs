@@ -7,7 +7,7 @@ use std::process::Command;
 
 use common::{Sandbox, git};
 use switchboard::workspace::{
-    MergeOutcome, commit_all, diff_stat, merge, open_worktree, remove_worktree,
+    MergeOutcome, commit_all, diff_stat, diff_text, merge, open_worktree, remove_worktree,
 };
 
 fn rev(dir: &std::path::Path, what: &str) -> String {
@@ -85,6 +85,17 @@ fn commit_takes_every_change_and_the_diff_stat_counts_it() {
     );
     let stat = diff_stat(&repo, &wt.base_commit, &wt.branch).unwrap();
     assert_eq!((stat.files, stat.insertions, stat.deletions), (2, 3, 0));
+    // The diff view's text: from the base commit, or from where the branch
+    // left main; cut at a limit.
+    let text = diff_text(&repo, Some(&wt.base_commit), "main", &wt.branch, 1000).unwrap();
+    assert!(text.contains(&"+fn main() {}".to_string()), "{text:?}");
+    assert_eq!(
+        diff_text(&repo, None, "main", &wt.branch, 1000).unwrap(),
+        text
+    );
+    let cut = diff_text(&repo, None, "main", &wt.branch, 3).unwrap();
+    assert_eq!(cut.len(), 4);
+    assert_eq!(cut[3], "… cut at 3 lines");
 }
 
 #[test]

@@ -97,14 +97,10 @@ impl Engine {
     }
 
     fn approve(&mut self, id: i64) -> anyhow::Result<String> {
-        let item = self
+        let (item, project) = self
             .journal
-            .review_item(id)?
+            .review_with_project(id)?
             .ok_or_else(|| anyhow::anyhow!("job #{id} has nothing in review"))?;
-        let project = self
-            .journal
-            .project(&item.project)?
-            .ok_or_else(|| anyhow::anyhow!("no project {}", item.project))?;
         let job = self
             .journal
             .job(id)?

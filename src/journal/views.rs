@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Journal, Result};
-use crate::model::Timestamp;
+use crate::model::{Project, Timestamp};
 use crate::scheduler::Chain;
 
 /// A finished attempt's branch waiting for the operator.
@@ -48,6 +48,14 @@ impl Journal {
     /// The review item of one job, if it has one.
     pub fn review_item(&self, job: i64) -> Result<Option<ReviewView>> {
         Ok(self.reviews_where("job_id = ?1", job)?.pop())
+    }
+
+    /// The review item of one job with its project, if it has both.
+    pub fn review_with_project(&self, job: i64) -> Result<Option<(ReviewView, Project)>> {
+        let Some(item) = self.review_item(job)? else {
+            return Ok(None);
+        };
+        Ok(self.project(&item.project)?.map(|p| (item, p)))
     }
 
     fn reviews_where(&self, clause: &str, value: i64) -> Result<Vec<ReviewView>> {

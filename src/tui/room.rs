@@ -26,7 +26,7 @@ use crate::home::Home;
 use crate::journal::{Journal, NewJob};
 use crate::model::{Project, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
-use crate::workspace::Git;
+use crate::workspace::diff_text;
 
 /// Lines of an agent's scrollback the Live pane reads once the operator
 /// scrolls back.
@@ -345,31 +345,23 @@ impl<'a> Room<'a> {
     /// branch (still right after a merge), else from where the branch left
     /// the base.
     fn diff(&self, job: i64) -> anyhow::Result<Vec<String>> {
-        let item = self
+        let (item, project) = self
             .journal
-            .review_item(job)?
+            .review_with_project(job)?
             .ok_or_else(|| anyhow::anyhow!("#{job} has nothing in review"))?;
-        let project = self
-            .journal
-            .project(&item.project)?
-            .ok_or_else(|| anyhow::anyhow!("no project {}", item.project))?;
         let base = self
             .journal
             .attempts(job)?
             .into_iter()
             .rev()
             .find_map(|a| a.base_commit);
-        let range = match base {
-            Some(commit) => format!("{commit}..{}", item.branch),
-            None => format!("{}...{}", project.base_branch, item.branch),
-        };
-        let out =
-            Git::at(&project.path).run(&["diff", "--no-color", "--no-ext-diff", &range, "--"])?;
-        let mut lines: Vec<String> = out.lines().take(DIFF_LINES).map(str::to_string).collect();
-        if out.lines().count() > DIFF_LINES {
-            lines.push(format!("… cut at {DIFF_LINES} lines"));
-        }
-        Ok(lines)
+        Ok(diff_text(
+            &project.path,
+            base.as_deref(),
+            &project.base_branch,
+            &item.branch,
+            DIFF_LINES,
+        )?)
     }
 
     /// Steps aside for the operator: input stops, the terminal is

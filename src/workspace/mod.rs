@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 pub use git::{Git, GitError, INSTALL_GIT, git_version};
 pub use merge::{MergeOutcome, merge};
-pub use worktree::{DiffStat, Worktree, commit_all, diff_stat, open_worktree, remove_worktree};
+pub use worktree::{
+    DiffStat, Worktree, commit_all, diff_stat, diff_text, open_worktree, remove_worktree,
+};
 
 /// The top directory of the git work tree that holds `path`.
 pub fn repository_root(path: &Path) -> Result<PathBuf, String> {

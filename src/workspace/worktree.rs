@@ -115,6 +115,29 @@ pub fn diff_stat(repo: &Path, base_commit: &str, branch: &str) -> Result<DiffSta
     Ok(stat)
 }
 
+/// The text of what `branch` changed, as `git diff` shows it without
+/// colour: since `base_commit` when known, else since it left `base`.
+/// At most `max_lines` lines.
+pub fn diff_text(
+    repo: &Path,
+    base_commit: Option<&str>,
+    base: &str,
+    branch: &str,
+    max_lines: usize,
+) -> Result<Vec<String>, GitError> {
+    let range = match base_commit {
+        Some(commit) => format!("{commit}..refs/heads/{branch}"),
+        None => format!("{base}...refs/heads/{branch}"),
+    };
+    let out = Git::at(repo).run(&["diff", "--no-color", "--no-ext-diff", &range, "--"])?;
+    let mut all = out.lines();
+    let mut lines: Vec<String> = all.by_ref().take(max_lines).map(str::to_string).collect();
+    if all.next().is_some() {
+        lines.push(format!("… cut at {max_lines} lines"));
+    }
+    Ok(lines)
+}
+
 /// Removes the worktree (its branch stays, for review and merging).
 pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
     let git = Git::at(repo);
