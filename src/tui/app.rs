@@ -285,7 +285,6 @@ impl App {
     ) {
         if self.live.job != job {
             self.live.scroll = 0;
-            self.live.last_output = None;
         }
         if self.live.job != job || self.live.text != text {
             self.live.last_output = Some(at);

@@ -102,20 +102,22 @@ impl<'a> Room<'a> {
         app: &mut App,
     ) -> anyhow::Result<Option<i32>> {
         let mut last_event = -1;
-        let mut first = true;
         let mut dirty = true;
+        // Whether what the watched panes depend on may have changed: the
+        // journal, a key, a capture. Only then are captures looked at.
+        let mut fresh = true;
         let mut shown_clock = String::new();
         loop {
             let now = Timestamp::now();
             let news = self.journal.last_event_id()?;
             if news != last_event {
-                last_event = news;
                 let (snap, projects) = snapshot(&self.journal, self.config, now)?;
-                if !first {
+                // The first snapshot is not news.
+                if last_event >= 0 {
                     let calls = notice::news(&app.snapshot, &snap);
                     self.call_operator(&calls);
                 }
-                first = false;
+                last_event = news;
                 self.projects = projects;
                 app.set_snapshot(snap);
                 // An open details view follows the job's new events.
@@ -124,6 +126,7 @@ impl<'a> Room<'a> {
                     self.carry_out(terminal, app, Intent::LoadDetails(job))?;
                 }
                 dirty = true;
+                fresh = true;
             }
             app.engine = self.engine_state(app.engine);
             // The clock and "output … ago" move once a second while an
@@ -138,8 +141,11 @@ impl<'a> Room<'a> {
                 app.snapshot.now = Some(now);
                 dirty = true;
             }
-            self.watch(app);
-            dirty |= self.show_captures(app, now);
+            if fresh {
+                self.watch(app);
+                dirty |= self.show_captures(app, now);
+                fresh = false;
+            }
             if dirty {
                 let size = terminal.size()?;
                 app.area = Rect::new(0, 0, size.width, size.height);
@@ -161,11 +167,13 @@ impl<'a> Room<'a> {
                         self.carry_out(terminal, app, intent)?;
                     }
                     dirty = true;
+                    fresh = true;
                 }
                 Ok(RoomEvent::Captures(captures)) => {
                     for (session, raw) in captures {
                         self.screens.insert(session, read_capture(&raw));
                     }
+                    fresh = true;
                 }
                 Ok(RoomEvent::Signal(signal)) => return Ok(Some(signal)),
                 Ok(RoomEvent::InputClosed(why)) => {

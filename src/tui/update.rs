@@ -210,34 +210,9 @@ fn text_box(placeholder: &str) -> TextArea<'static> {
 
 /// Applies an action; returns what to ask of the world.
 pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
-    // The full views take few actions: scrolling and leaving.
-    match &mut app.mode {
+    match app.mode {
         Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
-            let page = page(app);
-            let lines = view_lines(&app.mode);
-            let scrolled = match &mut app.mode {
-                Mode::Details(v) => Some(&mut v.scroll),
-                Mode::Diff(v) => Some(&mut v.scroll),
-                _ => None,
-            };
-            match (action, scrolled) {
-                (Action::Up, Some(s)) => scroll(s, true, 1),
-                (Action::Down, Some(s)) => {
-                    scroll(s, false, 1);
-                    *s = (*s).min(lines);
-                }
-                (Action::PageUp, Some(s)) => scroll(s, true, page),
-                (Action::PageDown, Some(s)) => {
-                    scroll(s, false, page);
-                    *s = (*s).min(lines);
-                }
-                (
-                    Action::Back | Action::Quit | Action::Details | Action::Diff | Action::Grid,
-                    _,
-                ) => app.mode = Mode::Normal,
-                (Action::Help, _) => app.mode = Mode::Help,
-                _ => {}
-            }
+            in_view(app, action);
             return vec![];
         }
         Mode::Help => {
@@ -409,6 +384,36 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                 None,
             )
         }
+    }
+}
+
+/// The full views take few actions: scrolling (down stops near the end)
+/// and leaving.
+fn in_view(app: &mut App, action: Action) {
+    let (page, end) = (page(app), view_lines(&app.mode));
+    let scrolled = match &mut app.mode {
+        Mode::Details(v) => Some(&mut v.scroll),
+        Mode::Diff(v) => Some(&mut v.scroll),
+        _ => None,
+    };
+    match (action, scrolled) {
+        (Action::Up | Action::Down | Action::PageUp | Action::PageDown, Some(s)) => {
+            let up = matches!(action, Action::Up | Action::PageUp);
+            let by = if matches!(action, Action::Up | Action::Down) {
+                1
+            } else {
+                page
+            };
+            scroll(s, up, by);
+            if !up {
+                *s = (*s).min(end);
+            }
+        }
+        (Action::Back | Action::Quit | Action::Details | Action::Diff | Action::Grid, _) => {
+            app.mode = Mode::Normal
+        }
+        (Action::Help, _) => app.mode = Mode::Help,
+        _ => {}
     }
 }
 
