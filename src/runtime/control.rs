@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::server::{
-    SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, no_sessions, parse_sessions,
+    SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, check_name, no_sessions, parse_sessions,
 };
 use super::text::{normalise, press_enter_until_changed};
 
@@ -191,13 +191,7 @@ impl ControlClient {
         delay_enter: Duration,
         retries: u32,
     ) -> Result<(), TmuxError> {
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            || name.is_empty()
-        {
-            return Err(TmuxError::BadName(name.to_string()));
-        }
+        check_name(name)?;
         let dir = self.server.buffer_dir();
         let seq = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let buffer = format!("sb-{name}-{}-{seq}", std::process::id());

@@ -387,7 +387,8 @@ fn target(name: &str) -> String {
     format!("={name}:")
 }
 
-fn check_name(name: &str) -> Result<(), TmuxError> {
+/// A session name switchboard could have made: letters, digits, - and _.
+pub(crate) fn check_name(name: &str) -> Result<(), TmuxError> {
     let ok = !name.is_empty()
         && name
             .chars()
