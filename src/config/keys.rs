@@ -56,26 +56,21 @@ impl KeyChord {
             "end" => KeyCode::End,
             "pgup" | "pageup" => KeyCode::PageUp,
             "pgdn" | "pagedown" => KeyCode::PageDown,
-            _ if rest.chars().count() == 1 => {
-                let c = rest.chars().next().unwrap_or(' ');
-                if c.is_ascii_uppercase() {
-                    modifiers |= KeyModifiers::SHIFT;
-                }
-                KeyCode::Char(c)
-            }
-            _ if lower.starts_with('f')
-                && lower[1..]
-                    .parse::<u8>()
-                    .is_ok_and(|n| (1..=12).contains(&n)) =>
-            {
-                KeyCode::F(lower[1..].parse().unwrap_or(1))
-            }
             _ => {
-                return Err(format!(
-                    "unknown key {text:?}; write a character (\"d\", \"K\"), a name (enter, esc, tab, \
-                     space, backspace, up, down, left, right, home, end, pgup, pgdn, f1…f12), \
-                     optionally after ctrl-, alt- or shift-"
-                ));
+                if let Some(c) = single(rest) {
+                    if c.is_ascii_uppercase() {
+                        modifiers |= KeyModifiers::SHIFT;
+                    }
+                    KeyCode::Char(c)
+                } else if let Some(n) = function_key(&lower) {
+                    KeyCode::F(n)
+                } else {
+                    return Err(format!(
+                        "unknown key {text:?}; write a character (\"d\", \"K\"), a name (enter, esc, tab, \
+                         space, backspace, up, down, left, right, home, end, pgup, pgdn, f1…f12), \
+                         optionally after ctrl-, alt- or shift-"
+                    ));
+                }
             }
         };
         Ok(KeyChord { code, modifiers })
@@ -126,6 +121,20 @@ impl KeyChord {
         out.push_str(&name);
         out
     }
+}
+
+/// The character of a one-character key name.
+fn single(name: &str) -> Option<char> {
+    let mut chars = name.chars();
+    chars.next().filter(|_| chars.next().is_none())
+}
+
+/// The number of "f1" … "f12".
+fn function_key(name: &str) -> Option<u8> {
+    name.strip_prefix('f')?
+        .parse()
+        .ok()
+        .filter(|n| (1..=12).contains(n))
 }
 
 /// A command's keys: one key or a list in the file.
