@@ -19,4 +19,5 @@ pub mod runtime;
 pub mod scheduler;
 pub mod simulator;
 pub mod tui;
+pub mod untrusted;
 pub mod workspace;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use switchboard::cli::{Cli, run};
 use switchboard::home::Home;
+use switchboard::untrusted::visible;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,10 +16,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             tracing::error!("{err:#}");
+            // An error may quote its input (a project name, a path, a
+            // message): shown through the one function for outside text.
             anstream::eprintln!(
-                "{}error:{} {err:#}",
+                "{}error:{} {}",
                 anstyle::AnsiColor::Red.on_default().bold().render(),
-                anstyle::Reset.render()
+                anstyle::Reset.render(),
+                visible(&format!("{err:#}"))
             );
             ExitCode::FAILURE
         }

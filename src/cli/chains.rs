@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::Context;
-use super::output::{BOLD, DIM, GREEN, YELLOW, paint};
+use super::output::{BOLD, DIM, GREEN, YELLOW, fit, paint};
 use crate::model::Timestamp;
 
 #[derive(Debug, clap::Args)]
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         anstream::println!(
             "{:>5}  {:14}  {}  {:>6}  {:24}  {:24}  {}",
             c.id,
-            c.account,
+            fit(&c.account, 14),
             paint(style, format!("{state:8}")),
             c.alarms,
             c.first_at.to_string(),

@@ -7,7 +7,7 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::Context;
-use super::output::{BOLD, paint};
+use super::output::{BOLD, paint, visible};
 use super::project::{check_agent, register};
 use crate::config::Config;
 use crate::journal::{Journal, NewJob};
@@ -73,16 +73,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         if registered {
             anstream::eprintln!(
                 "Registered {} as project {} (base {}).",
-                project.path.display(),
-                paint(BOLD, &project.name),
-                project.base_branch
+                visible(&project.path.display().to_string()),
+                paint(BOLD, visible(&project.name)),
+                visible(&project.base_branch)
             );
         }
         anstream::println!(
             "Queued job {} for {}: {}",
             paint(BOLD, format!("#{id}")),
-            project.name,
-            job.title
+            visible(&project.name),
+            visible(&job.title)
         );
     }
     Ok(ExitCode::SUCCESS)

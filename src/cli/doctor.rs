@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::Context;
-use super::output::{GREEN, RED, YELLOW, paint};
+use super::output::{GREEN, RED, YELLOW, paint, visible};
 use crate::runtime::{self, INSTALL_TMUX};
 use crate::workspace;
 
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 Status::Warn => paint(YELLOW, "!"),
                 Status::Fail => paint(RED, "✗"),
             };
-            anstream::println!("{mark} {:8} {}", c.name, c.detail);
+            anstream::println!("{mark} {:8} {}", c.name, visible(&c.detail));
         }
         if failed {
             anstream::eprintln!(

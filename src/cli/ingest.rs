@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::Context;
-use super::output::{BOLD, RED, paint};
+use super::output::{BOLD, RED, paint, visible};
 use crate::intake::ingest_lines;
 
 /// The exit status when some lines were rejected and the rest journaled.
@@ -55,9 +55,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         let n = report.accepted;
         anstream::println!(
-            "Journaled {} message{} from {source}.",
+            "Journaled {} message{} from {}.",
             paint(BOLD, n),
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            visible(&source)
         );
         if !report.rejected.is_empty() {
             let r = report.rejected.len();
@@ -67,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 if r == 1 { "" } else { "s" }
             );
             for (line, reason) in &report.rejected {
-                anstream::eprintln!("  line {line}: {reason}");
+                anstream::eprintln!("  line {line}: {}", visible(reason));
             }
         }
     }

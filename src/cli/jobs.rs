@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
-use super::output::{BOLD, DIM, age, fit, paint, progress_line, state_label};
+use super::output::{BOLD, DIM, age, fit, paint, progress_line, state_label, visible};
 use crate::journal::{Event, JobFilter, Journal, JournalError};
 use crate::model::{Job, JobKind, JobState, StateName, Timestamp};
 
@@ -214,16 +214,16 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
         "{} {}  {}",
         paint(BOLD, format!("#{}", job.id)),
         state_label(job.state.name(), 0),
-        job.title
+        visible(&job.title)
     );
     println!("  kind      {}", job.kind);
     println!(
         "  project   {}",
-        job.project.as_deref().unwrap_or("- (not routed yet)")
+        visible(job.project.as_deref().unwrap_or("- (not routed yet)"))
     );
     println!(
         "  agent     {}",
-        job.agent.as_deref().unwrap_or("the project's default")
+        visible(job.agent.as_deref().unwrap_or("the project's default"))
     );
     println!("  priority  {}", job.priority);
     println!("  attempts  {}", job.attempts);
@@ -240,7 +240,7 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     }
     println!("  prompt");
     for line in job.prompt.lines() {
-        println!("    {line}");
+        println!("    {}", visible(line));
     }
     println!("  events");
     for event in &events {
@@ -254,8 +254,8 @@ fn event_line(event: &Event) -> String {
     format!(
         "    {} {job}{:9} {}",
         paint(DIM, event.at),
-        event.kind,
-        event.message
+        visible(&event.kind),
+        visible(&event.message)
     )
 }
 

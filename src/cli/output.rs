@@ -4,6 +4,7 @@
 use anstyle::{AnsiColor, Style};
 
 use crate::model::{Job, StateName, Timestamp, short_age};
+pub use crate::untrusted::visible;
 
 pub const BOLD: Style = Style::new().bold();
 pub const DIM: Style = Style::new().dimmed();
@@ -58,11 +59,15 @@ pub fn progress_line(job: &Job) -> Option<String> {
     match (job.progress.percent, job.progress.note.as_deref()) {
         (None, None) => None,
         (Some(p), note) => Some(
-            format!("{head} {} {}", progress_bar(p, 12), note.unwrap_or(""))
-                .trim_end()
-                .to_string(),
+            format!(
+                "{head} {} {}",
+                progress_bar(p, 12),
+                visible(note.unwrap_or(""))
+            )
+            .trim_end()
+            .to_string(),
         ),
-        (None, Some(note)) => Some(format!("{head} {note}")),
+        (None, Some(note)) => Some(format!("{head} {}", visible(note))),
     }
 }
 
@@ -71,9 +76,10 @@ pub fn age(then: Timestamp, now: Timestamp) -> String {
     short_age(now.since(then))
 }
 
-/// Cuts `text` to `width` characters with an ellipsis.
+/// Cuts `text` (from outside: shown through [`visible`]) to one line of
+/// `width` characters with an ellipsis.
 pub fn fit(text: &str, width: usize) -> String {
-    let one_line = text.replace(['\n', '\r', '\t'], " ");
+    let one_line = visible(&text.replace(['\n', '\t'], " ")).into_owned();
     if one_line.chars().count() <= width {
         one_line
     } else {
@@ -98,5 +104,6 @@ mod tests {
     fn long_text_is_cut() {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("a\nb", 4), "a b");
+        assert_eq!(fit("a\rb\x1b]0;x", 20), "a␍b␛]0;x");
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 
 use super::Context;
-use super::output::{BOLD, paint};
+use super::output::{BOLD, paint, visible};
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::model::{Project, Timestamp, check_project_name};
@@ -54,13 +54,15 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             let project = register(&mut journal, &config, &name, &path, base, agent, max_agents)?;
             anstream::println!(
                 "Registered project {} at {} (base {}, agent {}, {} agent{} at a time).",
-                paint(BOLD, &project.name),
-                project.path.display(),
-                project.base_branch,
-                project
-                    .agent
-                    .as_deref()
-                    .unwrap_or(&config.routing.default_agent),
+                paint(BOLD, visible(&project.name)),
+                visible(&project.path.display().to_string()),
+                visible(&project.base_branch),
+                visible(
+                    project
+                        .agent
+                        .as_deref()
+                        .unwrap_or(&config.routing.default_agent)
+                ),
                 project.max_agents,
                 if project.max_agents == 1 { "" } else { "s" },
             );
@@ -92,11 +94,11 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                 for p in projects {
                     println!(
                         "{:width$}  {:8}  {:6}  {:4}  {}",
-                        p.name,
-                        p.base_branch,
-                        p.agent.as_deref().unwrap_or("-"),
+                        visible(&p.name),
+                        visible(&p.base_branch),
+                        visible(p.agent.as_deref().unwrap_or("-")),
                         p.max_agents,
-                        p.path.display()
+                        visible(&p.path.display().to_string())
                     );
                 }
             }

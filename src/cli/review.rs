@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::Context;
-use super::output::{BOLD, GREEN, RED, paint};
+use super::output::{BOLD, GREEN, RED, fit, paint, visible};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,9 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         anstream::println!(
             "{:>5}  {:10}  {:24}  {:8}  {} files, {} {}",
             item.job,
-            item.project,
-            item.branch,
-            item.state,
+            fit(&item.project, 10),
+            fit(&item.branch, 24),
+            visible(&item.state),
             item.files,
             paint(GREEN, format!("+{}", item.insertions)),
             paint(RED, format!("-{}", item.deletions)),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Context;
-use super::output::{BOLD, DIM, paint};
+use super::output::{BOLD, DIM, paint, visible};
 use crate::config::Config;
 use crate::scheduler::{Action, Decision};
 use crate::simulator::{Simulation, replay_journal};
@@ -124,7 +124,7 @@ fn human(d: &Decision) -> String {
         "{} {:13} {:14} {}",
         paint(DIM, d.at),
         d.kind(),
-        subject,
-        d.reason
+        visible(&subject),
+        visible(&d.reason)
     )
 }

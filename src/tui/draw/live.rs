@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::{now, titled};
 use crate::model::short_age;
 use crate::tui::app::{App, Pane};
+use crate::untrusted::visible;
 
 /// The lines of `text` that fit `height` rows, `back` lines up from the
 /// newest.
@@ -85,7 +86,8 @@ pub fn grid(app: &App, frame: &mut Frame, area: Rect) {
                 continue;
             };
             let height = cell_area.height.saturating_sub(2) as usize;
-            let block = Block::bordered().title(format!(" #{} {} ", cell.job, cell.title));
+            let block =
+                Block::bordered().title(format!(" #{} {} ", cell.job, visible(&cell.title)));
             frame.render_widget(
                 Paragraph::new(tail(&cell.text, height, 0)).block(block),
                 *cell_area,

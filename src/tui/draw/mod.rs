@@ -15,6 +15,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::app::{App, EngineState, Mode, Pane};
 use super::layout::RoomLayout;
 use crate::model::{StateName, Timestamp};
+use crate::untrusted::visible;
 
 /// Draws the whole room.
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -125,7 +126,7 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         text.push_str(&format!(" │ filter {:?}", app.filter));
     }
     if let Some(message) = &app.message {
-        text.push_str(&format!(" │ {message}"));
+        text.push_str(&format!(" │ {}", visible(message)));
     }
     frame.render_widget(
         Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)),

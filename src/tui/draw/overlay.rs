@@ -10,6 +10,7 @@ use ratatui_textarea::TextArea;
 
 use crate::tui::app::{App, Confirm, Mode, Purpose};
 use crate::tui::form::{DispatchForm, Field};
+use crate::untrusted::visible;
 
 pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
     match &app.mode {
@@ -131,7 +132,7 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
             Span::styled(format!("{label:<9}"), focus(field)),
             Span::raw("‹ "),
             Span::styled(
-                value.to_string(),
+                visible(value).into_owned(),
                 focus(field).add_modifier(Modifier::REVERSED),
             ),
             Span::raw(" ›"),
@@ -179,7 +180,7 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
     );
     if let Some(why) = &form.error {
         frame.render_widget(
-            Paragraph::new(why.as_str())
+            Paragraph::new(visible(why).into_owned())
                 .style(Style::new().fg(Color::Red))
                 .wrap(Wrap { trim: true }),
             error,

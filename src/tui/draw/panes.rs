@@ -11,6 +11,7 @@ use super::{now, state_style, titled};
 use crate::model::short_age;
 use crate::tui::app::{App, Pane};
 use crate::tui::layout::{first_shown, list_rows};
+use crate::untrusted::visible;
 
 fn bold() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
@@ -66,7 +67,9 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
             ];
             if wide {
                 cells.push(Line::raw(job.kind.as_str()));
-                cells.push(Line::raw(job.project.clone().unwrap_or_else(|| "-".into())));
+                cells.push(Line::raw(
+                    visible(job.project.as_deref().unwrap_or("-")).into_owned(),
+                ));
             }
             cells.push(Line::raw(short_age(now.since(job.created_at))));
             cells.push(match percent {
@@ -74,10 +77,10 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
                 Some(p) => Line::raw(format!("{p:>3}%")),
                 None => Line::raw(""),
             });
-            let mut title = vec![Span::raw(job.title.clone())];
+            let mut title = vec![Span::raw(visible(&job.title).into_owned())];
             if let Some(why) = &job.reason {
                 title.push(Span::styled(
-                    format!(" — {why}"),
+                    format!(" — {}", visible(why)),
                     Style::new().fg(Color::DarkGray),
                 ));
             }
@@ -108,7 +111,7 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
     if !app.filter.is_empty() {
         title = format!(
             " Queue /{} ({} of {}) ",
-            app.filter,
+            visible(&app.filter),
             jobs.len(),
             app.snapshot.jobs.len()
         );
@@ -144,7 +147,7 @@ pub fn chains(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|c| {
             let mut cells = vec![
-                c.account.clone(),
+                visible(&c.account).into_owned(),
                 c.state(now, app.snapshot.chain_window).to_string(),
                 c.alarms.to_string(),
             ];
@@ -193,9 +196,9 @@ pub fn review(app: &App, frame: &mut Frame, area: Rect) {
         .map(|r| {
             let mut cells = vec![Line::raw(format!("#{}", r.job))];
             if wide {
-                cells.push(Line::raw(r.project.clone()));
+                cells.push(Line::raw(visible(&r.project).into_owned()));
             }
-            cells.push(Line::raw(r.branch.clone()));
+            cells.push(Line::raw(visible(&r.branch).into_owned()));
             cells.push(Line::from(vec![
                 Span::raw(format!("{}f ", r.files)),
                 Span::styled(format!("+{}", r.insertions), Style::new().fg(Color::Green)),
@@ -208,7 +211,7 @@ pub fn review(app: &App, frame: &mut Frame, area: Rect) {
                 "merged" => Style::new().fg(Color::Green),
                 _ => Style::new().add_modifier(Modifier::DIM),
             };
-            cells.push(Line::styled(r.state.clone(), style));
+            cells.push(Line::styled(visible(&r.state).into_owned(), style));
             Row::new(cells)
         })
         .collect();

@@ -10,6 +10,7 @@ use super::{now, state_style};
 use crate::journal::JobDetails;
 use crate::model::short_age;
 use crate::tui::app::{App, Scrolled};
+use crate::untrusted::visible;
 
 fn heading(text: &str) -> Line<'static> {
     Line::styled(text.to_string(), Style::new().add_modifier(Modifier::BOLD))
@@ -33,27 +34,27 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             Span::raw(format!(
                 " · {} · project {} · agent {} · priority {} · {} attempt{} · {} old",
                 job.kind.as_str(),
-                job.project.as_deref().unwrap_or("-"),
-                job.agent.as_deref().unwrap_or("(project's)"),
+                visible(job.project.as_deref().unwrap_or("-")),
+                visible(job.agent.as_deref().unwrap_or("(project's)")),
                 job.priority,
                 job.attempts,
                 if job.attempts == 1 { "" } else { "s" },
                 short_age(now(app).since(job.created_at)),
             )),
         ]),
-        Line::raw(job.title.clone()),
+        Line::raw(visible(&job.title).into_owned()),
     ];
     if let Some(why) = &job.reason {
         lines.push(Line::styled(
-            format!("why: {why}"),
+            format!("why: {}", visible(why)),
             Style::new().fg(Color::Yellow),
         ));
     }
     if let Some(a) = d.attempts.last() {
         lines.push(Line::raw(format!(
             "branch {}  worktree {}",
-            a.branch.as_deref().unwrap_or("-"),
-            a.worktree.as_deref().unwrap_or("-")
+            visible(a.branch.as_deref().unwrap_or("-")),
+            visible(a.worktree.as_deref().unwrap_or("-"))
         )));
     }
     lines.push(Line::raw(""));
@@ -61,7 +62,11 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
     if d.sources.is_empty() {
         lines.push(Line::raw("  the operator's task"));
     }
-    lines.extend(d.sources.iter().map(|s| Line::raw(format!("  {s}"))));
+    lines.extend(
+        d.sources
+            .iter()
+            .map(|s| Line::raw(format!("  {}", visible(s)))),
+    );
     lines.push(Line::raw(""));
     lines.push(heading("Attempts"));
     if d.attempts.is_empty() {
@@ -86,13 +91,20 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
     for e in &d.events {
         lines.push(Line::from(vec![
             Span::raw(format!("  {} ", clock(e.at))),
-            Span::styled(format!("{:<10} ", e.kind), Style::new().fg(Color::Cyan)),
-            Span::raw(e.message.clone()),
+            Span::styled(
+                format!("{:<10} ", visible(&e.kind)),
+                Style::new().fg(Color::Cyan),
+            ),
+            Span::raw(visible(&e.message).into_owned()),
         ]));
     }
     lines.push(Line::raw(""));
     lines.push(heading("Prompt"));
-    lines.extend(job.prompt.lines().map(|l| Line::raw(format!("  {l}"))));
+    lines.extend(
+        job.prompt
+            .lines()
+            .map(|l| Line::raw(format!("  {}", visible(l)))),
+    );
     lines
 }
 
@@ -126,7 +138,7 @@ pub fn diff(view: &Scrolled<Vec<String>>, frame: &mut Frame, area: Rect) {
                 } else {
                     Style::new()
                 };
-                Line::styled(l.clone(), style)
+                Line::styled(visible(l).into_owned(), style)
             })
             .collect(),
     };
