@@ -262,3 +262,83 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     assert!(screen.contains("Agents keep running"), "{screen}");
     assert!(!screen.contains("engine running"), "{screen}");
 }
+
+/// Writes a config whose `slow` agent works for minutes, and registers
+/// `api` with it; max one agent on the repository, so others queue.
+fn slow_project(sb: &Sandbox) -> PathBuf {
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[scheduler]\nactive_interval = \"200ms\"\n[agents.slow]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"600\", \"--step-ms\", \"1000\", \"{prompt}\"]\n",
+    )
+    .unwrap();
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "slow",
+        "--max-agents",
+        "1",
+    ])
+    .ok();
+    repo
+}
+
+/// The selection is a job, not a row: jobs dispatched and ended around
+/// it, a filter that hides it and is cleared, and Live stays on it; a
+/// kill question about a job that ended meanwhile is withdrawn, and its
+/// Enter acts on no other job.
+#[test]
+fn the_selection_stays_on_its_job() {
+    let sb = Sandbox::new();
+    slow_project(&sb);
+    let _agents = AgentsServer(sb.home());
+    for task in ["first task", "second task", "third task"] {
+        sb.run(&["dispatch", "api", task]).ok();
+    }
+    let terminal = Terminal::new(sb.dir.path());
+    terminal.open("room", &sb.home());
+    terminal.wait_for("room", "Live #1");
+    // #1 runs, #2 and #3 wait for the repository: select #2.
+    terminal.keys("room", &["j"]);
+    terminal.wait_for("room", "Live #2");
+    // #1 is killed from another shell: #2 starts and moves up, #1 moves
+    // down; a new job is dispatched. The selection stays on #2.
+    sb.run(&["kill", "1"]).ok();
+    sb.run(&["dispatch", "api", "fourth task"]).ok();
+    terminal.wait_until("room", "#2 running", |s| {
+        s.contains("Live #2") && s.contains("#4") && s.contains("killed")
+    });
+    // A filter that hides #2, then Esc clears it: #2 again.
+    terminal.keys("room", &["/"]);
+    terminal.type_text("room", "third");
+    terminal.keys("room", &["Enter"]);
+    terminal.wait_for("room", "Live #3");
+    terminal.back("room");
+    terminal.wait_for("room", "Live #2");
+    // K on #2 asks about #2 by name; #2 is killed meanwhile: the question
+    // is withdrawn and the Enter kills nothing else.
+    terminal.keys("room", &["K"]);
+    terminal.wait_for("room", "Kill job #2's agent?");
+    assert!(terminal.screen("room").contains("second task"));
+    sb.run(&["kill", "2"]).ok();
+    terminal.wait_for("room", "kill of #2 cancelled");
+    terminal.keys("room", &["Enter"]);
+    terminal.wait_for("room", "Events");
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    let mut killed: Vec<i64> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["state"] == "killed")
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    killed.sort();
+    assert_eq!(killed, [1, 2], "only the jobs killed from the shell");
+    terminal.keys("room", &["Escape"]);
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}

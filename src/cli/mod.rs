@@ -7,6 +7,8 @@ mod demo;
 mod dispatch;
 pub(crate) use dispatch::resolve_project;
 mod doctor;
+#[cfg(test)]
+mod gate_tests;
 mod ingest;
 mod jobs;
 mod operator;

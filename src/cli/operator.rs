@@ -1,6 +1,7 @@
 //! The operator commands: kill, nudge, retry, approve, reject, drain and
-//! resume. Each is checked against the journal (so a mistake is told at
-//! once), then journaled for the engine, which carries it out.
+//! resume. Each is checked against the journal by the same gate as the
+//! control room's keys (so a mistake is told at once), then journaled for
+//! the engine, which carries it out.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use anyhow::bail;
 use super::Context;
 use super::output::{BOLD, paint};
 use crate::journal::{CommandKind, Journal};
-use crate::model::{Job, StateName, Timestamp};
+use crate::model::{Job, OperatorAction, ReviewState, Timestamp, gate};
 
 #[derive(Debug, clap::Args)]
 pub struct JobArg {
@@ -43,10 +44,17 @@ pub struct DrainArgs {
     pub wait: bool,
 }
 
-fn job(journal: &Journal, id: i64) -> anyhow::Result<Job> {
-    Ok(journal
+/// Job `id`, when it can take `action` now (the same gate as the
+/// control room's keys).
+pub(super) fn gated(journal: &Journal, id: i64, action: OperatorAction) -> anyhow::Result<Job> {
+    let job = journal
         .job(id)?
-        .ok_or(crate::journal::JournalError::NoJob(id))?)
+        .ok_or(crate::journal::JournalError::NoJob(id))?;
+    let review = journal
+        .review_item(id)?
+        .and_then(|r| ReviewState::parse(&r.state));
+    gate(action, id, job.state.name(), review)?;
+    Ok(job)
 }
 
 fn journal_command(
@@ -69,14 +77,7 @@ fn journal_command(
 
 pub fn kill(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
-    let job = job(&journal, args.id)?;
-    let state = job.state.name();
-    if state.is_over() {
-        bail!(
-            "job #{} is already {state}; there is nothing to kill",
-            job.id
-        );
-    }
+    let job = gated(&journal, args.id, OperatorAction::Kill)?;
     journal_command(&mut journal, CommandKind::Kill, Some(job.id), None)
 }
 
@@ -86,50 +87,25 @@ pub fn nudge(ctx: &Context, args: NudgeArgs) -> anyhow::Result<ExitCode> {
         bail!("the nudge is empty; say what the agent should hear");
     }
     let mut journal = ctx.journal()?;
-    let job = job(&journal, args.id)?;
-    let state = job.state.name();
-    if !state.is_active() {
-        bail!(
-            "job #{} is {state}; only a job with a live agent (starting, running, waiting, stalled) can be nudged",
-            job.id
-        );
-    }
+    let job = gated(&journal, args.id, OperatorAction::Nudge)?;
     journal_command(&mut journal, CommandKind::Nudge, Some(job.id), Some(&text))
 }
 
 pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
-    let job = job(&journal, args.id)?;
-    let state = job.state.name();
-    if !matches!(state, StateName::Failed | StateName::Killed) {
-        bail!(
-            "job #{} is {state}; only a failed or killed job can be retried",
-            job.id
-        );
-    }
+    let job = gated(&journal, args.id, OperatorAction::Retry)?;
     journal_command(&mut journal, CommandKind::Retry, Some(job.id), None)
-}
-
-fn reviewable(journal: &Journal, id: i64, verb: &str) -> anyhow::Result<()> {
-    job(journal, id)?;
-    match journal.review_item(id)? {
-        None => {
-            bail!("job #{id} has nothing in review to {verb}; `switchboard review` lists what has")
-        }
-        Some(item) if item.state == "ready" || item.state == "conflict" => Ok(()),
-        Some(item) => bail!("job #{id}'s review item is already {}", item.state),
-    }
 }
 
 pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
-    reviewable(&journal, args.id, "approve")?;
+    gated(&journal, args.id, OperatorAction::Approve)?;
     journal_command(&mut journal, CommandKind::Approve, Some(args.id), None)
 }
 
 pub fn reject(ctx: &Context, args: RejectArgs) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
-    reviewable(&journal, args.id, "reject")?;
+    gated(&journal, args.id, OperatorAction::Reject)?;
     journal_command(
         &mut journal,
         CommandKind::Reject,

@@ -10,7 +10,7 @@ use ratatui_textarea::TextArea;
 use super::form::DispatchForm;
 use super::keymap::Keymap;
 use crate::journal::{JobDetails, ReviewView};
-use crate::model::{Job, StateName, Timestamp};
+use crate::model::{Job, OperatorAction, Refusal, ReviewState, StateName, Timestamp, gate};
 use crate::scheduler::Chain;
 
 /// The four panes, in focus order.
@@ -71,6 +71,15 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
     Kill(i64),
+}
+
+impl Confirm {
+    /// The action asked about, and the job it acts on.
+    pub fn action(&self) -> (OperatorAction, i64) {
+        match self {
+            Confirm::Kill(job) => (OperatorAction::Kill, *job),
+        }
+    }
 }
 
 /// What a text box's words are for.
@@ -145,7 +154,13 @@ pub struct GridCell {
 pub struct App {
     pub snapshot: Snapshot,
     pub focus: Pane,
-    pub selected: [usize; 4],
+    /// What each pane's selection points at: a job id (Queue, Review) or
+    /// a chain id (Chains). The row is derived from it, so a reorder, a
+    /// filter or a new snapshot never moves the selection to another job.
+    picked: [Option<i64>; 4],
+    /// The row each pane's selection was last seen at: where it stays
+    /// when the picked item is gone (filtered out, or no more listed).
+    last_row: [usize; 4],
     pub live: Live,
     pub grid: Vec<GridCell>,
     pub mode: Mode,
@@ -172,7 +187,8 @@ impl App {
         App {
             snapshot: Snapshot::default(),
             focus: Pane::Queue,
-            selected: [0; 4],
+            picked: [None; 4],
+            last_row: [0; 4],
             live: Live::default(),
             grid: Vec::new(),
             mode: Mode::Normal,
@@ -214,12 +230,53 @@ impl App {
         jobs
     }
 
-    pub fn selection(&self, pane: Pane) -> usize {
-        self.selected[pane.index()]
+    /// What identifies each row of a pane, in the order drawn.
+    fn ids(&self, pane: Pane) -> Vec<i64> {
+        match pane {
+            Pane::Queue => self.queue().iter().map(|j| j.id).collect(),
+            Pane::Chains => self.snapshot.chains.iter().map(|c| c.id).collect(),
+            Pane::Review => self.snapshot.reviews.iter().map(|r| r.job).collect(),
+            Pane::Live => Vec::new(),
+        }
     }
 
+    /// The row of a pane's selection: where its picked item is now, else
+    /// the row it was last seen at (kept in range).
+    pub fn selection(&self, pane: Pane) -> usize {
+        let ids = self.ids(pane);
+        let i = pane.index();
+        self.picked[i]
+            .and_then(|id| ids.iter().position(|x| *x == id))
+            .unwrap_or_else(|| self.last_row[i].min(ids.len().saturating_sub(1)))
+    }
+
+    /// Selects the item at row `value` of a pane (the operator moved).
     pub fn set_selection(&mut self, pane: Pane, value: usize) {
-        self.selected[pane.index()] = value;
+        let i = pane.index();
+        self.last_row[i] = value;
+        if let Some(id) = self.ids(pane).get(value) {
+            self.picked[i] = Some(*id);
+        }
+    }
+
+    /// Pins every pane's selection to the item on its row now: the first
+    /// snapshot's, and a fallback row's once its item is gone, so that
+    /// the next reorder does not move it.
+    fn pin_selections(&mut self) {
+        for pane in [Pane::Queue, Pane::Chains, Pane::Review] {
+            let i = pane.index();
+            let ids = self.ids(pane);
+            match self.picked[i].and_then(|id| ids.iter().position(|x| *x == id)) {
+                Some(row) => self.last_row[i] = row,
+                // A filtered-out job stays picked: unfiltering brings it back.
+                None if pane == Pane::Queue && !self.filter.is_empty() => {}
+                None => {
+                    let row = self.last_row[i].min(ids.len().saturating_sub(1));
+                    self.last_row[i] = row;
+                    self.picked[i] = ids.get(row).copied();
+                }
+            }
+        }
     }
 
     /// The job the Queue's selection points at.
@@ -253,6 +310,11 @@ impl App {
         }
     }
 
+    /// The job the operator picked in the Queue, filtered out or not.
+    pub fn picked_job(&self) -> Option<i64> {
+        self.picked[Pane::Queue.index()]
+    }
+
     /// Rows in a pane, for moving the selection.
     pub fn rows(&self, pane: Pane) -> usize {
         match pane {
@@ -263,15 +325,44 @@ impl App {
         }
     }
 
-    /// Takes a new snapshot, keeping each selection in range.
+    /// Takes a new snapshot; each selection stays on its item.
     pub fn set_snapshot(&mut self, snapshot: Snapshot) {
         self.snapshot = snapshot;
-        for pane in [Pane::Queue, Pane::Chains, Pane::Review] {
-            let rows = self.rows(pane);
-            if self.selection(pane) >= rows {
-                self.set_selection(pane, rows.saturating_sub(1));
+        self.pin_selections();
+        // A question about a job that can no longer take the action is
+        // withdrawn, and the operator told why.
+        if let Mode::Confirm(confirm) = &self.mode {
+            let (action, job) = confirm.action();
+            if let Err(no) = self.can(action, job) {
+                self.mode = Mode::Normal;
+                self.message = Some(format!("{action} of #{job} cancelled: {no}"));
             }
         }
+    }
+
+    /// Whether job `id` can take `action` now, by what this room last
+    /// read: the same gate as the command line's.
+    pub fn can(&self, action: OperatorAction, id: i64) -> Result<(), Refusal> {
+        let job = self
+            .snapshot
+            .jobs
+            .iter()
+            .find(|j| j.id == id)
+            .ok_or_else(|| Refusal(format!("job #{id} is not in the journal")))?;
+        let review = self
+            .snapshot
+            .reviews
+            .iter()
+            .find(|r| r.job == id)
+            .and_then(|r| ReviewState::parse(&r.state));
+        gate(action, id, job.state.name(), review)
+    }
+
+    /// The queue's filter changed: the selection stays on its job when
+    /// that job still shows.
+    pub fn set_filter(&mut self, filter: String) {
+        self.filter = filter;
+        self.pin_selections();
     }
 
     /// Takes a new capture of the Live pane's agent (`raw`, with colour

@@ -12,6 +12,7 @@ use super::app::{App, Confirm, EngineState, Mode, Pane, Purpose, Scrolled};
 use super::form::{DispatchForm, DispatchRequest, FormOutcome};
 use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
 use crate::journal::CommandKind;
+use crate::model::OperatorAction;
 
 /// What the control room asks of the world outside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +49,14 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
         Mode::Filter(area) => {
             match key.code {
                 KeyCode::Esc => {
-                    app.filter.clear();
                     app.mode = Mode::Normal;
+                    app.set_filter(String::new());
                 }
                 KeyCode::Enter => app.mode = Mode::Normal,
                 _ => {
                     area.input(key);
-                    app.filter = area.lines().join(" ");
-                    app.set_selection(Pane::Queue, 0);
+                    let filter = area.lines().join(" ");
+                    app.set_filter(filter);
                 }
             }
             vec![]
@@ -82,9 +83,15 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
                     let text = area.lines().join("\n").trim().to_string();
                     let text = (!text.is_empty()).then_some(text);
                     let (kind, job, said) = match *purpose {
-                        Purpose::Nudge(job) => (CommandKind::Nudge, job, "nudge"),
-                        Purpose::Reject(job) => (CommandKind::Reject, job, "reject"),
+                        Purpose::Nudge(job) => (CommandKind::Nudge, job, OperatorAction::Nudge),
+                        Purpose::Reject(job) => (CommandKind::Reject, job, OperatorAction::Reject),
                     };
+                    // The box stays open with its words when the job can
+                    // no longer take them.
+                    if let Err(no) = app.can(said, job) {
+                        app.message = Some(format!("not sent: {no}"));
+                        return vec![];
+                    }
                     app.mode = Mode::Normal;
                     app.message = Some(format!("asked the engine to {said} #{job}"));
                     vec![Intent::Command {
@@ -259,21 +266,27 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             if matches!(app.mode, Mode::Confirm(_)) {
                 app.mode = Mode::Normal;
             } else if !app.filter.is_empty() {
-                app.filter.clear();
+                app.set_filter(String::new());
             } else {
                 app.message = None;
             }
             vec![]
         }
         Action::Kill => {
-            if let Some(job) = app.selected_job() {
+            if let Some(job) = gated(app, OperatorAction::Kill) {
                 app.mode = Mode::Confirm(Confirm::Kill(job));
             }
             vec![]
         }
         Action::Yes => match std::mem::take(&mut app.mode) {
-            Mode::Confirm(Confirm::Kill(job)) => {
-                app.message = Some(format!("asked the engine to kill #{job}"));
+            Mode::Confirm(confirm) => {
+                let (action, job) = confirm.action();
+                // Asked again: the job may have moved on since the question.
+                if let Err(no) = app.can(action, job) {
+                    app.message = Some(format!("{action} of #{job} cancelled: {no}"));
+                    return vec![];
+                }
+                app.message = Some(format!("asked the engine to {action} #{job}"));
                 command(CommandKind::Kill, Some(job))
             }
             other => {
@@ -281,44 +294,35 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                 vec![]
             }
         },
-        Action::Retry => match app.selected_job() {
+        Action::Retry => match gated(app, OperatorAction::Retry) {
             Some(job) => {
                 app.message = Some(format!("asked the engine to retry #{job}"));
                 command(CommandKind::Retry, Some(job))
             }
             None => vec![],
         },
-        Action::Approve => match reviewed_job(app) {
+        Action::Approve => match gated(app, OperatorAction::Approve) {
             Some(job) => {
                 app.message = Some(format!("asked the engine to approve #{job}"));
                 command(CommandKind::Approve, Some(job))
             }
-            None => {
-                app.message = Some("the selected job has nothing in review".into());
-                vec![]
-            }
+            None => vec![],
         },
         Action::Reject => {
-            match reviewed_job(app) {
-                Some(job) => {
-                    app.mode = Mode::Text(
-                        Purpose::Reject(job),
-                        text_box("why, for the agent (empty: a plain rejection)"),
-                    )
-                }
-                None => app.message = Some("the selected job has nothing in review".into()),
+            if let Some(job) = gated(app, OperatorAction::Reject) {
+                app.mode = Mode::Text(
+                    Purpose::Reject(job),
+                    text_box("why, for the agent (empty: a plain rejection)"),
+                )
             }
             vec![]
         }
         Action::Nudge => {
-            match agent_of_selection(app) {
-                Some((job, _)) => {
-                    app.mode = Mode::Text(
-                        Purpose::Nudge(job),
-                        text_box("what to tell the agent (empty: \"are you stuck?\")"),
-                    )
-                }
-                None => app.message = Some("the selected job has no agent to nudge".into()),
+            if let Some((job, _)) = agent_of_selection(app, OperatorAction::Nudge) {
+                app.mode = Mode::Text(
+                    Purpose::Nudge(job),
+                    text_box("what to tell the agent (empty: \"are you stuck?\")"),
+                )
             }
             vec![]
         }
@@ -358,12 +362,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             )));
             vec![]
         }
-        Action::Attach => match agent_of_selection(app) {
+        Action::Attach => match agent_of_selection(app, OperatorAction::Attach) {
             Some((job, attempt)) => vec![Intent::Attach { job, attempt }],
-            None => {
-                app.message = Some("the selected job has no agent to attach to".into());
-                vec![]
-            }
+            None => vec![],
         },
         Action::Drain => {
             let draining = app.engine == EngineState::Draining;
@@ -429,11 +430,36 @@ fn view_lines(mode: &Mode) -> usize {
     }
 }
 
-/// The selected job and its attempt, when it has an agent.
-fn agent_of_selection(app: &App) -> Option<(i64, u32)> {
-    let id = app.selected_job()?;
-    let job = app.snapshot.jobs.iter().find(|j| j.id == id)?;
-    Some((id, job.state.attempt()?))
+/// The selected job, when it can take `action` now; else the room says
+/// why not (the same words as the command line's).
+fn gated(app: &mut App, action: OperatorAction) -> Option<i64> {
+    let Some(job) = app.selected_job() else {
+        app.message = Some(format!("no job is selected to {action}"));
+        return None;
+    };
+    match app.can(action, job) {
+        Ok(()) => Some(job),
+        Err(no) => {
+            app.message = Some(no.to_string());
+            None
+        }
+    }
+}
+
+/// The selected job and its attempt, when it can take `action` (nudge,
+/// attach) and has had an agent.
+fn agent_of_selection(app: &mut App, action: OperatorAction) -> Option<(i64, u32)> {
+    let id = gated(app, action)?;
+    let attempt = app
+        .snapshot
+        .jobs
+        .iter()
+        .find(|j| j.id == id)
+        .and_then(|j| j.state.attempt());
+    if attempt.is_none() {
+        app.message = Some(format!("job #{id} has no agent to {action}"));
+    }
+    Some((id, attempt?))
 }
 
 /// The selected job, when it has a review item.

@@ -16,10 +16,19 @@ pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
     match &app.mode {
         Mode::Help => help(app, frame, main),
         Mode::Confirm(Confirm::Kill(job)) => {
-            let area = centered(main, 44, 4);
+            let area = centered(main, 60, 5);
             frame.render_widget(Clear, area);
+            // The job by its id, title and state: what the kill acts on.
+            let about = app
+                .snapshot
+                .jobs
+                .iter()
+                .find(|j| j.id == *job)
+                .map(|j| format!("{} ({})", j.title, j.state.name()))
+                .unwrap_or_default();
             let text = vec![
                 Line::from(format!("Kill job #{job}'s agent?")),
+                Line::from(about),
                 Line::from("y/Enter: kill   any other key: keep"),
             ];
             frame.render_widget(

@@ -69,9 +69,11 @@ fn live_scrolls_back_and_follows_again() {
 fn retry_kill_approve_drain_and_resume_send_commands() {
     let mut app = sample();
     app.set_selection(Pane::Queue, 2);
+    // #4 is queued: nothing to retry, and the room says so in the CLI's words.
+    assert!(handle_key(&mut app, key('r')).is_empty());
     assert_eq!(
-        handle_key(&mut app, key('r')),
-        command(CommandKind::Retry, Some(4))
+        app.message.as_deref(),
+        Some("job #4 is queued; only a failed or killed job can be retried")
     );
     // Kill asks first; any key but y keeps the job.
     assert!(handle_key(&mut app, key('K')).is_empty());
@@ -109,14 +111,109 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
 }
 
 #[test]
+fn r_on_a_done_job_says_why_and_sends_nothing() {
+    let mut app = sample();
+    app.select_job(2);
+    assert!(handle_key(&mut app, key('r')).is_empty());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("job #2 is done; only a failed or killed job can be retried")
+    );
+}
+
+#[test]
 fn the_chains_pane_points_at_its_job() {
     let mut app = sample();
     app.focus = Pane::Chains;
     assert_eq!(app.selected_job(), Some(3));
+    handle_key(&mut app, key('K'));
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::Kill(3))));
+}
+
+/// The snapshot with job `id` moved to `state`.
+fn moved(app: &App, id: i64, state: JobState) -> Snapshot {
+    let mut snap = app.snapshot.clone();
+    for job in &mut snap.jobs {
+        if job.id == id {
+            job.state = state.clone();
+        }
+    }
+    snap
+}
+
+#[test]
+fn the_selection_follows_its_job_through_reorders_and_filters() {
+    let mut app = sample();
+    assert_eq!(app.selected_job(), Some(1), "the first row, pinned");
+    // #1 finishes: it moves to the bottom, and stays selected.
+    let done = JobState::Done {
+        attempt: 1,
+        at: t(11),
+    };
+    app.set_snapshot(moved(&app, 1, done));
+    assert_eq!(app.selected_job(), Some(1));
+    assert_eq!(app.selection(Pane::Queue), 3);
+    // Select #4 (queued), then a new job starts above it.
+    app.select_job(4);
+    let mut snap = app.snapshot.clone();
+    let mut new = snap.jobs[0].clone();
+    new.id = 5;
+    new.state = JobState::Running {
+        attempt: 1,
+        since: t(12),
+    };
+    snap.jobs.push(new);
+    app.set_snapshot(snap);
+    assert_eq!(app.selected_job(), Some(4));
+    assert_eq!(app.queue()[app.selection(Pane::Queue)].id, 4);
+    assert_eq!(app.watched(), vec![], "Live shows #4, which has no agent");
+    // A filter that hides #4, then none: #4 again.
+    app.set_filter("docs".into());
+    assert_eq!(app.selected_job(), Some(2), "the only row shown");
+    app.set_filter(String::new());
+    assert_eq!(app.selected_job(), Some(4));
+    // The same through the filter's keys.
+    handle_key(&mut app, key('/'));
+    type_text(&mut app, "login");
+    handle_key(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.selected_job(), Some(4));
+}
+
+#[test]
+fn a_question_about_a_job_that_ended_is_withdrawn() {
+    let mut app = sample();
+    handle_key(&mut app, key('K'));
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::Kill(1))));
+    // #1 finishes before the operator answers.
+    let done = JobState::Done {
+        attempt: 1,
+        at: t(11),
+    };
+    app.set_snapshot(moved(&app, 1, done));
+    assert!(matches!(app.mode, Mode::Normal), "the question is gone");
     assert_eq!(
-        handle_key(&mut app, key('r')),
-        command(CommandKind::Retry, Some(3))
+        app.message.as_deref(),
+        Some("kill of #1 cancelled: job #1 is already done; there is nothing to kill")
     );
+    // The Enter meant for the question kills nothing (it opens details of #1).
+    let intents = handle_key(&mut app, code(KeyCode::Enter));
+    assert!(
+        !intents.iter().any(|i| matches!(i, Intent::Command { .. })),
+        "{intents:?}"
+    );
+    // A Yes that races the snapshot is checked again too.
+    let mut app = sample();
+    handle_key(&mut app, key('K'));
+    app.snapshot = moved(
+        &app,
+        1,
+        JobState::Done {
+            attempt: 1,
+            at: t(11),
+        },
+    );
+    assert!(handle_key(&mut app, key('y')).is_empty());
+    assert!(app.message.as_deref().unwrap_or("").contains("cancelled"));
 }
 
 #[test]
@@ -128,7 +225,14 @@ fn attach_goes_to_the_selected_agent_only() {
     );
     app.set_selection(Pane::Queue, 2);
     assert_eq!(handle_key(&mut app, key('a')), vec![]);
-    assert!(app.message.as_deref().unwrap_or("").contains("no agent"));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no agent session"),
+        "{:?}",
+        app.message
+    );
 }
 
 #[test]
@@ -191,7 +295,7 @@ fn dispatch_grid_filter_and_help_open_their_views() {
 #[test]
 fn escape_clears_the_filter_then_the_message_and_q_quits() {
     let mut app = sample();
-    app.filter = "x".into();
+    app.set_filter("x".into());
     app.message = Some("hello".into());
     handle_key(&mut app, code(KeyCode::Esc));
     assert_eq!(app.filter, "");

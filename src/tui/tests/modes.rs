@@ -355,11 +355,11 @@ fn every_action_in_the_main_view_has_an_effect() {
         let mut app = sample();
         app.focus = Pane::Review;
         app.set_selection(Pane::Review, 0);
-        app.filter = "doc".into();
+        app.set_filter("doc".into());
         app.message = Some("before".into());
         let before = (
             app.focus,
-            app.selected,
+            app.selection(Pane::Review),
             app.filter.clone(),
             app.message.clone(),
         );
@@ -369,7 +369,7 @@ fn every_action_in_the_main_view_has_an_effect() {
             || app.quit
             || (
                 app.focus,
-                app.selected,
+                app.selection(Pane::Review),
                 app.filter.clone(),
                 app.message.clone(),
             ) != before;

@@ -30,7 +30,7 @@ fn the_room_empty_on_first_run() {
 fn the_room_as_a_viewer_with_a_filter_and_the_agent_done() {
     let mut app = sample();
     app.engine = EngineState::Viewer;
-    app.filter = "login".into();
+    app.set_filter("login".into());
     app.set_live(Some(1), read_capture(DEMO_DONE), Some("idle"), t(10));
     app.focus = Pane::Live;
     both("room_viewer_filtered", &app);

@@ -1,0 +1,198 @@
+//! The one gate per operator action: "can this job take this action now?"
+//! Both the command line's operator commands and the control room ask it,
+//! so a key in the room is refused exactly when the command is, with the
+//! same words.
+
+use std::fmt;
+
+use super::job::StateName;
+
+/// What an operator can ask of one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperatorAction {
+    Kill,
+    Nudge,
+    Retry,
+    Approve,
+    Reject,
+    Attach,
+}
+
+impl OperatorAction {
+    pub const ALL: [OperatorAction; 6] = [
+        OperatorAction::Kill,
+        OperatorAction::Nudge,
+        OperatorAction::Retry,
+        OperatorAction::Approve,
+        OperatorAction::Reject,
+        OperatorAction::Attach,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorAction::Kill => "kill",
+            OperatorAction::Nudge => "nudge",
+            OperatorAction::Retry => "retry",
+            OperatorAction::Approve => "approve",
+            OperatorAction::Reject => "reject",
+            OperatorAction::Attach => "attach",
+        }
+    }
+}
+
+impl fmt::Display for OperatorAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a job's review item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReviewState {
+    /// Waiting for the operator.
+    Ready,
+    /// The last approve met a conflict; the base is unchanged.
+    Conflict,
+    Merged,
+    Rejected,
+}
+
+impl ReviewState {
+    pub const ALL: [ReviewState; 4] = [
+        ReviewState::Ready,
+        ReviewState::Conflict,
+        ReviewState::Merged,
+        ReviewState::Rejected,
+    ];
+
+    /// The journal's word for it; `None` for a word it does not know.
+    pub fn parse(word: &str) -> Option<ReviewState> {
+        Some(match word {
+            "ready" => ReviewState::Ready,
+            "conflict" => ReviewState::Conflict,
+            "merged" => ReviewState::Merged,
+            "rejected" => ReviewState::Rejected,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Ready => "ready",
+            ReviewState::Conflict => "conflict",
+            ReviewState::Merged => "merged",
+            ReviewState::Rejected => "rejected",
+        }
+    }
+
+    /// Whether the operator still has to decide.
+    pub fn is_open(self) -> bool {
+        matches!(self, ReviewState::Ready | ReviewState::Conflict)
+    }
+}
+
+/// Why a job cannot take an action now, in the operator's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+/// Whether job `id`, in `state` with its review item in `review` (if it
+/// has one), can take `action` now.
+pub fn check(
+    action: OperatorAction,
+    id: i64,
+    state: StateName,
+    review: Option<ReviewState>,
+) -> Result<(), Refusal> {
+    let refuse = |why: String| Err(Refusal(why));
+    match action {
+        OperatorAction::Kill if state.is_over() => refuse(format!(
+            "job #{id} is already {state}; there is nothing to kill"
+        )),
+        OperatorAction::Nudge if !state.is_active() => refuse(format!(
+            "job #{id} is {state}; only a job with a live agent (starting, running, waiting, stalled) can be nudged"
+        )),
+        OperatorAction::Retry if !matches!(state, StateName::Failed | StateName::Killed) => refuse(
+            format!("job #{id} is {state}; only a failed or killed job can be retried"),
+        ),
+        OperatorAction::Approve | OperatorAction::Reject => match review {
+            None => refuse(format!(
+                "job #{id} has nothing in review to {action}; `switchboard review` lists what has"
+            )),
+            Some(r) if !r.is_open() => {
+                refuse(format!("job #{id}'s review item is already {}", r.as_str()))
+            }
+            Some(_) => Ok(()),
+        },
+        OperatorAction::Attach
+            if matches!(state, StateName::Queued | StateName::Killed)
+                || review == Some(ReviewState::Merged) =>
+        {
+            refuse(format!(
+                "job #{id} is {}; it has no agent session to attach to",
+                if review == Some(ReviewState::Merged) {
+                    "merged"
+                } else {
+                    state.as_str()
+                }
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action in every state: which are allowed, as a table. A
+    /// change to the rules shows here as a changed line.
+    #[test]
+    fn the_table_of_actions_and_states() {
+        let mut table = String::new();
+        for state in StateName::ALL {
+            for review in std::iter::once(None).chain(ReviewState::ALL.map(Some)) {
+                if review.is_some() && state != StateName::Done {
+                    continue;
+                }
+                let allowed: Vec<&str> = OperatorAction::ALL
+                    .iter()
+                    .filter(|a| check(**a, 1, state, review).is_ok())
+                    .map(|a| a.as_str())
+                    .collect();
+                let review = review.map_or("-", ReviewState::as_str);
+                table.push_str(&format!(
+                    "{:<8} {review:<8} {}\n",
+                    state.as_str(),
+                    allowed.join(" ")
+                ));
+            }
+        }
+        assert_eq!(
+            table,
+            "\
+queued   -        kill
+starting -        kill nudge attach
+running  -        kill nudge attach
+waiting  -        kill nudge attach
+stalled  -        kill nudge attach
+done     -        attach
+done     ready    approve reject attach
+done     conflict approve reject attach
+done     merged   
+done     rejected attach
+failed   -        retry attach
+killed   -        retry
+"
+        );
+    }
+
+    #[test]
+    fn a_refusal_says_why() {
+        let no = check(OperatorAction::Retry, 6, StateName::Done, None).unwrap_err();
+        assert_eq!(
+            no.to_string(),
+            "job #6 is done; only a failed or killed job can be retried"
+        );
+    }
+}
