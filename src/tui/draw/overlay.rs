@@ -24,7 +24,7 @@ pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
                 .jobs
                 .iter()
                 .find(|j| j.id == *job)
-                .map(|j| format!("{} ({})", j.title, j.state.name()))
+                .map(|j| format!("{} ({})", visible(&j.title), j.state.name()))
                 .unwrap_or_default();
             let text = vec![
                 Line::from(format!("Kill job #{job}'s agent?")),
