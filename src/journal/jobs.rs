@@ -105,7 +105,7 @@ pub(super) fn insert_event(
     Ok(())
 }
 
-fn job_from_row(row: &Row) -> rusqlite::Result<std::result::Result<Job, String>> {
+pub(super) fn job_from_row(row: &Row) -> rusqlite::Result<std::result::Result<Job, String>> {
     let id: i64 = row.get(0)?;
     let kind: String = row.get(1)?;
     let state: String = row.get(2)?;

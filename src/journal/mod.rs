@@ -11,6 +11,7 @@ mod details;
 mod intake;
 mod jobs;
 mod projects;
+mod record;
 mod replay;
 mod reports;
 mod schedule;
@@ -27,6 +28,7 @@ pub use commands::{CommandKind, OperatorCommand};
 pub use details::JobDetails;
 pub use intake::{Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
+pub use record::Recorded;
 pub use reports::{Report, ReportStatus};
 pub use views::ReviewView;
 

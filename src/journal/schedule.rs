@@ -1,24 +1,54 @@
 //! The scheduler's side of the journal: loading the [`State`] it decides
-//! on, and recording each applied decision with its effects, one
-//! transaction each, so a crash between two decisions loses neither.
+//! on, and running the same `pass` as the simulator with every applied
+//! decision recorded in its own transaction (see [`super::record`]), so a
+//! crash between two decisions loses neither.
+//!
+//! Two rules keep a pass from ever failing for good:
+//! - ids come from SQLite inside the transaction that writes the row. The
+//!   state numbers new jobs and chains provisionally; when SQLite gives
+//!   another id (another process dispatched meanwhile), the pass stops
+//!   recording and starts again from the journal.
+//! - a row that cannot be read (a ticket message, an alarm, a job) is a
+//!   fault of that row: it is journaled against it, with the reason, and
+//!   the pass goes on without it.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashSet;
+use std::time::Duration;
 
-use super::jobs::{insert_event, read_job};
-use super::{CommandKind, Journal, JournalError, Result};
+use rusqlite::params;
+
+use super::jobs::{JOB_COLUMNS, job_from_row};
+use super::record::{Fault, Recorded, record, write_fault};
+use super::{Journal, JournalError, Result};
 use crate::config::Config;
-use crate::model::{AlarmMessage, AlarmState, JobState, Message, StateName, Timestamp};
+use crate::model::{AlarmMessage, AlarmState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    Action, Applied, Arrival, Decision, Effect, Pending, ProjectLimits, SchedJob, State, Ticket,
-    pass,
+    Applied, Arrival, Chain, Decision, Pending, ProjectLimits, SchedJob, State, Ticket, pass,
 };
+
+/// How many times one `schedule` starts again from the journal after a
+/// concurrent writer took an id; each round records at least one decision,
+/// and the engine's next pass carries on where this one stopped.
+const ROUNDS: usize = 64;
+
+/// The scheduler's state and the rows that could not be read.
+pub(super) struct Loaded {
+    pub state: State,
+    pub faults: Vec<Fault>,
+}
 
 impl Journal {
     /// The scheduler's state as the journal has it now: projects, jobs that
     /// are not over (and failed ones not yet retried), tickets, the chains
-    /// that may still be joined, and the intake not yet admitted.
-    pub fn scheduler_state(&self, window: std::time::Duration) -> Result<State> {
+    /// the pending alarms can join, and the intake not yet admitted. Rows
+    /// that cannot be read are left out (`schedule` journals them).
+    pub fn scheduler_state(&self, window: Duration) -> Result<State> {
+        Ok(self.load(window)?.state)
+    }
+
+    fn load(&self, window: Duration) -> Result<Loaded> {
         let mut state = State::new();
+        let mut faults = Vec::new();
         for p in self.projects()? {
             state.projects.insert(
                 p.name,
@@ -28,22 +58,30 @@ impl Journal {
             );
         }
         let conn = self.conn();
-        let ids: Vec<i64> = conn
-            .prepare(
-                "SELECT id FROM jobs WHERE state NOT IN ('done', 'killed') \
-                 AND NOT (state = 'failed' AND reason IS NOT NULL) ORDER BY id",
-            )?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in ids {
-            let job = read_job(conn, id)?.ok_or(JournalError::NoJob(id))?;
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('done', 'killed') \
+             AND NOT (state = 'failed' AND reason IS NOT NULL) ORDER BY id"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, job_from_row(r)?)))?;
+        for row in rows {
+            let job = match row? {
+                (_, Ok(job)) => job,
+                (id, Err(why)) => {
+                    faults.push(Fault::Job {
+                        id,
+                        reason: format!("job #{id} cannot be read: {why}"),
+                    });
+                    continue;
+                }
+            };
             let active = job.state.name().is_active();
             let unrouted = job
                 .project
                 .is_none()
                 .then(|| job.reason.clone().unwrap_or_else(|| "no project".into()));
             state.put_job(SchedJob {
-                id,
+                id: job.id,
                 kind: job.kind,
                 project: job.project,
                 title: job.title,
@@ -58,6 +96,8 @@ impl Journal {
                 state: job.state,
             });
         }
+        // Provisional: the ids the pass gives new jobs and chains are
+        // checked against SQLite's when they are written.
         state.next_job = conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM jobs", [], |r| {
             r.get(0)
         })?;
@@ -77,15 +117,16 @@ impl Journal {
             let ticket = row?;
             state.tickets.insert(ticket.key.clone(), ticket);
         }
-        let mut chains = self.chains()?;
-        chains.sort_by(|a, b| (&a.account, a.first_at).cmp(&(&b.account, b.first_at)));
-        for chain in chains {
-            let account = chain.account.clone();
-            state.chains.entry(account.clone()).or_default().push(chain);
-            state.prune_chains(&account, window);
-        }
-        // Intake not yet admitted, in arrival order: alarms without a chain
-        // decision, ticket messages not processed.
+        let pending = self.pending(&mut faults)?;
+        self.load_chains(&mut state, &pending, window)?;
+        state.inbox = pending.into();
+        Ok(Loaded { state, faults })
+    }
+
+    /// Intake not yet admitted, in arrival order: alarms without a chain
+    /// decision, ticket messages not processed.
+    fn pending(&self, faults: &mut Vec<Fault>) -> Result<Vec<Pending>> {
+        let conn = self.conn();
         let mut pending: Vec<(i64, i64, Pending)> = Vec::new();
         let mut alarms = conn.prepare(
             "SELECT id, received_at, account, name, state, at, reason, region FROM alarms WHERE chain_id IS NULL",
@@ -103,11 +144,21 @@ impl Journal {
             ))
         })? {
             let (id, received, account, name, alarm_state, at, reason, region) = row?;
+            let alarm_state = match AlarmState::parse(&alarm_state) {
+                Ok(s) => s,
+                Err(why) => {
+                    faults.push(Fault::Alarm {
+                        id,
+                        reason: format!("alarm {id} cannot be read: {why}"),
+                    });
+                    continue;
+                }
+            };
             let at = Timestamp::from_millis(at);
             let alarm = AlarmMessage {
                 account,
                 name,
-                state: AlarmState::parse(&alarm_state).map_err(JournalError::Corrupt)?,
+                state: alarm_state,
                 at: Some(at),
                 reason,
                 region,
@@ -121,8 +172,9 @@ impl Journal {
                 },
             ));
         }
-        let mut messages =
-            conn.prepare("SELECT id, received_at, body FROM messages WHERE kind = 'ticket' AND processed_at IS NULL")?;
+        let mut messages = conn.prepare(
+            "SELECT id, received_at, body FROM messages WHERE kind = 'ticket' AND processed_at IS NULL",
+        )?;
         for row in messages.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -140,192 +192,151 @@ impl Journal {
                         arrival: Arrival::Ticket(ticket),
                     },
                 )),
-                _ => {
-                    return Err(JournalError::Corrupt(format!(
-                        "ticket message {id} cannot be read"
-                    )));
-                }
+                Ok(_) => faults.push(Fault::Message {
+                    id,
+                    reason: format!("ticket message {id} holds another kind of message"),
+                }),
+                Err(e) => faults.push(Fault::Message {
+                    id,
+                    reason: format!("ticket message {id} cannot be read: {e}"),
+                }),
             }
         }
         pending.sort_by_key(|(received, kind, p)| (*received, *kind, p.row));
-        state.inbox = pending.into_iter().map(|(_, _, p)| p).collect();
-        Ok(state)
+        Ok(pending.into_iter().map(|(_, _, p)| p).collect())
+    }
+
+    /// Loads the chains that the pending alarms can join: for each, the
+    /// chains of its account that reach its time within the window. A chain
+    /// that reaches none of them cannot be touched by this pass (only
+    /// loaded chains change), so nothing else is needed, however old or
+    /// late the alarms are.
+    fn load_chains(&self, state: &mut State, pending: &[Pending], window: Duration) -> Result<()> {
+        let w = window.as_millis().min(i64::MAX as u128) as i64;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, account, alarms, first_at, latest_at, resolved, job_id FROM chains \
+             WHERE account = ?1 AND latest_at >= ?2 AND first_at <= ?3",
+        )?;
+        let mut seen = HashSet::new();
+        for p in pending {
+            let Arrival::Alarm { alarm, at } = &p.arrival else {
+                continue;
+            };
+            let at = at.millis();
+            let rows = stmt.query_map(
+                params![alarm.account, at.saturating_sub(w), at.saturating_add(w)],
+                |r| {
+                    Ok(Chain {
+                        id: r.get(0)?,
+                        account: r.get(1)?,
+                        alarms: r.get(2)?,
+                        first_at: Timestamp::from_millis(r.get(3)?),
+                        latest_at: Timestamp::from_millis(r.get(4)?),
+                        resolved: r.get(5)?,
+                        job: r.get(6)?,
+                    })
+                },
+            )?;
+            for chain in rows {
+                let chain = chain?;
+                if seen.insert(chain.id) {
+                    state
+                        .chains
+                        .entry(chain.account.clone())
+                        .or_default()
+                        .push(chain);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// One scheduler pass on the journal: load the state, admit the
     /// pending intake and decide (the same `pass` the simulator runs), and
     /// record every decision as it is applied. Returns the decisions and
-    /// when to look again. A pass that fails part way (say a job id taken
-    /// by a concurrent dispatch) stops; what it recorded stands, and the
-    /// next pass starts from the journal again.
+    /// when to look again.
+    ///
+    /// A row that cannot be read, or whose decision the journal refuses
+    /// (a constraint), is journaled against that row and the pass goes on;
+    /// when SQLite numbers a new job or chain differently from the state
+    /// (a concurrent dispatch), the pass starts again from the journal.
+    /// Only a fault of the journal itself (I/O, a busy database past the
+    /// timeout) is returned.
     pub fn schedule(
         &mut self,
         config: &Config,
         now: Timestamp,
         draining: bool,
     ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
-        let mut state = self.scheduler_state(config.scheduler.chain_window)?;
-        state.draining = draining;
-        let mut failure = None;
+        let loaded = self.load(config.scheduler.chain_window)?;
+        self.schedule_from(loaded.state, loaded.faults, config, now, draining)
+    }
+
+    /// `schedule` from a state loaded earlier (tests put a concurrent
+    /// writer between the load and the pass this way).
+    #[doc(hidden)]
+    pub fn schedule_loaded(
+        &mut self,
+        state: State,
+        config: &Config,
+        now: Timestamp,
+        draining: bool,
+    ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
+        self.schedule_from(state, Vec::new(), config, now, draining)
+    }
+
+    fn schedule_from(
+        &mut self,
+        mut state: State,
+        mut faults: Vec<Fault>,
+        config: &Config,
+        now: Timestamp,
+        draining: bool,
+    ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
         let mut decided = Vec::new();
-        let wake = pass(&mut state, config, now, |applied| {
-            if failure.is_none() {
-                match self.record_decision(&applied) {
-                    Ok(()) => decided.push(applied.decision.clone()),
-                    Err(e) => failure = Some(e),
+        for _ in 0..ROUNDS {
+            for fault in faults.drain(..) {
+                self.write(|tx| write_fault(tx, &fault, now))?;
+            }
+            state.draining = draining;
+            let mut outcome: Result<Recorded> = Ok(Recorded::AsDecided);
+            let wake = pass(&mut state, config, now, |applied| {
+                if !matches!(outcome, Ok(Recorded::AsDecided)) {
+                    return;
+                }
+                outcome = self.record_decision(&applied);
+                match &outcome {
+                    Ok(_) => decided.push(applied.decision.clone()),
+                    Err(e) => {
+                        if let Some(fault) = Fault::of(&applied, e) {
+                            faults.push(fault);
+                            outcome = Ok(Recorded::Refused);
+                        }
+                    }
+                }
+            })
+            .map_err(|e| {
+                JournalError::Refused(format!(
+                    "the scheduler's state and the journal disagree: {e}"
+                ))
+            })?;
+            match outcome? {
+                Recorded::AsDecided => return Ok((decided, wake)),
+                Recorded::Renumbered | Recorded::Refused => {
+                    let loaded = self.load(config.scheduler.chain_window)?;
+                    state = loaded.state;
+                    faults.extend(loaded.faults);
                 }
             }
-        })
-        .map_err(|e| {
-            JournalError::Refused(format!(
-                "the scheduler's state and the journal disagree: {e}"
-            ))
-        })?;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok((decided, wake)),
         }
+        // Busy: the engine's next pass goes on from the journal.
+        Ok((decided, Some(now)))
     }
 
     /// Records one applied decision and its effects, with an event that
-    /// carries its reason, in one transaction.
-    pub fn record_decision(&mut self, applied: &Applied) -> Result<()> {
+    /// carries its reason, in one transaction. Says whether SQLite gave a
+    /// new job or chain another id than the state's.
+    pub fn record_decision(&mut self, applied: &Applied) -> Result<Recorded> {
         self.write(|tx| record(tx, applied))
     }
-}
-
-fn record(tx: &Transaction, applied: &Applied) -> Result<()> {
-    let Applied {
-        state,
-        decision,
-        effects,
-        arrival,
-    } = *applied;
-    let now = decision.at;
-    let arrival_row = arrival.map(|p| p.row);
-    for effect in effects {
-        match effect {
-            Effect::JobCreated { job, ticket, chain } => {
-                let j = state.jobs.get(job).ok_or(JournalError::NoJob(*job))?;
-                let prompt = match &decision.action {
-                    Action::CreateJob { job }
-                    | Action::OpenTicket { job, .. }
-                    | Action::OpenChain { job, .. } => job.prompt.as_str(),
-                    _ => "",
-                };
-                if let Some(chain_id) = chain {
-                    let c = state
-                        .chains
-                        .values()
-                        .flatten()
-                        .find(|c| c.id == *chain_id)
-                        .ok_or_else(|| {
-                            JournalError::Corrupt(format!("chain {chain_id} vanished"))
-                        })?;
-                    tx.execute(
-                        "INSERT INTO chains (id, account, first_at, latest_at, alarms, resolved, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![c.id, c.account, c.first_at.millis(), c.latest_at.millis(), c.alarms, c.resolved, job],
-                    )?;
-                }
-                tx.execute(
-                    "INSERT INTO jobs (id, kind, state, state_since, project, title, prompt, priority, ticket_key, chain_id, \
-                     reason, created_at, updated_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, ?3)",
-                    params![job, j.kind.as_str(), now.millis(), j.project, j.title, prompt, j.priority, ticket, chain, j.unrouted],
-                )?;
-                if let Some(key) = ticket {
-                    tx.execute(
-                        "UPDATE tickets SET job_id = ?2 WHERE key = ?1",
-                        params![key, job],
-                    )?;
-                }
-                insert_event(tx, now, Some(*job), "queued", &decision.reason)?;
-            }
-            Effect::JobChanged { job } => {
-                let j = state.jobs.get(job).ok_or(JournalError::NoJob(*job))?;
-                write_job(tx, j, now)?;
-                insert_event(tx, now, Some(*job), decision.kind(), &decision.reason)?;
-            }
-            Effect::ChainChanged { chain } => {
-                if let Some(c) = state.chains.values().flatten().find(|c| c.id == *chain) {
-                    tx.execute(
-                        "UPDATE chains SET first_at = ?2, latest_at = ?3, alarms = ?4, resolved = ?5 WHERE id = ?1",
-                        params![c.id, c.first_at.millis(), c.latest_at.millis(), c.alarms, c.resolved],
-                    )?;
-                }
-            }
-            Effect::TicketChanged { .. } => {}
-            Effect::Forward { job, text } => {
-                // Delivered by the engine like an operator's nudge.
-                tx.execute(
-                    "INSERT INTO commands (at, kind, job_id, text) VALUES (?1, ?2, ?3, ?4)",
-                    params![now.millis(), CommandKind::Nudge.as_str(), job, text],
-                )?;
-                insert_event(tx, now, Some(*job), "forward", &decision.reason)?;
-            }
-        }
-    }
-    // The arrival is admitted: it never comes up again.
-    if let Some(row) = arrival_row {
-        match &decision.action {
-            Action::OpenChain { .. } | Action::JoinChain { .. } | Action::ResolveChain { .. } => {
-                let chain = match &decision.action {
-                    Action::JoinChain { chain, .. } => Some(*chain),
-                    Action::ResolveChain { chain, .. } => *chain,
-                    _ => effects.iter().find_map(|e| match e {
-                        Effect::JobCreated { chain, .. } => *chain,
-                        _ => None,
-                    }),
-                };
-                // 0: recorded on no chain (an OK with no chain to resolve).
-                tx.execute(
-                    "UPDATE alarms SET chain_id = ?2 WHERE id = ?1",
-                    params![row, chain.unwrap_or(0)],
-                )?;
-            }
-            Action::OpenTicket { .. } | Action::UpdateTicket { .. } => {
-                let job: Option<i64> =
-                    tx.query_row("SELECT job_id FROM tickets WHERE key = (SELECT json_extract(body, '$.key') FROM messages WHERE id = ?1)", [row], |r| r.get(0)).optional()?.flatten();
-                tx.execute(
-                    "UPDATE messages SET processed_at = ?2, job_id = ?3 WHERE id = ?1",
-                    params![row, now.millis(), job],
-                )?;
-            }
-            _ => {}
-        }
-    }
-    if effects.is_empty() && arrival_row.is_none() {
-        insert_event(tx, now, None, decision.kind(), &decision.reason)?;
-    }
-    Ok(())
-}
-
-/// Writes a job's state columns as the scheduler left them.
-fn write_job(tx: &Transaction, job: &SchedJob, now: Timestamp) -> Result<()> {
-    let (attempt, state_reason, not_before) = match &job.state {
-        JobState::Queued { not_before, .. } => (None, None, not_before.map(Timestamp::millis)),
-        JobState::Waiting {
-            attempt, question, ..
-        } => (Some(*attempt), Some(question.as_str()), None),
-        JobState::Failed {
-            attempt, reason, ..
-        } => (Some(*attempt), Some(reason.as_str()), None),
-        JobState::Killed { reason, .. } => (None, Some(reason.as_str()), None),
-        other => (other.attempt(), None, None),
-    };
-    tx.execute(
-        "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, not_before = ?6, \
-         attempts = ?7, reason = ?8, updated_at = ?9 WHERE id = ?1",
-        params![
-            job.id,
-            job.state.name().as_str(),
-            job.state.since().millis(),
-            attempt,
-            state_reason,
-            not_before,
-            job.attempts,
-            job.reason,
-            now.millis()
-        ],
-    )?;
-    Ok(())
 }

@@ -7,19 +7,27 @@ use super::decision::{Action, Decision, JobSpec};
 use super::state::{Chain, ChainId, SchedJob, State, Ticket};
 use crate::model::{JobState, Timestamp, TransitionError};
 
-/// What applying a decision changed.
+/// What applying a decision changed. Each effect carries everything a
+/// journal needs to write it, so recording never looks anything up in a
+/// state that may since have forgotten it (a chain pruned, a job dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// A new job, and the chain it was opened for. Their ids are the
+    /// state's provisional ones: a journal takes its own from SQLite and
+    /// says when they differ.
     JobCreated {
-        job: i64,
+        job: Box<SchedJob>,
+        prompt: String,
         ticket: Option<String>,
-        chain: Option<ChainId>,
+        chain: Option<Box<Chain>>,
     },
+    /// A job as it is after the decision.
     JobChanged {
-        job: i64,
+        job: Box<SchedJob>,
     },
+    /// A chain as it is after the decision.
     ChainChanged {
-        chain: ChainId,
+        chain: Box<Chain>,
     },
     TicketChanged {
         key: String,
@@ -39,15 +47,17 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
     let mut effects = Vec::new();
     match &decision.action {
         Action::CreateJob { job } => {
-            let id = create(state, job, now);
+            let created = create(state, job, now);
             effects.push(Effect::JobCreated {
-                job: id,
+                job: created,
+                prompt: job.prompt.clone(),
                 ticket: None,
                 chain: None,
             });
         }
         Action::OpenTicket { key, job } => {
-            let id = create(state, job, now);
+            let created = create(state, job, now);
+            let id = created.id;
             state.tickets.insert(
                 key.clone(),
                 Ticket {
@@ -57,7 +67,8 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
                 },
             );
             effects.push(Effect::JobCreated {
-                job: id,
+                job: created,
+                prompt: job.prompt.clone(),
                 ticket: Some(key.clone()),
                 chain: None,
             });
@@ -80,26 +91,27 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
         Action::OpenChain {
             account, at, job, ..
         } => {
-            let id = create(state, job, now);
-            let chain = state.next_chain;
+            let created = create(state, job, now);
+            let chain = Chain {
+                id: state.next_chain,
+                account: account.clone(),
+                first_at: *at,
+                latest_at: *at,
+                alarms: 1,
+                resolved: false,
+                job: Some(created.id),
+            };
             state.next_chain += 1;
             state
                 .chains
                 .entry(account.clone())
                 .or_default()
-                .push(Chain {
-                    id: chain,
-                    account: account.clone(),
-                    first_at: *at,
-                    latest_at: *at,
-                    alarms: 1,
-                    resolved: false,
-                    job: Some(id),
-                });
+                .push(chain.clone());
             effects.push(Effect::JobCreated {
-                job: id,
+                job: created,
+                prompt: job.prompt.clone(),
                 ticket: None,
-                chain: Some(chain),
+                chain: Some(Box::new(chain)),
             });
         }
         Action::JoinChain {
@@ -114,7 +126,9 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
             c.latest_at = c.latest_at.max(*at);
             c.first_at = c.first_at.min(*at);
             c.resolved = false;
-            effects.push(Effect::ChainChanged { chain: *chain });
+            effects.push(Effect::ChainChanged {
+                chain: Box::new(c.clone()),
+            });
             if let Some(job) = forward_to {
                 effects.push(Effect::Forward {
                     job: *job,
@@ -126,7 +140,9 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
             if let Some(chain) = chain {
                 let c = state.chain_mut(*chain).ok_or(ApplyError::NoChain(*chain))?;
                 c.resolved = true;
-                effects.push(Effect::ChainChanged { chain: *chain });
+                effects.push(Effect::ChainChanged {
+                    chain: Box::new(c.clone()),
+                });
             }
         }
         Action::Start { job, attempt } => {
@@ -184,9 +200,10 @@ pub enum ApplyError {
     Transition(#[from] TransitionError),
 }
 
-fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> i64 {
+/// Creates a job under the state's next provisional id.
+fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> Box<SchedJob> {
     let id = state.next_job;
-    state.put_job(SchedJob {
+    let job = SchedJob {
         id,
         kind: spec.kind,
         state: JobState::new(now),
@@ -200,8 +217,9 @@ fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> i64 {
         reason: None,
         unrouted: spec.unrouted.clone(),
         gave_up: false,
-    });
-    id
+    };
+    state.put_job(job.clone());
+    Box::new(job)
 }
 
 /// Changes one job in place, keeping the queue in step; nothing changes if
@@ -214,7 +232,7 @@ fn change(
 ) -> Result<(), ApplyError> {
     let mut job = state.jobs.get(&id).cloned().ok_or(ApplyError::NoJob(id))?;
     f(&mut job)?;
-    state.put_job(job);
-    effects.push(Effect::JobChanged { job: id });
+    state.put_job(job.clone());
+    effects.push(Effect::JobChanged { job: Box::new(job) });
     Ok(())
 }

@@ -51,9 +51,6 @@ pub fn pass(
     while let Some(pending) = state.inbox.pop_front() {
         for decision in admit(state, &pending, config, now) {
             let effects = apply(state, &decision)?;
-            if let Action::OpenChain { account, .. } = &decision.action {
-                state.prune_chains(account, config.scheduler.chain_window);
-            }
             each(Applied {
                 state,
                 decision: &decision,

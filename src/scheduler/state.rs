@@ -166,7 +166,9 @@ impl State {
             .is_some_and(SchedJob::is_active)
     }
 
-    /// The chain of `account` that an ALARM at `at` belongs to.
+    /// The chain of `account` that an alarm at `at` belongs to: of those it
+    /// joins, the one with the latest ALARM (then the newest), whatever
+    /// order the chains were loaded or opened in.
     pub fn chain_for(
         &self,
         account: &str,
@@ -176,8 +178,8 @@ impl State {
         self.chains
             .get(account)?
             .iter()
-            .rev()
-            .find(|c| joins(c, at, window))
+            .filter(|c| joins(c, at, window))
+            .max_by_key(|c| (c.latest_at, c.id))
     }
 
     pub fn chain_mut(&mut self, id: ChainId) -> Option<&mut Chain> {
@@ -190,7 +192,9 @@ impl State {
     /// Forgets the chains of `account` that closed long ago: those that
     /// ended more than a window before its newest chain could reach back.
     /// Alarm times, not the clock, decide, so a replay of old alarms chains
-    /// them as they happened.
+    /// them as they happened. Only the simulator forgets chains (to keep
+    /// its memory flat); the journal loads, for each pass, exactly the
+    /// chains its pending alarms can join.
     pub fn prune_chains(&mut self, account: &str, window: std::time::Duration) {
         if let Some(chains) = self.chains.get_mut(account)
             && let Some(newest) = chains.iter().map(|c| c.first_at).max()

@@ -245,12 +245,14 @@ impl Simulation {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
         let mut started: Vec<i64> = Vec::new();
         let mut gave_up: Vec<i64> = Vec::new();
+        let mut opened: Vec<String> = Vec::new();
         let summary = &mut self.summary;
         let wake = pass(&mut self.state, &self.config, now, |applied| {
             summary.count(applied.state, applied.decision, applied.effects, now);
-            match applied.decision.action {
-                Action::Start { job, .. } => started.push(job),
-                Action::GiveUp { job } => gave_up.push(job),
+            match &applied.decision.action {
+                Action::Start { job, .. } => started.push(*job),
+                Action::GiveUp { job } => gave_up.push(*job),
+                Action::OpenChain { account, .. } => opened.push(account.clone()),
                 _ => {}
             }
             out(applied.decision);
@@ -258,6 +260,11 @@ impl Simulation {
         .map_err(|e| e.to_string())?;
         for id in gave_up {
             self.state.drop_job(id);
+        }
+        // Memory stays flat: chains long closed are forgotten.
+        for account in opened {
+            self.state
+                .prune_chains(&account, self.config.scheduler.chain_window);
         }
         for id in started {
             self.start_agent(id, now);

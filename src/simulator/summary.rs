@@ -58,11 +58,10 @@ impl Summary {
         self.events += 1;
         for effect in effects {
             if let Effect::JobCreated { job, .. } = effect {
-                match state.jobs.get(job).map(|j| j.kind) {
-                    Some(JobKind::Task) => self.jobs_by_kind.task += 1,
-                    Some(JobKind::Ticket) => self.jobs_by_kind.ticket += 1,
-                    Some(JobKind::Incident) => self.jobs_by_kind.incident += 1,
-                    None => {}
+                match job.kind {
+                    JobKind::Task => self.jobs_by_kind.task += 1,
+                    JobKind::Ticket => self.jobs_by_kind.ticket += 1,
+                    JobKind::Incident => self.jobs_by_kind.incident += 1,
                 }
             }
         }
