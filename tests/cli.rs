@@ -255,6 +255,58 @@ fn jobs_watch_follows_a_job_until_it_ends() {
     }
 }
 
+/// `jobs --watch | head -1`: once the reader has gone, the watch ends at
+/// once and quietly, as a Unix filter does (killed by SIGPIPE, no panic,
+/// nothing on stderr), whether it was printing or idle.
+#[test]
+fn a_watch_ends_quietly_when_its_reader_goes() {
+    use std::os::unix::process::ExitStatusExt;
+    let sb = Sandbox::new();
+    sb.project("api");
+    sb.run(&["dispatch", "api", "the first"]).ok();
+    for args in [
+        &["jobs", "--watch"][..],
+        &["jobs", "--watch", "--json"],
+        &["jobs", "1", "--watch"],
+        &["jobs", "1", "--watch", "--json"],
+    ] {
+        let mut child = sb
+            .cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        if args.len() == 2 || args[1] == "--watch" {
+            // The whole journal's watch prints what happens from now on.
+            std::thread::sleep(Duration::from_millis(500));
+            sb.run(&["dispatch", "api", "news"]).ok();
+        }
+        let line = lines.next().unwrap().unwrap();
+        assert!(!line.is_empty(), "{args:?}");
+        drop(lines);
+        if args[1] == "--watch" {
+            // More news: the next write meets the closed pipe.
+            sb.run(&["dispatch", "api", "more news"]).ok();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{args:?} went on after its reader left"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.signal(), Some(13), "{args:?}: {status:?} {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
 #[test]
 fn project_add_and_list() {
     let sb = Sandbox::new();

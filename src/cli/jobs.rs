@@ -287,6 +287,7 @@ fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCo
             }
         }
         last_seen = Some(value);
+        super::pipe::end_if_stdout_closed();
         if job.state.name().is_over() {
             if !as_json {
                 anstream::println!("#{id} ended {}", state_label(job.state.name(), 0));
@@ -308,6 +309,7 @@ fn watch_all(journal: &Journal, as_json: bool) -> anyhow::Result<ExitCode> {
                 anstream::println!("{}", event_line(&event).trim_start());
             }
         }
+        super::pipe::end_if_stdout_closed();
         std::thread::sleep(WATCH_EVERY);
     }
 }

@@ -13,6 +13,7 @@ mod ingest;
 mod jobs;
 mod operator;
 mod output;
+mod pipe;
 mod project;
 mod report;
 mod review;
@@ -101,6 +102,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(args)) => return demo::run(args),
         other => other,
     };
+    // The engine and the room write to tmux's pipes; every other command
+    // only prints, and a closed stdout ends it quietly.
+    if command
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Command::Run(_)))
+    {
+        pipe::end_on_closed_pipe();
+    }
     let ctx = Context::new(cli.home)?;
     match command {
         None => jobs::control_room(&ctx),
