@@ -4,7 +4,7 @@
 use super::{Engine, session_name};
 use crate::journal::OperatorCommand;
 use crate::model::{StateName, Timestamp};
-use crate::workspace::{MergeOutcome, merge, remove_worktree};
+use crate::workspace::{MergeOutcome, merge, remove_worktree, uncommitted};
 
 impl Engine {
     pub(super) fn carry_out_commands(&mut self) -> anyhow::Result<()> {
@@ -97,6 +97,10 @@ impl Engine {
     }
 
     fn approve(&mut self, id: i64) -> anyhow::Result<String> {
+        // What the agent left uncommitted (work after "done") is committed
+        // first and merged with the rest; if it cannot be, nothing merges.
+        self.commit_left_over(id, "approved")
+            .map_err(|e| anyhow::anyhow!("{e:#}; nothing was merged"))?;
         let (item, project) = self
             .journal
             .review_with_project(id)?
@@ -112,20 +116,34 @@ impl Engine {
         let now = Timestamp::now();
         match merge(&project.path, &project.base_branch, &item.branch, &message)? {
             MergeOutcome::Merged { commit } => {
-                let why = format!(
-                    "{} merged into {} as {}",
-                    item.branch,
-                    project.base_branch,
-                    &commit[..commit.len().min(12)]
-                );
-                self.journal.set_review_state(id, "merged", &why, now)?;
                 if let Some(a) = job.state.attempt() {
                     let _ = self.server.kill(&session_name(id, a));
                 }
-                let _ = remove_worktree(
-                    &project.path,
-                    &self.home.worktrees().join(format!("job-{id}")),
+                // The worktree goes only when nothing in it is uncommitted.
+                let worktree = self.home.worktrees().join(format!("job-{id}"));
+                let fate = match uncommitted(&worktree) {
+                    _ if !worktree.exists() => "its worktree was already gone".to_string(),
+                    Ok(left) if left.is_empty() => {
+                        match remove_worktree(&project.path, &worktree) {
+                            Ok(()) => "its worktree was removed".to_string(),
+                            Err(e) => format!("its worktree {} stays: {e}", worktree.display()),
+                        }
+                    }
+                    Ok(left) => format!(
+                        "its worktree {} stays: uncommitted {}",
+                        worktree.display(),
+                        left.join(", ")
+                    ),
+                    Err(e) => format!("its worktree {} stays: {e}", worktree.display()),
+                };
+                let why = format!(
+                    "{} merged into {} as {}; {fate}; the branch {} is kept",
+                    item.branch,
+                    project.base_branch,
+                    &commit[..commit.len().min(12)],
+                    item.branch,
                 );
+                self.journal.set_review_state(id, "merged", &why, now)?;
                 Ok(why)
             }
             MergeOutcome::Conflict { files } => {

@@ -10,6 +10,7 @@
 mod agent;
 mod commands;
 mod inbox;
+mod late;
 mod lock;
 mod patrol;
 
@@ -205,6 +206,7 @@ impl Engine {
         }
         let before = self.active_jobs()?;
         let active = self.patrol(&sessions)?;
+        self.commit_late_work()?;
         self.freed = active < before;
         self.end_stale_sessions(&sessions)?;
         self.report_orphans(&sessions)?;

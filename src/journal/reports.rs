@@ -118,3 +118,20 @@ impl Journal {
         Ok(row)
     }
 }
+
+impl Journal {
+    /// Done jobs whose agent reported done again after their review item
+    /// was last refreshed, while the item still waits for the operator:
+    /// work after "done" (the operator gave the agent more to do).
+    pub fn late_done_reports(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT r.job_id FROM review_items r JOIN jobs j ON j.id = r.job_id \
+             WHERE r.state IN ('ready', 'conflict') AND j.state = 'done' \
+             AND EXISTS (SELECT 1 FROM reports p WHERE p.job_id = r.job_id \
+                         AND p.status = 'done' AND p.at > r.updated_at) \
+             ORDER BY r.job_id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

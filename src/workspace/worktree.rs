@@ -95,6 +95,17 @@ pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitE
     git.run(&["rev-parse", "HEAD"]).map(Some)
 }
 
+/// The files in a worktree that are not committed (changed, new or
+/// deleted), as `git status` names them; empty when it is clean.
+pub fn uncommitted(worktree: &Path) -> Result<Vec<String>, GitError> {
+    let out = Git::at(worktree).run(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
+    Ok(out
+        .split('\0')
+        .filter(|l| l.len() > 3)
+        .map(|l| l[3..].to_string())
+        .collect())
+}
+
 /// What `branch` changed since `base_commit`.
 pub fn diff_stat(repo: &Path, base_commit: &str, branch: &str) -> Result<DiffStat, GitError> {
     let out = Git::at(repo).run(&[
