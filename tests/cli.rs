@@ -95,6 +95,11 @@ fn dispatch_errors_say_what_to_do() {
     );
     let err = sb.run(&["dispatch", "api", " "]).fails(1).to_string();
     assert!(err.contains("prompt is empty"), "{err}");
+    let err = sb
+        .run(&["dispatch", "api", "x", "--priority", "-9223372036854775808"])
+        .fails(1)
+        .to_string();
+    assert!(err.contains("out of range"), "{err}");
     let usage = sb.run(&["dispatch", "api"]).fails(2).to_string();
     assert!(usage.contains("PROMPT"), "{usage}");
     assert_eq!(

@@ -10,6 +10,7 @@ use super::Context;
 use super::output::{BOLD, paint, visible};
 use super::project::{check_agent, register};
 use crate::config::Config;
+use crate::intake::limits;
 use crate::journal::{Journal, NewJob};
 use crate::model::{Project, Timestamp};
 use crate::workspace;
@@ -40,6 +41,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let prompt = args.prompt.join(" ");
     if prompt.trim().is_empty() {
         bail!("the prompt is empty; say what the agent should do");
+    }
+    // The same limits as every other intake.
+    limits::text("the prompt", &prompt, limits::MAX_PROMPT_BYTES).map_err(anyhow::Error::msg)?;
+    if let Some(title) = &args.title {
+        limits::text("the title", title, limits::MAX_TITLE_BYTES).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(p) = args.priority {
+        limits::priority(p).map_err(anyhow::Error::msg)?;
     }
     let config = ctx.config()?;
     if let Some(agent) = &args.agent {

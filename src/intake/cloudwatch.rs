@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::fields::{Object, object, optional_str, required_id, required_str};
+use super::fields::{Object, object, optional_str, required_account, required_str};
 use crate::model::{AlarmMessage, AlarmState, Message, Timestamp};
 
 /// An SNS envelope also has a `Type` field; it must not be read as native.
@@ -41,7 +41,7 @@ fn sns_body(obj: &Object) -> Result<AlarmMessage, String> {
         .map(|t| Timestamp::parse(&t).map_err(|e| format!("{what}: \"StateChangeTime\": {e}")))
         .transpose()?;
     Ok(AlarmMessage {
-        account: required_id(obj, "AWSAccountId", what)?,
+        account: required_account(obj, "AWSAccountId", what)?,
         name: required_str(obj, "AlarmName", what)?,
         state,
         at,
@@ -52,8 +52,8 @@ fn sns_body(obj: &Object) -> Result<AlarmMessage, String> {
 
 fn sns_envelope(obj: &Object) -> Result<Message, String> {
     let inner = required_str(obj, "Message", "SNS notification")?;
-    let value: Value = serde_json::from_str(&inner)
-        .map_err(|e| format!("SNS notification: \"Message\" is not JSON: {e}"))?;
+    let value =
+        super::strict::parse(&inner).map_err(|e| format!("SNS notification: \"Message\": {e}"))?;
     match value {
         Value::Object(body) if body.contains_key("AlarmName") => {
             sns_body(&body).map(Message::Alarm)
@@ -74,7 +74,7 @@ fn eventbridge(obj: &Object) -> Result<AlarmMessage, String> {
         .map(|t| Timestamp::parse(&t).map_err(|e| format!("{what}: time: {e}")))
         .transpose()?;
     Ok(AlarmMessage {
-        account: required_id(obj, "account", what)?,
+        account: required_account(obj, "account", what)?,
         name: required_str(detail, "alarmName", what)?,
         state: value,
         at,

@@ -13,6 +13,8 @@ pub enum Field<'a> {
     Absent,
     Str(&'a str),
     Int(i64),
+    /// A whole number beyond what a 64-bit integer holds.
+    OutOfRange,
     /// Anything else, described ("an array", "a number", …).
     Other(&'static str),
 }
@@ -27,9 +29,13 @@ impl Fields for Object {
         match self.get(key) {
             None | Some(Value::Null) => Field::Absent,
             Some(Value::String(s)) => Field::Str(s),
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(i) => Field::Int(i),
-                None => Field::Other("a fraction"),
+            Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Field::Int(i),
+                // Past i64: a u64, or a float with no fraction (serde_json
+                // reads integers beyond u64 as floats).
+                _ if n.is_u64() => Field::OutOfRange,
+                (None, Some(f)) if f.fract() == 0.0 => Field::OutOfRange,
+                _ => Field::Other("a fraction"),
             },
             Some(other) => Field::Other(describe(other)),
         }
@@ -58,7 +64,7 @@ pub fn required_str(obj: &impl Fields, key: &str, what: &str) -> Result<String, 
         Field::Absent => Err(format!("{what} is missing \"{key}\"")),
         Field::Str(s) if s.trim().is_empty() => Err(format!("{what} has an empty \"{key}\"")),
         Field::Str(s) => Ok(s.to_string()),
-        Field::Int(_) => Err(not_a_string(what, key, "a number")),
+        Field::Int(_) | Field::OutOfRange => Err(not_a_string(what, key, "a number")),
         Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
@@ -68,17 +74,34 @@ pub fn optional_str(obj: &impl Fields, key: &str, what: &str) -> Result<Option<S
     match obj.field(key) {
         Field::Absent => Ok(None),
         Field::Str(s) => Ok(Some(s.to_string())),
-        Field::Int(_) => Err(not_a_string(what, key, "a number")),
+        Field::Int(_) | Field::OutOfRange => Err(not_a_string(what, key, "a number")),
         Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
 
-/// A required identifier that some systems send as a number (account ids).
-pub fn required_id(obj: &impl Fields, key: &str, what: &str) -> Result<String, String> {
-    match obj.field(key) {
-        Field::Int(n) => Ok(n.to_string()),
-        _ => required_str(obj, key, what),
+/// The most digits of an account id: AWS account ids are exactly 12
+/// digits (leading zeros included); other monitors' accounts may be
+/// shorter, never longer, and never anything but digits.
+pub const ACCOUNT_DIGITS: usize = 12;
+
+/// An account id: 1 to 12 digits, as a string or a non-negative number.
+pub fn required_account(obj: &impl Fields, key: &str, what: &str) -> Result<String, String> {
+    let refuse = |found: &str| {
+        format!(
+            "{what}: \"{key}\" must be an account id of 1 to {ACCOUNT_DIGITS} digits \
+             (AWS account ids are 12), not {found}"
+        )
+    };
+    let id = match obj.field(key) {
+        Field::Int(n) => n.to_string(),
+        Field::OutOfRange => return Err(refuse("a number out of range")),
+        _ => required_str(obj, key, what)?,
+    };
+    if id.is_empty() || id.len() > ACCOUNT_DIGITS || !id.bytes().all(|b| b.is_ascii_digit()) {
+        let shown: String = id.chars().take(40).collect();
+        return Err(refuse(&format!("{shown:?}")));
     }
+    Ok(id)
 }
 
 /// An optional whole number.
@@ -87,6 +110,11 @@ pub fn optional_int(obj: &impl Fields, key: &str, what: &str) -> Result<Option<i
         Field::Absent => Ok(None),
         Field::Int(n) => Ok(Some(n)),
         Field::Str(_) => Err(format!("{what}: \"{key}\" must be a number, not a string")),
+        Field::OutOfRange => Err(format!(
+            "{what}: \"{key}\" is out of range: whole numbers go from {} to {}",
+            i64::MIN,
+            i64::MAX
+        )),
         Field::Other(found) => Err(format!(
             "{what}: \"{key}\" must be a whole number, not {found}"
         )),

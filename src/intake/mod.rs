@@ -15,8 +15,10 @@ mod fields;
 pub mod hooks;
 mod ingest;
 pub mod jira;
+pub mod limits;
 mod lines;
 pub mod native;
+mod strict;
 
 pub use ingest::{BATCH, IngestError, IngestReport, ingest_lines};
 pub use lines::{Line, LineReader, MAX_MESSAGE_BYTES};
@@ -39,14 +41,18 @@ pub fn parse_message(bytes: &[u8]) -> Result<Message, String> {
     if let Ok(fast) = serde_json::from_str::<native::Fast>(text)
         && fast.is_native()
     {
-        return native::parse(&fast);
+        return native::parse(&fast).and_then(limits::check);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("malformed JSON: {e}"))?;
-    parse_value(value)
+    parse_value(strict::parse(text)?)
 }
 
-/// Reads one message from parsed JSON, whatever its source.
+/// Reads one message from parsed JSON, whatever its source, within the
+/// limits of [`limits`].
 pub fn parse_value(value: Value) -> Result<Message, String> {
+    shape(value).and_then(limits::check)
+}
+
+fn shape(value: Value) -> Result<Message, String> {
     let Value::Object(obj) = value else {
         return Err(format!(
             "expected a JSON object, found {}",

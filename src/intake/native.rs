@@ -13,11 +13,14 @@
 
 use serde::Deserialize;
 
-use super::fields::{Field, Fields, optional_int, optional_str, required_id, required_str};
+use super::fields::{Field, Fields, optional_int, optional_str, required_account, required_str};
 use crate::model::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage, Timestamp};
 
 /// A native message read without allocating, when it has the usual shape.
+/// An unknown field, or a known one twice, sends the line to the strict
+/// path (see `strict`), which refuses any duplicate key as ambiguous.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fast<'a> {
     #[serde(rename = "type")]
     kind: Option<&'a str>,
@@ -34,6 +37,7 @@ pub struct Fast<'a> {
     at: Option<&'a str>,
     reason: Option<&'a str>,
     region: Option<&'a str>,
+    event: Option<&'a str>,
 }
 
 impl Fast<'_> {
@@ -60,6 +64,7 @@ impl Fields for Fast<'_> {
             "at" => &self.at,
             "reason" => &self.reason,
             "region" => &self.region,
+            "event" => &self.event,
             _ => return Field::Absent,
         };
         text.map_or(Field::Absent, Field::Str)
@@ -76,7 +81,7 @@ pub fn parse(obj: &impl Fields) -> Result<Message, String> {
                 "unknown message type {other:?}; expected task, ticket or alarm"
             )),
         },
-        Field::Int(_) => {
+        Field::Int(_) | Field::OutOfRange => {
             Err("\"type\" must be a string (task, ticket or alarm), not a number".into())
         }
         Field::Other(found) => Err(format!(
@@ -104,7 +109,7 @@ fn ticket(obj: &impl Fields) -> Result<TicketMessage, String> {
         title: required_str(obj, "title", what)?,
         body: optional_str(obj, "body", what)?.unwrap_or_default(),
         project: optional_str(obj, "project", what)?,
-        event: None,
+        event: optional_str(obj, "event", what)?,
     })
 }
 
@@ -115,7 +120,7 @@ fn alarm(obj: &impl Fields) -> Result<AlarmMessage, String> {
         .map(|t| Timestamp::parse(&t).map_err(|e| format!("{what}: \"at\": {e}")))
         .transpose()?;
     Ok(AlarmMessage {
-        account: required_id(obj, "account", what)?,
+        account: required_account(obj, "account", what)?,
         name: required_str(obj, "name", what)?,
         state,
         at,

@@ -198,3 +198,107 @@ fn a_message_survives_a_round_trip_through_its_normal_form() {
     let json = serde_json::to_string(&a).unwrap();
     assert_eq!(parse_message(json.as_bytes()).unwrap(), a);
 }
+
+#[test]
+fn a_huge_integer_is_out_of_range_not_a_fraction() {
+    let r = reason(br#"{"type":"task","prompt":"p","priority":99999999999999999999}"#);
+    assert!(r.contains("out of range") && !r.contains("fraction"), "{r}");
+    let r = reason(br#"{"type":"task","prompt":"p","priority":9223372036854775807}"#);
+    assert!(r.contains("out of range"), "{r}");
+    let r = reason(br#"{"type":"task","prompt":"p","priority":-9223372036854775808}"#);
+    assert!(r.contains("out of range"), "{r}");
+    let r = reason(br#"{"type":"task","prompt":"p","priority":1000001}"#);
+    assert!(r.contains("priority 1000001 is out of range"), "{r}");
+    let r = reason(br#"{"type":"task","prompt":"p","priority":1.5}"#);
+    assert!(r.contains("fraction"), "{r}");
+    let r = reason(br#"{"type":"alarm","account":123456789012345678901,"name":"n","state":"OK"}"#);
+    assert!(r.contains("account") && !r.contains("fraction"), "{r}");
+}
+
+#[test]
+fn a_duplicate_key_is_ambiguous() {
+    // A duplicate "type" must not turn a task into an alarm.
+    let r = reason(
+        br#"{"type":"task","prompt":"p","type":"alarm","account":"1","name":"n","state":"ALARM"}"#,
+    );
+    assert!(r.contains("ambiguous") && r.contains("\"type\""), "{r}");
+    let r = reason(br#"{"type":"task","prompt":"a","prompt":"b"}"#);
+    assert!(r.contains("ambiguous") && r.contains("\"prompt\""), "{r}");
+    // Also where the fast path does not look, and in nested objects.
+    let r = reason(br#"{"type":"task","prompt":"a","x":1,"x":2}"#);
+    assert!(r.contains("ambiguous"), "{r}");
+    let r = reason(
+        br#"{"webhookEvent":"jira:issue_created","issue":{"key":"A-1","key":"B-2","fields":{"summary":"s"}}}"#,
+    );
+    assert!(r.contains("ambiguous") && r.contains("\"key\""), "{r}");
+    let envelope = serde_json::json!({
+        "Type": "Notification",
+        "Message": r#"{"AlarmName":"a","AlarmName":"b","AWSAccountId":"123456789012","NewStateValue":"OK"}"#,
+    });
+    let r = reason(envelope.to_string().as_bytes());
+    assert!(r.contains("ambiguous") && r.contains("AlarmName"), "{r}");
+}
+
+#[test]
+fn an_account_is_digits_only() {
+    for bad in [
+        r#""-5""#,
+        "-5",
+        r#""12a""#,
+        r#""1234567890123""#,
+        r#"" 42""#,
+        "1.5",
+    ] {
+        let line = format!(r#"{{"type":"alarm","account":{bad},"name":"n","state":"OK"}}"#);
+        let r = reason(line.as_bytes());
+        assert!(r.contains("\"account\""), "{bad}: {r}");
+    }
+    let r = reason(br#"{"AlarmName":"x","AWSAccountId":"-5","NewStateValue":"ALARM"}"#);
+    assert!(r.contains("AWSAccountId"), "{r}");
+    assert_eq!(
+        alarm(br#"{"type":"alarm","account":"012345678901","name":"n","state":"OK"}"#).account,
+        "012345678901",
+        "AWS account ids are 12 digits, leading zeros included"
+    );
+    assert_eq!(
+        alarm(br#"{"type":"alarm","account":42,"name":"n","state":"OK"}"#).account,
+        "42"
+    );
+}
+
+#[test]
+fn nul_bytes_are_refused_in_every_text() {
+    let r = reason(br#"{"type":"task","prompt":"fix\u0000it"}"#);
+    assert!(r.contains("NUL") && r.contains("prompt"), "{r}");
+    let r = reason(br#"{"type":"alarm","account":"1","name":"a\u0000b","state":"OK"}"#);
+    assert!(r.contains("NUL") && r.contains("name"), "{r}");
+    let r = reason(
+        br#"{"webhookEvent":"e","issue":{"key":"A-1","fields":{"summary":"s","description":"d\u0000"}}}"#,
+    );
+    assert!(r.contains("NUL"), "{r}");
+}
+
+#[test]
+fn sizes_are_limited_with_reasons() {
+    let prompt = "x".repeat(limits::MAX_PROMPT_BYTES + 1);
+    let line = serde_json::json!({"type": "task", "prompt": prompt}).to_string();
+    let r = reason(line.as_bytes());
+    assert!(r.contains("prompt") && r.contains("limit"), "{r}");
+    let at_limit = "x".repeat(limits::MAX_PROMPT_BYTES);
+    let line = serde_json::json!({"type": "task", "prompt": at_limit}).to_string();
+    assert!(parse_message(line.as_bytes()).is_ok());
+    let title = "t".repeat(limits::MAX_TITLE_BYTES + 1);
+    let line = serde_json::json!({"type": "ticket", "key": "A-1", "title": title}).to_string();
+    assert!(reason(line.as_bytes()).contains("title"));
+    let line = serde_json::json!({"type": "alarm", "account": "1", "name": "n".repeat(2000), "state": "OK"});
+    assert!(reason(line.to_string().as_bytes()).contains("name"));
+}
+
+#[test]
+fn a_time_beyond_what_can_be_shown_is_refused() {
+    let r = reason(
+        br#"{"type":"alarm","account":"1","name":"n","state":"OK","at":"9999-12-31T23:59:59-2359"}"#,
+    );
+    assert!(r.contains("\"at\"") && r.contains("range"), "{r}");
+    alarm(br#"{"type":"alarm","account":"1","name":"n","state":"OK","at":"9999-12-31T23:59:59Z"}"#);
+}
