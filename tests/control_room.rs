@@ -41,8 +41,13 @@ impl Terminal {
     /// Opens a window running the room on `home` under a shell that
     /// stays after it, so the test sees what the room leaves behind.
     fn open(&self, name: &str, home: &Path) {
+        self.open_with(name, home, "");
+    }
+
+    /// As `open`, with shell words before the room (`cd DIR && HOME=…`).
+    fn open_with(&self, name: &str, home: &Path, before: &str) {
         let script = format!(
-            "SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
+            "{before} SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
             home.display()
         );
         Run::of(&mut self.command(&[
@@ -339,6 +344,55 @@ fn the_selection_stays_on_its_job() {
     killed.sort();
     assert_eq!(killed, [1, 2], "only the jobs killed from the shell");
     terminal.keys("room", &["Escape"]);
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}
+
+/// A first run: the form starts on the prompt; a path that does not exist
+/// is refused with the whole reason and the form keeps the prompt; `~/…`
+/// is the home directory.
+#[test]
+fn a_refused_dispatch_keeps_the_form() {
+    let sb = Sandbox::new();
+    sb.repo("api");
+    let elsewhere = sb.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let _agents = AgentsServer(sb.home());
+    let terminal = Terminal::new(sb.dir.path());
+    let before = format!(
+        "cd '{}' && HOME='{}'",
+        elsewhere.display(),
+        sb.dir.path().display()
+    );
+    terminal.open_with("room", &sb.home(), &before);
+    terminal.wait_for("room", "engine running");
+    terminal.keys("room", &["d"]);
+    terminal.wait_for("room", "Dispatch a task");
+    terminal.type_text("room", "hello");
+    for _ in 0..3 {
+        terminal.keys("room", &["BTab"]);
+    }
+    terminal.type_text("room", "/nowhere/at/all");
+    terminal.keys("room", &["C-s"]);
+    let screen = terminal.wait_for("room", "not dispatched");
+    let flat: String = screen.replace('│', "").split_whitespace().collect();
+    assert!(
+        flat.contains("orgivearepositorypath") && screen.contains("hello"),
+        "the whole reason, and the prompt kept:\n{screen}"
+    );
+    assert!(!screen.contains("/nowhere/at/allhello"), "{screen}");
+    for _ in 0.."/nowhere/at/all".len() {
+        terminal.keys("room", &["BSpace"]);
+    }
+    terminal.type_text("room", "~/api");
+    terminal.keys("room", &["C-s"]);
+    terminal.wait_for("room", "queued #1");
+    let jobs = sb.run(&["jobs", "1", "--json"]).json();
+    assert_eq!(jobs["project"], "api");
+    assert!(
+        jobs["prompt"].as_str().unwrap_or("").contains("hello"),
+        "{jobs}"
+    );
     terminal.keys("room", &["q"]);
     terminal.wait_for("room", "room exited 0");
 }

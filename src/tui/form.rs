@@ -77,11 +77,9 @@ impl DispatchForm {
             area
         };
         DispatchForm {
-            field: if first_run {
-                Field::Path
-            } else {
-                Field::Prompt
-            },
+            // The prompt first, always: on a first run the path is filled
+            // in from the current directory when it is a repository.
+            field: Field::Prompt,
             projects: choices,
             project: 0,
             path: at_end(here.filter(|_| first_run).unwrap_or_default().to_string()),
@@ -91,6 +89,16 @@ impl DispatchForm {
             prompt: TextArea::default(),
             error: None,
         }
+    }
+
+    /// The engine refused the request: the form stays, with every word the
+    /// operator typed, the whole reason, and the cursor where the fix
+    /// likely goes (the path, when one was typed).
+    pub fn refused(&mut self, why: String) {
+        if self.wants_path() {
+            self.field = Field::Path;
+        }
+        self.error = Some(why);
     }
 
     /// Whether the path field is in use.
@@ -166,7 +174,8 @@ impl DispatchForm {
     fn submit(&mut self) -> FormOutcome {
         let prompt = self.prompt.lines().join("\n").trim().to_string();
         let project = if self.wants_path() {
-            self.path.lines().join("").trim().to_string()
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            expand_tilde(self.path.lines().join("").trim(), home.as_deref())
         } else {
             self.projects[self.project].clone()
         };
@@ -191,5 +200,16 @@ impl DispatchForm {
             priority,
             prompt,
         })
+    }
+}
+
+/// `~` and `~/…` in a typed path, as a shell would expand them; other
+/// paths (and `~user`) as typed.
+pub fn expand_tilde(path: &str, home: Option<&std::path::Path>) -> String {
+    match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{}{rest}", home.display())
+        }
+        _ => path.to_string(),
     }
 }

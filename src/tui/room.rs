@@ -17,7 +17,7 @@ use ratatui::text::Text;
 use super::app::{App, EngineState, GridCell, Mode};
 use super::capture::{live_status, plain, read_capture};
 use super::events::{Input, RoomEvent, watch_signals};
-use super::update::{Intent, handle_key, handle_mouse};
+use super::update::{Intent, dispatched, handle_key, handle_mouse};
 use super::watch::{Request, Watcher};
 use super::{draw, notice, snapshot};
 use crate::config::Config;
@@ -302,16 +302,15 @@ impl<'a> Room<'a> {
             Intent::Attach { job, attempt } => {
                 self.attach(terminal, &session_name(job, attempt), app)?;
             }
-            Intent::Dispatch(request) => match self.dispatch(&request) {
-                Ok(id) => {
+            Intent::Dispatch(request) => {
+                let result = self.dispatch(&request);
+                if result.is_ok() {
                     let (snap, projects) = snapshot(&self.journal, self.config, Timestamp::now())?;
                     self.projects = projects;
                     app.set_snapshot(snap);
-                    app.select_job(id);
-                    app.message = Some(format!("queued #{id}"));
                 }
-                Err(e) => app.message = Some(format!("not dispatched: {e:#}")),
-            },
+                dispatched(app, result.map_err(|e| format!("{e:#}")));
+            }
             Intent::LoadDetails(job) => {
                 let details = self.journal.job_details(job)?;
                 if let Mode::Details(view) = &mut app.mode

@@ -67,10 +67,9 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
                 app.mode = Mode::Normal;
                 vec![]
             }
-            FormOutcome::Submitted(request) => {
-                app.mode = Mode::Normal;
-                vec![Intent::Dispatch(request)]
-            }
+            // The form stays open until the room says the job is queued:
+            // a refusal keeps every word typed.
+            FormOutcome::Submitted(request) => vec![Intent::Dispatch(request)],
         },
         Mode::Text(purpose, area) => {
             let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -112,6 +111,25 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
                 None => vec![],
             }
         }
+    }
+}
+
+/// What came of a dispatch from the form: the job queued (the form
+/// closes and the job is selected) or the whole reason it was refused
+/// (the form stays, with its text).
+pub fn dispatched(app: &mut App, result: Result<i64, String>) {
+    match result {
+        Ok(id) => {
+            if matches!(app.mode, Mode::Dispatch(_)) {
+                app.mode = Mode::Normal;
+            }
+            app.select_job(id);
+            app.message = Some(format!("queued #{id}"));
+        }
+        Err(why) => match &mut app.mode {
+            Mode::Dispatch(form) => form.refused(format!("not dispatched: {why}")),
+            _ => app.message = Some(format!("not dispatched: {why}")),
+        },
     }
 }
 

@@ -114,7 +114,12 @@ fn help(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
-    let rect = centered(main, 72, 20);
+    // The whole reason of a refusal shows, wrapped, however long it is.
+    let error_rows = form.error.as_ref().map_or(1, |why| {
+        let width = main.width.min(72).saturating_sub(2).max(1) as usize;
+        (why.chars().count() * 6 / 5).div_ceil(width).max(1) as u16
+    });
+    let rect = centered(main, 72, 19 + error_rows);
     frame.render_widget(Clear, rect);
     let outer = Block::bordered().title(" Dispatch a task: C-s submits, Esc cancels ");
     let inner = outer.inner(rect);
@@ -126,7 +131,7 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(error_rows),
     ])
     .areas(inner);
     let focus = |field: Field| {
@@ -191,7 +196,7 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         frame.render_widget(
             Paragraph::new(visible(why).into_owned())
                 .style(Style::new().fg(Color::Red))
-                .wrap(Wrap { trim: true }),
+                .wrap(Wrap { trim: false }),
             error,
         );
     }

@@ -9,7 +9,7 @@ use crate::journal::CommandKind;
 use crate::tui::app::{Mode, Pane, Purpose, Scrolled};
 use crate::tui::form::{DispatchRequest, Field};
 use crate::tui::notice;
-use crate::tui::update::{Intent, handle_key, handle_mouse};
+use crate::tui::update::{Intent, dispatched, handle_key, handle_mouse};
 
 #[test]
 fn the_dispatch_form_submits_with_ctrl_s() {
@@ -40,7 +40,14 @@ fn the_dispatch_form_submits_with_ctrl_s() {
             prompt: "add a\nhealth check".into(),
         })]
     );
+    assert!(
+        matches!(app.mode, Mode::Dispatch(_)),
+        "open until the room says the job is queued"
+    );
+    dispatched(&mut app, Ok(4));
     assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.selected_job(), Some(4));
+    assert_eq!(app.message.as_deref(), Some("queued #4"));
 }
 
 #[test]
@@ -57,7 +64,7 @@ fn the_dispatch_form_refuses_an_empty_prompt_and_esc_cancels() {
 }
 
 #[test]
-fn on_first_run_the_form_takes_a_path() {
+fn on_first_run_the_form_starts_on_the_prompt_and_offers_a_path() {
     let mut app = App::new(EngineState::Running);
     app.here = Some("/src/api".into());
     handle_key(&mut app, key('d'));
@@ -65,29 +72,74 @@ fn on_first_run_the_form_takes_a_path() {
         panic!("open")
     };
     assert!(form.wants_path());
+    assert_eq!(form.field, Field::Prompt, "typing goes to the prompt");
+    type_text(&mut app, "hello");
+    // Back to the path (Priority, Agent, Path): the operator types another.
+    for _ in 0..3 {
+        handle_key(&mut app, code(KeyCode::BackTab));
+    }
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("open")
+    };
     assert_eq!(form.field, Field::Path);
-    // The operator types another path instead.
+    assert_eq!(
+        form.path.lines(),
+        ["/src/api"],
+        "the prompt's text stayed there"
+    );
     for _ in 0.."/src/api".len() {
         handle_key(&mut app, code(KeyCode::Backspace));
     }
-    handle_key(&mut app, code(KeyCode::End));
-    for _ in 0..10 {
-        handle_key(&mut app, code(KeyCode::Delete));
-    }
     type_text(&mut app, "/src/web");
-    for _ in 0..3 {
-        handle_key(&mut app, code(KeyCode::Tab));
-    }
-    type_text(&mut app, "go");
     assert_eq!(
         handle_key(&mut app, ctrl('s')),
         vec![Intent::Dispatch(DispatchRequest {
             project: "/src/web".into(),
             agent: None,
             priority: 0,
-            prompt: "go".into(),
+            prompt: "hello".into(),
         })]
     );
+}
+
+#[test]
+fn a_refused_dispatch_keeps_the_form_its_text_and_the_whole_reason() {
+    let mut app = App::new(EngineState::Running);
+    app.area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    handle_key(&mut app, key('d'));
+    type_text(&mut app, "write the docs");
+    handle_key(&mut app, ctrl('s'));
+    let why = "no project named \"/tmp/nowhere\" and no directory at that path; \
+               register one with `switchboard project add NAME PATH` or give a repository path";
+    dispatched(&mut app, Err(why.into()));
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the form stays")
+    };
+    assert_eq!(form.prompt.lines(), ["write the docs"]);
+    assert_eq!(
+        form.error.as_deref(),
+        Some(format!("not dispatched: {why}").as_str())
+    );
+    assert_eq!(form.field, Field::Path, "where the fix goes");
+    // All of it on screen, at the smallest size too.
+    let screen: String = render(&app, 80, 24).split_whitespace().collect();
+    let said: String = why.split_whitespace().collect();
+    assert!(
+        screen.replace(['│'], "").contains(&said),
+        "{}",
+        render(&app, 80, 24)
+    );
+}
+
+#[test]
+fn a_tilde_is_the_home_directory() {
+    use crate::tui::form::expand_tilde;
+    let home = std::path::Path::new("/home/op");
+    assert_eq!(expand_tilde("~/src/api", Some(home)), "/home/op/src/api");
+    assert_eq!(expand_tilde("~", Some(home)), "/home/op");
+    assert_eq!(expand_tilde("~bob/x", Some(home)), "~bob/x");
+    assert_eq!(expand_tilde("/a/~/b", Some(home)), "/a/~/b");
+    assert_eq!(expand_tilde("~/x", None), "~/x");
 }
 
 #[test]
