@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use switchboard::config::Config;
 use switchboard::model::{JobKind, JobState, Timestamp};
-use switchboard::scheduler::{ProjectLimits, SchedJob, State, decide};
+use switchboard::scheduler::{ProjectLimits, SchedJob, State, WaitKind, decide};
 use switchboard::simulator::Simulation;
 
 const MESSAGES: u64 = 1_000_000;
@@ -167,6 +167,7 @@ fn decide_10k(c: &mut Criterion) {
             started_at: active.then_some(now),
             first_started_at: active.then_some(now),
             reason: Some("8/8 agents busy".into()),
+            wait: Some(WaitKind::AgentsBusy),
             unrouted: None,
             gave_up: false,
         });

@@ -250,3 +250,42 @@ fn simulate_errors_name_the_problem() {
         .to_string();
     assert!(err.contains("no journal at /no/journal.db"), "{err}");
 }
+
+#[test]
+fn a_long_queue_prints_a_decision_only_when_something_changes() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).unwrap();
+    let path = sb.home().join("queue.jsonl");
+    let mut text =
+        String::from("{\"project\":\"app\",\"max_agents\":1}\n{\"agent\":{\"duration\":\"1m\"}}\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "{{\"at\":\"2026-01-01T00:00:{:02}Z\",\"type\":\"task\",\"project\":\"app\",\"prompt\":\"task {i}\"}}\n",
+            i % 60
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let (decisions, summary, full) = simulate(
+        &sb,
+        &["simulate", path.to_str().unwrap(), "--json", "--seed", "3"],
+    );
+    assert_eq!(summary["agents_started"], 400);
+    // One job, one start, at most one wait each: linear in the messages,
+    // not a wait for every waiting job whenever the holder changes.
+    assert_eq!(count(&decisions, "start"), 400);
+    assert_eq!(count(&decisions, "wait"), 399, "each waiting job told once");
+    assert!(decisions.len() <= 3 * 400, "{}", decisions.len());
+
+    // --summary-only: the summary line alone, the same as the full run's.
+    let only = sb.run(&[
+        "simulate",
+        path.to_str().unwrap(),
+        "--json",
+        "--seed",
+        "3",
+        "--summary-only",
+    ]);
+    let only = only.ok().to_string();
+    assert_eq!(only.lines().count(), 1, "{only}");
+    assert_eq!(only.lines().last(), full.lines().last());
+}

@@ -27,6 +27,9 @@ pub struct Args {
     /// Replay the intake recorded in this journal (after the scenario's lines)
     #[arg(long, value_name = "DB")]
     pub from_journal: Option<PathBuf>,
+    /// Print only the summary (for large runs); with --json, its one line
+    #[arg(long)]
+    pub summary_only: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -39,8 +42,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
     let mut failed: Option<std::io::Error> = None;
     let json = args.json;
+    let quiet = args.summary_only;
     let mut print = |d: &Decision| {
-        if failed.is_some() {
+        if failed.is_some() || quiet {
             return;
         }
         let result = if json {
@@ -73,7 +77,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", serde_json::json!({ "summary": summary }))?;
     } else {
         let k = &summary.jobs_by_kind;
-        writeln!(out, "\n{}", paint(BOLD, "summary"))?;
+        let gap = if quiet { "" } else { "\n" };
+        writeln!(out, "{gap}{}", paint(BOLD, "summary"))?;
         writeln!(out, "  messages           {}", summary.messages)?;
         writeln!(
             out,
@@ -115,7 +120,7 @@ fn human(d: &Decision) -> String {
         Action::OpenChain { account, .. } | Action::ResolveChain { account, .. } => account.clone(),
         Action::JoinChain { chain, .. } => format!("chain {chain}"),
         Action::Start { job, .. }
-        | Action::Wait { job }
+        | Action::Wait { job, .. }
         | Action::Retry { job, .. }
         | Action::GiveUp { job }
         | Action::Timeout { job } => format!("#{job}"),

@@ -195,9 +195,62 @@ pub(super) fn read_job(tx: &rusqlite::Connection, id: i64) -> Result<Option<Job>
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
     let row = tx
         .prepare_cached(&sql)?
-        .query_row([id], job_from_row)
+        .query_row([id], |r| {
+            Ok((job_from_row(r)?, r.get::<_, Option<String>>(6)?))
+        })
         .optional()?;
-    row.map(|r| r.map_err(JournalError::Corrupt)).transpose()
+    let Some((job, wait)) = row else {
+        return Ok(None);
+    };
+    let mut job = job.map_err(JournalError::Corrupt)?;
+    Claims::default().show(tx, &mut job, wait.as_deref())?;
+    Ok(Some(job))
+}
+
+/// The agents of each project now, read once per listing: a queued job
+/// that waits for its project's agents shows who holds the claim now. The
+/// scheduler tells the kind of a wait once (`claimed`, `project_full`);
+/// the holder is computed when shown, so the queue moving writes nothing.
+#[derive(Default)]
+struct Claims {
+    agents: Option<std::collections::HashMap<String, ProjectAgents>>,
+}
+
+/// A project's agents now: how many, the lowest job id with one, its max.
+type ProjectAgents = (u32, i64, Option<u32>);
+
+impl Claims {
+    fn show(
+        &mut self,
+        conn: &rusqlite::Connection,
+        job: &mut Job,
+        wait: Option<&str>,
+    ) -> Result<()> {
+        if job.state.name() != StateName::Queued
+            || !matches!(wait, Some("claimed" | "project_full"))
+        {
+            return Ok(());
+        }
+        let Some(project) = job.project.as_deref() else {
+            return Ok(());
+        };
+        if self.agents.is_none() {
+            let mut stmt = conn.prepare_cached(
+                "SELECT j.project, COUNT(*), MIN(j.id), p.max_agents FROM jobs j                  LEFT JOIN projects p ON p.name = j.project                  WHERE j.state IN ('starting', 'running', 'waiting', 'stalled') AND j.project IS NOT NULL                  GROUP BY j.project",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
+            self.agents = Some(rows.collect::<rusqlite::Result<_>>()?);
+        }
+        if let Some(&(count, holder, max)) = self.agents.as_ref().and_then(|a| a.get(project)) {
+            job.reason = Some(match (wait, max) {
+                (Some("claimed"), _) => format!("repo {project} claimed by #{holder}"),
+                (_, Some(max)) => format!("project {project} has {count}/{max} agents"),
+                _ => format!("project {project} has {count} agents"),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Journal {
@@ -246,8 +299,12 @@ impl Journal {
             Some(s) => stmt.query([s.as_str()])?,
             None => stmt.query([])?,
         };
+        let mut claims = Claims::default();
         while let Some(row) = rows.next()? {
-            each(job_from_row(row)?.map_err(JournalError::Corrupt)?)?;
+            let mut job = job_from_row(row)?.map_err(JournalError::Corrupt)?;
+            let wait: Option<String> = row.get(6)?;
+            claims.show(self.conn(), &mut job, wait.as_deref())?;
+            each(job)?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use rusqlite::{ErrorCode, OptionalExtension, Transaction, params};
 use super::jobs::insert_event;
 use super::{CommandKind, JournalError, Result};
 use crate::model::{JobState, Timestamp};
-use crate::scheduler::{Action, Applied, Effect, SchedJob};
+use crate::scheduler::{Action, Applied, Effect, SchedJob, WaitKind};
 
 /// How a decision was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl Fault {
             (
                 None,
                 Action::Start { job, .. }
-                | Action::Wait { job }
+                | Action::Wait { job, .. }
                 | Action::Retry { job, .. }
                 | Action::GiveUp { job }
                 | Action::Timeout { job },
@@ -230,7 +230,12 @@ pub fn record(tx: &Transaction, applied: &Applied) -> Result<Recorded> {
 /// Writes a job's state columns as the scheduler left them.
 fn write_job(tx: &Transaction, job: &SchedJob, now: Timestamp) -> Result<()> {
     let (attempt, state_reason, not_before) = match &job.state {
-        JobState::Queued { not_before, .. } => (None, None, not_before.map(Timestamp::millis)),
+        // A queued job's state reason is the kind of wait it was told.
+        JobState::Queued { not_before, .. } => (
+            None,
+            job.wait.map(WaitKind::as_str),
+            not_before.map(Timestamp::millis),
+        ),
         JobState::Waiting {
             attempt, question, ..
         } => (Some(*attempt), Some(question.as_str()), None),

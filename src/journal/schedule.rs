@@ -21,9 +21,10 @@ use super::jobs::{JOB_COLUMNS, job_from_row};
 use super::record::{Fault, Recorded, record, write_fault};
 use super::{Journal, JournalError, Result};
 use crate::config::Config;
-use crate::model::{AlarmMessage, AlarmState, Message, StateName, Timestamp};
+use crate::model::{AlarmMessage, AlarmState, JobState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    Applied, Arrival, Chain, Decision, Pending, ProjectLimits, SchedJob, State, Ticket, pass,
+    Applied, Arrival, Chain, Decision, Pending, ProjectLimits, SchedJob, State, Ticket, WaitKind,
+    pass,
 };
 
 /// How many times one `schedule` starts again from the journal after a
@@ -63,11 +64,17 @@ impl Journal {
              AND NOT (state = 'failed' AND reason IS NOT NULL) ORDER BY id"
         );
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, job_from_row(r)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                job_from_row(r)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
         for row in rows {
-            let job = match row? {
-                (_, Ok(job)) => job,
-                (id, Err(why)) => {
+            let (job, state_reason) = match row? {
+                (_, Ok(job), state_reason) => (job, state_reason),
+                (id, Err(why), _) => {
                     faults.push(Fault::Job {
                         id,
                         reason: format!("job #{id} cannot be read: {why}"),
@@ -91,6 +98,11 @@ impl Journal {
                 started_at: active.then(|| job.state.since()),
                 first_started_at: None,
                 gave_up: job.state.name() == StateName::Failed && job.reason.is_some(),
+                // A queued job's state reason is the kind of wait it was told.
+                wait: match job.state {
+                    JobState::Queued { .. } => state_reason.as_deref().and_then(WaitKind::parse),
+                    _ => None,
+                },
                 reason: job.reason,
                 unrouted,
                 state: job.state,

@@ -4,7 +4,7 @@
 //! counts.
 
 use super::decision::{Action, Decision, JobSpec};
-use super::state::{Chain, ChainId, SchedJob, State, Ticket};
+use super::state::{Chain, ChainId, SchedJob, State, Ticket, WaitKind};
 use crate::model::{JobState, Timestamp, TransitionError};
 
 /// What applying a decision changed. Each effect carries everything a
@@ -116,12 +116,14 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
         }
         Action::JoinChain {
             chain,
+            account,
             alarm,
             at,
             forward_to,
-            ..
         } => {
-            let c = state.chain_mut(*chain).ok_or(ApplyError::NoChain(*chain))?;
+            let c = state
+                .chain_mut(account, *chain)
+                .ok_or(ApplyError::NoChain(*chain))?;
             c.alarms += 1;
             c.latest_at = c.latest_at.max(*at);
             c.first_at = c.first_at.min(*at);
@@ -136,9 +138,11 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
                 });
             }
         }
-        Action::ResolveChain { chain, .. } => {
+        Action::ResolveChain { chain, account, .. } => {
             if let Some(chain) = chain {
-                let c = state.chain_mut(*chain).ok_or(ApplyError::NoChain(*chain))?;
+                let c = state
+                    .chain_mut(account, *chain)
+                    .ok_or(ApplyError::NoChain(*chain))?;
                 c.resolved = true;
                 effects.push(Effect::ChainChanged {
                     chain: Box::new(c.clone()),
@@ -152,12 +156,14 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
                 j.started_at = Some(now);
                 j.first_started_at.get_or_insert(now);
                 j.reason = None;
+                j.wait = None;
                 Ok(())
             })?;
         }
-        Action::Wait { job } => {
+        Action::Wait { job, kind } => {
             change(state, *job, &mut effects, |j| {
                 j.reason = Some(decision.reason.clone());
+                j.wait = Some(*kind);
                 Ok(())
             })?;
         }
@@ -168,6 +174,7 @@ pub fn apply(state: &mut State, decision: &Decision) -> Result<Vec<Effect>, Appl
                 j.state = j.state.requeue(Some(*not_before), now)?;
                 j.started_at = None;
                 j.reason = Some(decision.reason.clone());
+                j.wait = Some(WaitKind::RetryAt);
                 Ok(())
             })?;
         }
@@ -215,6 +222,7 @@ fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> Box<SchedJob> {
         started_at: None,
         first_started_at: None,
         reason: None,
+        wait: None,
         unrouted: spec.unrouted.clone(),
         gave_up: false,
     };

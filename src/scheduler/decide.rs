@@ -1,14 +1,19 @@
 //! Deciding what runs: timeouts, retries, and starts in priority order
 //! within the limits, each waiting job with its reason.
+//!
+//! A decision costs what changes, not what waits: with every agent slot
+//! taken the queue is not walked at all; otherwise only the heads of the
+//! projects that have room are, until the slots are filled. A waiting job
+//! is told its wait when it starts waiting and when the kind of its wait
+//! changes, never because the job ahead of it changed.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::backoff::backoff;
 use super::decision::{Action, Decision};
-use super::state::State;
+use super::state::{QueueKey, SchedJob, State, WaitKind};
 use crate::config::Config;
-use crate::model::{JobState, StateName, Timestamp, short_age};
+use crate::model::{JobState, Timestamp, short_age};
 
 /// What to do now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,15 +26,12 @@ pub struct Plan {
 /// alarm, or the simulator's clock, must look again.
 pub fn wake_at(state: &State, config: &Config, now: Timestamp) -> Option<Timestamp> {
     let timeouts = state
-        .jobs
-        .values()
-        .filter(|j| j.is_active())
+        .agents()
         .filter_map(|j| j.started_at.map(|t| t.plus(config.scheduler.job_timeout)));
-    let retries = state.jobs.values().filter_map(|j| match j.state {
-        JobState::Queued { not_before, .. } => not_before,
-        _ => None,
-    });
-    timeouts.chain(retries).filter(|t| *t > now).min()
+    timeouts
+        .chain(state.next_retry())
+        .filter(|t| *t > now)
+        .min()
 }
 
 /// The decisions due at `now` for the jobs in `state`. Pure: the same
@@ -39,7 +41,7 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     let s = &config.scheduler;
 
     // Attempts past the job timeout end as failed.
-    for job in state.jobs.values().filter(|j| j.is_active()) {
+    for job in state.agents() {
         if let Some(started) = job.started_at {
             let deadline = started.plus(s.job_timeout);
             if deadline <= now {
@@ -57,11 +59,7 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     }
 
     // Failed attempts are retried with backoff, until max_attempts.
-    for job in state
-        .jobs
-        .values()
-        .filter(|j| j.state.name() == StateName::Failed && !j.gave_up)
-    {
+    for job in state.failed() {
         let why = match &job.state {
             JobState::Failed { reason, .. } => reason.as_str(),
             _ => "",
@@ -102,79 +100,170 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
         }
     }
 
-    // Starts in priority order, then age, within the limits.
-    let mut active = state.active() as u32;
-    let mut per_project: HashMap<&str, (u32, i64)> = HashMap::new();
-    for job in state.jobs.values().filter(|j| j.is_active()) {
-        if let Some(p) = job.project.as_deref() {
-            let entry = per_project.entry(p).or_insert((0, job.id));
-            entry.0 += 1;
-            entry.1 = entry.1.min(job.id);
-        }
+    let mut slots = Slots::new(state, s.max_agents);
+    if !state.draining && slots.active < s.max_agents {
+        slots.start(state, &mut plan, now);
     }
-    // Once every agent is busy, most of the queue waits for the same
-    // reason: it is written once, and compared without allocating.
-    let mut busy = String::new();
-    for &(_, _, id) in &state.queue {
+    // Who waits: the jobs not yet told, and the next job of every project
+    // (its wait may have changed kind); nobody else is looked at.
+    let mut told = HashSet::new();
+    let heads = state
+        .queues()
+        .values()
+        .filter_map(|q| q.iter().find(|k| !slots.started.contains(&k.2)));
+    let untold = state.untold().map(|j| (-j.priority, j.created_at, j.id));
+    let mut waiting: Vec<QueueKey> = heads.copied().chain(untold).collect();
+    waiting.sort_unstable();
+    for (_, _, id) in waiting {
         let Some(job) = state.jobs.get(&id) else {
             continue;
         };
-        let JobState::Queued { not_before, .. } = job.state else {
+        if slots.started.contains(&id) || !told.insert(id) {
             continue;
-        };
-        let reason: Cow<str> = if not_before.is_some_and(|t| t > now) {
-            // The retry decision told the operator when; keep that reason.
-            continue;
-        } else if state.draining {
-            Cow::Borrowed("draining: no new agents start")
-        } else if let Some(why) = &job.unrouted {
-            Cow::Borrowed(why)
-        } else if let Some(project) = job.project.as_deref() {
-            match state.projects.get(project) {
-                None => Cow::Owned(format!("project {project} is not registered")),
-                Some(_) if active >= s.max_agents => {
-                    if busy.is_empty() {
-                        busy = format!("{active}/{} agents busy", s.max_agents);
-                    }
-                    Cow::Borrowed(busy.as_str())
-                }
-                Some(limits) => {
-                    let (count, holder) = per_project.get(project).copied().unwrap_or((0, 0));
-                    if count >= limits.max_agents {
-                        Cow::Owned(if limits.max_agents == 1 {
-                            format!("repo {project} claimed by #{holder}")
-                        } else {
-                            format!("project {project} has {count}/{} agents", limits.max_agents)
-                        })
-                    } else {
-                        active += 1;
-                        let entry = per_project.entry(project).or_insert((0, id));
-                        entry.0 += 1;
-                        plan.decisions.push(Decision {
-                            at: now,
-                            action: Action::Start {
-                                job: id,
-                                attempt: job.attempts + 1,
-                            },
-                            reason: format!(
-                                "agent {active} of {}; {project} {} of {}",
-                                s.max_agents, entry.0, limits.max_agents
-                            ),
-                        });
-                        continue;
-                    }
-                }
-            }
-        } else {
-            Cow::Borrowed("no project")
-        };
-        if job.reason.as_deref() != Some(&*reason) {
+        }
+        let (kind, reason) = slots.wait_of(state, job);
+        if job.wait != Some(kind) {
             plan.decisions.push(Decision {
                 at: now,
-                action: Action::Wait { job: id },
-                reason: reason.into_owned(),
+                action: Action::Wait { job: id, kind },
+                reason,
             });
         }
     }
     plan
+}
+
+/// The agent slots as the plan fills them.
+struct Slots<'a> {
+    max: u32,
+    active: u32,
+    /// Per project: agents now, and the job that holds its claim.
+    projects: HashMap<&'a str, (u32, Option<i64>)>,
+    started: HashSet<i64>,
+}
+
+impl<'a> Slots<'a> {
+    fn new(state: &State, max: u32) -> Slots<'a> {
+        Slots {
+            max,
+            active: state.active() as u32,
+            projects: HashMap::new(),
+            started: HashSet::new(),
+        }
+    }
+
+    /// Agents in `project` and its holder, planned starts included.
+    fn of(&mut self, state: &'a State, project: &'a str) -> (u32, Option<i64>) {
+        *self.projects.entry(project).or_insert_with(|| {
+            let agents = state.agents_of(project);
+            (
+                agents.map_or(0, |a| a.len() as u32),
+                agents.and_then(|a| a.first().copied()),
+            )
+        })
+    }
+
+    /// Starts the best queued jobs of the projects with room, in priority
+    /// order across projects, until the slots are filled.
+    fn start(&mut self, state: &'a State, plan: &mut Plan, now: Timestamp) {
+        struct Head<'a> {
+            project: &'a str,
+            limit: u32,
+            queue: std::collections::btree_set::Iter<'a, QueueKey>,
+            next: Option<QueueKey>,
+        }
+        let mut heads: Vec<Head> = Vec::new();
+        for (project, queue) in state.queues() {
+            let Some(limits) = state.projects.get(project.as_str()) else {
+                continue; // no project, or not registered: never starts
+            };
+            if self.of(state, project).0 >= limits.max_agents {
+                continue;
+            }
+            let mut queue = queue.iter();
+            let next = queue.next().copied();
+            heads.push(Head {
+                project,
+                limit: limits.max_agents,
+                queue,
+                next,
+            });
+        }
+        while self.active < self.max {
+            let Some(best) = heads
+                .iter_mut()
+                .filter(|h| h.next.is_some())
+                .min_by_key(|h| h.next)
+            else {
+                break;
+            };
+            let Some((_, _, id)) = best.next else {
+                break;
+            };
+            let Some(job) = state.jobs.get(&id) else {
+                best.next = best.queue.next().copied();
+                continue;
+            };
+            let project = best.project;
+            let limit = best.limit;
+            let entry = self.projects.entry(project).or_insert((0, None));
+            entry.0 += 1;
+            entry.1 = entry.1.or(Some(id));
+            let count = entry.0;
+            best.next = if count >= limit {
+                None
+            } else {
+                best.queue.next().copied()
+            };
+            self.active += 1;
+            self.started.insert(id);
+            plan.decisions.push(Decision {
+                at: now,
+                action: Action::Start {
+                    job: id,
+                    attempt: job.attempts + 1,
+                },
+                reason: format!(
+                    "agent {} of {}; {project} {count} of {limit}",
+                    self.active, self.max
+                ),
+            });
+        }
+    }
+
+    /// Why a queued job that may start (its retry time, if any, has come)
+    /// waits, once the plan's starts are counted.
+    fn wait_of(&mut self, state: &'a State, job: &'a SchedJob) -> (WaitKind, String) {
+        if state.draining {
+            return (WaitKind::Draining, "draining: no new agents start".into());
+        }
+        if let Some(why) = &job.unrouted {
+            return (WaitKind::Unrouted, why.clone());
+        }
+        let Some(project) = job.project.as_deref() else {
+            return (WaitKind::Unrouted, "no project".into());
+        };
+        let Some(limits) = state.projects.get(project) else {
+            return (
+                WaitKind::NotRegistered,
+                format!("project {project} is not registered"),
+            );
+        };
+        let (count, holder) = self.of(state, project);
+        if count >= limits.max_agents {
+            return if limits.max_agents == 1 {
+                let holder = holder.map_or_else(String::new, |h| format!(" by #{h}"));
+                (WaitKind::Claimed, format!("repo {project} claimed{holder}"))
+            } else {
+                (
+                    WaitKind::ProjectFull,
+                    format!("project {project} has {count}/{} agents", limits.max_agents),
+                )
+            };
+        }
+        (
+            WaitKind::AgentsBusy,
+            format!("{}/{} agents busy", self.active, self.max),
+        )
+    }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::state::ChainId;
+use super::state::{ChainId, WaitKind};
 use crate::model::{JobKind, Timestamp};
 
 /// A job to create.
@@ -56,8 +56,12 @@ pub enum Action {
     },
     /// An agent starts for the job.
     Start { job: i64, attempt: u32 },
-    /// The job waits; the reason says why.
-    Wait { job: i64 },
+    /// The job waits, or the kind of its wait changed; the reason says why.
+    Wait {
+        job: i64,
+        #[serde(rename = "wait")]
+        kind: WaitKind,
+    },
     /// A failed attempt is retried after `not_before`.
     Retry {
         job: i64,

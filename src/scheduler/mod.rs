@@ -24,7 +24,8 @@ pub use backoff::backoff;
 pub use decide::{Plan, decide, wake_at};
 pub use decision::{Action, Decision, JobSpec};
 pub use state::{
-    Arrival, Chain, ChainId, Pending, ProjectLimits, SchedJob, State, Ticket, joins, queue_key,
+    Arrival, Chain, ChainId, Pending, ProjectLimits, QueueKey, SchedJob, State, Ticket, WaitKind,
+    joins, queue_key,
 };
 
 use crate::config::Config;
@@ -48,6 +49,7 @@ pub fn pass(
     now: Timestamp,
     mut each: impl FnMut(Applied),
 ) -> Result<Option<Timestamp>, ApplyError> {
+    state.release_due(now);
     while let Some(pending) = state.inbox.pop_front() {
         for decision in admit(state, &pending, config, now) {
             let effects = apply(state, &decision)?;

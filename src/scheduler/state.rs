@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use crate::model::{AlarmMessage, JobKind, JobState, StateName, TicketMessage, Timestamp};
+use crate::model::{AlarmMessage, JobKind, JobState, TicketMessage, Timestamp};
 
 /// A chain's id.
 pub type ChainId = i64;
@@ -24,8 +24,11 @@ pub struct SchedJob {
     pub started_at: Option<Timestamp>,
     /// When the job first started (for the wait figures).
     pub first_started_at: Option<Timestamp>,
-    /// The reason last told to the operator; a new one is a decision.
+    /// The reason last told to the operator.
     pub reason: Option<String>,
+    /// The kind of wait last told, for a queued job; `None` until told.
+    /// A new kind is a decision; a new holder of the same claim is not.
+    pub wait: Option<WaitKind>,
     /// Why it has no project ("no project for account 1234"), when so.
     pub unrouted: Option<String>,
     /// A failed job the scheduler has given up on.
@@ -35,6 +38,56 @@ pub struct SchedJob {
 impl SchedJob {
     pub fn is_active(&self) -> bool {
         self.state.name().is_active()
+    }
+}
+
+/// The kind of a queued job's wait. The journal gets an event when it
+/// changes, not when the job ahead changes: "repo api claimed by #12" and
+/// "… by #13" are one kind, told once (the holder is computed when shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitKind {
+    /// The project's one agent slot is taken (max agents 1).
+    Claimed,
+    /// The project has its max agents (more than 1).
+    ProjectFull,
+    /// Every agent slot of the engine is taken.
+    AgentsBusy,
+    /// A failed attempt's retry time has not come.
+    RetryAt,
+    /// The engine is draining: no new agents start.
+    Draining,
+    /// No project could be found for the work.
+    Unrouted,
+    /// The work names a project that is not registered.
+    NotRegistered,
+}
+
+impl WaitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitKind::Claimed => "claimed",
+            WaitKind::ProjectFull => "project_full",
+            WaitKind::AgentsBusy => "agents_busy",
+            WaitKind::RetryAt => "retry_at",
+            WaitKind::Draining => "draining",
+            WaitKind::Unrouted => "unrouted",
+            WaitKind::NotRegistered => "not_registered",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WaitKind> {
+        [
+            WaitKind::Claimed,
+            WaitKind::ProjectFull,
+            WaitKind::AgentsBusy,
+            WaitKind::RetryAt,
+            WaitKind::Draining,
+            WaitKind::Unrouted,
+            WaitKind::NotRegistered,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -106,44 +159,80 @@ pub struct Pending {
     pub arrival: Arrival,
 }
 
-/// The scheduler's state.
-#[derive(Debug, Clone, Default)]
+/// The start order within a project: higher priority first, then older,
+/// then lower id.
+pub type QueueKey = (i64, Timestamp, i64);
+
+/// The scheduler's state. Jobs are indexed by what `decide` asks of them,
+/// so that a decision costs what changes, not what waits: queued jobs in
+/// start order per project, retries by their time, agents per project,
+/// failed jobs, and queued jobs whose wait has not been told.
+#[derive(Debug, Clone)]
 pub struct State {
     pub projects: BTreeMap<String, ProjectLimits>,
     /// Jobs that are not over, and failed jobs not yet retried or given up.
     pub jobs: BTreeMap<i64, SchedJob>,
-    /// Per account, its chains that may still be joined, oldest first.
+    /// Per account, its chains that may still be joined.
     pub chains: HashMap<String, Vec<Chain>>,
     pub tickets: HashMap<String, Ticket>,
     /// Arrivals to admit, in arrival order.
     pub inbox: VecDeque<Pending>,
     /// No new starts while draining.
     pub draining: bool,
-    /// Queued jobs in start order: (-priority, created_at, id).
-    pub queue: BTreeSet<(i64, Timestamp, i64)>,
+    /// Queued jobs that may start, per project (`""`: no project), in
+    /// start order.
+    queues: BTreeMap<String, BTreeSet<QueueKey>>,
+    /// Queued jobs whose retry time is after `released_until`.
+    delayed: BTreeSet<(Timestamp, i64)>,
+    /// Retries due up to this time are in the queues.
+    released_until: Timestamp,
+    /// Jobs with an agent, per project (`""`: no project).
+    agents: BTreeMap<String, BTreeSet<i64>>,
+    agents_total: usize,
+    /// Failed jobs not yet retried or given up.
+    failed: BTreeSet<i64>,
+    /// Queued jobs whose wait has not been told.
+    untold: BTreeSet<i64>,
     pub next_job: i64,
     pub next_chain: ChainId,
     /// Seeds the retry jitter.
     pub seed: u64,
 }
 
+impl Default for State {
+    fn default() -> State {
+        State::new()
+    }
+}
+
 impl State {
     pub fn new() -> State {
         State {
+            projects: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            chains: HashMap::new(),
+            tickets: HashMap::new(),
+            inbox: VecDeque::new(),
+            draining: false,
+            queues: BTreeMap::new(),
+            delayed: BTreeSet::new(),
+            released_until: Timestamp::from_millis(i64::MIN),
+            agents: BTreeMap::new(),
+            agents_total: 0,
+            failed: BTreeSet::new(),
+            untold: BTreeSet::new(),
             next_job: 1,
             next_chain: 1,
-            ..State::default()
+            seed: 0,
         }
     }
 
-    /// Inserts or replaces a job, keeping the start order in step.
+    /// Inserts or replaces a job, keeping every index in step.
     pub fn put_job(&mut self, job: SchedJob) {
-        if let Some(old) = self.jobs.get(&job.id) {
-            self.queue.remove(&queue_key(old));
+        if let Some(old) = self.jobs.remove(&job.id) {
+            self.unindex(&old);
         }
-        if job.state.name() == StateName::Queued {
-            self.queue.insert(queue_key(&job));
-        }
+        self.index(&job);
         self.next_job = self.next_job.max(job.id + 1);
         self.jobs.insert(job.id, job);
     }
@@ -151,13 +240,138 @@ impl State {
     /// Forgets a job that is over (memory stays flat in long simulations).
     pub fn drop_job(&mut self, id: i64) {
         if let Some(old) = self.jobs.remove(&id) {
-            self.queue.remove(&queue_key(&old));
+            self.unindex(&old);
+        }
+    }
+
+    fn index(&mut self, job: &SchedJob) {
+        match job.state {
+            JobState::Queued { not_before, .. } => match not_before {
+                Some(t) if t > self.released_until => {
+                    self.delayed.insert((t, job.id));
+                }
+                _ => {
+                    self.queues
+                        .entry(job.project.clone().unwrap_or_default())
+                        .or_default()
+                        .insert(queue_key(job));
+                    if job.wait.is_none() {
+                        self.untold.insert(job.id);
+                    }
+                }
+            },
+            _ if job.is_active() => {
+                self.agents
+                    .entry(job.project.clone().unwrap_or_default())
+                    .or_default()
+                    .insert(job.id);
+                self.agents_total += 1;
+            }
+            JobState::Failed { .. } if !job.gave_up => {
+                self.failed.insert(job.id);
+            }
+            _ => {}
+        }
+    }
+
+    fn unindex(&mut self, job: &SchedJob) {
+        match job.state {
+            JobState::Queued { not_before, .. } => {
+                if let Some(t) = not_before {
+                    self.delayed.remove(&(t, job.id));
+                }
+                let project = job.project.as_deref().unwrap_or_default();
+                if let Some(q) = self.queues.get_mut(project) {
+                    q.remove(&queue_key(job));
+                    if q.is_empty() {
+                        self.queues.remove(project);
+                    }
+                }
+                self.untold.remove(&job.id);
+            }
+            _ if job.is_active() => {
+                let project = job.project.as_deref().unwrap_or_default();
+                if let Some(a) = self.agents.get_mut(project) {
+                    if a.remove(&job.id) {
+                        self.agents_total -= 1;
+                    }
+                    if a.is_empty() {
+                        self.agents.remove(project);
+                    }
+                }
+            }
+            _ => {
+                self.failed.remove(&job.id);
+            }
+        }
+    }
+
+    /// Moves the retries due at `now` into their projects' queues; their
+    /// wait is told again (it is no longer the retry time).
+    pub fn release_due(&mut self, now: Timestamp) {
+        if now <= self.released_until {
+            return;
+        }
+        self.released_until = now;
+        while let Some(&(t, id)) = self.delayed.first() {
+            if t > now {
+                break;
+            }
+            self.delayed.pop_first();
+            if let Some(mut job) = self.jobs.remove(&id) {
+                if job.wait == Some(WaitKind::RetryAt) {
+                    job.wait = None;
+                }
+                self.index(&job);
+                self.jobs.insert(id, job);
+            }
         }
     }
 
     /// Agents at work, all projects together.
     pub fn active(&self) -> usize {
-        self.jobs.values().filter(|j| j.is_active()).count()
+        self.agents_total
+    }
+
+    /// The jobs with an agent in `project` (`""`: no project), lowest id first.
+    pub fn agents_of(&self, project: &str) -> Option<&BTreeSet<i64>> {
+        self.agents.get(project)
+    }
+
+    /// Every job with an agent.
+    pub fn agents(&self) -> impl Iterator<Item = &SchedJob> + '_ {
+        self.agents
+            .values()
+            .flatten()
+            .filter_map(|id| self.jobs.get(id))
+    }
+
+    /// Per project (`""`: no project), its queued jobs that may start, in
+    /// start order.
+    pub fn queues(&self) -> &BTreeMap<String, BTreeSet<QueueKey>> {
+        &self.queues
+    }
+
+    /// Every queued job that may start, in start order across projects.
+    pub fn queue(&self) -> Vec<i64> {
+        let mut all: Vec<QueueKey> = self.queues.values().flatten().copied().collect();
+        all.sort_unstable();
+        all.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    /// The earliest retry time still to come.
+    pub fn next_retry(&self) -> Option<Timestamp> {
+        self.delayed.first().map(|&(t, _)| t)
+    }
+
+    /// Failed jobs awaiting a retry or give-up decision.
+    pub fn failed(&self) -> impl Iterator<Item = &SchedJob> + '_ {
+        self.failed.iter().filter_map(|id| self.jobs.get(id))
+    }
+
+    /// Queued jobs whose wait has not been told yet.
+    pub fn untold(&self) -> impl Iterator<Item = &SchedJob> + '_ {
+        self.untold.iter().filter_map(|id| self.jobs.get(id))
     }
 
     /// Whether job `id` has an agent now.
@@ -182,10 +396,10 @@ impl State {
             .max_by_key(|c| (c.latest_at, c.id))
     }
 
-    pub fn chain_mut(&mut self, id: ChainId) -> Option<&mut Chain> {
+    pub fn chain_mut(&mut self, account: &str, id: ChainId) -> Option<&mut Chain> {
         self.chains
-            .values_mut()
-            .flat_map(|v| v.iter_mut())
+            .get_mut(account)?
+            .iter_mut()
             .find(|c| c.id == id)
     }
 
@@ -212,6 +426,6 @@ pub fn joins(chain: &Chain, at: Timestamp, window: std::time::Duration) -> bool 
 }
 
 /// The start order: higher priority first, then older, then lower id.
-pub fn queue_key(job: &SchedJob) -> (i64, Timestamp, i64) {
+pub fn queue_key(job: &SchedJob) -> QueueKey {
     (-job.priority, job.created_at, job.id)
 }

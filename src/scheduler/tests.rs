@@ -376,7 +376,7 @@ fn incidents_start_before_tickets_before_tasks_then_by_age() {
     w.ticket("OPS-1", t(2)); // #3
     w.alarm("123", "HighCPU", AlarmState::Alarm, t(3), t(3)); // #4
     w.ticket("OPS-2", t(4)); // #5
-    let order: Vec<i64> = w.state.queue.iter().map(|&(_, _, id)| id).collect();
+    let order: Vec<i64> = w.state.queue();
     assert_eq!(order, [4, 3, 5, 2]);
     w.agent_up(1, t(5));
     let d = w.agent_ends(1, true, t(6));
@@ -472,4 +472,74 @@ fn the_plan_says_when_to_look_again() {
         "only what is still to come"
     );
     assert_eq!(w.config.scheduler.job_timeout, Duration::from_secs(1800));
+}
+
+// --- waits are state, not a stream ----------------------------------------
+
+#[test]
+fn a_moving_queue_tells_each_waiting_job_once() {
+    let mut w = World::new("");
+    for i in 0..200 {
+        w.task(Some("api"), &format!("task {i}"), t(0));
+    }
+    let mut minute = 1;
+    while let Some(id) = w
+        .state
+        .jobs
+        .values()
+        .find(|j| j.state.name() == StateName::Starting)
+        .map(|j| j.id)
+    {
+        w.agent_up(id, t(minute));
+        w.agent_ends(id, true, t(minute + 1));
+        w.state.drop_job(id);
+        minute += 2;
+    }
+    assert!(w.state.jobs.is_empty(), "every job ran");
+    let mut waits: std::collections::HashMap<i64, u32> = Default::default();
+    for d in &w.log {
+        if let Action::Wait { job, .. } = d.action {
+            *waits.entry(job).or_default() += 1;
+        }
+    }
+    assert_eq!(waits.len(), 199, "every job but the first waited");
+    assert!(
+        waits.values().all(|&n| n == 1),
+        "a job's wait is told once, not whenever the holder changes: {:?}",
+        waits.values().max()
+    );
+}
+
+#[test]
+fn the_next_job_is_told_again_when_the_kind_of_its_wait_changes() {
+    let mut w = World::new("");
+    w.task(Some("api"), "first", t(0));
+    w.task(Some("api"), "second", t(0));
+    w.task(Some("api"), "third", t(0));
+    assert_eq!(w.reason_of(2), "repo api claimed by #1");
+    w.state.draining = true;
+    let told = w.run(t(1));
+    assert_eq!(kinds(&told), ["wait"], "only the next job is looked at");
+    assert!(matches!(
+        told[0].action,
+        Action::Wait {
+            job: 2,
+            kind: WaitKind::Draining
+        }
+    ));
+    assert_eq!(w.reason_of(2), "draining: no new agents start");
+    assert!(w.run(t(2)).is_empty(), "told once");
+}
+
+#[test]
+fn with_every_slot_taken_the_queue_is_left_alone() {
+    let mut w = World::new("[scheduler]\nmax_agents = 1\n");
+    w.task(Some("api"), "first", t(0));
+    for i in 0..50 {
+        w.task(Some("web"), &format!("web {i}"), t(0));
+    }
+    let waits = w.log.iter().filter(|d| d.kind() == "wait").count();
+    assert_eq!(waits, 50, "each told once when it arrived");
+    assert!(w.run(t(5)).is_empty());
+    assert_eq!(w.reason_of(30), "1/1 agents busy");
 }
