@@ -12,6 +12,9 @@ use crate::model::Timestamp;
 
 /// Lines journaled per transaction: bulk intake pays one sync per batch.
 pub const BATCH: usize = 10_000;
+/// ... or fewer, once the batch holds this many bytes of lines, so that a
+/// stream of long lines never sits in memory whole.
+pub const BATCH_BYTES: usize = 16 * 1024 * 1024;
 
 /// What a stream of lines became.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -45,6 +48,7 @@ pub fn ingest_lines(
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
     let mut batch = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0;
     let mut last_line = 0;
     for line in LineReader::new(input) {
         let line = line.map_err(|error| IngestError::Read {
@@ -53,6 +57,7 @@ pub fn ingest_lines(
             error,
         })?;
         last_line = line.number;
+        batch_bytes += line.bytes.len();
         let parsed = match line.too_long_reason() {
             Some(reason) => Err(reason),
             None => parse_message(&line.bytes),
@@ -68,8 +73,9 @@ pub fn ingest_lines(
                 }
             }
         });
-        if batch.len() >= BATCH {
+        if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
             flush(journal, &mut batch, source, priorities, &mut report)?;
+            batch_bytes = 0;
         }
     }
     flush(journal, &mut batch, source, priorities, &mut report)?;
