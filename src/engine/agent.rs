@@ -1,6 +1,7 @@
 //! Starting an agent for an attempt: its worktree, its argv from the
 //! profile, its session.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::config::{AgentProfile, Config, PromptDelivery};
@@ -37,19 +38,61 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-/// The argv of an agent: `{prompt}` becomes the task text as one whole
-/// element (argv delivery), `{switchboard}` this binary.
-pub fn argv(profile: &AgentProfile, prompt: &str, me: &Path) -> Vec<String> {
-    profile
+/// The longest prompt given to an agent as an argv element. tmux carries a
+/// new session's whole command (argv, environment, directory) to its
+/// server in one message of at most 16 KiB, so a longer prompt would fail
+/// every attempt with `command too long`; it goes in [`PROMPT_FILE`]
+/// instead, and the argv names the file.
+pub const MAX_ARGV_PROMPT_BYTES: usize = 8 * 1024;
+
+/// Where a prompt too long for argv is written, in the agent's worktree.
+/// Its directory ignores itself (`.gitignore` of `*`), so the file is
+/// never committed on the job's branch.
+pub const PROMPT_FILE: &str = ".switchboard/task.md";
+
+/// The argv of an agent working in `worktree`: `{prompt}` becomes the task
+/// text as one whole element (argv delivery), or, past
+/// [`MAX_ARGV_PROMPT_BYTES`], a sentence naming [`PROMPT_FILE`], where the
+/// whole text is written; `{switchboard}` becomes this binary.
+pub fn argv(
+    profile: &AgentProfile,
+    prompt: &str,
+    me: &Path,
+    worktree: &Path,
+) -> std::io::Result<Vec<String>> {
+    let by_argv =
+        profile.prompt == PromptDelivery::Argv && profile.command.iter().any(|p| p == "{prompt}");
+    let prompt = if by_argv && prompt.len() > MAX_ARGV_PROMPT_BYTES {
+        write_prompt_file(worktree, prompt)?;
+        Cow::Owned(format!(
+            "Your task is in the file {PROMPT_FILE} ({} bytes, too long for a command line). \
+             Read all of it, then do what it says.",
+            prompt.len()
+        ))
+    } else {
+        Cow::Borrowed(prompt)
+    };
+    Ok(profile
         .command
         .iter()
         .filter_map(|part| match part.as_str() {
-            "{prompt}" if profile.prompt == PromptDelivery::Argv => Some(prompt.to_string()),
+            "{prompt}" if by_argv => Some(prompt.to_string()),
             "{prompt}" => None,
             "{switchboard}" => Some(me.to_string_lossy().into_owned()),
             other => Some(other.to_string()),
         })
-        .collect()
+        .collect())
+}
+
+/// Writes `prompt` to [`PROMPT_FILE`] in `worktree`, in a directory that
+/// git ignores.
+fn write_prompt_file(worktree: &Path, prompt: &str) -> std::io::Result<()> {
+    let file = worktree.join(PROMPT_FILE);
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(".gitignore"), "*\n")?;
+    }
+    std::fs::write(file, prompt)
 }
 
 /// How to start the agent of one attempt.
@@ -75,14 +118,42 @@ mod tests {
     #[test]
     fn the_prompt_is_one_whole_argument() {
         let config = Config::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let me = Path::new("/bin/sb");
         let argv = argv(
             &config.agents["demo"],
             "fix it; rm -rf / $(x)",
-            Path::new("/bin/sb"),
-        );
+            me,
+            dir.path(),
+        )
+        .unwrap();
         assert_eq!(argv, ["/bin/sb", "demo-agent", "fix it; rm -rf / $(x)"]);
-        let pasted = super::argv(&config.agents["aider"], "fix it", Path::new("/bin/sb"));
+        let pasted = super::argv(&config.agents["aider"], "fix it", me, dir.path()).unwrap();
         assert_eq!(pasted, ["aider"], "pasted prompts are not in argv");
         assert_eq!(session_name(12, 3), "sb-12-3");
+        assert!(!dir.path().join(PROMPT_FILE).exists());
+    }
+
+    #[test]
+    fn a_prompt_too_long_for_argv_goes_to_a_file_the_argv_names() {
+        let config = Config::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let me = Path::new("/bin/sb");
+        let at_limit = "x".repeat(MAX_ARGV_PROMPT_BYTES);
+        let argv = argv(&config.agents["demo"], &at_limit, me, dir.path()).unwrap();
+        assert_eq!(argv[2], at_limit, "at the limit it is still argv");
+        let long = "y".repeat(MAX_ARGV_PROMPT_BYTES + 1);
+        let argv = super::argv(&config.agents["demo"], &long, me, dir.path()).unwrap();
+        assert!(
+            argv[2].len() < 200 && argv[2].contains(PROMPT_FILE),
+            "{argv:?}"
+        );
+        let written = std::fs::read_to_string(dir.path().join(PROMPT_FILE)).unwrap();
+        assert_eq!(written, long);
+        let ignore = dir.path().join(".switchboard/.gitignore");
+        assert_eq!(std::fs::read_to_string(ignore).unwrap(), "*\n");
+        // Pasted prompts are not limited by argv.
+        let pasted = super::argv(&config.agents["aider"], &long, me, dir.path()).unwrap();
+        assert_eq!(pasted, ["aider"]);
     }
 }

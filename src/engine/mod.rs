@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use agent::{argv, profile_name, session_name};
+pub use agent::{MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, profile_name, session_name};
 pub use lock::EngineLock;
 
 use crate::config::Config;
@@ -307,7 +307,7 @@ impl Engine {
             exit_code: None,
             restarts: 0,
         })?;
-        let argv = argv(&profile, &job.prompt, &self.me);
+        let argv = argv(&profile, &job.prompt, &self.me, &worktree.path)?;
         let spec = agent::spawn_spec(
             name.to_string(),
             &worktree.path,

@@ -254,8 +254,8 @@ impl Engine {
             .get(&profile_name)
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no profile"))?;
-        let argv = super::argv(&profile, &checkpoint, &self.me);
         let cwd = std::path::PathBuf::from(attempt.worktree.unwrap_or_default());
+        let argv = super::argv(&profile, &checkpoint, &self.me, &cwd)?;
         let spec =
             super::agent::spawn_spec(session.to_string(), &cwd, argv, self.home.root(), job.id);
         self.server.spawn(&spec)?;
