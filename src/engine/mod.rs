@@ -9,6 +9,8 @@
 
 mod agent;
 mod commands;
+pub mod fault;
+pub mod health;
 mod inbox;
 mod late;
 mod lock;

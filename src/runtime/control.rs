@@ -27,6 +27,7 @@ use std::time::Duration;
 use super::server::{
     SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, check_name, no_sessions, parse_sessions,
 };
+use super::recover;
 use super::text::{normalise, press_enter_until_changed};
 
 /// The session the control client attaches to; never an agent's.
@@ -41,18 +42,24 @@ pub type Reply = Result<String, String>;
 /// What waiting callers hear when the connection closes.
 const CLOSED: &str = "connection closed";
 
+/// How long a new control client may take to attach.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// One connection.
 struct Connection {
     child: Child,
     stdin: ChildStdin,
     /// Callers waiting for replies, in the order their commands were sent.
     waiting: Arc<Mutex<VecDeque<Sender<Reply>>>>,
+    /// The server's socket, under which the client is recorded.
+    socket: std::path::PathBuf,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        recover::forget_client(&self.socket, self.child.id());
     }
 }
 
@@ -290,6 +297,25 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), TmuxError> 
 struct Lost(String);
 
 fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
+    match connect_once(server) {
+        Err(e) => {
+            // A client left by a crashed engine can keep the server from
+            // taking new ones: end the stale ones and try once more.
+            let ended = recover::end_stale_clients(server.socket());
+            if ended.is_empty() {
+                return Err(e);
+            }
+            tracing::warn!(
+                "tmux control client did not attach ({e}); ended {} stale client(s), trying again",
+                ended.len()
+            );
+            connect_once(server)
+        }
+        ok => ok,
+    }
+}
+
+fn connect_once(server: &TmuxServer) -> Result<Connection, TmuxError> {
     let mut cmd: Command = server.client_command();
     cmd.args([
         "-C",
@@ -309,16 +335,27 @@ fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
         std::io::ErrorKind::NotFound => TmuxError::Missing,
         _ => TmuxError::Spawn(e.to_string()),
     })?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| TmuxError::Spawn("no stdin".into()))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| TmuxError::Spawn("no stdout".into()))?;
+    // Recorded at once, so that an engine killed from here on leaves a
+    // client the next start can find and end.
+    recover::record_client(server.socket(), child.id());
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
     let waiting: Arc<Mutex<VecDeque<Sender<Reply>>>> = Arc::new(Mutex::new(VecDeque::new()));
-    let reader_waiting = Arc::clone(&waiting);
+    // From here on, dropping the connection (any error below) ends the
+    // client and its record.
+    let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        recover::forget_client(server.socket(), child.id());
+        return Err(TmuxError::Spawn("no stdin or stdout".into()));
+    };
+    let mut conn = Connection {
+        child,
+        stdin,
+        waiting,
+        socket: server.socket().to_path_buf(),
+    };
+    let reader_waiting = Arc::clone(&conn.waiting);
     let (attached_tx, attached) = channel();
     std::thread::Builder::new()
         .name("tmux-control".into())
@@ -326,17 +363,17 @@ fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
         .map_err(|e| TmuxError::Spawn(e.to_string()))?;
     // Commands sent before the client is attached fail; wait for it.
     attached
-        .recv_timeout(REPLY_TIMEOUT)
+        .recv_timeout(ATTACH_TIMEOUT)
         .map_err(|_| TmuxError::Failed("the control client did not attach".into()))?;
     // Pause a pane's output to this client after a second behind, rather
     // than buffer without end or hold the pane up.
     let (tx, rx) = channel();
-    if let Ok(mut w) = waiting.lock() {
+    if let Ok(mut w) = conn.waiting.lock() {
         w.push_back(tx);
     }
-    stdin
+    conn.stdin
         .write_all(b"refresh-client -f pause-after=1\n")
-        .and_then(|()| stdin.flush())
+        .and_then(|()| conn.stdin.flush())
         .map_err(|e| TmuxError::Spawn(e.to_string()))?;
     match rx.recv_timeout(REPLY_TIMEOUT) {
         Ok(Ok(_)) => {}
@@ -351,11 +388,7 @@ fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
             ));
         }
     }
-    Ok(Connection {
-        child,
-        stdin,
-        waiting,
-    })
+    Ok(conn)
 }
 
 /// Reads reply blocks and hands each to the oldest waiting caller. Blocks

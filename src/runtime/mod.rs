@@ -9,6 +9,7 @@
 //! parses.
 
 mod control;
+pub mod recover;
 mod server;
 mod text;
 mod wait;

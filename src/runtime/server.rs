@@ -12,6 +12,9 @@ use super::text::{normalise, press_enter_until_changed};
 use super::wait::content_hash;
 use crate::home::Home;
 
+/// How long one tmux command may take before the server counts as wedged.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// What went wrong talking to tmux.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TmuxError {
@@ -130,9 +133,29 @@ impl TmuxServer {
                 .write_all(bytes)
                 .map_err(|e| TmuxError::Spawn(e.to_string()))?;
         }
-        let output = child
-            .wait_with_output()
+        // A wedged server must not hang the engine: the command gets a
+        // deadline, and is ended when it passes.
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("tmux-command".into())
+            .spawn(move || {
+                let _ = tx.send(child.wait_with_output());
+            })
             .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+        let output = match rx.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(output) => output.map_err(|e| TmuxError::Spawn(e.to_string()))?,
+            Err(_) => {
+                // SAFETY: kill(2) on the pid of our own child, not yet reaped
+                // (the waiting thread reaps it once it dies).
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                return Err(TmuxError::Timeout(format!(
+                    "tmux did not answer `{}` within {}s; the home's tmux server may be wedged (`switchboard doctor` looks at it)",
+                    args.first().copied().unwrap_or(""),
+                    COMMAND_TIMEOUT.as_secs()
+                )));
+            }
+        };
         if output.status.success() {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         } else {

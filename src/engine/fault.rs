@@ -1,0 +1,183 @@
+//! What a failed pass means for the engine: a fault of its surroundings
+//! that passes (a full disk, a busy or read-only journal, a tmux server
+//! that went away) is waited out with backoff; only a journal that can no
+//! longer be trusted stops the engine.
+//!
+//! Pure: it reads an error chain and says what kind of fault it is.
+
+use crate::journal::JournalError;
+use crate::runtime::TmuxError;
+
+/// A fault that the engine waits out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The disk under the home is full.
+    DiskFull,
+    /// Another process held the journal past the busy timeout.
+    JournalBusy,
+    /// The home or the journal cannot be written (read-only, permissions).
+    ReadOnly,
+    /// Reading or writing the disk failed.
+    Io,
+    /// The home's tmux server did not answer, or went away.
+    Tmux,
+    /// Anything else a pass ran into; retried, shown with its message.
+    Other,
+}
+
+impl Fault {
+    /// What the operator can do about it, said plainly.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Fault::DiskFull => "free space on the home's disk; the engine goes on by itself",
+            Fault::JournalBusy => {
+                "another process holds the journal; it is retried until that ends"
+            }
+            Fault::ReadOnly => {
+                "make the home writable (its file system or permissions); the engine goes on by itself"
+            }
+            Fault::Io => "the disk failed a read or write; it is retried",
+            Fault::Tmux => "the home's tmux server is being reconnected",
+            Fault::Other => "retried with backoff; see the log",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::DiskFull => "disk full",
+            Fault::JournalBusy => "journal busy",
+            Fault::ReadOnly => "home read-only",
+            Fault::Io => "disk error",
+            Fault::Tmux => "tmux unreachable",
+            Fault::Other => "error",
+        }
+    }
+}
+
+/// What the engine does after a failed pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Wait (with backoff) and pass again.
+    Retry(Fault),
+    /// The journal cannot be trusted: stop, saying what to do.
+    Stop(String),
+}
+
+/// Judges the error of a failed pass.
+pub fn judge(error: &anyhow::Error) -> Verdict {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<JournalError>() {
+            match e {
+                JournalError::NewerSchema { .. } => return Verdict::Stop(e.to_string()),
+                JournalError::Sqlite(s) => return sqlite(s),
+                _ => {}
+            }
+        }
+        if let Some(s) = cause.downcast_ref::<rusqlite::Error>() {
+            return sqlite(s);
+        }
+        if let Some(e) = cause.downcast_ref::<TmuxError>() {
+            return Verdict::Retry(match e {
+                TmuxError::Missing => Fault::Other,
+                _ => Fault::Tmux,
+            });
+        }
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            return Verdict::Retry(io(e));
+        }
+    }
+    Verdict::Retry(Fault::Other)
+}
+
+/// Whether an error is a fault of the surroundings (so a job it met while
+/// being handled is not to blame): anything but [`Fault::Other`].
+pub fn is_environmental(error: &anyhow::Error) -> bool {
+    !matches!(judge(error), Verdict::Retry(Fault::Other))
+}
+
+fn sqlite(e: &rusqlite::Error) -> Verdict {
+    use rusqlite::ErrorCode as C;
+    let rusqlite::Error::SqliteFailure(failure, _) = e else {
+        return Verdict::Retry(Fault::Other);
+    };
+    match failure.code {
+        C::DatabaseCorrupt | C::NotADatabase => Verdict::Stop(format!(
+            "the journal is damaged ({e}); stop every switchboard on this home, keep a copy of journal.db, and run `sqlite3 journal.db .recover` or start a new home"
+        )),
+        C::DiskFull => Verdict::Retry(Fault::DiskFull),
+        C::DatabaseBusy | C::DatabaseLocked => Verdict::Retry(Fault::JournalBusy),
+        C::ReadOnly | C::CannotOpen | C::PermissionDenied => Verdict::Retry(Fault::ReadOnly),
+        C::SystemIoFailure => Verdict::Retry(Fault::Io),
+        _ => Verdict::Retry(Fault::Other),
+    }
+}
+
+fn io(e: &std::io::Error) -> Fault {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull | K::QuotaExceeded => Fault::DiskFull,
+        K::ReadOnlyFilesystem | K::PermissionDenied => Fault::ReadOnly,
+        _ => Fault::Io,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_error(code: i32) -> anyhow::Error {
+        let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        anyhow::Error::from(JournalError::from(e)).context("a pass")
+    }
+
+    #[test]
+    fn faults_of_the_surroundings_are_waited_out() {
+        assert_eq!(
+            judge(&sqlite_error(rusqlite::ffi::SQLITE_FULL)),
+            Verdict::Retry(Fault::DiskFull)
+        );
+        assert_eq!(
+            judge(&sqlite_error(rusqlite::ffi::SQLITE_BUSY)),
+            Verdict::Retry(Fault::JournalBusy)
+        );
+        assert_eq!(
+            judge(&sqlite_error(rusqlite::ffi::SQLITE_READONLY)),
+            Verdict::Retry(Fault::ReadOnly)
+        );
+        assert_eq!(
+            judge(&anyhow::Error::from(TmuxError::Failed("control client lost".into()))),
+            Verdict::Retry(Fault::Tmux)
+        );
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            judge(&anyhow::Error::from(full).context("writing")),
+            Verdict::Retry(Fault::DiskFull)
+        );
+        assert!(is_environmental(&sqlite_error(rusqlite::ffi::SQLITE_FULL)));
+        assert!(!is_environmental(&anyhow::anyhow!("job #3 has no attempt 1")));
+    }
+
+    #[test]
+    fn only_a_journal_that_cannot_be_trusted_stops_the_engine() {
+        assert!(matches!(
+            judge(&sqlite_error(rusqlite::ffi::SQLITE_CORRUPT)),
+            Verdict::Stop(_)
+        ));
+        assert!(matches!(
+            judge(&sqlite_error(rusqlite::ffi::SQLITE_NOTADB)),
+            Verdict::Stop(_)
+        ));
+        assert!(matches!(
+            judge(&anyhow::Error::from(JournalError::NewerSchema {
+                found: 9,
+                known: 3
+            })),
+            Verdict::Stop(_)
+        ));
+        assert_eq!(
+            judge(&anyhow::anyhow!("something odd")),
+            Verdict::Retry(Fault::Other)
+        );
+    }
+}
