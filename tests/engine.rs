@@ -178,7 +178,7 @@ fn one_engine_per_home() {
     let second = sb.run(&["run", "--headless"]);
     assert_eq!(second.code, 1);
     assert!(
-        second.stderr.contains("another engine runs"),
+        second.stderr.contains("another engine (pid"),
         "{}",
         second.stderr
     );

@@ -38,7 +38,15 @@ pub fn require_prerequisites() -> anyhow::Result<()> {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let checks = vec![tmux(), git(), home(ctx), journal(ctx), config(ctx)];
+    let checks = vec![
+        tmux(),
+        git(),
+        home(ctx),
+        journal(ctx),
+        config(ctx),
+        engine(ctx),
+        tmux_server(ctx),
+    ];
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     if args.json {
         let out: Vec<_> = checks
@@ -192,5 +200,68 @@ fn config(ctx: &Context) -> Check {
             status: Status::Fail,
             detail: format!("{e:#}"),
         },
+    }
+}
+
+/// The engine of this home: running or not, and any fault it waits out.
+fn engine(ctx: &Context) -> Check {
+    use crate::engine::health;
+    if !health::engine_running(&ctx.home) {
+        return Check {
+            name: "engine",
+            status: Status::Ok,
+            detail: "no engine runs on this home (`switchboard` or `switchboard run` starts one)"
+                .into(),
+        };
+    }
+    match health::read(&ctx.home) {
+        Some(h) => match &h.fault {
+            Some(f) => Check {
+                name: "engine",
+                status: Status::Warn,
+                detail: f.line(),
+            },
+            None => {
+                let mut detail = format!("running (pid {})", h.pid);
+                if !h.recovered.is_empty() {
+                    detail.push_str(&format!(
+                        "; at start-up it recovered: {}",
+                        h.recovered.join("; ")
+                    ));
+                }
+                Check {
+                    name: "engine",
+                    status: Status::Ok,
+                    detail,
+                }
+            }
+        },
+        None => Check {
+            name: "engine",
+            status: Status::Ok,
+            detail: "running".into(),
+        },
+    }
+}
+
+/// The home's tmux server: control clients a crashed engine left behind.
+fn tmux_server(ctx: &Context) -> Check {
+    let socket = ctx.home.tmux_dir().join("server.sock");
+    let stale = runtime::recover::stale_clients(&socket);
+    if stale.is_empty() {
+        return Check {
+            name: "clients",
+            status: Status::Ok,
+            detail: "no stale tmux control client".into(),
+        };
+    }
+    let names: Vec<String> = stale.iter().map(ToString::to_string).collect();
+    Check {
+        name: "clients",
+        status: Status::Warn,
+        detail: format!(
+            "{}; the next engine start ends them (a running engine ends them when its client cannot attach)",
+            names.join("; ")
+        ),
     }
 }

@@ -87,7 +87,15 @@ pub fn judge(error: &anyhow::Error) -> Verdict {
             return Verdict::Retry(io(e));
         }
     }
-    Verdict::Retry(Fault::Other)
+    // Child programs (git) only say it in words.
+    let text = format!("{error:#}");
+    if text.contains("No space left on device") || text.contains("Disk quota exceeded") {
+        Verdict::Retry(Fault::DiskFull)
+    } else if text.contains("Read-only file system") {
+        Verdict::Retry(Fault::ReadOnly)
+    } else {
+        Verdict::Retry(Fault::Other)
+    }
 }
 
 /// Whether an error is a fault of the surroundings (so a job it met while
@@ -146,7 +154,9 @@ mod tests {
             Verdict::Retry(Fault::ReadOnly)
         );
         assert_eq!(
-            judge(&anyhow::Error::from(TmuxError::Failed("control client lost".into()))),
+            judge(&anyhow::Error::from(TmuxError::Failed(
+                "control client lost".into()
+            ))),
             Verdict::Retry(Fault::Tmux)
         );
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
@@ -155,7 +165,15 @@ mod tests {
             Verdict::Retry(Fault::DiskFull)
         );
         assert!(is_environmental(&sqlite_error(rusqlite::ffi::SQLITE_FULL)));
-        assert!(!is_environmental(&anyhow::anyhow!("job #3 has no attempt 1")));
+        assert!(!is_environmental(&anyhow::anyhow!(
+            "job #3 has no attempt 1"
+        )));
+        assert_eq!(
+            judge(&anyhow::anyhow!(
+                "git worktree add: fatal: could not create work tree dir: No space left on device"
+            )),
+            Verdict::Retry(Fault::DiskFull)
+        );
     }
 
     #[test]

@@ -49,10 +49,7 @@ impl FaultReport {
             self.kind.as_str(),
             self.since,
             self.tries,
-            self.next_try
-                .since(Timestamp::now())
-                .as_secs()
-                .max(0),
+            self.next_try.since(Timestamp::now()).as_secs(),
             crate::untrusted::visible(&self.message),
             self.kind.advice()
         )

@@ -52,19 +52,32 @@ pub struct Engine {
     /// The last pass ended an agent: the next pass comes at once, so
     /// queued work takes the freed place without waiting a whole interval.
     freed: bool,
+    /// What the engine tells other processes about itself.
+    health: health::Health,
     _lock: EngineLock,
 }
 
 impl Engine {
-    /// Starts the engine of `home`, or says another holds it.
+    /// Starts the engine of `home`, or says another holds it. A lock that
+    /// is let go within a few seconds (an engine that was just killed, its
+    /// last child still leaving) is waited for.
     pub fn start(home: Home, config: Config) -> anyhow::Result<Engine> {
         let root = home.root().to_path_buf();
-        Self::try_start(home, config)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "another engine runs on {}; this one would be a viewer",
-                root.display()
-            )
-        })
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(engine) = Self::try_start(home.clone(), config.clone())? {
+                return Ok(engine);
+            }
+            if Instant::now() >= deadline {
+                let holder = std::fs::read_to_string(root.join("engine.lock")).unwrap_or_default();
+                anyhow::bail!(
+                    "another engine (pid {}) runs on {}; stop it first, or open the control room to view it",
+                    holder.trim(),
+                    root.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Starts the engine of `home`; `None` when another engine holds it
@@ -74,8 +87,24 @@ impl Engine {
         let Some(lock) = EngineLock::acquire(&home)? else {
             return Ok(None);
         };
-        let journal = Journal::open(&home.journal_file())?;
+        let mut journal = Journal::open(&home.journal_file())?;
         let server = TmuxServer::for_home(&home, config.tmux.history_limit)?;
+        // What a crash may have left: control clients of an engine that is
+        // gone keep the server from taking new ones.
+        let recovered: Vec<String> = crate::runtime::recover::end_stale_clients(server.socket())
+            .iter()
+            .map(|c| format!("ended {c}"))
+            .collect();
+        for line in &recovered {
+            tracing::warn!("start-up: {line}");
+            journal.record_note("recovered", line, Timestamp::now())?;
+        }
+        let health = health::Health {
+            pid: std::process::id(),
+            fault: None,
+            recovered,
+        };
+        health::write(&health::file(&home), &health);
         let control = ControlClient::new(server.clone());
         let me = std::env::current_exe()?;
         let inbox_news = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -93,6 +122,7 @@ impl Engine {
             inbox_news,
             watcher,
             freed: false,
+            health,
             _lock: lock,
         }))
     }
@@ -103,13 +133,19 @@ impl Engine {
     }
 
     /// Runs passes until a drain completes (then returns) or forever.
+    /// Returns an error only when the journal cannot be trusted.
     pub fn run(&mut self) -> anyhow::Result<()> {
         loop {
-            let active = self.pass()?;
-            if self.draining() && active == 0 && self.home.ready_file().exists() {
-                return Ok(());
-            }
-            self.sleep_until_news(self.rest(active))?;
+            let rest = match self.guarded_pass()? {
+                Some(active) => {
+                    if self.draining() && active == 0 && self.home.ready_file().exists() {
+                        return Ok(());
+                    }
+                    self.rest(active)
+                }
+                None => self.retry_wait(),
+            };
+            self.sleep_until_news(rest)?;
         }
     }
 
@@ -118,8 +154,10 @@ impl Engine {
     pub fn run_for(&mut self, how_long: Duration) -> anyhow::Result<()> {
         let until = Instant::now() + how_long;
         while Instant::now() < until {
-            let active = self.pass()?;
-            let wait = self.rest(active);
+            let wait = match self.guarded_pass()? {
+                Some(active) => self.rest(active),
+                None => self.retry_wait(),
+            };
             self.sleep_until_news(wait.min(until.saturating_duration_since(Instant::now())))?;
         }
         Ok(())
@@ -129,10 +167,76 @@ impl Engine {
     /// control room's engine thread).
     pub fn run_until(&mut self, stop: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let active = self.pass()?;
-            self.sleep_until(self.rest(active), Some(stop))?;
+            let wait = match self.guarded_pass()? {
+                Some(active) => self.rest(active),
+                None => self.retry_wait(),
+            };
+            self.sleep_until(wait, Some(stop))?;
         }
         Ok(())
+    }
+
+    /// One pass that never ends the engine over a passing fault: the
+    /// number of active agents, or `None` when the pass met a fault that
+    /// is waited out (recorded in the health file). An error only when
+    /// the journal cannot be trusted.
+    pub fn guarded_pass(&mut self) -> anyhow::Result<Option<usize>> {
+        match self.pass() {
+            Ok(active) => {
+                if let Some(fault) = self.health.fault.take() {
+                    tracing::info!(
+                        "engine: {} cleared after {} tries",
+                        fault.kind.as_str(),
+                        fault.tries
+                    );
+                    let _ = self.journal.record_note(
+                        "recovered",
+                        &format!(
+                            "{} since {} cleared after {} tries",
+                            fault.kind.as_str(),
+                            fault.since,
+                            fault.tries
+                        ),
+                        Timestamp::now(),
+                    );
+                    health::write(&health::file(&self.home), &self.health);
+                }
+                Ok(Some(active))
+            }
+            Err(e) => match fault::judge(&e) {
+                fault::Verdict::Stop(why) => Err(e.context(why)),
+                fault::Verdict::Retry(kind) => {
+                    let now = Timestamp::now();
+                    let message = format!("{e:#}");
+                    let (since, tries) = match &self.health.fault {
+                        Some(f) if f.kind == kind => (f.since, f.tries + 1),
+                        _ => (now, 1),
+                    };
+                    if tries == 1 {
+                        tracing::warn!("engine: {}: {message}", kind.as_str());
+                    }
+                    self.health.fault = Some(health::FaultReport {
+                        kind,
+                        message,
+                        since,
+                        tries,
+                        next_try: now.plus(health::backoff(tries)),
+                    });
+                    health::write(&health::file(&self.home), &self.health);
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// The fault the engine is waiting out now, if any.
+    pub fn fault(&self) -> Option<&health::FaultReport> {
+        self.health.fault.as_ref()
+    }
+
+    /// How long to wait before passing again after a fault.
+    fn retry_wait(&self) -> Duration {
+        health::backoff(self.health.fault.as_ref().map_or(0, |f| f.tries))
     }
 
     /// How long to wait after a pass that left `active` agents.
@@ -158,7 +262,7 @@ impl Engine {
         wait: Duration,
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> anyhow::Result<()> {
-        let start = self.journal.last_event_id()?;
+        let start = self.journal.last_event_id().unwrap_or(0);
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
@@ -178,7 +282,7 @@ impl Engine {
                     .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
                     .unwrap_or(false),
             };
-            if self.journal.last_event_id()? != start || inbox_has_mail {
+            if self.journal.last_event_id().unwrap_or(start) != start || inbox_has_mail {
                 return Ok(());
             }
         }
@@ -252,6 +356,11 @@ impl Engine {
             }
             started = true;
             if let Err(e) = self.start_agent(&job, attempt, &name) {
+                if fault::is_environmental(&e) {
+                    // Not the job's fault (a full disk, tmux away): the
+                    // pass stops and the start is tried again later.
+                    return Err(e);
+                }
                 let now = Timestamp::now();
                 let why = format!("could not start the agent: {e:#}");
                 tracing::warn!(job = job.id, "{why}");

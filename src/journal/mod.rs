@@ -67,6 +67,10 @@ impl Journal {
     /// Opens (creating if needed) the journal at `path` and migrates it to
     /// the latest schema.
     pub fn open(path: &Path) -> Result<Journal> {
+        Self::open_inner(path).map_err(|e| explain_open_error(path, e))
+    }
+
+    fn open_inner(path: &Path) -> Result<Journal> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -138,6 +142,59 @@ impl Journal {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// An error opening the journal, with the reason the operator can act on
+/// when SQLite only says it cannot open or write the file.
+fn explain_open_error(path: &Path, e: JournalError) -> JournalError {
+    use rusqlite::ErrorCode as C;
+    let JournalError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = &e else {
+        return e;
+    };
+    if !matches!(
+        failure.code,
+        C::CannotOpen | C::ReadOnly | C::PermissionDenied | C::SystemIoFailure
+    ) {
+        return e;
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".switchboard-write-test-{}", std::process::id()));
+    let why = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+            {
+                Err(io) if io.kind() != std::io::ErrorKind::NotFound => {
+                    format!("{} cannot be opened for writing: {io}", path.display())
+                }
+                _ => return e,
+            }
+        }
+        Err(io) => match io.kind() {
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                format!("the home {} is on a read-only file system", dir.display())
+            }
+            std::io::ErrorKind::PermissionDenied => format!(
+                "the home {} is not writable by this user (check its owner and permissions)",
+                dir.display()
+            ),
+            std::io::ErrorKind::StorageFull => {
+                format!("the disk under the home {} is full", dir.display())
+            }
+            _ => format!("the home {} cannot be written: {io}", dir.display()),
+        },
+    };
+    JournalError::Refused(format!(
+        "cannot open the journal {}: {why} ({e}); make it writable, or use another home with --home DIR",
+        path.display()
+    ))
 }
 
 /// Switches to WAL mode. Only the first opener of a new file changes the

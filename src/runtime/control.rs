@@ -24,10 +24,10 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::recover;
 use super::server::{
     SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, check_name, no_sessions, parse_sessions,
 };
-use super::recover;
 use super::text::{normalise, press_enter_until_changed};
 
 /// The session the control client attaches to; never an agent's.

@@ -52,8 +52,8 @@ pub fn record_client(socket: &Path, pid: u32) {
     let dir = records_dir(socket);
     let me = std::process::id();
     let text = format!("{me} {}\n", start_time(me).unwrap_or(0));
-    if let Err(e) = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(dir.join(pid.to_string()), text))
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(pid.to_string()), text))
     {
         tracing::warn!("cannot record tmux control client {pid}: {e}");
     }

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use switchboard::journal::Journal;
 
+pub mod engine;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// A temp home (and room for repositories) that disappears after the test.
@@ -158,4 +160,15 @@ pub fn git(dir: &Path, args: &[&str]) {
         .status()
         .expect("git");
     assert!(status.success(), "git {args:?}");
+}
+
+/// A git command's stdout (empty when it fails).
+pub fn git_output(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -1,0 +1,243 @@
+//! The engine against what production does to it: a crash that leaves a
+//! tmux control client behind, a full disk, a read-only home. Each runs
+//! the real binary on a real tmux server; the disk tests mount a small
+//! tmpfs and are skipped (with a message) where mounting is not allowed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::Sandbox;
+use common::engine::{FAST, home_with, jobs, start_engine, wait_secs};
+
+/// A tmux control client of the home's server whose owner is gone and
+/// whose stdin never closes (a FIFO it holds itself): what an engine
+/// killed while its client attached leaves. Returns its pid.
+fn leave_a_stale_client(sb: &Sandbox, name: &str) -> u32 {
+    let dir = sb.home().join("tmux");
+    let fifo = sb.dir.path().join(format!("{name}.fifo"));
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let script = r#"tmux -S "$1" -f "$2" -C new-session -A -s sb-control -- tail -f /dev/null <>"$3" >/dev/null 2>&1 & echo $!"#;
+    let out = Command::new("sh")
+        .args(["-c", script, "sh"])
+        .arg(dir.join("server.sock"))
+        .arg(dir.join("tmux.conf"))
+        .arg(&fifo)
+        .output()
+        .expect("sh");
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the client's pid");
+    wait_secs(10, "the stale client to attach", || {
+        let clients = common::engine::agents_tmux(sb, &["list-clients", "-F", "#{client_pid}"]);
+        String::from_utf8_lossy(&clients.stdout).contains(&pid.to_string())
+    });
+    pid
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+#[test]
+fn a_start_ends_the_control_clients_a_crashed_engine_left() {
+    let sb = home_with(FAST, &["api"]);
+    // A first engine brings the server up, then dies without clean-up.
+    let first = start_engine(&sb);
+    wait_secs(20, "the first engine up", || {
+        sb.home().join("engine.health").exists()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    first.crash();
+    let orphan = leave_a_stale_client(&sb, "orphan");
+    // One recorded by an engine that is gone, as `connect` records it.
+    let recorded = leave_a_stale_client_recorded(&sb);
+    let engine = start_engine(&sb);
+    wait_secs(20, "the stale clients to be ended", || {
+        !alive(orphan) && !alive(recorded)
+    });
+    let notes = || -> Vec<String> {
+        sb.journal()
+            .events_after(0)
+            .expect("events")
+            .into_iter()
+            .filter(|e| e.kind == "recovered")
+            .map(|e| e.message)
+            .collect()
+    };
+    wait_secs(10, "the journal to say what start-up did", || {
+        let said = notes();
+        said.iter().any(|n| n.contains(&format!("pid {orphan} ")))
+            && said.iter().any(|n| n.contains(&format!("pid {recorded} ")))
+    });
+    // And the engine works: a task runs to review.
+    sb.run(&["dispatch", "api", "after the recovery"]).ok();
+    wait_secs(30, "the task done", || {
+        jobs(&sb).iter().any(|j| j["state"] == "done")
+    });
+    drop(engine);
+}
+
+/// As `leave_a_stale_client`, with a record naming an owner that is gone
+/// (and a parent that is alive, so only the record can tell).
+fn leave_a_stale_client_recorded(sb: &Sandbox) -> u32 {
+    let pid = leave_a_stale_client(sb, "recorded");
+    let gone = Command::new("true").spawn().expect("true");
+    let gone_pid = gone.id();
+    let _ = { gone }.wait();
+    let records = sb.home().join("tmux/clients");
+    std::fs::create_dir_all(&records).expect("records");
+    std::fs::write(records.join(pid.to_string()), format!("{gone_pid} 1\n")).expect("record");
+    pid
+}
+
+/// A tmpfs of `size` mounted at a fresh directory; unmounted when dropped.
+struct SmallDisk {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().join("disk");
+        std::fs::create_dir(&path).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!(
+                "skipped: cannot mount a tmpfs here (needs root); the disk tests did not run"
+            );
+            return None;
+        }
+        Some(SmallDisk { path, _dir: dir })
+    }
+
+    fn remount(&self, how: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,{how}")])
+            .arg(&self.path)
+            .status()
+            .expect("mount");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(self.path.join("home/tmux/server.sock"))
+            .arg("kill-server")
+            .output();
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Fills the disk under `dir` with one file; returns it.
+fn fill(dir: &Path) -> PathBuf {
+    let file = dir.join("filler");
+    let mut f = std::fs::File::create(&file).expect("filler");
+    let block = vec![0u8; 64 * 1024];
+    while std::io::Write::write_all(&mut f, &block).is_ok() {}
+    // Then the last bytes.
+    while std::io::Write::write_all(&mut f, &[0u8; 512]).is_ok() {}
+    file
+}
+
+#[test]
+fn a_full_disk_is_waited_out_and_the_work_goes_on() {
+    let Some(disk) = SmallDisk::mount("48m") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let home = disk.path.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let slow = FAST
+        .replace("\"--steps\", \"2\"", "\"--steps\", \"10\"")
+        .replace("\"--step-ms\", \"50\"", "\"--step-ms\", \"150\"");
+    std::fs::write(home.join("config.toml"), slow).expect("config");
+    let repo = sb.repo("api");
+    let run = |args: &[&str]| common::Run::of(&mut common::command(&home, args));
+    run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().expect("path"),
+        "--agent",
+        "fast",
+        "--max-agents",
+        "1",
+    ])
+    .ok();
+    for n in 0..3 {
+        run(&["dispatch", "api", &format!("task {n}")]).ok();
+    }
+    let mut engine = common::engine::EngineProcess {
+        child: common::command(&home, &["run", "--headless"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("engine"),
+        home: home.clone(),
+    };
+    wait_secs(30, "the first task running", || {
+        let all: serde_json::Value = run(&["jobs", "--json"]).json();
+        all.as_array()
+            .is_some_and(|a| a.iter().any(|j| j["state"] == "running"))
+    });
+    // The disk fills while the engine works.
+    let filler = fill(&disk.path);
+    let health = home.join("engine.health");
+    wait_secs(30, "the engine to report the full disk", || {
+        std::fs::read_to_string(&health).is_ok_and(|t| t.contains("disk_full"))
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(engine.alive(), "a full disk does not stop the engine");
+    let shown = run(&["doctor"]);
+    assert!(
+        format!("{}{}", shown.stdout, shown.stderr).contains("disk full"),
+        "doctor shows the fault: {}{}",
+        shown.stdout,
+        shown.stderr
+    );
+    std::fs::remove_file(&filler).expect("free the space");
+    wait_secs(60, "every task done once space returned", || {
+        let all: serde_json::Value = run(&["jobs", "--json"]).json();
+        all.as_array()
+            .is_some_and(|a| a.len() == 3 && a.iter().all(|j| j["state"] == "done"))
+    });
+    wait_secs(10, "the fault cleared", || {
+        std::fs::read_to_string(&health).is_ok_and(|t| t.contains("\"fault\":null"))
+    });
+    assert!(engine.alive());
+}
+
+#[test]
+fn a_read_only_home_says_why_it_cannot_be_opened() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        return;
+    };
+    let home = disk.path.join("home");
+    let first = common::Run::of(&mut common::command(&home, &["jobs"]));
+    first.ok();
+    disk.remount("ro");
+    let refused = common::Run::of(&mut common::command(&home, &["jobs"]));
+    let said = refused.fails(1);
+    assert!(
+        said.contains("read-only file system"),
+        "the error says why: {said}"
+    );
+    disk.remount("rw");
+}
