@@ -10,7 +10,10 @@ use switchboard::home::Home;
 use switchboard::untrusted::visible;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return command_line_error(err),
+    };
     start_logging(cli.home.clone());
     match run(cli) {
         Ok(code) => code,
@@ -27,6 +30,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A command line that cannot be parsed. Help and version go out as clap
+/// writes them; an error quotes what was typed (an argument can hold any
+/// bytes), so it is shown through the one function for outside text,
+/// without colour.
+fn command_line_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    eprint!("{}", visible(&text));
+    ExitCode::from(err.exit_code().clamp(0, 255) as u8)
 }
 
 /// Logs go to `<home>/logs/switchboard.log`, never to the terminal. The

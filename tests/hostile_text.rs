@@ -138,6 +138,25 @@ fn every_human_output_shows_control_characters_as_visible_escapes() {
     assert_clean("ingest rejection stdout", &rejected.stdout);
     assert_clean("ingest rejection stderr", &rejected.stderr);
 
+    // A command line clap cannot parse quotes it, on a terminal too.
+    for args in [
+        vec!["jobs", HOSTILE],
+        vec![HOSTILE],
+        vec!["dispatch", "--agent"],
+    ] {
+        let run = Run::of(
+            sb.cmd(&args)
+                .env_remove("NO_COLOR")
+                .env("CLICOLOR_FORCE", "1"),
+        );
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_clean(
+            &format!("{args:?} usage error"),
+            &without_colours(&run.stderr),
+        );
+    }
+    assert!(sb.run(&["jobs", HOSTILE]).stderr.contains("invalid value"));
+
     // JSON keeps the text exact.
     let json = sb.run(&["jobs", "1", "--json"]).json();
     assert_eq!(json["prompt"], HOSTILE);
