@@ -43,13 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         bail!("the prompt is empty; say what the agent should do");
     }
     // The same limits as every other intake.
-    limits::text("the prompt", &prompt, limits::MAX_PROMPT_BYTES).map_err(anyhow::Error::msg)?;
-    if let Some(title) = &args.title {
-        limits::text("the title", title, limits::MAX_TITLE_BYTES).map_err(anyhow::Error::msg)?;
-    }
-    if let Some(p) = args.priority {
-        limits::priority(p).map_err(anyhow::Error::msg)?;
-    }
+    limits::task(&prompt, args.title.as_deref(), args.priority).map_err(anyhow::Error::msg)?;
     let config = ctx.config()?;
     if let Some(agent) = &args.agent {
         check_agent(&config, agent)?;

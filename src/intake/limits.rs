@@ -28,13 +28,9 @@ pub const LATEST: Timestamp = Timestamp::from_millis(253_402_300_799_999);
 pub fn check(message: Message) -> Result<Message, String> {
     match &message {
         Message::Task(t) => {
-            text("the task's prompt", &t.prompt, MAX_PROMPT_BYTES)?;
-            optional("the task's title", &t.title, MAX_TITLE_BYTES)?;
+            task(&t.prompt, t.title.as_deref(), t.priority)?;
             optional("the task's project", &t.project, MAX_NAME_BYTES)?;
             optional("the task's agent", &t.agent, MAX_NAME_BYTES)?;
-            if let Some(p) = t.priority {
-                priority(p)?;
-            }
         }
         Message::Ticket(t) => {
             text("the ticket's key", &t.key, MAX_NAME_BYTES)?;
@@ -54,6 +50,16 @@ pub fn check(message: Message) -> Result<Message, String> {
         }
     }
     Ok(message)
+}
+
+/// A task's own texts and priority, however it arrives (a message,
+/// `dispatch`, the room's dispatch form).
+pub fn task(prompt: &str, title: Option<&str>, priority: Option<i64>) -> Result<(), String> {
+    text("the task's prompt", prompt, MAX_PROMPT_BYTES)?;
+    if let Some(title) = title {
+        text("the task's title", title, MAX_TITLE_BYTES)?;
+    }
+    priority.map_or(Ok(()), self::priority)
 }
 
 /// A priority within range (the scheduler orders by its negation, which

@@ -337,6 +337,9 @@ impl<'a> Room<'a> {
     }
 
     fn dispatch(&mut self, request: &super::form::DispatchRequest) -> anyhow::Result<i64> {
+        // The same limits as every other intake.
+        crate::intake::limits::task(&request.prompt, None, Some(request.priority))
+            .map_err(anyhow::Error::msg)?;
         let (project, _) =
             crate::cli::resolve_project(&mut self.journal, self.config, &request.project)?;
         let mut job = NewJob::task(
