@@ -212,6 +212,12 @@ fn a_full_disk_is_waited_out_and_the_work_goes_on() {
         shown.stdout,
         shown.stderr
     );
+    let listed = run(&["jobs"]);
+    assert!(
+        listed.stderr.contains("disk full"),
+        "jobs says the engine waits: {}",
+        listed.stderr
+    );
     std::fs::remove_file(&filler).expect("free the space");
     wait_secs(60, "every task done once space returned", || {
         let all: serde_json::Value = run(&["jobs", "--json"]).json();

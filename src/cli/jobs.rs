@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
-use super::output::{BOLD, DIM, age, fit, paint, progress_line, state_label, visible};
+use super::output::{BOLD, DIM, YELLOW, age, fit, paint, progress_line, state_label, visible};
 use crate::journal::{Event, JobFilter, Journal, JournalError};
 use crate::model::{Job, JobKind, JobState, StateName, Timestamp};
 
@@ -35,11 +35,20 @@ const WATCH_EVERY: Duration = Duration::from_millis(200);
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let journal = ctx.journal()?;
+    warn_of_engine_fault(ctx);
     match (args.id, args.watch) {
         (Some(id), false) => show(&journal, id, args.json),
         (Some(id), true) => watch_job(&journal, id, args.json),
         (None, true) => watch_all(&journal, args.json),
         (None, false) => list(&journal, &JobFilter { state: args.state }, args.json),
+    }
+}
+
+/// A fault the engine waits out (a full disk, say) is said on stderr,
+/// so the listing on stdout stays as scripts expect it.
+fn warn_of_engine_fault(ctx: &Context) {
+    if let Some(fault) = crate::engine::health::read(&ctx.home).and_then(|h| h.fault) {
+        anstream::eprintln!("{}", paint(YELLOW, fault.line()));
     }
 }
 

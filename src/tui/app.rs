@@ -167,6 +167,9 @@ pub struct App {
     /// The queue shows jobs whose line contains this (any case).
     pub filter: String,
     pub engine: EngineState,
+    /// A fault the engine is waiting out (a full disk, tmux away), as one
+    /// line for the status bar.
+    pub engine_fault: Option<String>,
     pub keymap: Keymap,
     /// Agent profile names, for the dispatch form.
     pub profiles: Vec<String>,
@@ -194,6 +197,7 @@ impl App {
             mode: Mode::Normal,
             filter: String::new(),
             engine,
+            engine_fault: None,
             keymap: Keymap::builtin(),
             profiles: Vec::new(),
             here: None,

@@ -129,6 +129,13 @@ impl<'a> Room<'a> {
                 fresh = true;
             }
             app.engine = self.engine_state(app.engine);
+            let fault = crate::engine::health::read(self.home)
+                .and_then(|h| h.fault)
+                .map(|f| format!("{}: {}", f.kind.as_str(), f.kind.advice()));
+            if fault != app.engine_fault {
+                app.engine_fault = fault;
+                dirty = true;
+            }
             // The clock and "output … ago" move once a second while an
             // agent is on screen, once a minute otherwise.
             let clock = if app.live.job.is_some() || matches!(app.mode, Mode::Grid) {

@@ -89,11 +89,14 @@ pub fn now(app: &App) -> Timestamp {
 }
 
 fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
-    let engine = match app.engine {
-        EngineState::Running => "engine running",
-        EngineState::Viewer => "viewer: another process runs this home's engine",
-        EngineState::Draining => "draining: nothing new starts",
-        EngineState::Stopped => "engine stopped",
+    let engine = match (&app.engine_fault, app.engine) {
+        (Some(fault), EngineState::Running | EngineState::Viewer | EngineState::Draining) => {
+            format!("⚠ engine waits: {fault}")
+        }
+        (_, EngineState::Running) => "engine running".into(),
+        (_, EngineState::Viewer) => "viewer: another process runs this home's engine".into(),
+        (_, EngineState::Draining) => "draining: nothing new starts".into(),
+        (_, EngineState::Stopped) => "engine stopped".into(),
     };
     let active = app
         .snapshot
