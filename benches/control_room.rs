@@ -95,6 +95,7 @@ fn busy_room() -> App {
         chains,
         reviews,
         projects: vec!["api".into()],
+        bases: Default::default(),
         max_agents: 8,
         task_priority: 0,
         chain_window: Duration::from_secs(3600),

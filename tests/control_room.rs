@@ -223,9 +223,13 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     terminal.keys("room", &["C-b", "d"]);
     terminal.wait_for("room", "back from sb-1-1");
 
-    // y: merged into the repository's main branch.
+    // y: asks first, naming the branch and where it goes; y again:
+    // merged into the repository's main branch, and the room says what
+    // became of the worktree and the branch.
     terminal.keys("room", &["y"]);
-    terminal.wait_for("room", "merged");
+    terminal.wait_for("room", "Merge job #1's switchboard/1 into main?");
+    terminal.keys("room", &["y"]);
+    terminal.wait_for("room", "its worktree was removed");
     let log = Command::new("git")
         .args(["log", "--format=%s", "-1"])
         .current_dir(&repo)

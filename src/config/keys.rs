@@ -241,6 +241,15 @@ pub struct Notify {
     pub desktop: Desktop,
 }
 
+/// `[room]`: how the control room asks before it acts.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Room {
+    /// Ask before approve merges, showing the branch, its diff stat and
+    /// the branch it merges into.
+    pub confirm_approve: bool,
+}
+
 /// Which escape sequence carries a desktop notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify};
+pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify, Room};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
 
 use crate::model::JobKind;
@@ -31,6 +31,7 @@ pub struct Config {
     pub agents: BTreeMap<String, AgentProfile>,
     pub keys: Keys,
     pub notify: Notify,
+    pub room: Room,
 }
 
 /// `[scheduler]`: limits, timings and retries.

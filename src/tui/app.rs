@@ -60,6 +60,8 @@ pub struct Snapshot {
     pub reviews: Vec<ReviewView>,
     /// Registered project names, for the dispatch form.
     pub projects: Vec<String>,
+    /// Each project's base branch, where approve merges.
+    pub bases: std::collections::BTreeMap<String, String>,
     pub max_agents: u32,
     /// The priority a dispatched task gets unless the operator says.
     pub task_priority: i64,
@@ -71,6 +73,8 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
     Kill(i64),
+    /// Merge the job's review item (when `[room] confirm_approve`).
+    Approve(i64),
 }
 
 impl Confirm {
@@ -78,6 +82,7 @@ impl Confirm {
     pub fn action(&self) -> (OperatorAction, i64) {
         match self {
             Confirm::Kill(job) => (OperatorAction::Kill, *job),
+            Confirm::Approve(job) => (OperatorAction::Approve, *job),
         }
     }
 }
@@ -176,6 +181,8 @@ pub struct App {
     /// The current directory, when it is a git repository: the dispatch
     /// form offers it when no project is registered.
     pub here: Option<String>,
+    /// Approve asks first (`[room] confirm_approve`).
+    pub confirm_approve: bool,
     /// Colours off (NO_COLOR): only bold, reverse and the like.
     pub no_color: bool,
     /// The terminal's size at the last draw, for mouse clicks.
@@ -201,6 +208,7 @@ impl App {
             keymap: Keymap::builtin(),
             profiles: Vec::new(),
             here: None,
+            confirm_approve: true,
             no_color: false,
             area: Rect::default(),
             message: None,

@@ -48,6 +48,10 @@ pub fn snapshot(
             chains: journal.chains()?,
             reviews: journal.review_items()?,
             projects: projects.iter().map(|p| p.name.clone()).collect(),
+            bases: projects
+                .iter()
+                .map(|p| (p.name.clone(), p.base_branch.clone()))
+                .collect(),
             max_agents: config.scheduler.max_agents,
             task_priority: config.priorities.task,
             chain_window: config.scheduler.chain_window,
@@ -81,6 +85,7 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Option<i32>> {
     let mut app = App::new(engine_state);
     app.keymap = keymap::Keymap::new(&config.keys);
     app.profiles = config.agent_names();
+    app.confirm_approve = config.room.confirm_approve;
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.here = std::env::current_dir()
         .ok()

@@ -36,6 +36,23 @@ pub fn news(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     out
 }
 
+/// Review items whose approve came to an end between two snapshots
+/// (merged, or met a conflict): the room tells what became of them.
+pub fn review_outcomes(before: &Snapshot, after: &Snapshot) -> Vec<i64> {
+    after
+        .reviews
+        .iter()
+        .filter(|item| matches!(item.state.as_str(), "merged" | "conflict"))
+        .filter(|item| {
+            !before
+                .reviews
+                .iter()
+                .any(|r| r.job == item.job && r.state == item.state)
+        })
+        .map(|item| item.job)
+        .collect()
+}
+
 fn one_line(text: &str) -> String {
     let line: String = text
         .split_whitespace()

@@ -116,6 +116,18 @@ impl<'a> Room<'a> {
                 if last_event >= 0 {
                     let calls = notice::news(&app.snapshot, &snap);
                     self.call_operator(&calls);
+                    // A merge says what became of the worktree and the branch.
+                    for job in notice::review_outcomes(&app.snapshot, &snap) {
+                        if let Some(event) = self
+                            .journal
+                            .events(job)?
+                            .into_iter()
+                            .rev()
+                            .find(|e| e.kind == "review")
+                        {
+                            app.message = Some(format!("#{job}: {}", event.message));
+                        }
+                    }
                 }
                 last_event = news;
                 self.projects = projects;

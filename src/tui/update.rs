@@ -305,7 +305,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                     return vec![];
                 }
                 app.message = Some(format!("asked the engine to {action} #{job}"));
-                command(CommandKind::Kill, Some(job))
+                let kind = match action {
+                    OperatorAction::Approve => CommandKind::Approve,
+                    _ => CommandKind::Kill,
+                };
+                command(kind, Some(job))
             }
             other => {
                 app.mode = other;
@@ -320,6 +324,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             None => vec![],
         },
         Action::Approve => match gated(app, OperatorAction::Approve) {
+            Some(job) if app.confirm_approve => {
+                app.mode = Mode::Confirm(Confirm::Approve(job));
+                vec![]
+            }
             Some(job) => {
                 app.message = Some(format!("asked the engine to approve #{job}"));
                 command(CommandKind::Approve, Some(job))

@@ -15,27 +15,7 @@ use crate::untrusted::visible;
 pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
     match &app.mode {
         Mode::Help => help(app, frame, main),
-        Mode::Confirm(Confirm::Kill(job)) => {
-            let area = centered(main, 60, 5);
-            frame.render_widget(Clear, area);
-            // The job by its id, title and state: what the kill acts on.
-            let about = app
-                .snapshot
-                .jobs
-                .iter()
-                .find(|j| j.id == *job)
-                .map(|j| format!("{} ({})", visible(&j.title), j.state.name()))
-                .unwrap_or_default();
-            let text = vec![
-                Line::from(format!("Kill job #{job}'s agent?")),
-                Line::from(about),
-                Line::from("y/Enter: kill   any other key: keep"),
-            ];
-            frame.render_widget(
-                Paragraph::new(text).block(Block::bordered().title(" Kill ")),
-                area,
-            );
-        }
+        Mode::Confirm(confirm) => question(app, confirm, frame, main),
         Mode::Filter(area) => {
             let rect = centered(main, 50, 3);
             frame.render_widget(Clear, rect);
@@ -59,6 +39,69 @@ pub fn draw(app: &App, frame: &mut Frame, main: Rect) {
         Mode::Dispatch(form) => dispatch(form, frame, main),
         _ => {}
     }
+}
+
+/// A question before an action: what it acts on, named in full.
+fn question(app: &App, confirm: &Confirm, frame: &mut Frame, main: Rect) {
+    let (title, lines, yes) = match confirm {
+        Confirm::Kill(job) => {
+            // The job by its id, title and state: what the kill acts on.
+            let about = app
+                .snapshot
+                .jobs
+                .iter()
+                .find(|j| j.id == *job)
+                .map(|j| format!("{} ({})", visible(&j.title), j.state.name()))
+                .unwrap_or_default();
+            (
+                " Kill ",
+                vec![format!("Kill job #{job}'s agent?"), about],
+                "y/Enter: kill   any other key: keep",
+            )
+        }
+        Confirm::Approve(job) => {
+            let item = app.snapshot.reviews.iter().find(|r| r.job == *job);
+            let (branch, stat, base) = item.map_or_else(Default::default, |r| {
+                (
+                    r.branch.clone(),
+                    format!(
+                        "{} file{} +{} -{}",
+                        r.files,
+                        if r.files == 1 { "" } else { "s" },
+                        r.insertions,
+                        r.deletions
+                    ),
+                    app.snapshot
+                        .bases
+                        .get(&r.project)
+                        .cloned()
+                        .unwrap_or_else(|| "its base branch".into()),
+                )
+            });
+            (
+                " Approve ",
+                vec![
+                    format!(
+                        "Merge job #{job}'s {} into {}?",
+                        visible(&branch),
+                        visible(&base)
+                    ),
+                    stat,
+                ],
+                "y/Enter: merge   any other key: keep",
+            )
+        }
+    };
+    let area = centered(main, 60, 5);
+    frame.render_widget(Clear, area);
+    let mut text: Vec<Line> = lines.into_iter().map(Line::from).collect();
+    text.push(Line::from(yes));
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(title)),
+        area,
+    );
 }
 
 fn help(app: &App, frame: &mut Frame, area: Rect) {

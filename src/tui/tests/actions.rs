@@ -95,6 +95,21 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
             .contains("nothing in review")
     );
     app.focus = Pane::Review;
+    // Approve asks first, naming the branch, its diff stat and the base.
+    assert!(handle_key(&mut app, key('y')).is_empty());
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::Approve(2))));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Merge job #2's switchboard/2 into main?")
+            && screen.contains("2 files +14 -3"),
+        "{screen}"
+    );
+    assert_eq!(
+        handle_key(&mut app, key('y')),
+        command(CommandKind::Approve, Some(2))
+    );
+    // Configured off: approve merges at once.
+    app.confirm_approve = false;
     assert_eq!(
         handle_key(&mut app, key('y')),
         command(CommandKind::Approve, Some(2))

@@ -108,6 +108,7 @@ fn snapshot() -> Snapshot {
             created_at: t(9),
         }],
         projects: vec!["api".into(), "web".into()],
+        bases: [("api".to_string(), "main".to_string())].into(),
         max_agents: 8,
         task_priority: 0,
         chain_window: std::time::Duration::from_secs(3600),
