@@ -345,11 +345,17 @@ impl Engine {
             };
             let name = session_name(job.id, attempt);
             if sessions.iter().any(|s| s.name == name) {
+                // Running since the attempt began: what its agent reported
+                // before this engine took it over (done, even) still counts.
                 let now = Timestamp::now();
+                let began = self
+                    .journal
+                    .attempt(job.id, attempt)?
+                    .map_or(now, |a| a.started_at);
                 self.journal.change_state(
                     job.id,
                     now,
-                    |s| s.run(now),
+                    |s| s.run(began),
                     &format!("agent in session {name} adopted"),
                 )?;
                 continue;
@@ -405,7 +411,7 @@ impl Engine {
             &self.home.worktrees(),
             job.id,
         )?;
-        let now = Timestamp::now();
+        let began = Timestamp::now();
         self.journal.begin_attempt(&Attempt {
             job: job.id,
             number: attempt,
@@ -413,7 +419,7 @@ impl Engine {
             worktree: Some(worktree.path.to_string_lossy().into_owned()),
             branch: Some(worktree.branch.clone()),
             base_commit: Some(worktree.base_commit.clone()),
-            started_at: now,
+            started_at: began,
             ended_at: None,
             exit_code: None,
             restarts: 0,
@@ -448,8 +454,10 @@ impl Engine {
             "agent {profile_name} started in session {name}, worktree {}",
             worktree.path.display()
         );
+        // Running since it began: a quick agent may report before this
+        // line is written, and its report must count.
         self.journal
-            .change_state(job.id, now, |s| s.run(now), &why)?;
+            .change_state(job.id, now, |s| s.run(began), &why)?;
         Ok(())
     }
 
