@@ -247,3 +247,80 @@ fn a_read_only_home_says_why_it_cannot_be_opened() {
     );
     disk.remount("rw");
 }
+
+/// An engine killed after it spawned an agent but before it journaled the
+/// agent running leaves a `starting` job whose agent may finish and report
+/// done before the next engine adopts it. That report must count: the job
+/// ends done, it does not sit `running` for ever at the agent's prompt.
+#[test]
+fn an_agent_that_reported_done_before_its_adoption_is_finished() {
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
+    let id = sb.run(&["dispatch", "api", "done early", "--json"]).json()["id"]
+        .as_i64()
+        .expect("id");
+    // What the killed engine had done: the attempt journaled, the job
+    // starting, the worktree cut, the session spawned.
+    let worktree = sb.home().join(format!("worktrees/job-{id}"));
+    common::git(
+        &repo,
+        &[
+            "worktree",
+            "add",
+            "--quiet",
+            "-b",
+            &format!("switchboard/{id}"),
+            worktree.to_str().expect("path"),
+            "main",
+        ],
+    );
+    let base = common::git_output(&repo, &["rev-parse", "main"]);
+    let began = switchboard::model::Timestamp::now().millis();
+    sb.sql(&format!(
+        "UPDATE jobs SET state = 'starting', state_since = {began}, attempt = 1, attempts = 1 WHERE id = {id};
+         INSERT INTO attempts (job_id, number, session, worktree, branch, base_commit, started_at)
+         VALUES ({id}, 1, 'sb-{id}-1', '{}', 'switchboard/{id}', '{}', {began});",
+        worktree.display(),
+        base.trim()
+    ));
+    let tmux_dir = sb.home().join("tmux");
+    std::fs::create_dir_all(&tmux_dir).expect("tmux dir");
+    let spawned = Command::new("tmux")
+        .arg("-S")
+        .arg(tmux_dir.join("server.sock"))
+        .args(["-f", "/dev/null", "new-session", "-d", "-s"])
+        .arg(format!("sb-{id}-1"))
+        .arg("-c")
+        .arg(&worktree)
+        .arg("-e")
+        .arg(format!("SWITCHBOARD_HOME={}", sb.home().display()))
+        .arg("-e")
+        .arg(format!("SWITCHBOARD_JOB={id}"))
+        .args([
+            "--",
+            common::BIN,
+            "demo-agent",
+            "--steps",
+            "1",
+            "--step-ms",
+            "10",
+            "done early",
+        ])
+        .status()
+        .expect("tmux");
+    assert!(spawned.success());
+    wait_secs(20, "the agent's done report", || {
+        sb.journal()
+            .events(id)
+            .expect("events")
+            .iter()
+            .any(|e| e.kind == "report" && e.message.contains("done"))
+    });
+    let engine = start_engine(&sb);
+    wait_secs(20, "the adopted job done", || {
+        jobs(&sb)
+            .iter()
+            .any(|j| j["id"] == id && j["state"] == "done")
+    });
+    drop(engine);
+}
