@@ -77,6 +77,16 @@ impl Action {
         Action::Yes,
     ];
 
+    /// The footer's words: shorter than the help's where the help
+    /// explains more.
+    pub fn footer_words(self) -> &'static str {
+        match self {
+            Action::Attach => "attach",
+            Action::Up => "scroll",
+            other => other.describe(),
+        }
+    }
+
     /// The words of the footer and the help overlay.
     pub fn describe(self) -> &'static str {
         match self {

@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Text;
 use ratatui_textarea::TextArea;
 
+use super::action::Action;
 use super::form::DispatchForm;
 use super::keymap::Keymap;
 use crate::journal::{JobDetails, ReviewView};
@@ -350,6 +351,54 @@ impl App {
                 self.message = Some(format!("{action} of #{job} cancelled: {no}"));
             }
         }
+    }
+
+    /// The keys the footer offers now: those that apply to the focused
+    /// pane and the selected job (by the same gate as the keys), then help
+    /// and quit, which are always there.
+    pub fn footer_actions(&self) -> Vec<Action> {
+        use OperatorAction as Op;
+        let mut out = vec![Action::Dispatch];
+        let job = self.selected_job();
+        let can = |op| job.is_some_and(|id| self.can(op, id).is_ok());
+        let reviewed = job.is_some_and(|id| self.snapshot.reviews.iter().any(|r| r.job == id));
+        if self.focus == Pane::Live {
+            out.push(Action::Up);
+        }
+        if job.is_some() {
+            out.push(Action::Details);
+        }
+        for (op, action) in [(Op::Approve, Action::Approve), (Op::Reject, Action::Reject)] {
+            if can(op) {
+                out.push(action);
+            }
+        }
+        if reviewed {
+            out.push(Action::Diff);
+        }
+        for (op, action) in [
+            (Op::Nudge, Action::Nudge),
+            (Op::Attach, Action::Attach),
+            (Op::Retry, Action::Retry),
+            (Op::Kill, Action::Kill),
+        ] {
+            if can(op) {
+                out.push(action);
+            }
+        }
+        if self.focus == Pane::Queue {
+            out.push(Action::Filter);
+        }
+        if self
+            .snapshot
+            .jobs
+            .iter()
+            .any(|j| j.state.name().is_active())
+        {
+            out.push(Action::Grid);
+        }
+        out.extend([Action::Help, Action::Quit]);
+        out
     }
 
     /// Whether job `id` can take `action` now, by what this room last

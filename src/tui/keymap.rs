@@ -94,24 +94,13 @@ impl Keymap {
             .collect()
     }
 
-    /// The few bindings the footer has room for, in the main view.
-    pub fn footer(&self) -> Vec<(String, &'static str)> {
-        [
-            Action::Dispatch,
-            Action::Details,
-            Action::Nudge,
-            Action::Kill,
-            Action::Attach,
-            Action::Approve,
-            Action::Reject,
-            Action::Diff,
-            Action::Grid,
-            Action::Help,
-            Action::Quit,
-        ]
-        .into_iter()
-        .map(|a| (self.label(a), a.describe()))
-        .filter(|(label, _)| !label.is_empty())
-        .collect()
+    /// The footer's hints for `actions`: (keys, what), leaving out any
+    /// action with no key.
+    pub fn footer(&self, actions: &[Action]) -> Vec<(String, &'static str)> {
+        actions
+            .iter()
+            .map(|a| (self.label(*a), a.footer_words()))
+            .filter(|(label, _)| !label.is_empty())
+            .collect()
     }
 }

@@ -159,8 +159,20 @@ fn footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
             vec![("↑↓ PgUp/PgDn".into(), "scroll"), ("Esc".into(), "back")]
         }
         Mode::Grid => vec![("Esc".into(), "back")],
-        _ => app.keymap.footer(),
+        _ => app.keymap.footer(&app.footer_actions()),
     };
+    // What does not fit goes, from the right, but help and quit (the
+    // last two) stay: `?` lists the rest.
+    let width = |(k, what): &(String, &str)| k.chars().count() + what.chars().count() + 3;
+    let mut hints = hints;
+    let keep = if matches!(app.mode, Mode::Normal) {
+        2
+    } else {
+        0
+    };
+    while hints.iter().map(width).sum::<usize>() > area.width as usize && hints.len() > keep {
+        hints.remove(hints.len() - keep - 1);
+    }
     let spans: Vec<Span> = hints
         .into_iter()
         .flat_map(|(k, what)| {

@@ -122,8 +122,10 @@ fn help(app: &App, frame: &mut Frame, area: Rect) {
     };
     let notes = [
         "Mouse: click selects, the wheel scrolls.",
+        "Forms and boxes: Tab next field, C-s sends, Esc cancels.",
         "Keys are set under [keys] in config.toml.",
     ];
+    let note_width = notes.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     // One column where it fits, else two side by side.
     let columns = if keys.len() + notes.len() + 3 > area.height as usize {
         2
@@ -144,9 +146,10 @@ fn help(app: &App, frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::raw(""));
     lines.extend(notes.iter().map(|n| Line::raw(*n)));
+    // As wide as the widest of the keys' columns and the notes: nothing cut.
     let rect = centered(
         area,
-        ((width + 28) * columns) as u16 + 2,
+        ((width + 28) * columns).max(note_width) as u16 + 2,
         lines.len() as u16 + 2,
     );
     frame.render_widget(Clear, rect);

@@ -225,3 +225,73 @@ fn live_scrolled_back_says_how_far() {
     assert!(screen.contains("↑50"), "{screen}");
     assert!(screen.contains("output line 150") && !screen.contains("output line 200"));
 }
+
+/// The three sizes the room was tried at.
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 36), (200, 60)];
+
+#[test]
+fn the_help_is_whole_at_every_size() {
+    let mut app = sample();
+    app.mode = Mode::Help;
+    for (w, h) in SIZES {
+        let screen = render(&app, w, h);
+        insta::assert_snapshot!(format!("help_{w}x{h}"), screen);
+        for line in [
+            "Mouse: click selects, the wheel scrolls.",
+            "Keys are set under [keys] in config.toml.",
+        ] {
+            assert!(screen.contains(line), "{w}x{h} cuts {line:?}:\n{screen}");
+        }
+        for (keys, what) in app.keymap.help() {
+            assert!(
+                screen.contains(&keys) && screen.contains(what),
+                "{w}x{h} lacks {keys} {what}"
+            );
+        }
+    }
+}
+
+/// The footer in each situation: the keys that apply to the focused pane
+/// and the selected job, and always help and quit.
+#[test]
+fn the_footer_offers_what_applies_at_every_size() {
+    let situations: Vec<(&str, App)> = {
+        let at = |focus: Pane, job: Option<i64>| {
+            let mut app = sample();
+            if let Some(id) = job {
+                app.select_job(id);
+            }
+            app.focus = focus;
+            app
+        };
+        let mut empty = App::new(EngineState::Running);
+        empty.snapshot.max_agents = 8;
+        let mut dispatch = sample();
+        handle_key(&mut dispatch, key('d'));
+        vec![
+            ("queue, #1 running", at(Pane::Queue, Some(1))),
+            ("queue, #3 waiting", at(Pane::Queue, Some(3))),
+            ("queue, #4 queued", at(Pane::Queue, Some(4))),
+            ("queue, #2 done, in review", at(Pane::Queue, Some(2))),
+            ("live, #1 running", at(Pane::Live, Some(1))),
+            ("review, #2", at(Pane::Review, None)),
+            ("first run", empty),
+            ("dispatch form", dispatch),
+        ]
+    };
+    for (w, h) in SIZES {
+        let mut out = String::new();
+        for (what, app) in &situations {
+            let screen = render(app, w, h);
+            let footer = screen.lines().last().unwrap_or("").trim_end().to_string();
+            if matches!(app.mode, Mode::Normal) {
+                assert!(
+                    footer.contains("? help") && footer.contains("quit"),
+                    "{w}x{h} {what}: {footer}"
+                );
+            }
+            out.push_str(&format!("{what:<28}|{footer}\n"));
+        }
+        insta::assert_snapshot!(format!("footer_{w}x{h}"), out);
+    }
+}
