@@ -77,7 +77,7 @@ fn a_prompt_at_the_intake_limit_reaches_an_agent_through_a_real_tmux_spawn() {
         let work = sb.repo(name);
         let text = prompt(len);
         assert_eq!(text.len(), len);
-        let argv = argv(&profile, &text, me, &work).unwrap();
+        let argv = argv(&profile, &text, me, &work, 1).unwrap();
         server
             .spawn(&SpawnSpec {
                 name: name.into(),

@@ -1,12 +1,17 @@
-//! An agent's status, from every signal, strongest first: an explicit
-//! report (`switchboard report`), the process's exit, the profile's screen
-//! patterns, and content-hash quiet. Pure: the monitor gathers the signals.
+//! An agent's status, from every signal, strongest first: the agent's
+//! hooks (and `switchboard report`), the process's exit, the pane title,
+//! the profile's screen rules (on the last lines of the screen only) and
+//! content-hash quiet. Pure: the monitor gathers the signals.
+//!
+//! Each reading keeps the [`Signal`] that decided it and what matched, for
+//! `switchboard explain`.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::AgentProfile;
+use crate::config::{AgentProfile, Pattern};
 use crate::journal::ReportStatus;
 use crate::runtime::SessionInfo;
 
@@ -28,12 +33,114 @@ pub enum AgentStatus {
     Gone,
 }
 
+impl fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentStatus::Starting => f.write_str("starting"),
+            AgentStatus::Busy => f.write_str("busy"),
+            AgentStatus::Idle => f.write_str("idle"),
+            AgentStatus::Asking => f.write_str("asking"),
+            AgentStatus::Exited(Some(c)) => write!(f, "exited {c}"),
+            AgentStatus::Exited(None) => f.write_str("exited"),
+            AgentStatus::Gone => f.write_str("gone"),
+        }
+    }
+}
+
+/// Where a status came from, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signal {
+    /// The agent's own hooks (Claude Code's hooks, Codex's notify).
+    Hook,
+    /// `switchboard report` run by the agent or a script.
+    Report,
+    /// The process ended, or its session is gone.
+    Exit,
+    /// The pane title the agent sets (`#{pane_title}`).
+    Title,
+    /// The profile's screen rules on the last lines of the screen.
+    Screen,
+    /// How long the screen has (not) changed.
+    Quiet,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Hook => "hook",
+            Signal::Report => "report",
+            Signal::Exit => "exit",
+            Signal::Title => "title",
+            Signal::Screen => "screen",
+            Signal::Quiet => "quiet",
+        }
+    }
+
+    /// The signal of a report from `source` (`cli` is a person or a
+    /// script; anything else the agent's hooks).
+    pub fn of_report_source(source: &str) -> Signal {
+        if source == "cli" {
+            Signal::Report
+        } else {
+            Signal::Hook
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status, the signal that decided it, and what matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    pub status: AgentStatus,
+    pub signal: Signal,
+    /// What was seen: the pattern and the screen line, the hook and its
+    /// message, the title.
+    pub detail: String,
+}
+
+impl Reading {
+    fn new(status: AgentStatus, signal: Signal, detail: impl Into<String>) -> Reading {
+        Reading {
+            status,
+            signal,
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether this reading shows that the agent took up its task: it
+    /// works by a signal that only work gives (not a screen that merely
+    /// changed, as a start-up animation does), or a hook says a turn ended.
+    pub fn takes_up_task(&self) -> bool {
+        match (self.status, self.signal) {
+            (AgentStatus::Busy, Signal::Quiet) => false,
+            (AgentStatus::Busy, _) => true,
+            (AgentStatus::Idle, Signal::Hook | Signal::Report) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The agent's latest report that is still current (made since it was
+/// last given input).
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentReport<'a> {
+    pub status: ReportStatus,
+    pub signal: Signal,
+    /// What the hook or report said.
+    pub what: &'a str,
+}
+
 /// Everything the status is read from.
 #[derive(Debug, Clone, Copy)]
 pub struct Signals<'a> {
-    /// The agent's latest report that is still current (made since it was
-    /// last given input).
-    pub report: Option<ReportStatus>,
+    pub report: Option<CurrentReport<'a>>,
+    /// The session, with its pane title.
     pub session: Option<&'a SessionInfo>,
     /// The visible screen.
     pub screen: &'a str,
@@ -43,42 +150,120 @@ pub struct Signals<'a> {
     pub has_output: bool,
 }
 
-/// The status, and which signal said so.
-pub fn agent_status(
-    signals: &Signals,
-    profile: &AgentProfile,
-    idle_after: Duration,
-) -> (AgentStatus, &'static str) {
+/// The status, which signal said so, and what matched.
+pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Duration) -> Reading {
     let Some(session) = signals.session else {
-        return (AgentStatus::Gone, "no session");
+        return Reading::new(AgentStatus::Gone, Signal::Exit, "no session");
     };
     if session.dead {
-        return (AgentStatus::Exited(session.exit_status), "process exit");
+        let how = match (session.exit_status, session.signal) {
+            (_, Some(sig)) => format!("the process was killed by signal {sig}"),
+            (Some(code), None) => format!("the process exited {code}"),
+            (None, None) => "the process ended".to_string(),
+        };
+        return Reading::new(AgentStatus::Exited(session.exit_status), Signal::Exit, how);
     }
-    match signals.report {
-        Some(ReportStatus::Waiting) => return (AgentStatus::Asking, "report"),
-        Some(ReportStatus::Done) | Some(ReportStatus::Failed) => {
-            return (AgentStatus::Idle, "report");
+    let mut working_report = None;
+    if let Some(r) = signals.report {
+        let status = match r.status {
+            ReportStatus::Waiting => Some(AgentStatus::Asking),
+            ReportStatus::Done | ReportStatus::Failed => Some(AgentStatus::Idle),
+            ReportStatus::Working => None,
+        };
+        let detail = format!("{}: {}", r.status.as_str(), r.what);
+        match status {
+            Some(s) => return Reading::new(s, r.signal, detail),
+            None => working_report = Some(Reading::new(AgentStatus::Busy, r.signal, detail)),
         }
-        None => {}
     }
-    if let Some(status) = screen_status(signals.screen, profile) {
-        return (status, "screen");
+    let title = session.title.as_str();
+    let tail = last_lines(signals.screen, profile.screen_lines);
+    let title_rule = |p: &Option<Pattern>, status| {
+        p.as_ref().filter(|p| p.is_match(title)).map(|p| {
+            Reading::new(
+                status,
+                Signal::Title,
+                format!("/{}/ on {title:?}", p.as_str()),
+            )
+        })
+    };
+    let screen_rule = |p: &Option<Pattern>, status| {
+        p.as_ref()
+            .and_then(|p| matched_line(p, tail))
+            .map(|(pat, line)| Reading::new(status, Signal::Screen, format!("/{pat}/ on {line:?}")))
+    };
+    // A question wins over a spinner that keeps turning behind it.
+    let found = title_rule(&profile.title_ask, AgentStatus::Asking)
+        .or_else(|| screen_rule(&profile.ask, AgentStatus::Asking))
+        .or_else(|| title_rule(&profile.title_busy, AgentStatus::Busy))
+        .or(working_report)
+        .or_else(|| screen_rule(&profile.busy, AgentStatus::Busy))
+        .or_else(|| screen_rule(&profile.ready, AgentStatus::Idle));
+    if let Some(reading) = found {
+        return reading;
     }
+    let quiet = format!(
+        "the screen has not changed for {:.1} s",
+        signals.quiet_for.as_secs_f64()
+    );
     if !signals.has_output {
-        (AgentStatus::Starting, "no output yet")
+        Reading::new(AgentStatus::Starting, Signal::Quiet, "no output yet")
     } else if signals.quiet_for >= idle_after {
-        (AgentStatus::Idle, "quiet")
+        Reading::new(AgentStatus::Idle, Signal::Quiet, quiet)
     } else {
-        (AgentStatus::Busy, "output")
+        Reading::new(AgentStatus::Busy, Signal::Quiet, quiet)
     }
 }
 
-/// What the profile's patterns say of a screen, in the order ask, busy,
-/// ready.
+/// The screen from its `n`th last line that is not blank to its last
+/// line that is not blank: where an agent's live state is drawn (old scrollback above it
+/// may hold an answered question or a finished spinner).
+pub fn last_lines(screen: &str, n: usize) -> &str {
+    // Blank rows under the output go; the spaces that end the last line
+    // stay (a prompt pattern may need them).
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in screen.split('\n') {
+        lines.push((offset, line));
+        offset += line.len() + 1;
+    }
+    while lines.last().is_some_and(|(_, l)| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let Some(&(last_start, last)) = lines.last() else {
+        return "";
+    };
+    // Blank rows in between do not count: Codex draws its composer at the
+    // bottom of the pane, far below its last output.
+    let mut first = last_start;
+    let mut seen = 0;
+    for &(start, line) in lines.iter().rev() {
+        if !line.trim().is_empty() {
+            seen += 1;
+            first = start;
+            if seen == n.max(1) {
+                break;
+            }
+        }
+    }
+    &screen[first..last_start + last.len()]
+}
+
+/// The pattern and the line it matched, if it matches `text`.
+fn matched_line<'p>(pattern: &'p Pattern, text: &str) -> Option<(&'p str, String)> {
+    let m = pattern.regex().ok()?.find(text)?;
+    let begin = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[m.end()..]
+        .find('\n')
+        .map_or(text.len(), |i| m.end() + i);
+    Some((pattern.as_str(), text[begin..end].trim().to_string()))
+}
+
+/// What the profile's screen rules say of a screen (its last lines), in
+/// the order ask, busy, ready.
 pub fn screen_status(screen: &str, profile: &AgentProfile) -> Option<AgentStatus> {
-    let matches =
-        |p: &Option<crate::config::Pattern>| p.as_ref().is_some_and(|p| p.is_match(screen));
+    let tail = last_lines(screen, profile.screen_lines);
+    let matches = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.is_match(tail));
     if matches(&profile.ask) {
         Some(AgentStatus::Asking)
     } else if matches(&profile.busy) {
@@ -91,143 +276,5 @@ pub fn screen_status(screen: &str, profile: &AgentProfile) -> Option<AgentStatus
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-
-    fn screen(name: &str) -> String {
-        let path = format!(
-            "{}/tests/fixtures/screens/{name}.txt",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    #[test]
-    fn every_profile_reads_its_recorded_screens() {
-        let config = Config::builtin().unwrap();
-        let cases = [
-            ("claude", "claude_busy", AgentStatus::Busy),
-            ("claude", "claude_busy_custom_statusline", AgentStatus::Busy),
-            ("claude", "claude_ready", AgentStatus::Idle),
-            ("claude", "claude_ask", AgentStatus::Asking),
-            ("codex", "codex_busy", AgentStatus::Busy),
-            ("codex", "codex_ready", AgentStatus::Idle),
-            ("codex", "codex_ask", AgentStatus::Asking),
-            ("aider", "aider_busy", AgentStatus::Busy),
-            ("aider", "aider_ready", AgentStatus::Idle),
-            ("aider", "aider_ask", AgentStatus::Asking),
-            ("demo", "demo_busy", AgentStatus::Busy),
-            ("demo", "demo_ready", AgentStatus::Idle),
-            ("demo", "demo_ask", AgentStatus::Asking),
-            ("shell", "shell_ready", AgentStatus::Idle),
-        ];
-        for (profile, name, expected) in cases {
-            let got = screen_status(&screen(name), &config.agents[profile]);
-            assert_eq!(got, Some(expected), "{profile} on {name}");
-        }
-    }
-
-    #[test]
-    fn an_answered_question_in_the_scrollback_is_not_asking() {
-        let config = Config::builtin().unwrap();
-        let answered = format!(
-            "{}y\n⠿ working: step 1/5: reading the code\n",
-            screen("demo_ask")
-        );
-        assert_eq!(
-            screen_status(&answered, &config.agents["demo"]),
-            Some(AgentStatus::Busy)
-        );
-        let aider = format!("{}Yes\nApplied edit to src/a.ts\n> \n", screen("aider_ask"));
-        assert_eq!(
-            screen_status(&aider, &config.agents["aider"]),
-            Some(AgentStatus::Idle)
-        );
-    }
-
-    fn session(dead: bool, status: Option<i32>) -> SessionInfo {
-        SessionInfo {
-            name: "sb-1-1".into(),
-            pane: "%0".into(),
-            pid: Some(1),
-            dead,
-            exit_status: status,
-            signal: None,
-        }
-    }
-
-    #[test]
-    fn the_strongest_signal_wins() {
-        let config = Config::builtin().unwrap();
-        let demo = &config.agents["demo"];
-        let busy = screen("demo_busy");
-        let live = session(false, None);
-        let base = Signals {
-            report: None,
-            session: Some(&live),
-            screen: &busy,
-            quiet_for: Duration::ZERO,
-            has_output: true,
-        };
-        let idle = Duration::from_secs(30);
-        assert_eq!(
-            agent_status(&base, demo, idle),
-            (AgentStatus::Busy, "screen")
-        );
-        let reported = Signals {
-            report: Some(ReportStatus::Waiting),
-            ..base
-        };
-        assert_eq!(agent_status(&reported, demo, idle).0, AgentStatus::Asking);
-        let dead = session(true, Some(3));
-        let exited = Signals {
-            session: Some(&dead),
-            report: Some(ReportStatus::Done),
-            ..base
-        };
-        assert_eq!(
-            agent_status(&exited, demo, idle),
-            (AgentStatus::Exited(Some(3)), "process exit")
-        );
-        let gone = Signals {
-            session: None,
-            ..base
-        };
-        assert_eq!(agent_status(&gone, demo, idle).0, AgentStatus::Gone);
-    }
-
-    #[test]
-    fn without_patterns_quiet_decides() {
-        let config = Config::builtin().unwrap();
-        let plain = AgentProfile {
-            ready: None,
-            busy: None,
-            ask: None,
-            ..config.agents["demo"].clone()
-        };
-        let live = session(false, None);
-        let s = Signals {
-            report: None,
-            session: Some(&live),
-            screen: "some output",
-            quiet_for: Duration::from_secs(5),
-            has_output: true,
-        };
-        let idle = Duration::from_secs(30);
-        assert_eq!(agent_status(&s, &plain, idle).0, AgentStatus::Busy);
-        let quiet = Signals {
-            quiet_for: Duration::from_secs(31),
-            ..s
-        };
-        assert_eq!(
-            agent_status(&quiet, &plain, idle),
-            (AgentStatus::Idle, "quiet")
-        );
-        let fresh = Signals {
-            has_output: false,
-            ..s
-        };
-        assert_eq!(agent_status(&fresh, &plain, idle).0, AgentStatus::Starting);
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

@@ -19,6 +19,11 @@ pub struct Args {
     /// The job [default: $SWITCHBOARD_JOB, set in every agent's session];
     /// a JSON object here is read as a Codex notification
     pub id: Option<String>,
+    /// The job, when the ID's place holds a Codex notification (Codex's
+    /// `notify` argv carries it: its daemon's environment may be another
+    /// job's)
+    #[arg(long, value_name = "ID")]
+    pub job: Option<String>,
     /// How far along, 0 to 100
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub progress: Option<u8>,
@@ -37,7 +42,10 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let from_env = std::env::var("SWITCHBOARD_JOB").ok();
+    let from_env = args
+        .job
+        .clone()
+        .or_else(|| std::env::var("SWITCHBOARD_JOB").ok());
     let flags_given = args.progress.is_some()
         || args.message.is_some()
         || args.done

@@ -76,6 +76,24 @@ pub struct AgentProfile {
     pub busy: Option<Pattern>,
     #[serde(default)]
     pub ask: Option<Pattern>,
+    /// Matched against the pane title the agent sets: it works (Claude
+    /// Code and Codex draw a braille spinner, U+2800 to U+28FF).
+    #[serde(default)]
+    pub title_busy: Option<Pattern>,
+    /// Matched against the pane title: it asks (Codex: `[ ! ] Action
+    /// Required`, the `!` blinking).
+    #[serde(default)]
+    pub title_ask: Option<Pattern>,
+    /// How many of the screen's last lines that are not blank the screen
+    /// rules read: an
+    /// answered question or an old spinner above them is history.
+    #[serde(default = "default_screen_lines")]
+    pub screen_lines: usize,
+    /// How to bring a dead agent back into its own conversation in the
+    /// same worktree (argv, `{switchboard}` and `{job}` as in `command`);
+    /// without it a dead agent is started afresh with a checkpoint.
+    #[serde(default)]
+    pub resume: Option<Vec<String>>,
     /// The agent runs its input as commands (a shell): only an operator's
     /// own tasks may go to it, never the text of tickets or alarms.
     #[serde(default)]
@@ -89,6 +107,8 @@ impl AgentProfile {
             ("ready", &self.ready),
             ("busy", &self.busy),
             ("ask", &self.ask),
+            ("title_busy", &self.title_busy),
+            ("title_ask", &self.title_ask),
         ]
         .into_iter()
         .filter_map(|(k, p)| p.as_ref().map(|p| (k, p)))
@@ -97,4 +117,8 @@ impl AgentProfile {
 
 fn default_delivery() -> PromptDelivery {
     PromptDelivery::Argv
+}
+
+fn default_screen_lines() -> usize {
+    15
 }

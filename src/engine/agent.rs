@@ -53,12 +53,15 @@ pub const PROMPT_FILE: &str = ".switchboard/task.md";
 /// The argv of an agent working in `worktree`: `{prompt}` becomes the task
 /// text as one whole element (argv delivery), or, past
 /// [`MAX_ARGV_PROMPT_BYTES`], a sentence naming [`PROMPT_FILE`], where the
-/// whole text is written; `{switchboard}` becomes this binary.
+/// whole text is written; `{switchboard}` becomes this binary, and `{job}`
+/// inside any element the job's id (digits only, so it can sit inside a
+/// value the agent parses, such as Codex's `-c notify=[...]`).
 pub fn argv(
     profile: &AgentProfile,
     prompt: &str,
     me: &Path,
     worktree: &Path,
+    job: i64,
 ) -> std::io::Result<Vec<String>> {
     let by_argv =
         profile.prompt == PromptDelivery::Argv && profile.command.iter().any(|p| p == "{prompt}");
@@ -72,16 +75,61 @@ pub fn argv(
     } else {
         Cow::Borrowed(prompt)
     };
-    Ok(profile
-        .command
+    Ok(fill(&profile.command, by_argv, &prompt, me, job))
+}
+
+/// The argv that brings a dead agent back into its own conversation, when
+/// the profile says how.
+pub fn resume_argv(profile: &AgentProfile, me: &Path, job: i64) -> Option<Vec<String>> {
+    let resume = profile.resume.as_ref()?;
+    Some(fill(resume, false, "", me, job))
+}
+
+fn fill(parts: &[String], by_argv: bool, prompt: &str, me: &Path, job: i64) -> Vec<String> {
+    parts
         .iter()
         .filter_map(|part| match part.as_str() {
             "{prompt}" if by_argv => Some(prompt.to_string()),
             "{prompt}" => None,
             "{switchboard}" => Some(me.to_string_lossy().into_owned()),
-            other => Some(other.to_string()),
+            other => Some(other.replace("{job}", &job.to_string())),
         })
-        .collect())
+        .collect()
+}
+
+/// How to install the program an agent profile runs, for messages.
+pub fn install_hint(program: &str) -> &'static str {
+    match program {
+        "claude" => "install with `npm install -g @anthropic-ai/claude-code`",
+        "codex" => "install with `npm install -g @openai/codex`",
+        "aider" => "install with `python -m pip install aider-install && aider-install`",
+        _ => "install it or fix the profile's `command`",
+    }
+}
+
+/// Refuses a profile whose program is not installed, with the reason an
+/// operator can act on ("claude: not found on PATH; install with …").
+pub fn check_installed(profile: &AgentProfile) -> anyhow::Result<()> {
+    let Some(program) = profile.command.first() else {
+        anyhow::bail!("the agent profile's command is empty");
+    };
+    if program != "{switchboard}" && resolve_program(program).is_none() {
+        anyhow::bail!("{program}: not found on PATH; {}", install_hint(program));
+    }
+    Ok(())
+}
+
+/// Where a profile's program is found on PATH (a path with a slash is
+/// taken as it is), or `None` when it is not installed.
+pub fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let p = std::path::PathBuf::from(program);
+        return p.is_file().then_some(p);
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// Writes `prompt` to [`PROMPT_FILE`] in `worktree`, in a directory that
@@ -122,13 +170,27 @@ mod tests {
         let me = Path::new("/bin/sb");
         let argv = argv(
             &config.agents["demo"],
-            "fix it; rm -rf / $(x)",
+            "fix it; rm -rf / $(x) {job}",
             me,
             dir.path(),
+            7,
         )
         .unwrap();
-        assert_eq!(argv, ["/bin/sb", "demo-agent", "fix it; rm -rf / $(x)"]);
-        let pasted = super::argv(&config.agents["aider"], "fix it", me, dir.path()).unwrap();
+        assert_eq!(
+            argv,
+            ["/bin/sb", "demo-agent", "fix it; rm -rf / $(x) {job}"]
+        );
+        let codex = super::argv(&config.agents["codex"], "fix it", me, dir.path(), 12).unwrap();
+        assert_eq!(
+            codex,
+            [
+                "codex",
+                "-c",
+                r#"notify=["switchboard", "report", "--job", "12"]"#,
+                "fix it"
+            ]
+        );
+        let pasted = super::argv(&config.agents["aider"], "fix it", me, dir.path(), 7).unwrap();
         assert_eq!(pasted, ["aider"], "pasted prompts are not in argv");
         assert_eq!(session_name(12, 3), "sb-12-3");
         assert!(!dir.path().join(PROMPT_FILE).exists());
@@ -140,10 +202,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let me = Path::new("/bin/sb");
         let at_limit = "x".repeat(MAX_ARGV_PROMPT_BYTES);
-        let argv = argv(&config.agents["demo"], &at_limit, me, dir.path()).unwrap();
+        let argv = argv(&config.agents["demo"], &at_limit, me, dir.path(), 7).unwrap();
         assert_eq!(argv[2], at_limit, "at the limit it is still argv");
         let long = "y".repeat(MAX_ARGV_PROMPT_BYTES + 1);
-        let argv = super::argv(&config.agents["demo"], &long, me, dir.path()).unwrap();
+        let argv = super::argv(&config.agents["demo"], &long, me, dir.path(), 7).unwrap();
         assert!(
             argv[2].len() < 200 && argv[2].contains(PROMPT_FILE),
             "{argv:?}"
@@ -153,7 +215,7 @@ mod tests {
         let ignore = dir.path().join(".switchboard/.gitignore");
         assert_eq!(std::fs::read_to_string(ignore).unwrap(), "*\n");
         // Pasted prompts are not limited by argv.
-        let pasted = super::argv(&config.agents["aider"], &long, me, dir.path()).unwrap();
+        let pasted = super::argv(&config.agents["aider"], &long, me, dir.path(), 7).unwrap();
         assert_eq!(pasted, ["aider"]);
     }
 }

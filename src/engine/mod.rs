@@ -38,8 +38,8 @@ pub struct Engine {
     pub server: TmuxServer,
     pub control: ControlClient,
     me: PathBuf,
-    /// Per job: the screen's hash and since when it has not changed.
-    quiet: HashMap<i64, (u64, Instant, bool)>,
+    /// Per job: what the patrol knows of its agent between passes.
+    quiet: HashMap<i64, patrol::Watch>,
     /// Per job: when its agent may be restarted again (restarts back off).
     restart_due: HashMap<i64, Instant>,
     /// Sessions the journal does not know, already reported.
@@ -405,6 +405,7 @@ impl Engine {
                 project.name
             );
         }
+        agent::check_installed(&profile)?;
         let worktree = open_worktree(
             &project.path,
             &project.base_branch,
@@ -424,7 +425,7 @@ impl Engine {
             exit_code: None,
             restarts: 0,
         })?;
-        let argv = argv(&profile, &job.prompt, &self.me, &worktree.path)?;
+        let argv = argv(&profile, &job.prompt, &self.me, &worktree.path, job.id)?;
         let spec = agent::spawn_spec(
             name.to_string(),
             &worktree.path,

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Engine, session_name};
-use crate::agents::status::{AgentStatus, Signals, agent_status};
+use crate::agents::status::{AgentStatus, CurrentReport, Reading, Signal, Signals, read_status};
 use crate::journal::{JobFilter, ReportStatus};
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
@@ -12,6 +12,30 @@ use crate::workspace::{commit_all, diff_stat};
 
 /// Restarts of one attempt's agent before the job fails as a crash loop.
 const MAX_RESTARTS: u32 = 3;
+
+/// How long a turn's end read from the title, the screen or quiet must
+/// hold before the job is done (a hook's word is taken at once). Claude
+/// Code and Codex redraw between a tool's run and their next request;
+/// see the README's figures.
+const IDLE_DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// What the patrol knows of one job's agent between passes.
+#[derive(Debug, Clone)]
+pub(super) struct Watch {
+    hash: u64,
+    changed_at: Instant,
+    /// The screen changed since the agent started.
+    has_output: bool,
+    /// The agent was seen working on its task (not merely drawing its
+    /// start-up screen): only then can a prompt on screen mean "done".
+    took_up: bool,
+    /// Since when the agent has looked idle, by a signal weaker than a hook.
+    idle_since: Option<Instant>,
+    /// Since when the agent has looked busy by its screen alone.
+    busy_since: Option<Instant>,
+    /// The last status and signal journaled.
+    last: Option<(AgentStatus, Signal)>,
+}
 
 impl Engine {
     /// Looks at every active agent; returns how many are active after.
@@ -37,12 +61,18 @@ impl Engine {
         for ((job, name), screen) in jobs.iter().zip(&names).zip(screens.iter()) {
             let session = sessions.iter().find(|s| &s.name == name);
             let since = job.state.since();
-            let report = self
+            let latest = self
                 .journal
                 .latest_status_report(job.id)?
-                .filter(|r| r.at >= since)
-                .and_then(|r| r.status);
-            let (quiet_for, has_output, seen_busy) = self.watch_screen(job.id, screen);
+                .filter(|r| r.at >= since);
+            let report = latest.as_ref().and_then(|r| {
+                Some(CurrentReport {
+                    status: r.status?,
+                    signal: Signal::of_report_source(&r.source),
+                    what: r.message.as_deref().unwrap_or(""),
+                })
+            });
+            let (quiet_for, has_output) = self.watch_screen(job.id, screen);
             let profile = self.profile_of(job)?;
             let signals = Signals {
                 report,
@@ -56,18 +86,25 @@ impl Engine {
                 .scheduler
                 .active_interval
                 .max(Duration::from_secs(5));
-            let (status, by) = agent_status(&signals, &profile, idle_after);
+            let reading = read_status(&signals, &profile, idle_after);
+            let step = self.judge(job.id, &reading);
+            self.note_status(job.id, &reading, step)?;
             let now = Timestamp::now();
-            match status {
+            let hook_said = |s: ReportStatus| {
+                report.is_some_and(|r| r.status == s)
+                    && reading.signal == report.map_or(Signal::Quiet, |r| r.signal)
+            };
+            match step {
                 AgentStatus::Exited(Some(0)) => self.finish(job, "the agent exited 0")?,
-                AgentStatus::Idle if report == Some(ReportStatus::Done) => {
-                    self.finish(job, "the agent reported done")?
-                }
-                AgentStatus::Idle if by == "screen" && seen_busy => {
-                    self.finish(job, "the agent is back at its prompt")?
-                }
-                AgentStatus::Idle if report == Some(ReportStatus::Failed) => {
+                AgentStatus::Idle if hook_said(ReportStatus::Failed) => {
                     self.fail(job, name, "the agent reported it failed")?
+                }
+                AgentStatus::Idle => {
+                    let why = format!(
+                        "the agent ended its turn ({}: {})",
+                        reading.signal, reading.detail
+                    );
+                    self.finish(job, &why)?
                 }
                 AgentStatus::Exited(Some(code)) => {
                     self.fail(job, name, &format!("the agent exited {code}"))?
@@ -79,7 +116,7 @@ impl Engine {
                         .get(&job.id)
                         .is_none_or(|t| Instant::now() >= *t);
                     if due {
-                        let why = if status == AgentStatus::Gone {
+                        let why = if step == AgentStatus::Gone {
                             "its session is gone"
                         } else {
                             "it crashed"
@@ -92,31 +129,26 @@ impl Engine {
                 }
                 AgentStatus::Asking => {
                     if job.state.name() != StateName::Waiting {
-                        let question = screen
-                            .lines()
-                            .rev()
-                            .find(|l| !l.trim().is_empty())
-                            .unwrap_or("")
-                            .trim()
-                            .to_string();
+                        let question = reading.detail.clone();
                         self.journal.change_state(
                             job.id,
                             now,
                             |s| s.wait(&question, now),
-                            &format!("the agent asks ({by})"),
+                            &format!("the agent asks ({}: {})", reading.signal, reading.detail),
                         )?;
                     }
                     active += 1;
                 }
-                AgentStatus::Busy | AgentStatus::Starting | AgentStatus::Idle => {
+                AgentStatus::Busy | AgentStatus::Starting => {
                     if matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
-                        && status == AgentStatus::Busy
+                        && step == AgentStatus::Busy
+                        && self.works_again(job.id, &reading)
                     {
                         self.journal.change_state(
                             job.id,
                             now,
                             |s| s.run(now),
-                            "the agent works again",
+                            &format!("the agent works again ({})", reading.signal),
                         )?;
                     } else if job.state.name() == StateName::Running
                         && quiet_for >= self.config.scheduler.stall_after
@@ -130,16 +162,74 @@ impl Engine {
         Ok(active)
     }
 
+    /// What a reading means for the job now: `Idle` only once the agent
+    /// took up its task and then ended its turn (a hook at once, a weaker
+    /// signal after holding for [`IDLE_DEBOUNCE`]); an idle agent that
+    /// never took up its task is still `Starting`, and a turn end not yet
+    /// confirmed counts as `Busy`.
+    fn judge(&mut self, job: i64, reading: &Reading) -> AgentStatus {
+        let Some(watch) = self.quiet.get_mut(&job) else {
+            return reading.status;
+        };
+        if reading.takes_up_task() {
+            watch.took_up = true;
+        }
+        judge(watch, reading, Instant::now())
+    }
+
+    /// Whether an agent that asked works again: its title or a hook says
+    /// so, or its screen has said so for [`IDLE_DEBOUNCE`] (Claude Code
+    /// redraws its spinner for a moment after its PermissionRequest hook,
+    /// before the question is drawn).
+    fn works_again(&mut self, job: i64, reading: &Reading) -> bool {
+        let Some(watch) = self.quiet.get_mut(&job) else {
+            return true;
+        };
+        works_again(watch, reading, Instant::now())
+    }
+
+    /// Journals the agent's status when it changes in kind, with the signal
+    /// that said so (for `switchboard explain`).
+    fn note_status(
+        &mut self,
+        job: i64,
+        reading: &Reading,
+        step: AgentStatus,
+    ) -> anyhow::Result<()> {
+        let Some(watch) = self.quiet.get_mut(&job) else {
+            return Ok(());
+        };
+        let now = (step, reading.signal);
+        if watch.last == Some(now) {
+            return Ok(());
+        }
+        watch.last = Some(now);
+        let text = format!("{step} by {}: {}", reading.signal, reading.detail);
+        self.journal
+            .record_job_note(job, "status", &text, Timestamp::now())?;
+        Ok(())
+    }
+
     /// Tracks a job's screen: how long it has not changed, and whether it
     /// changed at all while this engine watched (the agent did something).
-    fn watch_screen(&mut self, job: i64, screen: &str) -> (Duration, bool, bool) {
+    fn watch_screen(&mut self, job: i64, screen: &str) -> (Duration, bool) {
         let hash = content_hash(screen);
         let now = Instant::now();
-        let entry = self.quiet.entry(job).or_insert((hash, now, false));
-        if entry.0 != hash {
-            *entry = (hash, now, true);
+        let entry = self.quiet.entry(job).or_insert(Watch {
+            hash,
+            changed_at: now,
+            has_output: false,
+            took_up: false,
+            idle_since: None,
+            busy_since: None,
+            last: None,
+        });
+        if entry.hash != hash {
+            entry.hash = hash;
+            entry.changed_at = now;
+            entry.has_output = true;
         }
-        (now.duration_since(entry.1), entry.2, entry.2)
+        (now.duration_since(entry.changed_at), entry.has_output)
     }
 
     fn profile_of(&self, job: &Job) -> anyhow::Result<crate::config::AgentProfile> {
@@ -255,7 +345,13 @@ impl Engine {
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no profile"))?;
         let cwd = std::path::PathBuf::from(attempt.worktree.unwrap_or_default());
-        let argv = super::argv(&profile, &checkpoint, &self.me, &cwd)?;
+        // The first restart goes back into the agent's own conversation
+        // when the profile says how; later ones start afresh with the
+        // checkpoint.
+        let argv = match super::agent::resume_argv(&profile, &self.me, job.id) {
+            Some(resume) if restarts == 1 => resume,
+            _ => super::argv(&profile, &checkpoint, &self.me, &cwd, job.id)?,
+        };
         let spec =
             super::agent::spawn_spec(session.to_string(), &cwd, argv, self.home.root(), job.id);
         self.server.spawn(&spec)?;
@@ -288,5 +384,123 @@ impl Engine {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The pure part of [`Engine::works_again`].
+fn works_again(watch: &mut Watch, reading: &Reading, now: Instant) -> bool {
+    if matches!(
+        reading.signal,
+        Signal::Title | Signal::Hook | Signal::Report
+    ) {
+        return true;
+    }
+    let since = *watch.busy_since.get_or_insert(now);
+    now.duration_since(since) >= IDLE_DEBOUNCE
+}
+
+/// The pure part of [`Engine::judge`].
+fn judge(watch: &mut Watch, reading: &Reading, now: Instant) -> AgentStatus {
+    if reading.status != AgentStatus::Busy
+        || !matches!(reading.signal, Signal::Screen | Signal::Quiet)
+    {
+        watch.busy_since = None;
+    }
+    if reading.status != AgentStatus::Idle {
+        watch.idle_since = None;
+        return reading.status;
+    }
+    if !watch.took_up {
+        return AgentStatus::Starting;
+    }
+    if matches!(reading.signal, Signal::Hook | Signal::Report) {
+        return AgentStatus::Idle;
+    }
+    let since = *watch.idle_since.get_or_insert(now);
+    if now.duration_since(since) >= IDLE_DEBOUNCE {
+        AgentStatus::Idle
+    } else {
+        AgentStatus::Busy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(took_up: bool) -> Watch {
+        Watch {
+            hash: 0,
+            changed_at: Instant::now(),
+            has_output: true,
+            took_up,
+            idle_since: None,
+            busy_since: None,
+            last: None,
+        }
+    }
+
+    fn reading(status: AgentStatus, signal: Signal) -> Reading {
+        Reading {
+            status,
+            signal,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_prompt_before_the_task_was_taken_up_is_starting() {
+        let mut w = watch(false);
+        let idle = reading(AgentStatus::Idle, Signal::Screen);
+        let t = Instant::now();
+        assert_eq!(judge(&mut w, &idle, t), AgentStatus::Starting);
+        assert_eq!(
+            judge(&mut w, &idle, t + Duration::from_secs(60)),
+            AgentStatus::Starting
+        );
+    }
+
+    #[test]
+    fn a_turn_end_holds_before_done_unless_a_hook_says_so() {
+        let t = Instant::now();
+        let mut w = watch(true);
+        let idle = reading(AgentStatus::Idle, Signal::Screen);
+        assert_eq!(judge(&mut w, &idle, t), AgentStatus::Busy);
+        assert_eq!(judge(&mut w, &idle, t + IDLE_DEBOUNCE), AgentStatus::Idle);
+        // A busy reading in between starts the hold again.
+        let mut w = watch(true);
+        judge(&mut w, &idle, t);
+        judge(
+            &mut w,
+            &reading(AgentStatus::Busy, Signal::Title),
+            t + IDLE_DEBOUNCE / 2,
+        );
+        assert_eq!(judge(&mut w, &idle, t + IDLE_DEBOUNCE), AgentStatus::Busy);
+        let mut w = watch(true);
+        let hook = reading(AgentStatus::Idle, Signal::Hook);
+        assert_eq!(judge(&mut w, &hook, t), AgentStatus::Idle);
+    }
+
+    #[test]
+    fn an_asking_agent_works_again_by_its_title_at_once_by_its_screen_after_a_hold() {
+        let t = Instant::now();
+        let mut w = watch(true);
+        assert!(works_again(
+            &mut w,
+            &reading(AgentStatus::Busy, Signal::Title),
+            t
+        ));
+        let screen = reading(AgentStatus::Busy, Signal::Screen);
+        judge(&mut w, &screen, t);
+        assert!(!works_again(&mut w, &screen, t));
+        judge(&mut w, &screen, t + IDLE_DEBOUNCE);
+        assert!(works_again(&mut w, &screen, t + IDLE_DEBOUNCE));
+        // The question came back in between: the hold starts again.
+        judge(
+            &mut w,
+            &reading(AgentStatus::Asking, Signal::Screen),
+            t + IDLE_DEBOUNCE,
+        );
+        assert!(!works_again(&mut w, &screen, t + IDLE_DEBOUNCE * 2));
     }
 }

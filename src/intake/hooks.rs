@@ -41,22 +41,48 @@ fn short(s: &str) -> String {
     }
 }
 
-/// Claude Code's hook input: `Stop` means the agent finished its turn,
-/// `Notification` that it waits for the operator (its `message` says why);
-/// tool hooks are activity.
+/// Claude Code's hook input: `Stop` means the agent finished its turn;
+/// `PermissionRequest` (drawn with the question, within 0.05 s) and a
+/// `Notification` about a permission mean it waits for the operator;
+/// `UserPromptSubmit` and the tool hooks mean it works (the evidence that
+/// it took up its task). A `Notification` that it has been idle says
+/// nothing new.
 pub fn claude_hook(json: &str) -> Result<HookReport, String> {
     let obj = object(json, "Claude Code hook input")?;
     let event =
         text(&obj, "hook_event_name").ok_or("Claude Code hook input has no \"hook_event_name\"")?;
+    let tool = || text(&obj, "tool_name").unwrap_or_else(|| "a tool".into());
     let (status, message) = match event.as_str() {
         "Stop" | "SubagentStop" => (
             Some(ReportStatus::Done),
             text(&obj, "last_assistant_message"),
         ),
-        "Notification" => (Some(ReportStatus::Waiting), text(&obj, "message")),
-        "PreToolUse" | "PostToolUse" => {
-            (None, text(&obj, "tool_name").map(|t| format!("using {t}")))
+        "PermissionRequest" => (
+            Some(ReportStatus::Waiting),
+            Some(format!("asks to use {}", tool())),
+        ),
+        "Notification" => {
+            let kind = text(&obj, "notification_type").unwrap_or_default();
+            let message = text(&obj, "message");
+            let idle = kind == "idle_prompt"
+                || message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("waiting for your input"));
+            if idle {
+                (None, message)
+            } else {
+                (Some(ReportStatus::Waiting), message)
+            }
         }
+        "UserPromptSubmit" => (Some(ReportStatus::Working), Some("took the prompt".into())),
+        "PreToolUse" => (
+            Some(ReportStatus::Working),
+            Some(format!("using {}", tool())),
+        ),
+        "PostToolUse" => (
+            Some(ReportStatus::Working),
+            Some(format!("used {}", tool())),
+        ),
         _ => (None, Some(format!("{event} hook"))),
     };
     Ok(HookReport {
@@ -67,11 +93,16 @@ pub fn claude_hook(json: &str) -> Result<HookReport, String> {
 }
 
 /// Codex's `notify` argument: `agent-turn-complete` means the agent
-/// finished its turn; its last message is kept.
+/// finished its turn; its last message is kept. Codex also runs `notify`
+/// for its own title-generation turn, seconds after it starts: that turn
+/// is no sign of the task's end and says nothing.
 pub fn codex_notify(json: &str) -> Result<HookReport, String> {
     let obj = object(json, "Codex notification")?;
     let kind = text(&obj, "type").ok_or("Codex notification has no \"type\"")?;
     let (status, message) = match kind.as_str() {
+        "agent-turn-complete" if is_title_turn(&obj) => {
+            (None, Some("codex: title generation turn".into()))
+        }
         "agent-turn-complete" => (
             Some(ReportStatus::Done),
             text(&obj, "last-assistant-message"),
@@ -83,6 +114,16 @@ pub fn codex_notify(json: &str) -> Result<HookReport, String> {
         message,
         source: "codex-notify",
     })
+}
+
+/// Codex's internal turn that names the session (Codex 0.169-0.171: its
+/// input asks for "a concise, single-line task title").
+fn is_title_turn(obj: &serde_json::Map<String, Value>) -> bool {
+    obj.get("input-messages")
+        .and_then(Value::as_array)
+        .and_then(|m| m.first())
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.starts_with("Generate a concise") && m.contains("title"))
 }
 
 #[cfg(test)]
@@ -101,10 +142,15 @@ mod tests {
             Some("Claude needs your permission to use Bash")
         );
         let tool = r#"{"hook_event_name":"PreToolUse","tool_name":"Edit","tool_input":{}}"#;
-        assert_eq!(
-            claude_hook(tool).unwrap().message.as_deref(),
-            Some("using Edit")
-        );
+        let r = claude_hook(tool).unwrap();
+        assert_eq!(r.message.as_deref(), Some("using Edit"));
+        assert_eq!(r.status, Some(ReportStatus::Working));
+        let ask = r#"{"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"touch x"}}"#;
+        let r = claude_hook(ask).unwrap();
+        assert_eq!(r.status, Some(ReportStatus::Waiting));
+        assert_eq!(r.message.as_deref(), Some("asks to use Bash"));
+        let idle = r#"{"hook_event_name":"Notification","notification_type":"idle_prompt","message":"Claude is waiting for your input"}"#;
+        assert_eq!(claude_hook(idle).unwrap().status, None);
         assert!(claude_hook("{}").unwrap_err().contains("hook_event_name"));
         assert!(claude_hook("[").unwrap_err().contains("malformed JSON"));
     }
@@ -116,5 +162,8 @@ mod tests {
         assert_eq!(r.status, Some(ReportStatus::Done));
         assert_eq!(r.message.as_deref(), Some("Fixed the login button."));
         assert_eq!(codex_notify(r#"{"type":"other"}"#).unwrap().status, None);
+        // Recorded from Codex 0.171 a few seconds after it started.
+        let title = r#"{"type":"agent-turn-complete","thread-id":"t","turn-id":"u","cwd":"/w","client":"codex-tui","input-messages":["Generate a concise, single-line task title of at most 36 characters and under five words where possible.\n\nUser prompt:\ncreate the file"],"last-assistant-message":"{\"title\":\"Create the file\"}"}"#;
+        assert_eq!(codex_notify(title).unwrap().status, None);
     }
 }

@@ -85,6 +85,18 @@ impl Journal {
         self.write(|tx| insert_event(tx, now, None, kind, message))
     }
 
+    /// An event about one job that changes no state (the status its agent
+    /// shows, and the signal that said so).
+    pub fn record_job_note(
+        &mut self,
+        job: i64,
+        kind: &str,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| insert_event(tx, now, Some(job), kind, message))
+    }
+
     /// Commands the engine has not carried out yet, oldest first.
     pub fn pending_commands(&self) -> Result<Vec<OperatorCommand>> {
         let mut stmt = self.conn().prepare_cached(

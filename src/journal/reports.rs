@@ -18,6 +18,8 @@ pub enum ReportStatus {
     Failed,
     /// The agent waits for the operator.
     Waiting,
+    /// The agent works (a hook saw it take a prompt or use a tool).
+    Working,
 }
 
 impl ReportStatus {
@@ -26,6 +28,7 @@ impl ReportStatus {
             ReportStatus::Done => "done",
             ReportStatus::Failed => "failed",
             ReportStatus::Waiting => "waiting",
+            ReportStatus::Working => "working",
         }
     }
 
@@ -34,6 +37,7 @@ impl ReportStatus {
             "done" => Some(ReportStatus::Done),
             "failed" => Some(ReportStatus::Failed),
             "waiting" => Some(ReportStatus::Waiting),
+            "working" => Some(ReportStatus::Working),
             _ => None,
         }
     }

@@ -43,6 +43,8 @@ pub struct SessionInfo {
     pub exit_status: Option<i32>,
     /// The signal that ended it, when one did.
     pub signal: Option<i32>,
+    /// The pane's title, as the agent set it (escape sequence OSC 0/2).
+    pub title: String,
 }
 
 /// How to start an agent.
@@ -331,7 +333,7 @@ impl TmuxServer {
 }
 
 /// What `list-panes -a` prints for [`parse_sessions`].
-pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}";
+pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_title}";
 
 /// tmux's answer when there is no server yet, or a server with no session
 /// left (it stays up).
@@ -374,6 +376,7 @@ pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
             dead,
             exit_status: status.filter(|_| dead),
             signal: signal.filter(|_| dead),
+            title: f.get(6..).map(|t| t.join("\t")).unwrap_or_default(),
         });
     }
     sessions

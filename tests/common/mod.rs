@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod fake_api;
+pub mod real_agents;
+
 use switchboard::journal::Journal;
 
 pub mod engine;

@@ -1,0 +1,227 @@
+use super::*;
+use crate::config::Config;
+
+fn screen(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/screens/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn every_profile_reads_its_recorded_screens() {
+    let config = Config::builtin().unwrap();
+    // claude_* and codex_* were recorded from the real programs by
+    // tests/record_screens.sh; the others are written by hand.
+    let cases = [
+        ("claude", "claude_busy", AgentStatus::Busy),
+        ("claude", "claude_busy_custom_statusline", AgentStatus::Busy),
+        ("claude", "claude_ready", AgentStatus::Idle),
+        ("claude", "claude_ask", AgentStatus::Asking),
+        ("codex", "codex_ready", AgentStatus::Idle),
+        ("codex", "codex_ask", AgentStatus::Asking),
+        ("aider", "aider_busy", AgentStatus::Busy),
+        ("aider", "aider_ready", AgentStatus::Idle),
+        ("aider", "aider_ask", AgentStatus::Asking),
+        ("demo", "demo_busy", AgentStatus::Busy),
+        ("demo", "demo_ready", AgentStatus::Idle),
+        ("demo", "demo_ask", AgentStatus::Asking),
+        ("shell", "shell_ready", AgentStatus::Idle),
+    ];
+    for (profile, name, expected) in cases {
+        let got = screen_status(&screen(name), &config.agents[profile]);
+        assert_eq!(got, Some(expected), "{profile} on {name}");
+    }
+}
+
+#[test]
+fn codex_at_work_shows_nothing_on_screen_that_says_idle() {
+    // While Codex streams text its screen has no busy line; only its
+    // title says it works. Its composer (`› Ask Codex to do anything`) is
+    // there all the time and must not read as ready.
+    let config = Config::builtin().unwrap();
+    let got = screen_status(&screen("codex_busy"), &config.agents["codex"]);
+    assert_ne!(got, Some(AgentStatus::Idle));
+}
+
+#[test]
+fn an_answered_question_in_the_scrollback_is_not_asking() {
+    let config = Config::builtin().unwrap();
+    let answered = format!(
+        "{}y\n⠿ working: step 1/5: reading the code\n",
+        screen("demo_ask")
+    );
+    assert_eq!(
+        screen_status(&answered, &config.agents["demo"]),
+        Some(AgentStatus::Busy)
+    );
+    let aider = format!("{}Yes\nApplied edit to src/a.ts\n> \n", screen("aider_ask"));
+    assert_eq!(
+        screen_status(&aider, &config.agents["aider"]),
+        Some(AgentStatus::Idle)
+    );
+    // Claude: a question answered long ago, far above its prompt.
+    let old = format!(
+        "{}{}{}",
+        screen("claude_ask"),
+        "● more work\n".repeat(30),
+        screen("claude_ready")
+    );
+    assert_eq!(
+        screen_status(&old, &config.agents["claude"]),
+        Some(AgentStatus::Idle)
+    );
+}
+
+#[test]
+fn last_lines_skips_the_blank_rows_under_the_output() {
+    assert_eq!(last_lines("a\nb\nc\n\n\n", 2), "b\nc");
+    assert_eq!(
+        last_lines("a\nb\n\n\nc\n", 2),
+        "b\n\n\nc",
+        "blank rows do not count"
+    );
+    assert_eq!(last_lines("a\ndemo> \n   \n\n", 1), "demo> ");
+    assert_eq!(last_lines("a\nb", 5), "a\nb");
+    assert_eq!(last_lines("", 3), "");
+}
+
+fn session(dead: bool, status: Option<i32>, title: &str) -> SessionInfo {
+    SessionInfo {
+        name: "sb-1-1".into(),
+        pane: "%0".into(),
+        pid: Some(1),
+        dead,
+        exit_status: status,
+        signal: None,
+        title: title.into(),
+    }
+}
+
+#[test]
+fn the_strongest_signal_wins() {
+    let config = Config::builtin().unwrap();
+    let demo = &config.agents["demo"];
+    let busy = screen("demo_busy");
+    let live = session(false, None, "");
+    let base = Signals {
+        report: None,
+        session: Some(&live),
+        screen: &busy,
+        quiet_for: Duration::ZERO,
+        has_output: true,
+    };
+    let idle = Duration::from_secs(30);
+    let r = read_status(&base, demo, idle);
+    assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Screen));
+    assert!(r.detail.contains("working"), "{}", r.detail);
+    let reported = Signals {
+        report: Some(CurrentReport {
+            status: ReportStatus::Waiting,
+            signal: Signal::Hook,
+            what: "asks to use Bash",
+        }),
+        ..base
+    };
+    let r = read_status(&reported, demo, idle);
+    assert_eq!((r.status, r.signal), (AgentStatus::Asking, Signal::Hook));
+    let dead = session(true, Some(3), "");
+    let exited = Signals {
+        session: Some(&dead),
+        ..reported
+    };
+    let r = read_status(&exited, demo, idle);
+    assert_eq!(
+        (r.status, r.signal),
+        (AgentStatus::Exited(Some(3)), Signal::Exit)
+    );
+    let gone = Signals {
+        session: None,
+        ..base
+    };
+    assert_eq!(read_status(&gone, demo, idle).status, AgentStatus::Gone);
+}
+
+#[test]
+fn the_title_says_busy_and_asking() {
+    let config = Config::builtin().unwrap();
+    let codex = &config.agents["codex"];
+    let ready = screen("codex_ready");
+    let spinning = session(false, None, "⠙ create the file | api");
+    let s = Signals {
+        report: None,
+        session: Some(&spinning),
+        screen: &ready,
+        quiet_for: Duration::ZERO,
+        has_output: true,
+    };
+    let r = read_status(&s, codex, Duration::from_secs(5));
+    assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Title));
+    let asking = session(false, None, "[ ! ] Action Required | create the file | api");
+    let r = read_status(
+        &Signals {
+            session: Some(&asking),
+            ..s
+        },
+        codex,
+        Duration::from_secs(5),
+    );
+    assert_eq!((r.status, r.signal), (AgentStatus::Asking, Signal::Title));
+    let plain = session(false, None, "create the file | api");
+    let r = read_status(
+        &Signals {
+            session: Some(&plain),
+            ..s
+        },
+        codex,
+        Duration::from_secs(5),
+    );
+    assert_eq!((r.status, r.signal), (AgentStatus::Idle, Signal::Screen));
+}
+
+#[test]
+fn only_work_shows_the_task_was_taken_up() {
+    let r = |status, signal| Reading::new(status, signal, "");
+    assert!(r(AgentStatus::Busy, Signal::Title).takes_up_task());
+    assert!(r(AgentStatus::Busy, Signal::Hook).takes_up_task());
+    assert!(r(AgentStatus::Idle, Signal::Hook).takes_up_task());
+    assert!(!r(AgentStatus::Busy, Signal::Quiet).takes_up_task());
+    assert!(!r(AgentStatus::Idle, Signal::Screen).takes_up_task());
+    assert!(!r(AgentStatus::Asking, Signal::Screen).takes_up_task());
+}
+
+#[test]
+fn without_patterns_quiet_decides() {
+    let config = Config::builtin().unwrap();
+    let plain = AgentProfile {
+        ready: None,
+        busy: None,
+        ask: None,
+        ..config.agents["demo"].clone()
+    };
+    let live = session(false, None, "");
+    let s = Signals {
+        report: None,
+        session: Some(&live),
+        screen: "some output",
+        quiet_for: Duration::from_secs(5),
+        has_output: true,
+    };
+    let idle = Duration::from_secs(30);
+    assert_eq!(read_status(&s, &plain, idle).status, AgentStatus::Busy);
+    let quiet = Signals {
+        quiet_for: Duration::from_secs(31),
+        ..s
+    };
+    let r = read_status(&quiet, &plain, idle);
+    assert_eq!((r.status, r.signal), (AgentStatus::Idle, Signal::Quiet));
+    let fresh = Signals {
+        has_output: false,
+        ..s
+    };
+    assert_eq!(
+        read_status(&fresh, &plain, idle).status,
+        AgentStatus::Starting
+    );
+}
