@@ -54,6 +54,9 @@ pub struct Engine {
     freed: bool,
     /// What the engine tells other processes about itself.
     health: health::Health,
+    /// The journal's last event when the latest pass began: news that
+    /// arrives during a pass (an agent's report) wakes the next sleep.
+    news_mark: i64,
     _lock: EngineLock,
 }
 
@@ -123,6 +126,7 @@ impl Engine {
             watcher,
             freed: false,
             health,
+            news_mark: 0,
             _lock: lock,
         }))
     }
@@ -243,6 +247,10 @@ impl Engine {
     fn rest(&self, active: usize) -> Duration {
         if self.freed {
             Duration::ZERO
+        } else if let Some(hold) = self.hold_pending() {
+            // An agent's turn end (or return to work) waits for its
+            // confirmation: look again when it is due.
+            hold.min(self.config.scheduler.active_interval)
         } else if active > 0 {
             self.config.scheduler.active_interval
         } else {
@@ -262,7 +270,7 @@ impl Engine {
         wait: Duration,
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> anyhow::Result<()> {
-        let start = self.journal.last_event_id().unwrap_or(0);
+        let start = self.news_mark;
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
             if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
@@ -291,6 +299,7 @@ impl Engine {
 
     /// One pass; returns how many agents are active after it.
     pub fn pass(&mut self) -> anyhow::Result<usize> {
+        self.news_mark = self.journal.last_event_id()?;
         self.carry_out_commands()?;
         if self
             .inbox_news

@@ -35,6 +35,9 @@ pub(super) struct Watch {
     busy_since: Option<Instant>,
     /// The last status and signal journaled.
     last: Option<(AgentStatus, Signal)>,
+    /// When the agent last got input from the operator (an answer), after
+    /// which earlier reports are history.
+    input_at: Option<Timestamp>,
 }
 
 impl Engine {
@@ -47,6 +50,9 @@ impl Engine {
         for state in [StateName::Running, StateName::Waiting, StateName::Stalled] {
             jobs.extend(self.journal.jobs(&JobFilter { state: Some(state) })?);
         }
+        // Jobs that left the patrol (killed, finished elsewhere) leave no
+        // watch behind to hold the engine awake.
+        self.quiet.retain(|id, _| jobs.iter().any(|j| j.id == *id));
         let names: Vec<String> = jobs
             .iter()
             .map(|j| session_name(j.id, j.state.attempt().unwrap_or(0)))
@@ -60,7 +66,7 @@ impl Engine {
         let mut active = 0;
         for ((job, name), screen) in jobs.iter().zip(&names).zip(screens.iter()) {
             let session = sessions.iter().find(|s| &s.name == name);
-            let since = job.state.since();
+            let since = self.input_at(job)?;
             let latest = self
                 .journal
                 .latest_status_report(job.id)?
@@ -87,6 +93,11 @@ impl Engine {
                 .active_interval
                 .max(Duration::from_secs(5));
             let reading = read_status(&signals, &profile, idle_after);
+            if !matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
+                && let Some(w) = self.quiet.get_mut(&job.id)
+            {
+                w.busy_since = None;
+            }
             let step = self.judge(job.id, &reading);
             self.note_status(job.id, &reading, step)?;
             let now = Timestamp::now();
@@ -150,6 +161,9 @@ impl Engine {
                             |s| s.run(now),
                             &format!("the agent works again ({})", reading.signal),
                         )?;
+                        if let Some(w) = self.quiet.get_mut(&job.id) {
+                            w.input_at = Some(now);
+                        }
                     } else if job.state.name() == StateName::Running
                         && quiet_for >= self.config.scheduler.stall_after
                     {
@@ -175,6 +189,39 @@ impl Engine {
             watch.took_up = true;
         }
         judge(watch, reading, Instant::now())
+    }
+
+    /// Since when the agent's reports are current: while it runs, since
+    /// its attempt started (a fast agent may report before the engine has
+    /// journaled it running) or since it last got an answer; otherwise
+    /// since the job's last change of state.
+    fn input_at(&self, job: &Job) -> anyhow::Result<Timestamp> {
+        let since = job.state.since();
+        if job.state.name() != StateName::Running {
+            return Ok(since);
+        }
+        if let Some(at) = self.quiet.get(&job.id).and_then(|w| w.input_at) {
+            return Ok(at.min(since));
+        }
+        let started = self
+            .journal
+            .attempt(job.id, job.state.attempt().unwrap_or(0))?
+            .map(|a| a.started_at);
+        Ok(started.map_or(since, |s| s.min(since)))
+    }
+
+    /// How soon a status that waits for its confirmation (a turn end or a
+    /// return to work read from the screen) is due to be looked at again.
+    pub(super) fn hold_pending(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.quiet
+            .values()
+            .flat_map(|w| [w.idle_since, w.busy_since])
+            .flatten()
+            .map(|since| {
+                IDLE_DEBOUNCE.saturating_sub(now.duration_since(since)) + Duration::from_millis(20)
+            })
+            .min()
     }
 
     /// Whether an agent that asked works again: its title or a hook says
@@ -223,6 +270,7 @@ impl Engine {
             idle_since: None,
             busy_since: None,
             last: None,
+            input_at: None,
         });
         if entry.hash != hash {
             entry.hash = hash;
@@ -437,6 +485,7 @@ mod tests {
             idle_since: None,
             busy_since: None,
             last: None,
+            input_at: None,
         }
     }
 
