@@ -194,7 +194,7 @@ fn scroll(value: &mut usize, up: bool, by: usize) {
 
 /// Live scrolls back (up) from the newest line; 0 follows.
 fn scroll_live(app: &mut App, up: bool, by: usize) {
-    let max = app.live.text.lines.len();
+    let max = super::draw::live_max_scroll(app);
     app.live.scroll = if up {
         (app.live.scroll + by).min(max)
     } else {

@@ -22,12 +22,68 @@ fn tail(text: &Text<'static>, height: usize, back: usize) -> Vec<Line<'static>> 
     text.lines[start..end].to_vec()
 }
 
+/// `text` cut into rows of at most `width` columns, colours kept: Live
+/// wraps long lines (a question ending `[y/n]` at the right edge shows).
+pub fn wrap(text: &Text<'static>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut out = Vec::with_capacity(text.lines.len());
+    for line in &text.lines {
+        if line.width() <= width {
+            out.push(line.clone());
+            continue;
+        }
+        let mut row: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in &line.spans {
+            let mut piece = String::new();
+            for c in span.content.chars() {
+                let mut buf = [0u8; 4];
+                let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+                if used + w > width && used > 0 {
+                    if !piece.is_empty() {
+                        row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut row)).style(line.style));
+                    used = 0;
+                }
+                piece.push(c);
+                used += w;
+            }
+            if !piece.is_empty() {
+                row.push(Span::styled(piece, span.style));
+            }
+        }
+        out.push(Line::from(row).style(line.style));
+    }
+    out
+}
+
+/// The inside of the Live pane at the room's last size.
+fn live_inside(app: &App) -> (usize, usize) {
+    let area = crate::tui::layout::RoomLayout::of(app.area).pane(Pane::Live);
+    (
+        area.width.saturating_sub(2) as usize,
+        area.height.saturating_sub(2) as usize,
+    )
+}
+
+/// How far Live can scroll back: its wrapped rows past one screenful. The
+/// "↑N" counter never goes past where the view stops.
+pub fn max_scroll(app: &App) -> usize {
+    let (width, height) = live_inside(app);
+    wrap(&app.live.text, width).len().saturating_sub(height)
+}
+
 pub fn live(app: &App, frame: &mut Frame, area: Rect) {
     let height = area.height.saturating_sub(2) as usize;
     let job = app.queue_job();
     let mut title = vec![Span::raw(" Live ")];
     if let Some(job) = job {
         title = vec![Span::raw(format!(" Live #{} ", job.id))];
+        // First, so a narrow pane still shows how far back the view is.
+        if app.live.scroll > 0 {
+            title.push(Span::raw(format!("↑{} · ", app.live.scroll)));
+        }
         if let Some(status) = app.live.status.filter(|_| app.live.job == Some(job.id)) {
             let colour = match status {
                 "asking" => Color::Yellow,
@@ -47,14 +103,12 @@ pub fn live(app: &App, frame: &mut Frame, area: Rect) {
                 short_age(now(app).since(at))
             )));
         }
-        if app.live.scroll > 0 {
-            title.push(Span::raw(format!("· ↑{} ", app.live.scroll)));
-        }
     }
     let block = titled(app, Pane::Live, title);
     let body = match job {
         Some(job) if app.live.job == Some(job.id) && !app.live.text.lines.is_empty() => {
-            tail(&app.live.text, height, app.live.scroll)
+            let rows = Text::from(wrap(&app.live.text, area.width.saturating_sub(2) as usize));
+            tail(&rows, height, app.live.scroll)
         }
         Some(job) if job.state.attempt().is_some() => {
             vec![Line::raw("waiting for the agent's screen…")]

@@ -6,6 +6,8 @@ mod overlay;
 mod panes;
 mod views;
 
+pub use live::max_scroll as live_max_scroll;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};

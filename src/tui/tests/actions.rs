@@ -51,6 +51,13 @@ fn focus_and_selection_move() {
 #[test]
 fn live_scrolls_back_and_follows_again() {
     let mut app = sample();
+    let raw: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+    app.set_live(
+        Some(1),
+        crate::tui::capture::read_capture(&raw),
+        None,
+        t(10),
+    );
     app.focus = Pane::Live;
     handle_key(&mut app, key('k'));
     handle_key(&mut app, key('k'));
@@ -350,4 +357,42 @@ fn the_keymap_comes_from_the_config() {
         update(&mut app, Action::Yes).is_empty(),
         "yes with no question"
     );
+}
+
+#[test]
+fn live_wraps_long_lines_and_its_counter_stops_with_the_view() {
+    let mut app = sample();
+    app.area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let mut raw: String = (1..=60).map(|i| format!("line {i}\n")).collect();
+    raw.push_str(&format!(
+        "{} Proceed with changes to DEMO.md? [y/n]",
+        "x".repeat(70)
+    ));
+    app.set_live(
+        Some(1),
+        crate::tui::capture::read_capture(&raw),
+        Some("asking"),
+        t(10),
+    );
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("[y/n]"),
+        "the end of a long line shows:\n{screen}"
+    );
+    // Scrolled back as far as it goes: more k moves neither view nor counter.
+    app.focus = Pane::Live;
+    for _ in 0..500 {
+        handle_key(&mut app, key('k'));
+    }
+    let top = app.live.scroll;
+    assert!(top > 0 && top < 500, "{top}");
+    let before = render(&app, 80, 24);
+    handle_key(&mut app, key('k'));
+    assert_eq!(app.live.scroll, top);
+    assert_eq!(render(&app, 80, 24), before);
+    assert!(
+        before.contains("line 1\u{20}"),
+        "the first line is in view:\n{before}"
+    );
+    assert!(before.contains(&format!("↑{top}")), "{before}");
 }

@@ -273,6 +273,8 @@ fn a_click_selects_and_focuses_and_the_wheel_scrolls() {
     );
     assert_eq!(app.selected_job(), Some(4));
     // The wheel over Live scrolls it back; over the Queue it moves.
+    let raw: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+    app.set_live(Some(4), read_capture(&raw), None, t(10));
     let live = layout.pane(Pane::Live);
     handle_mouse(
         &mut app,
