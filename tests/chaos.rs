@@ -149,8 +149,10 @@ fn chaos(seed: u64) {
             "seed {seed}: job #{id}'s agent ran {lines} times for {runs} starts: {demo:?}"
         );
     }
+    let failed = all.iter().filter(|j| j["state"] == "failed").count();
     eprintln!(
-        "seed {seed}: {JOBS} jobs, {KILLS} engine kills, 1 tmux server kill, 2 session kills; {restarted} agent restarts"
+        "seed {seed}: {JOBS} jobs ({} done, {failed} failed after their agents were killed), {KILLS} engine kills, 1 tmux server kill, 2 session kills; {restarted} agent restarts",
+        JOBS - failed
     );
     // Nothing orphaned: every session is a finished job's (kept for a
     // reject) or the engine's control session; no stale control client.
