@@ -128,23 +128,6 @@ impl Rig {
         }
         tmux(&self.sb.home(), &args)
     }
-
-    fn title(&self, job: i64) -> String {
-        let target = format!("={}:", self.session(job));
-        tmux(
-            &self.sb.home(),
-            &["display-message", "-p", "-t", &target, "#{pane_title}"],
-        )
-        .trim()
-        .to_string()
-    }
-
-    fn keys(&self, job: i64, keys: &[&str]) {
-        let target = format!("={}:", self.session(job));
-        let mut args = vec!["send-keys", "-t", &target];
-        args.extend(keys);
-        tmux(&self.sb.home(), &args);
-    }
 }
 
 /// Saves a recorded screen as a fixture when re-recording.
@@ -179,14 +162,42 @@ fn agrees(state: StateName, truth: Truth) -> bool {
     }
 }
 
+/// What one run measured.
+#[derive(Debug, Default)]
+struct Figures {
+    /// From the tool call going out to the job showing `waiting`.
+    to_waiting: Duration,
+    /// From the turn's end to the job `done`.
+    to_done: Duration,
+    samples: usize,
+    /// Samples outside transitions, and how many of them were wrong.
+    settled: usize,
+    settled_wrong: usize,
+}
+
+/// The wall-clock time of a journal event of `job` of `kind`.
+fn event_time(rig: &Rig, job: i64, kind: &str) -> Option<std::time::SystemTime> {
+    let events = rig.sb.journal().events(job).expect("events");
+    let e = events.iter().find(|e| e.kind == kind)?;
+    Some(std::time::UNIX_EPOCH + Duration::from_millis(e.at.millis() as u64))
+}
+
+fn phase_time(rig: &Rig, phase: Phase, n: usize) -> Option<std::time::SystemTime> {
+    rig.api
+        .wall_phases()
+        .into_iter()
+        .filter(|(_, p)| *p == phase)
+        .nth(n)
+        .map(|(t, _)| t)
+}
+
 /// Runs a job through the ask script: it streams, asks, is answered with
-/// `yes` (the agent's own key), streams the answer and ends its turn.
-/// Samples the job's state every 0.1 s against the fake API's phase log.
-fn ask_and_answer(agent: Agent) {
+/// `switchboard answer` (the agent's own key), streams the answer and ends
+/// its turn. Samples the job's state every 0.1 s against the fake API's
+/// phase log. `None` when the real agents are not installed.
+fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let think = Duration::from_secs(3);
-    let Some(rig) = Rig::new(Script::ask(think, Duration::from_secs(2)), true) else {
-        return;
-    };
+    let rig = Rig::new(Script::ask(think, Duration::from_secs(2)), true)?;
     let start = Instant::now();
     let job = rig.dispatch(agent);
     let mut samples = Vec::new();
@@ -217,20 +228,27 @@ fn ask_and_answer(agent: Agent) {
             );
             recorded_busy = true;
         }
-        if truth == Truth::Asking && !answered {
-            // Let the question be drawn and read, then answer it.
-            std::thread::sleep(Duration::from_millis(1500));
+        if truth == Truth::Asking && !answered && state == StateName::Waiting {
+            // Let the question be read, then answer it.
+            std::thread::sleep(Duration::from_millis(1000));
             record(
                 &format!("{}_ask", agent.name()),
                 &rig.screen(job, false),
                 &rig.screen(job, true),
             );
-            eprintln!("asking title: {}", rig.title(job));
+            // A nudge would be typed into the question: refused.
+            let nudge = common::Run::of(&mut rig.cmd(&["nudge", &job.to_string(), "hello"]));
+            assert!(
+                nudge.code != 0 && nudge.stderr.contains("answer"),
+                "a nudge to an asking agent is refused: {} {}",
+                nudge.stdout,
+                nudge.stderr
+            );
             let yes = match agent {
                 Agent::Claude => "1",
                 Agent::Codex => "y",
             };
-            rig.keys(job, &[yes]);
+            common::Run::of(&mut rig.cmd(&["answer", &job.to_string(), yes])).ok();
             rig.api.note(Phase::Answered);
             answered = true;
         }
@@ -246,7 +264,6 @@ fn ask_and_answer(agent: Agent) {
         &rig.screen(job, true),
     );
     let worktree = rig.sb.home().join("worktrees");
-    eprintln!("phases: {:?}", rig.api.phases());
     let events = common::Run::of(&mut rig.cmd(&["jobs", &job.to_string(), "--json"])).json();
     for e in events["events"].as_array().into_iter().flatten() {
         eprintln!("  {} {} {}", e["at"], e["kind"], e["message"]);
@@ -260,39 +277,55 @@ fn ask_and_answer(agent: Agent) {
         .map(|(t, _)| t.saturating_duration_since(start))
         .collect();
     let settled = |s: &&Sample| !changes.iter().any(|c| s.at >= *c && s.at < *c + GRACE);
-    let in_transition = samples.iter().filter(|s| !settled(s)).count();
     let wrong: Vec<&Sample> = samples
         .iter()
         .filter(settled)
         .filter(|s| !agrees(s.state, s.truth))
         .collect();
     eprintln!(
-        "{}: {} samples in a transition (within {GRACE:?} of a change), {} of them wrong",
-        agent.name(),
-        in_transition,
-        samples
-            .iter()
-            .filter(|s| !settled(s) && !agrees(s.state, s.truth))
-            .count()
-    );
-    eprintln!(
-        "{}: {} samples, {} wrong (first at {:?}): {:?}",
+        "{}: {} samples, {} in a transition (within {GRACE:?} of a change), {} wrong outside: {:?}",
         agent.name(),
         samples.len(),
+        samples.iter().filter(|s| !settled(s)).count(),
         wrong.len(),
-        wrong.first().map(|s| s.at),
         wrong
     );
     assert_eq!(rig.state(job), StateName::Done, "samples: {samples:?}");
-    let made = walk_for(&worktree, "made-by-agent.txt");
-    assert!(made, "the approved command ran in the job's worktree");
+    assert!(
+        walk_for(&worktree, "made-by-agent.txt"),
+        "the approved command ran in the job's worktree"
+    );
     assert!(
         wrong.is_empty(),
         "{} of {} samples wrong",
         wrong.len(),
         samples.len()
     );
+    // explain tells the story: the question and the turn's end, each with
+    // the signal that said so.
+    let explained = common::Run::of(&mut rig.cmd(&["explain", &job.to_string(), "--json"])).json();
+    let history = explained["history"].as_array().expect("history");
+    assert!(
+        history.iter().any(|c| c["status"] == "asking"),
+        "{explained}"
+    );
+    assert_eq!(explained["status"], "idle", "{explained}");
+    assert_eq!(explained["signal"], "hook", "{explained}");
+    let since = |a: std::time::SystemTime, b: Option<std::time::SystemTime>| {
+        b.and_then(|b| b.duration_since(a).ok()).unwrap_or_default()
+    };
+    let asked = phase_time(&rig, Phase::Asked, 0).expect("asked");
+    let ended = phase_time(&rig, Phase::TurnEnded, 0).expect("turn end");
+    let figures = Figures {
+        to_waiting: since(asked, event_time(&rig, job, "waiting")),
+        to_done: since(ended, event_time(&rig, job, "done")),
+        samples: samples.len(),
+        settled: samples.iter().filter(settled).count(),
+        settled_wrong: wrong.len(),
+    };
+    eprintln!("{}: {figures:?}", agent.name());
     let _ = &rig.agent_home;
+    Some(figures)
 }
 
 fn walk_for(dir: &Path, name: &str) -> bool {
@@ -313,4 +346,112 @@ fn claude_asks_is_answered_and_finishes() {
 #[test]
 fn codex_asks_is_answered_and_finishes() {
     ask_and_answer(Agent::Codex);
+}
+
+/// The README's figures: `SWITCHBOARD_REAL_RUNS` runs (default 5) of each
+/// agent, with the median and the worst of each latency.
+#[test]
+#[ignore = "measures; run with --ignored"]
+fn measure_real_agents() {
+    let runs: usize = std::env::var("SWITCHBOARD_REAL_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    for agent in [Agent::Claude, Agent::Codex] {
+        let mut all = Vec::new();
+        for _ in 0..runs {
+            match ask_and_answer(agent) {
+                Some(f) => all.push(f),
+                None => return,
+            }
+        }
+        let p50 = |mut v: Vec<Duration>| {
+            v.sort();
+            (v[v.len() / 2], v[v.len() - 1])
+        };
+        let (w50, wmax) = p50(all.iter().map(|f| f.to_waiting).collect());
+        let (d50, dmax) = p50(all.iter().map(|f| f.to_done).collect());
+        let samples: usize = all.iter().map(|f| f.samples).sum();
+        let settled: usize = all.iter().map(|f| f.settled).sum();
+        let wrong: usize = all.iter().map(|f| f.settled_wrong).sum();
+        println!(
+            "FIGURES {}: {runs} runs; tool call -> waiting p50 {w50:?} max {wmax:?}; turn end -> done p50 {d50:?} max {dmax:?}; {samples} samples, {settled} outside transitions, {wrong} of them wrong",
+            agent.name()
+        );
+    }
+}
+
+/// Two Codex jobs at once, sharing one CODEX_HOME (and so one app-server
+/// daemon): each job's turn end is reported on its own job, because the
+/// job's id is in the `notify` argv.
+#[test]
+fn codex_jobs_side_by_side_report_on_their_own_job() {
+    let Some(agents) = installed() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--max-agents",
+        "2",
+    ])
+    .ok();
+    std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+    let api = FakeApi::start(Script::stream(Duration::from_secs(3)));
+    let agent_home = AgentHome::new(&api, &repo, false);
+    let env = agent_home.env(&api, &agents);
+    let cmd = |args: &[&str]| {
+        let mut c = sb.cmd(args);
+        c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        c
+    };
+    let child = cmd(&["run", "--headless"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("engine");
+    let _engine = Engine {
+        child,
+        home: sb.home(),
+    };
+    let ids: Vec<i64> = (0..2)
+        .map(|i| {
+            let out = common::Run::of(&mut cmd(&[
+                "dispatch",
+                "api",
+                &format!("create the file {i}"),
+                "--agent",
+                "codex",
+                "--json",
+            ]));
+            out.json()["id"].as_i64().expect("id")
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let journal = sb.journal();
+    while ids
+        .iter()
+        .any(|id| journal.job(*id).unwrap().unwrap().state.name() != StateName::Done)
+    {
+        assert!(Instant::now() < deadline, "both jobs finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for id in &ids {
+        let events = journal.events(*id).unwrap();
+        let dones: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == "report" && e.message.contains("codex-notify): done"))
+            .collect();
+        assert_eq!(dones.len(), 1, "job #{id}: {events:#?}");
+        let done = events.iter().find(|e| e.kind == "done").unwrap();
+        assert!(
+            done.message.contains("(hook:"),
+            "job #{id}: {}",
+            done.message
+        );
+    }
 }

@@ -77,6 +77,18 @@ impl Signal {
         }
     }
 
+    pub fn parse(word: &str) -> Option<Signal> {
+        Some(match word {
+            "hook" => Signal::Hook,
+            "report" => Signal::Report,
+            "exit" => Signal::Exit,
+            "title" => Signal::Title,
+            "screen" => Signal::Screen,
+            "quiet" => Signal::Quiet,
+            _ => return None,
+        })
+    }
+
     /// The signal of a report from `source` (`cli` is a person or a
     /// script; anything else the agent's hooks).
     pub fn of_report_source(source: &str) -> Signal {
@@ -213,6 +225,24 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
     } else {
         Reading::new(AgentStatus::Busy, Signal::Quiet, quiet)
     }
+}
+
+/// The journal's note of a change of status (an event of kind
+/// `status`): "busy by title: /pattern/ on \"⠂ Claude Code\"".
+pub fn status_note(status: AgentStatus, signal: Signal, detail: &str) -> String {
+    format!("{status} by {signal}: {detail}")
+}
+
+/// A [`status_note`] read back: the status's word, the signal, what
+/// matched.
+pub fn parse_status_note(note: &str) -> Option<(String, Signal, String)> {
+    let (head, detail) = note.split_once(": ")?;
+    let (status, signal) = head.rsplit_once(" by ")?;
+    Some((
+        status.to_string(),
+        Signal::parse(signal)?,
+        detail.to_string(),
+    ))
 }
 
 /// The screen from its `n`th last line that is not blank to its last

@@ -225,3 +225,21 @@ fn without_patterns_quiet_decides() {
         AgentStatus::Starting
     );
 }
+
+#[test]
+fn a_status_note_reads_back() {
+    let note = status_note(
+        AgentStatus::Exited(Some(2)),
+        Signal::Exit,
+        "the process exited 2: at x",
+    );
+    assert_eq!(
+        parse_status_note(&note),
+        Some((
+            "exited 2".to_string(),
+            Signal::Exit,
+            "the process exited 2: at x".to_string()
+        ))
+    );
+    assert_eq!(parse_status_note("busy by magic: x"), None);
+}

@@ -1,10 +1,12 @@
 //! The command line: one subcommand a file. `main` parses [`Cli`] and calls
 //! [`run`]; every subcommand reads and writes the journal of one home.
 
+mod answer;
 mod chains;
 mod context;
 mod demo;
 mod dispatch;
+mod explain;
 pub(crate) use dispatch::resolve_project;
 mod doctor;
 #[cfg(test)]
@@ -90,6 +92,13 @@ pub enum Command {
     DemoAgent(crate::agents::demo::DemoArgs),
     /// Check tmux, git, the home and the journal
     Doctor(doctor::Args),
+    /// Why a job's agent shows the status it does: the signal that decided
+    /// it (hook, report, exit, title, screen, quiet), what matched, and the
+    /// last changes
+    Explain(explain::Args),
+    /// Answer a job's agent's question with its own keys (1, 2, 3, y, n,
+    /// enter, esc), pressed as keys
+    Answer(answer::Args),
 }
 
 /// Runs one parsed command line.
@@ -130,6 +139,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),
         Some(Command::Report(args)) => report::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
+        Some(Command::Explain(args)) => explain::run(&ctx, args),
+        Some(Command::Answer(args)) => answer::run(&ctx, args),
         Some(Command::DemoAgent(args)) => Ok(demo_agent(args)),
         Some(Command::Demo(args)) => demo::run(args),
     }

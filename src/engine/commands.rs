@@ -59,6 +59,23 @@ impl Engine {
                         )?;
                         Ok(format!("job #{id} killed"))
                     }
+                    "nudge" if job.state.name() == StateName::Waiting => anyhow::bail!(
+                        "job #{id}'s agent is asking a question; a nudge is not typed into it (answer with `switchboard answer {id} CHOICE`)"
+                    ),
+                    "answer" => {
+                        let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
+                        if job.state.name() != StateName::Waiting {
+                            anyhow::bail!(
+                                "job #{id} is {}; its agent asks nothing now, so no key was pressed",
+                                job.state.name()
+                            );
+                        }
+                        let key = command.text.clone().unwrap_or_default();
+                        let choice = crate::agents::answer::Choice::parse(&key)
+                            .map_err(anyhow::Error::msg)?;
+                        self.control.send_key(&s, &choice.key())?;
+                        Ok(format!("answered job #{id}'s question with {choice}"))
+                    }
                     "nudge" => {
                         let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
                         let text = command.text.clone().unwrap_or_default();

@@ -251,7 +251,7 @@ impl Engine {
             return Ok(());
         }
         watch.last = Some(now);
-        let text = format!("{step} by {}: {}", reading.signal, reading.detail);
+        let text = crate::agents::status::status_note(step, reading.signal, &reading.detail);
         self.journal
             .record_job_note(job, "status", &text, Timestamp::now())?;
         Ok(())

@@ -20,6 +20,8 @@ pub enum CommandKind {
     Reject,
     Drain,
     Resume,
+    /// Keys that answer an agent's question (the text is the key).
+    Answer,
 }
 
 impl CommandKind {
@@ -32,6 +34,7 @@ impl CommandKind {
             CommandKind::Reject => "reject",
             CommandKind::Drain => "drain",
             CommandKind::Resume => "resume",
+            CommandKind::Answer => "answer",
         }
     }
 }

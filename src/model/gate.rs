@@ -112,6 +112,11 @@ pub fn check(
         OperatorAction::Nudge if !state.is_active() => refuse(format!(
             "job #{id} is {state}; only a job with a live agent (starting, running, waiting, stalled) can be nudged"
         )),
+        // Text typed into an agent's question is not an answer: Codex's
+        // menu ignores it and takes the Enter that follows as "yes".
+        OperatorAction::Nudge if state == StateName::Waiting => refuse(format!(
+            "job #{id}'s agent is asking a question; a nudge would be typed into the question (Codex takes the Enter after it as \"yes\"). Answer with the agent's own keys: `switchboard answer {id} CHOICE` (1, 2, 3, y, n, enter, esc), or attach"
+        )),
         OperatorAction::Retry if !matches!(state, StateName::Failed | StateName::Killed) => refuse(
             format!("job #{id} is {state}; only a failed or killed job can be retried"),
         ),
@@ -174,7 +179,7 @@ mod tests {
 queued   -        kill
 starting -        kill nudge attach
 running  -        kill nudge attach
-waiting  -        kill nudge attach
+waiting  -        kill attach
 stalled  -        kill nudge attach
 done     -        attach
 done     ready    approve reject attach

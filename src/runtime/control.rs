@@ -253,6 +253,22 @@ impl ControlClient {
         )
     }
 
+    /// Presses one key in session `name`'s pane: a tmux key name
+    /// (`1`, `y`, `Enter`, `Escape`), sent as a key, never as pasted text.
+    pub fn send_key(&self, name: &str, key: &str) -> Result<(), TmuxError> {
+        super::server::check_name(name)?;
+        let target = format!("={name}:");
+        let words = ["send-keys", "-t", &target, key]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let reply = self.commands(&[words])?;
+        match reply.into_iter().next() {
+            Some(Err(e)) => Err(TmuxError::Failed(e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Every session of the server, as [`TmuxServer::sessions`] gives them,
     /// over this connection.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {

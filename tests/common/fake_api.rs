@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -86,6 +86,9 @@ pub enum Truth {
 pub struct FakeApi {
     pub port: u16,
     log: Arc<Mutex<Vec<(Instant, Phase)>>>,
+    /// The same phases by the wall clock (to compare with the journal's
+    /// times).
+    wall: Arc<Mutex<Vec<(SystemTime, Phase)>>>,
     requests: Arc<Mutex<Vec<String>>>,
 }
 
@@ -94,19 +97,26 @@ impl FakeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let wall = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (l, r) = (Arc::clone(&log), Arc::clone(&requests));
+        let (l, w, r) = (Arc::clone(&log), Arc::clone(&wall), Arc::clone(&requests));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (l, r, s) = (Arc::clone(&l), Arc::clone(&r), script.clone());
+                let (l, w, r, s) = (
+                    Arc::clone(&l),
+                    Arc::clone(&w),
+                    Arc::clone(&r),
+                    script.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &s, &l, &r);
+                    let _ = serve(stream, &s, &Logs { log: &l, wall: &w }, &r);
                 });
             }
         });
         FakeApi {
             port,
             log,
+            wall,
             requests,
         }
     }
@@ -127,9 +137,16 @@ impl FakeApi {
 
     /// Logs a phase the test itself brought about.
     pub fn note(&self, phase: Phase) {
-        if let Ok(mut l) = self.log.lock() {
-            l.push((Instant::now(), phase));
+        Logs {
+            log: &self.log,
+            wall: &self.wall,
         }
+        .note(phase);
+    }
+
+    /// The phases by the wall clock.
+    pub fn wall_phases(&self) -> Vec<(SystemTime, Phase)> {
+        self.wall.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// The agent's status at `at`, from the phase log.
@@ -172,6 +189,23 @@ pub fn truth(log: &[(Instant, Phase)], at: Instant) -> Truth {
     now
 }
 
+/// Where phases are written.
+struct Logs<'a> {
+    log: &'a Mutex<Vec<(Instant, Phase)>>,
+    wall: &'a Mutex<Vec<(SystemTime, Phase)>>,
+}
+
+impl Logs<'_> {
+    fn note(&self, phase: Phase) {
+        if let Ok(mut l) = self.log.lock() {
+            l.push((Instant::now(), phase));
+        }
+        if let Ok(mut w) = self.wall.lock() {
+            w.push((SystemTime::now(), phase));
+        }
+    }
+}
+
 struct Request {
     line: String,
     body: Value,
@@ -205,7 +239,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req
 fn serve(
     stream: TcpStream,
     script: &Script,
-    log: &Mutex<Vec<(Instant, Phase)>>,
+    logs: &Logs,
     requests: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -216,11 +250,7 @@ fn serve(
     if let Ok(mut r) = requests.lock() {
         r.push(req.line.clone());
     }
-    let note = |p: Phase| {
-        if let Ok(mut l) = log.lock() {
-            l.push((Instant::now(), p));
-        }
-    };
+    let note = |p: Phase| logs.note(p);
     let path = req
         .line
         .split_whitespace()

@@ -263,9 +263,21 @@ fn nudge_opens_a_text_box_for_a_job_with_an_agent() {
     app.set_selection(Pane::Queue, 2);
     handle_key(&mut app, key('n'));
     assert!(matches!(app.mode, Mode::Normal), "#4 has no agent");
+    // #3's agent asks a question: a nudge would be typed into it.
     app.set_selection(Pane::Queue, 1);
     handle_key(&mut app, key('n'));
-    assert!(matches!(app.mode, Mode::Text(Purpose::Nudge(3), _)));
+    assert!(matches!(app.mode, Mode::Normal), "#3 is asking");
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("switchboard answer 3"),
+        "{:?}",
+        app.message
+    );
+    app.set_selection(Pane::Queue, 0);
+    handle_key(&mut app, key('n'));
+    assert!(matches!(app.mode, Mode::Text(Purpose::Nudge(1), _)));
 }
 
 #[test]
