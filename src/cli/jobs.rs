@@ -201,12 +201,15 @@ fn io_error(e: std::io::Error) -> JournalError {
 
 /// The reason to show under a job: why it waits or why it ended.
 fn why(job: &Job) -> Option<String> {
-    match &job.state {
-        JobState::Waiting { question, .. } => Some(format!("asks: {}", fit(question, 70))),
-        JobState::Failed { reason, .. } => Some(format!("failed: {}", fit(reason, 70))),
-        JobState::Killed { reason, .. } => Some(format!("killed: {}", fit(reason, 70))),
-        _ => job.reason.as_deref().map(|r| fit(r, 76)),
+    let (word, reason) = job.why_now()?;
+    // Said once: not again when the agent's note already says it.
+    if job.progress.note.as_deref().map(str::trim) == Some(reason.trim()) {
+        return None;
     }
+    Some(match word {
+        "" => fit(reason, 76),
+        word => format!("{word}: {}", fit(reason, 70)),
+    })
 }
 
 fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {

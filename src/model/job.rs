@@ -411,6 +411,23 @@ pub struct Job {
     pub reason: Option<String>,
 }
 
+impl Job {
+    /// Why the job is where it is now: the scheduler's reason while it is
+    /// queued, the question while its agent asks, the reason it ended when
+    /// it failed or was killed; nothing otherwise (an earlier reason, such
+    /// as a failed attempt's, is stale once the job moved on). The word
+    /// says which, empty for the scheduler's own.
+    pub fn why_now(&self) -> Option<(&'static str, &str)> {
+        match &self.state {
+            JobState::Queued { .. } => self.reason.as_deref().map(|r| ("", r)),
+            JobState::Waiting { question, .. } => Some(("asks", question.as_str())),
+            JobState::Failed { reason, .. } => Some(("failed", reason.as_str())),
+            JobState::Killed { reason, .. } => Some(("killed", reason.as_str())),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "job_tests.rs"]
 mod tests;

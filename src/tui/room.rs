@@ -32,6 +32,9 @@ use crate::workspace::diff_text;
 /// scrolls back.
 const SCROLLBACK: u32 = 2000;
 
+/// How long a message stays in the status bar.
+const MESSAGE_FOR: Duration = Duration::from_secs(15);
+
 /// Lines of a diff the diff view shows at most.
 const DIFF_LINES: usize = 20_000;
 
@@ -107,6 +110,9 @@ impl<'a> Room<'a> {
         // journal, a key, a capture. Only then are captures looked at.
         let mut fresh = true;
         let mut shown_clock = String::new();
+        // The status bar's message and since when it shows: it goes after
+        // MESSAGE_FOR, so nothing stale stays there.
+        let mut shown_message: Option<(String, std::time::Instant)> = None;
         loop {
             let now = Timestamp::now();
             let news = self.journal.last_event_id()?;
@@ -139,6 +145,17 @@ impl<'a> Room<'a> {
                 }
                 dirty = true;
                 fresh = true;
+            }
+            match (&app.message, &shown_message) {
+                (None, _) => shown_message = None,
+                (Some(m), Some((was, since))) if m == was => {
+                    if since.elapsed() >= MESSAGE_FOR {
+                        app.message = None;
+                        shown_message = None;
+                        dirty = true;
+                    }
+                }
+                (Some(m), _) => shown_message = Some((m.clone(), std::time::Instant::now())),
             }
             app.engine = self.engine_state(app.engine);
             let fault = crate::engine::health::read(self.home)

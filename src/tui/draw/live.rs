@@ -93,10 +93,11 @@ pub fn live(app: &App, frame: &mut Frame, area: Rect) {
             };
             title.push(Span::styled(format!("{status} "), Style::new().fg(colour)));
         }
+        // How long the screen has been still: only while there is one.
         if let Some(at) = app
             .live
             .last_output
-            .filter(|_| app.live.job == Some(job.id))
+            .filter(|_| app.live.job == Some(job.id) && !app.live.text.lines.is_empty())
         {
             title.push(Span::raw(format!(
                 "· output {} ago ",
@@ -109,6 +110,20 @@ pub fn live(app: &App, frame: &mut Frame, area: Rect) {
         Some(job) if app.live.job == Some(job.id) && !app.live.text.lines.is_empty() => {
             let rows = Text::from(wrap(&app.live.text, area.width.saturating_sub(2) as usize));
             tail(&rows, height, app.live.scroll)
+        }
+        Some(job) if job.state.name().is_over() => {
+            let review = app
+                .snapshot
+                .reviews
+                .iter()
+                .find(|r| r.job == job.id)
+                .map(|r| format!(", {}", r.state))
+                .unwrap_or_default();
+            vec![Line::raw(format!(
+                "#{} has ended ({}{review}): its agent's session is closed.",
+                job.id,
+                job.state.name()
+            ))]
         }
         Some(job) if job.state.attempt().is_some() => {
             vec![Line::raw("waiting for the agent's screen…")]

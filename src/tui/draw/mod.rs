@@ -123,8 +123,14 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         .now
         .map(|t| t.rfc3339()[11..16].to_string())
         .unwrap_or_default();
+    // No empty segment: the counts only when there are jobs.
+    let counts = if counts.is_empty() {
+        String::new()
+    } else {
+        format!("{counts} │")
+    };
     let mut text = format!(
-        " {engine} │ agents {active}/{} │{counts} │ {clock}",
+        " {engine} │ agents {active}/{} │{counts} {clock}",
         app.snapshot.max_agents
     );
     if !app.filter.is_empty() {

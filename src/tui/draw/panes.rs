@@ -78,9 +78,14 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
                 None => Line::raw(""),
             });
             let mut title = vec![Span::raw(visible(&job.title).into_owned())];
-            if let Some(why) = &job.reason {
+            if let Some((word, why)) = job.why_now() {
+                let word = if word.is_empty() {
+                    String::new()
+                } else {
+                    format!("{word}: ")
+                };
                 title.push(Span::styled(
-                    format!(" — {}", visible(why)),
+                    format!(" — {word}{}", visible(why)),
                     Style::new().fg(Color::DarkGray),
                 ));
             }

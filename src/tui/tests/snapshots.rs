@@ -295,3 +295,48 @@ fn the_footer_offers_what_applies_at_every_size() {
         insta::assert_snapshot!(format!("footer_{w}x{h}"), out);
     }
 }
+
+/// Nothing stale: a killed row says killed (not its last attempt's
+/// failure), a merged job's Live says it ended, and the status bar has no
+/// empty segment.
+#[test]
+fn nothing_stale_shows() {
+    let mut app = sample();
+    let mut snap = app.snapshot.clone();
+    snap.jobs[1].state = JobState::Done {
+        attempt: 1,
+        at: t(9),
+    };
+    snap.jobs[3].state = JobState::Killed {
+        reason: "killed by the operator".into(),
+        at: t(9),
+    };
+    snap.jobs[3].reason = Some("attempt 1 failed: exit 1; retry at 08:09".into());
+    snap.reviews[0].state = "merged".into();
+    app.set_snapshot(snap);
+    app.select_job(2);
+    app.set_live(Some(2), Default::default(), None, t(9));
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("— killed: killed"), "{screen}");
+    assert!(!screen.contains("attempt 1 failed"), "{screen}");
+    assert!(
+        screen.contains("#2 has ended (done, merged): its agent's session is closed."),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("waiting for the agent's screen"),
+        "{screen}"
+    );
+    assert!(!screen.contains("output"), "no rising counter:\n{screen}");
+    let mut empty = App::new(EngineState::Running);
+    empty.snapshot.now = Some(t(0));
+    let status = render(&empty, 80, 24)
+        .lines()
+        .nth(22)
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        !status.contains("│ │") && !status.contains("│  │"),
+        "{status}"
+    );
+}
