@@ -586,7 +586,14 @@ fn doctor_checks_and_says_how_to_install() {
         .iter()
         .map(|c| c["check"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["tmux", "git", "home", "journal", "config"]);
+    let (agents, others): (Vec<_>, Vec<_>) = names.iter().partition(|n| *n == "agent");
+    assert_eq!(
+        others,
+        [
+            "tmux", "git", "home", "journal", "config", "engine", "clients"
+        ]
+    );
+    assert_eq!(agents.len(), 5, "one line for each built-in profile");
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(sb.run(&["doctor"]).ok().contains("healthy"));
 
@@ -602,6 +609,13 @@ fn doctor_checks_and_says_how_to_install() {
         text.contains("tmux is not installed") && text.contains("apt-get install tmux"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "claude: claude not found, install with `npm install -g @anthropic-ai/claude-code`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("demo: built into switchboard"), "{text}");
 
     // The control room refuses to start without it, and says why.
     let out = sb.cmd(&[]).env("PATH", &bin).output().unwrap();

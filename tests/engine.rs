@@ -613,3 +613,23 @@ fn work_waiting_for_a_repository_starts_as_soon_as_the_holder_ends() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_job_whose_agent_is_not_installed_fails_at_once_saying_so() {
+    let ghost = r#"
+[agents.ghost]
+command = ["switchboard-test-no-such-agent", "{prompt}"]
+"#;
+    let (sb, _repo, _engine) = running(ghost, 1);
+    sb.run(&["dispatch", "api", "anything", "--agent", "ghost"])
+        .ok();
+    wait_for("the job to fail", || job(&sb, 1)["state"] == "failed");
+    let j = job(&sb, 1);
+    let said = j["events"].as_array().unwrap().iter().any(|e| {
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("switchboard-test-no-such-agent: not found on PATH")
+    });
+    assert!(said, "{j}");
+}

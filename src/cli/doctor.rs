@@ -46,7 +46,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         config(ctx),
         engine(ctx),
         tmux_server(ctx),
-    ];
+    ]
+    .into_iter()
+    .chain(agents(ctx))
+    .collect::<Vec<_>>();
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     if args.json {
         let out: Vec<_> = checks
@@ -201,6 +204,49 @@ fn config(ctx: &Context) -> Check {
             detail: format!("{e:#}"),
         },
     }
+}
+
+/// Each agent profile: the path its program resolves to, or that it is not
+/// installed and how to install it (a warning: a profile nobody uses need
+/// not be installed; a job that needs it fails at once with the same words).
+fn agents(ctx: &Context) -> Vec<Check> {
+    let Ok(config) = ctx.config() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&String> = config.agents.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let program = config.agents[name]
+                .command
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            if program == "{switchboard}" {
+                return Check {
+                    name: "agent",
+                    status: Status::Ok,
+                    detail: format!("{name}: built into switchboard"),
+                };
+            }
+            match crate::engine::resolve_program(&program) {
+                Some(path) => Check {
+                    name: "agent",
+                    status: Status::Ok,
+                    detail: format!("{name}: {}", path.display()),
+                },
+                None => Check {
+                    name: "agent",
+                    status: Status::Warn,
+                    detail: format!(
+                        "{name}: {program} not found, {}",
+                        crate::engine::install_hint(&program)
+                    ),
+                },
+            }
+        })
+        .collect()
 }
 
 /// The engine of this home: running or not, and any fault it waits out.

@@ -20,7 +20,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use agent::{MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, profile_name, session_name};
+pub use agent::{
+    MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, install_hint, profile_name, resolve_program,
+    session_name,
+};
 pub use lock::EngineLock;
 
 use crate::config::Config;
