@@ -1,88 +1,131 @@
-//! The scheduler's figures: a 1,000,000-message scenario streamed through
-//! admit, decide and apply on the virtual clock (with peak memory), and one
-//! `decide` over 10,000 queued jobs.
+//! The scheduler's figures (issue 13), side by side in one run:
+//!
+//! - `simulate_1m_claimed_queue`: 1,000,000 messages while 10,000 jobs queue
+//!   behind a claimed repository and 1,000 chains stay open (peak memory
+//!   printed after);
+//! - `simulate_300k_997_accounts`: alarms of 997 accounts and tickets for one
+//!   claimed project, one message a second (the queue grows all run);
+//! - `decide_10k_all_slots_taken` and `decide_10k_one_slot_free`;
+//! - `schedule_pass_2000_claimed`: one pass of the engine's scheduler on a
+//!   real journal with 2,000 jobs queued behind one claimed repository,
+//!   after which the journal rows written per job over its whole life
+//!   (queued, waits, start, running, done) are printed.
+//!
+//! Run one with a filter: `cargo bench --bench scheduler -- decide`.
 
 use std::hint::black_box;
 use std::io::{BufReader, Read};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use switchboard::config::Config;
-use switchboard::model::{JobKind, JobState, Timestamp};
+use switchboard::journal::{JobFilter, Journal, NewJob};
+use switchboard::model::{JobKind, JobState, Project, StateName, Timestamp};
 use switchboard::scheduler::{ProjectLimits, SchedJob, State, WaitKind, decide};
 use switchboard::simulator::Simulation;
 
-const MESSAGES: u64 = 1_000_000;
 const T0: i64 = 1_800_000_000_000;
 
-/// A scenario written as it is read, so the input never sits in memory:
-/// one message a second; 70% alarms of 50 accounts (CloudWatch and native),
-/// 25% tickets over 400 keys, 5% tasks; agents take 2 minutes.
+/// A scenario written as it is read, so the input never sits in memory.
 struct Scenario {
+    header: Vec<u8>,
     n: u64,
+    total: u64,
+    line: fn(u64) -> String,
     pending: Vec<u8>,
     pos: usize,
 }
 
 impl Scenario {
-    fn new() -> Scenario {
-        let header = concat!(
-            "{\"config\":{\"scheduler\":{\"max_agents\":16},\"routing\":{\"default_project\":\"ops\",\"jira\":{\"WEB\":\"web\",\"API\":\"api\"}}}}\n",
-            "{\"project\":\"ops\",\"max_agents\":8}\n{\"project\":\"web\",\"max_agents\":4}\n{\"project\":\"api\",\"max_agents\":4}\n",
-            "{\"agent\":{\"duration\":\"2m\"}}\n",
-        );
+    fn new(header: &str, total: u64, line: fn(u64) -> String) -> Scenario {
         Scenario {
+            header: header.as_bytes().to_vec(),
             n: 0,
-            pending: header.as_bytes().to_vec(),
+            total,
+            line,
+            pending: Vec::new(),
             pos: 0,
         }
-    }
-
-    fn line(&mut self) -> Option<String> {
-        if self.n >= MESSAGES {
-            return None;
-        }
-        let i = self.n;
-        self.n += 1;
-        let secs = i as i64;
-        let at = Timestamp::from_millis(T0 + secs * 1000).rfc3339();
-        let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        Some(match h % 100 {
-            0..=34 => format!(
-                "{{\"at\":\"{at}\",\"type\":\"alarm\",\"account\":\"{:012}\",\"name\":\"HighCPU\",\"state\":\"{}\"}}\n",
-                h % 50,
-                if h.is_multiple_of(7) { "OK" } else { "ALARM" }
-            ),
-            35..=69 => format!(
-                "{{\"at\":\"{at}\",\"AlarmName\":\"5xx\",\"AWSAccountId\":\"{:012}\",\"NewStateValue\":\"ALARM\",\"StateChangeTime\":\"{at}\"}}\n",
-                h % 50
-            ),
-            70..=94 => format!(
-                "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"{}-{}\",\"title\":\"issue\",\"body\":\"details\"}}\n",
-                if h.is_multiple_of(2) { "WEB" } else { "API" },
-                h % 200
-            ),
-            _ => format!(
-                "{{\"at\":\"{at}\",\"type\":\"task\",\"project\":\"ops\",\"prompt\":\"task {i}\"}}\n"
-            ),
-        })
     }
 }
 
 impl Read for Scenario {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.pos >= self.pending.len() {
-            match self.line() {
-                Some(line) => {
-                    self.pending = line.into_bytes();
-                    self.pos = 0;
-                }
-                None => return Ok(0),
+            if !self.header.is_empty() {
+                self.pending = std::mem::take(&mut self.header);
+            } else if self.n < self.total {
+                self.pending = (self.line)(self.n).into_bytes();
+                self.n += 1;
+            } else {
+                return Ok(0);
             }
+            self.pos = 0;
         }
         let n = buf.len().min(self.pending.len() - self.pos);
         buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+fn at(i: u64) -> String {
+    Timestamp::from_millis(T0 + i as i64 * 1000).rfc3339()
+}
+
+/// 10,000 tasks for the claimed repository `app` first (each takes a day, so
+/// the queue stays 10,000 long all run), then one message a second: alarms
+/// of 1,000 accounts in turn (each account every ~17 minutes, so its chain
+/// stays open: 1,000 open chains) with a ticket every tenth message.
+const CLAIMED_HEADER: &str = concat!(
+    "{\"config\":{\"scheduler\":{\"max_agents\":16},\"routing\":{\"default_project\":\"ops\",\"jira\":{\"OPS\":\"ops\"}}}}\n",
+    "{\"project\":\"app\",\"max_agents\":1}\n{\"project\":\"ops\",\"max_agents\":8}\n",
+    "{\"agent\":{\"duration\":\"2m\"}}\n{\"agent\":{\"match\":\"app work\",\"duration\":\"1d\"}}\n",
+);
+
+fn claimed_line(i: u64) -> String {
+    let at = at(i);
+    if i < 10_000 {
+        return format!(
+            "{{\"at\":\"{at}\",\"type\":\"task\",\"project\":\"app\",\"prompt\":\"app work {i}\"}}\n"
+        );
+    }
+    if i.is_multiple_of(10) {
+        return format!(
+            "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"OPS-{}\",\"title\":\"issue\",\"body\":\"details\"}}\n",
+            i % 500
+        );
+    }
+    let account = i % 1000;
+    if i.is_multiple_of(3) {
+        format!(
+            "{{\"at\":\"{at}\",\"AlarmName\":\"5xx\",\"AWSAccountId\":\"{account:012}\",\"NewStateValue\":\"ALARM\",\"StateChangeTime\":\"{at}\"}}\n"
+        )
+    } else {
+        format!(
+            "{{\"at\":\"{at}\",\"type\":\"alarm\",\"account\":\"{account:012}\",\"name\":\"HighCPU\",\"state\":\"ALARM\"}}\n"
+        )
+    }
+}
+
+/// Issue 13's shape: alarms of 997 accounts and tickets for one project
+/// (claimed, agents take 2 minutes), one message a second, alternating.
+const ACCOUNTS_HEADER: &str = concat!(
+    "{\"config\":{\"scheduler\":{\"max_agents\":8},\"routing\":{\"default_project\":\"app\"}}}\n",
+    "{\"project\":\"app\",\"max_agents\":1}\n",
+    "{\"agent\":{\"duration\":\"2m\"}}\n",
+);
+
+fn accounts_line(i: u64) -> String {
+    let at = at(i);
+    if i.is_multiple_of(2) {
+        format!(
+            "{{\"at\":\"{at}\",\"type\":\"alarm\",\"account\":\"{:012}\",\"name\":\"HighCPU\",\"state\":\"ALARM\"}}\n",
+            (i / 2) % 997
+        )
+    } else {
+        format!(
+            "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"APP-{i}\",\"title\":\"issue {i}\",\"project\":\"app\"}}\n"
+        )
     }
 }
 
@@ -93,47 +136,92 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn simulate_million(c: &mut Criterion) {
+fn simulate_scenario(
+    c: &mut Criterion,
+    name: &str,
+    header: &'static str,
+    total: u64,
+    line: fn(u64) -> String,
+) {
     let mut group = c.benchmark_group("scheduler");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(MESSAGES));
-    // The scenario is written to a file first, so that generating it is not
-    // timed; it is read back a line at a time.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("million.jsonl");
-    std::io::copy(
-        &mut Scenario::new(),
-        &mut std::fs::File::create(&path).unwrap(),
-    )
-    .unwrap();
-    let before = peak_rss_kib();
-    group.bench_function("simulate_1m_messages", |b| {
+    group.throughput(Throughput::Elements(total));
+    // Only when the filter picks this bench: the scenario is written to a
+    // file first (generating it is not timed), run once to count its
+    // events and peak memory, then timed.
+    let mut prepared: Option<(tempfile::TempDir, std::path::PathBuf, u64)> = None;
+    group.bench_function(name, |b| {
+        let (_, path, events) = &*prepared.get_or_insert_with(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("scenario.jsonl");
+            std::io::copy(
+                &mut Scenario::new(header, total, line),
+                &mut std::fs::File::create(&path).unwrap(),
+            )
+            .unwrap();
+            let before = peak_rss_kib();
+            let mut sim = Simulation::new(1).unwrap();
+            let started = std::time::Instant::now();
+            sim.run(
+                BufReader::with_capacity(1 << 16, std::fs::File::open(&path).unwrap()),
+                &mut |d| {
+                    black_box(d);
+                },
+            )
+            .unwrap();
+            let took = started.elapsed();
+            let events = sim.summary.events;
+            eprintln!(
+                "{name}: {total} messages, {events} events, {} decisions in {:.2} s: {:.0} events/s, \
+                 {:.0} messages/s; peak RSS {:?} KiB (before: {:?} KiB); jobs held at the end {}; summary: {}",
+                sim.summary.decisions,
+                took.as_secs_f64(),
+                events as f64 / took.as_secs_f64(),
+                total as f64 / took.as_secs_f64(),
+                peak_rss_kib(),
+                before,
+                sim.state.jobs.len(),
+                serde_json::to_string(&sim.summary).unwrap()
+            );
+            (dir, path, events)
+        });
+        let events = *events;
         b.iter(|| {
             let mut sim = Simulation::new(1).unwrap();
-            let mut decisions = 0u64;
-            let file = std::fs::File::open(&path).unwrap();
-            sim.run(BufReader::with_capacity(1 << 16, file), &mut |_| {
-                decisions += 1
+            let file = std::fs::File::open(path).unwrap();
+            sim.run(BufReader::with_capacity(1 << 16, file), &mut |d| {
+                black_box(d);
             })
             .unwrap();
-            assert_eq!(sim.summary.messages, MESSAGES);
-            black_box(decisions)
+            assert_eq!(sim.summary.events, events, "same seed, same run");
         })
     });
     group.finish();
-    let mut sim = Simulation::new(1).unwrap();
-    sim.run(BufReader::new(Scenario::new()), &mut |_| {})
-        .unwrap();
-    eprintln!(
-        "1,000,000-message scenario: peak RSS {:?} KiB (before the runs: {:?} KiB); summary: {}",
-        peak_rss_kib(),
-        before,
-        serde_json::to_string(&sim.summary).unwrap()
+}
+
+fn simulate_claimed_queue(c: &mut Criterion) {
+    simulate_scenario(
+        c,
+        "simulate_1m_claimed_queue",
+        CLAIMED_HEADER,
+        1_000_000,
+        claimed_line,
     );
 }
 
-fn decide_10k(c: &mut Criterion) {
-    let config = Config::builtin().unwrap();
+fn simulate_accounts(c: &mut Criterion) {
+    simulate_scenario(
+        c,
+        "simulate_300k_997_accounts",
+        ACCOUNTS_HEADER,
+        300_000,
+        accounts_line,
+    );
+}
+
+/// 10,000 queued jobs over five projects (two agents each) and `running`
+/// agents, every queued job told its wait.
+fn queued_state(running: i64) -> (State, Timestamp) {
     let mut state = State::new();
     let projects = ["api", "web", "ops", "billing", "data"];
     for p in projects {
@@ -142,8 +230,8 @@ fn decide_10k(c: &mut Criterion) {
             .insert(p.into(), ProjectLimits { max_agents: 2 });
     }
     let now = Timestamp::from_millis(T0 + 10_000_000);
-    for id in 1..=10_008i64 {
-        let active = id <= 8;
+    for id in 1..=10_000 + running {
+        let active = id <= running;
         let state_of = if active {
             JobState::Running {
                 attempt: 1,
@@ -166,16 +254,137 @@ fn decide_10k(c: &mut Criterion) {
             created_at: Timestamp::from_millis(T0 + id),
             started_at: active.then_some(now),
             first_started_at: active.then_some(now),
-            reason: Some("8/8 agents busy".into()),
-            wait: Some(WaitKind::AgentsBusy),
+            reason: (!active).then(|| "8/8 agents busy".into()),
+            wait: (!active).then_some(WaitKind::AgentsBusy),
             unrouted: None,
             gave_up: false,
         });
     }
-    c.bench_function("scheduler/decide_10k_queued", |b| {
-        b.iter(|| black_box(decide(&state, &config, now)))
+    (state, now)
+}
+
+fn decide_10k(c: &mut Criterion) {
+    let config = Config::from_texts(
+        Some("[scheduler]\nmax_agents = 8\n"),
+        std::path::Path::new("bench.toml"),
+    )
+    .unwrap();
+    // 8 running (api, web, ops, billing, data, api, web, ops): every slot taken.
+    let (full, now) = queued_state(8);
+    c.bench_function("scheduler/decide_10k_all_slots_taken", |b| {
+        b.iter(|| black_box(decide(&full, &config, now)))
+    });
+    // 7 running: one slot free, and billing and data have room.
+    let (one_free, now) = queued_state(7);
+    let plan = decide(&one_free, &config, now);
+    assert_eq!(
+        plan.decisions
+            .iter()
+            .filter(|d| d.kind() == "start")
+            .count(),
+        1
+    );
+    c.bench_function("scheduler/decide_10k_one_slot_free", |b| {
+        b.iter(|| black_box(decide(&one_free, &config, now)))
     });
 }
 
-criterion_group!(benches, simulate_million, decide_10k);
+/// A journal with the project `app` (one agent) and 2,000 tasks for it,
+/// after the first pass (one started, 1,999 told their wait).
+fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let mut journal = Journal::open(&db).unwrap();
+    journal
+        .add_project(&Project {
+            name: "app".into(),
+            path: dir.path().join("app"),
+            base_branch: "main".into(),
+            agent: None,
+            max_agents: 1,
+            created_at: Timestamp::now(),
+        })
+        .unwrap();
+    let config = Config::builtin().unwrap();
+    let events_before = journal.last_event_id().unwrap();
+    for i in 0..2000 {
+        journal
+            .dispatch(
+                &NewJob::task(Some("app".into()), format!("app work {i}"), 0),
+                Timestamp::now(),
+            )
+            .unwrap();
+    }
+    journal.schedule(&config, Timestamp::now(), false).unwrap();
+    (dir, journal, config, events_before)
+}
+
+/// The engine's scheduler on a real journal, 2,000 jobs behind one claimed
+/// repository; then every job's whole life, counting rows.
+fn journal_2000_claimed(c: &mut Criterion) {
+    let mut prepared: Option<(tempfile::TempDir, Journal, Config, i64)> = None;
+    c.bench_function("scheduler/schedule_pass_2000_claimed", |b| {
+        let (_, journal, config, _) = prepared.get_or_insert_with(claimed_journal);
+        b.iter(|| black_box(journal.schedule(config, Timestamp::now(), false).unwrap()))
+    });
+    let Some((dir, mut journal, config, events_before)) = prepared else {
+        return; // filtered out
+    };
+    let db = dir.path().join("journal.db");
+    // Every job's life: the engine brings the agent up, it finishes, the
+    // next pass starts the next job. Rows written are counted by SQLite.
+    let mut rows_written: i64 = 0;
+    let mut lives = 0;
+    loop {
+        let starting = journal
+            .jobs(&JobFilter {
+                state: Some(StateName::Starting),
+            })
+            .unwrap();
+        let Some(job) = starting.first() else {
+            break;
+        };
+        let before = journal_changes(&journal);
+        let now = Timestamp::now();
+        journal
+            .change_state(job.id, now, |s| s.run(now), "agent up")
+            .unwrap();
+        journal
+            .change_state(job.id, now, |s| s.finish(now), "done")
+            .unwrap();
+        journal.schedule(&config, now, false).unwrap();
+        rows_written += journal_changes(&journal) - before;
+        lives += 1;
+    }
+    assert_eq!(lives, 2000);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let per_job: Vec<i64> = conn
+        .prepare("SELECT COUNT(*) FROM events WHERE job_id IS NOT NULL AND id > ?1 GROUP BY job_id")
+        .unwrap()
+        .query_map([events_before], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mean = per_job.iter().sum::<i64>() as f64 / per_job.len() as f64;
+    eprintln!(
+        "2,000 jobs behind one claimed repository: events per job mean {mean:.2}, max {}; \
+         rows changed per job after dispatch (job updates and events, from SQLite's change counter) {:.2}",
+        per_job.iter().max().unwrap(),
+        rows_written as f64 / lives as f64
+    );
+}
+
+/// SQLite's count of rows changed on this connection, read through a
+/// statement (the journal keeps its connection to itself).
+fn journal_changes(journal: &Journal) -> i64 {
+    journal.total_changes()
+}
+
+criterion_group!(
+    benches,
+    simulate_claimed_queue,
+    simulate_accounts,
+    decide_10k,
+    journal_2000_claimed
+);
 criterion_main!(benches);

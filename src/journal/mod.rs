@@ -138,6 +138,12 @@ impl Journal {
         Ok(value)
     }
 
+    /// Rows this connection has inserted, updated or deleted since it was
+    /// opened (SQLite's own counter), for the figures of rows per job.
+    pub fn total_changes(&self) -> i64 {
+        self.conn.total_changes() as i64
+    }
+
     /// The connection, for reads.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn

@@ -230,17 +230,17 @@ fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> Box<SchedJob> {
     Box::new(job)
 }
 
-/// Changes one job in place, keeping the queue in step; nothing changes if
-/// `f` refuses.
+/// Changes one job in place, keeping the state's indexes in step; nothing
+/// changes if `f` refuses.
 fn change(
     state: &mut State,
     id: i64,
     effects: &mut Vec<Effect>,
     f: impl FnOnce(&mut SchedJob) -> Result<(), TransitionError>,
 ) -> Result<(), ApplyError> {
-    let mut job = state.jobs.get(&id).cloned().ok_or(ApplyError::NoJob(id))?;
-    f(&mut job)?;
-    state.put_job(job.clone());
-    effects.push(Effect::JobChanged { job: Box::new(job) });
+    let job = state.change_job(id, f).ok_or(ApplyError::NoJob(id))??;
+    effects.push(Effect::JobChanged {
+        job: Box::new(job.clone()),
+    });
     Ok(())
 }

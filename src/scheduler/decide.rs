@@ -121,12 +121,12 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
         if slots.started.contains(&id) || !told.insert(id) {
             continue;
         }
-        let (kind, reason) = slots.wait_of(state, job);
+        let kind = slots.wait_of(state, job);
         if job.wait != Some(kind) {
             plan.decisions.push(Decision {
                 at: now,
                 action: Action::Wait { job: id, kind },
-                reason,
+                reason: slots.why(state, job, kind),
             });
         }
     }
@@ -231,39 +231,53 @@ impl<'a> Slots<'a> {
         }
     }
 
-    /// Why a queued job that may start (its retry time, if any, has come)
-    /// waits, once the plan's starts are counted.
-    fn wait_of(&mut self, state: &'a State, job: &'a SchedJob) -> (WaitKind, String) {
+    /// The kind of wait of a queued job that may start (its retry time, if
+    /// any, has come), once the plan's starts are counted.
+    fn wait_of(&mut self, state: &'a State, job: &'a SchedJob) -> WaitKind {
         if state.draining {
-            return (WaitKind::Draining, "draining: no new agents start".into());
+            return WaitKind::Draining;
         }
-        if let Some(why) = &job.unrouted {
-            return (WaitKind::Unrouted, why.clone());
+        if job.unrouted.is_some() {
+            return WaitKind::Unrouted;
         }
         let Some(project) = job.project.as_deref() else {
-            return (WaitKind::Unrouted, "no project".into());
+            return WaitKind::Unrouted;
         };
         let Some(limits) = state.projects.get(project) else {
-            return (
-                WaitKind::NotRegistered,
-                format!("project {project} is not registered"),
-            );
+            return WaitKind::NotRegistered;
         };
-        let (count, holder) = self.of(state, project);
-        if count >= limits.max_agents {
+        if self.of(state, project).0 >= limits.max_agents {
             return if limits.max_agents == 1 {
-                let holder = holder.map_or_else(String::new, |h| format!(" by #{h}"));
-                (WaitKind::Claimed, format!("repo {project} claimed{holder}"))
+                WaitKind::Claimed
             } else {
-                (
-                    WaitKind::ProjectFull,
-                    format!("project {project} has {count}/{} agents", limits.max_agents),
-                )
+                WaitKind::ProjectFull
             };
         }
-        (
-            WaitKind::AgentsBusy,
-            format!("{}/{} agents busy", self.active, self.max),
-        )
+        WaitKind::AgentsBusy
+    }
+
+    /// What the operator reads for a wait of `kind` (only written when the
+    /// kind is new, so the text is made only then).
+    fn why(&mut self, state: &'a State, job: &'a SchedJob, kind: WaitKind) -> String {
+        let project = job.project.as_deref().unwrap_or_default();
+        match kind {
+            WaitKind::Draining => "draining: no new agents start".into(),
+            WaitKind::Unrouted => job.unrouted.clone().unwrap_or_else(|| "no project".into()),
+            WaitKind::NotRegistered => format!("project {project} is not registered"),
+            WaitKind::Claimed => match self.of(state, project).1 {
+                Some(holder) => format!("repo {project} claimed by #{holder}"),
+                None => format!("repo {project} claimed"),
+            },
+            WaitKind::ProjectFull => {
+                let max = state.projects.get(project).map_or(0, |l| l.max_agents);
+                format!(
+                    "project {project} has {}/{max} agents",
+                    self.of(state, project).0
+                )
+            }
+            WaitKind::AgentsBusy | WaitKind::RetryAt => {
+                format!("{}/{} agents busy", self.active, self.max)
+            }
+        }
     }
 }

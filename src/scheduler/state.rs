@@ -179,20 +179,8 @@ pub struct State {
     pub inbox: VecDeque<Pending>,
     /// No new starts while draining.
     pub draining: bool,
-    /// Queued jobs that may start, per project (`""`: no project), in
-    /// start order.
-    queues: BTreeMap<String, BTreeSet<QueueKey>>,
-    /// Queued jobs whose retry time is after `released_until`.
-    delayed: BTreeSet<(Timestamp, i64)>,
-    /// Retries due up to this time are in the queues.
-    released_until: Timestamp,
-    /// Jobs with an agent, per project (`""`: no project).
-    agents: BTreeMap<String, BTreeSet<i64>>,
-    agents_total: usize,
-    /// Failed jobs not yet retried or given up.
-    failed: BTreeSet<i64>,
-    /// Queued jobs whose wait has not been told.
-    untold: BTreeSet<i64>,
+    /// The jobs indexed by what `decide` asks of them.
+    index: Index,
     pub next_job: i64,
     pub next_chain: ChainId,
     /// Seeds the retry jitter.
@@ -214,13 +202,15 @@ impl State {
             tickets: HashMap::new(),
             inbox: VecDeque::new(),
             draining: false,
-            queues: BTreeMap::new(),
-            delayed: BTreeSet::new(),
-            released_until: Timestamp::from_millis(i64::MIN),
-            agents: BTreeMap::new(),
-            agents_total: 0,
-            failed: BTreeSet::new(),
-            untold: BTreeSet::new(),
+            index: Index {
+                queues: BTreeMap::new(),
+                delayed: BTreeSet::new(),
+                released_until: Timestamp::from_millis(i64::MIN),
+                agents: BTreeMap::new(),
+                agents_total: 0,
+                failed: BTreeSet::new(),
+                untold: BTreeSet::new(),
+            },
             next_job: 1,
             next_chain: 1,
             seed: 0,
@@ -229,118 +219,82 @@ impl State {
 
     /// Inserts or replaces a job, keeping every index in step.
     pub fn put_job(&mut self, job: SchedJob) {
-        if let Some(old) = self.jobs.remove(&job.id) {
-            self.unindex(&old);
-        }
-        self.index(&job);
         self.next_job = self.next_job.max(job.id + 1);
-        self.jobs.insert(job.id, job);
+        match self.jobs.get_mut(&job.id) {
+            Some(slot) => {
+                self.index.remove(slot);
+                self.index.add(&job);
+                *slot = job;
+            }
+            None => {
+                self.index.add(&job);
+                self.jobs.insert(job.id, job);
+            }
+        }
+    }
+
+    /// Changes a job in place, keeping every index in step; nothing
+    /// changes if `f` refuses. Returns the job as it is now (`None`: no
+    /// such job).
+    pub fn change_job<E>(
+        &mut self,
+        id: i64,
+        f: impl FnOnce(&mut SchedJob) -> Result<(), E>,
+    ) -> Option<Result<&SchedJob, E>> {
+        let slot = self.jobs.get_mut(&id)?;
+        let mut job = slot.clone();
+        if let Err(e) = f(&mut job) {
+            return Some(Err(e));
+        }
+        self.index.remove(slot);
+        self.index.add(&job);
+        *slot = job;
+        Some(Ok(slot))
     }
 
     /// Forgets a job that is over (memory stays flat in long simulations).
     pub fn drop_job(&mut self, id: i64) {
         if let Some(old) = self.jobs.remove(&id) {
-            self.unindex(&old);
-        }
-    }
-
-    fn index(&mut self, job: &SchedJob) {
-        match job.state {
-            JobState::Queued { not_before, .. } => match not_before {
-                Some(t) if t > self.released_until => {
-                    self.delayed.insert((t, job.id));
-                }
-                _ => {
-                    self.queues
-                        .entry(job.project.clone().unwrap_or_default())
-                        .or_default()
-                        .insert(queue_key(job));
-                    if job.wait.is_none() {
-                        self.untold.insert(job.id);
-                    }
-                }
-            },
-            _ if job.is_active() => {
-                self.agents
-                    .entry(job.project.clone().unwrap_or_default())
-                    .or_default()
-                    .insert(job.id);
-                self.agents_total += 1;
-            }
-            JobState::Failed { .. } if !job.gave_up => {
-                self.failed.insert(job.id);
-            }
-            _ => {}
-        }
-    }
-
-    fn unindex(&mut self, job: &SchedJob) {
-        match job.state {
-            JobState::Queued { not_before, .. } => {
-                if let Some(t) = not_before {
-                    self.delayed.remove(&(t, job.id));
-                }
-                let project = job.project.as_deref().unwrap_or_default();
-                if let Some(q) = self.queues.get_mut(project) {
-                    q.remove(&queue_key(job));
-                    if q.is_empty() {
-                        self.queues.remove(project);
-                    }
-                }
-                self.untold.remove(&job.id);
-            }
-            _ if job.is_active() => {
-                let project = job.project.as_deref().unwrap_or_default();
-                if let Some(a) = self.agents.get_mut(project) {
-                    if a.remove(&job.id) {
-                        self.agents_total -= 1;
-                    }
-                    if a.is_empty() {
-                        self.agents.remove(project);
-                    }
-                }
-            }
-            _ => {
-                self.failed.remove(&job.id);
-            }
+            self.index.remove(&old);
         }
     }
 
     /// Moves the retries due at `now` into their projects' queues; their
     /// wait is told again (it is no longer the retry time).
     pub fn release_due(&mut self, now: Timestamp) {
-        if now <= self.released_until {
+        if now <= self.index.released_until {
             return;
         }
-        self.released_until = now;
-        while let Some(&(t, id)) = self.delayed.first() {
+        self.index.released_until = now;
+        while let Some(&(t, id)) = self.index.delayed.first() {
             if t > now {
                 break;
             }
-            self.delayed.pop_first();
-            if let Some(mut job) = self.jobs.remove(&id) {
+            self.index.delayed.pop_first();
+            if let Some(job) = self.jobs.get_mut(&id) {
+                self.index.remove(job);
                 if job.wait == Some(WaitKind::RetryAt) {
                     job.wait = None;
                 }
-                self.index(&job);
-                self.jobs.insert(id, job);
+                self.index.add(job);
             }
         }
     }
 
     /// Agents at work, all projects together.
     pub fn active(&self) -> usize {
-        self.agents_total
+        self.index.agents_total
     }
 
     /// The jobs with an agent in `project` (`""`: no project), lowest id first.
     pub fn agents_of(&self, project: &str) -> Option<&BTreeSet<i64>> {
-        self.agents.get(project)
+        self.index.agents.get(project)
     }
 
     /// Every job with an agent.
     pub fn agents(&self) -> impl Iterator<Item = &SchedJob> + '_ {
-        self.agents
+        self.index
+            .agents
             .values()
             .flatten()
             .filter_map(|id| self.jobs.get(id))
@@ -349,29 +303,29 @@ impl State {
     /// Per project (`""`: no project), its queued jobs that may start, in
     /// start order.
     pub fn queues(&self) -> &BTreeMap<String, BTreeSet<QueueKey>> {
-        &self.queues
+        &self.index.queues
     }
 
     /// Every queued job that may start, in start order across projects.
     pub fn queue(&self) -> Vec<i64> {
-        let mut all: Vec<QueueKey> = self.queues.values().flatten().copied().collect();
+        let mut all: Vec<QueueKey> = self.index.queues.values().flatten().copied().collect();
         all.sort_unstable();
         all.into_iter().map(|(_, _, id)| id).collect()
     }
 
     /// The earliest retry time still to come.
     pub fn next_retry(&self) -> Option<Timestamp> {
-        self.delayed.first().map(|&(t, _)| t)
+        self.index.delayed.first().map(|&(t, _)| t)
     }
 
     /// Failed jobs awaiting a retry or give-up decision.
     pub fn failed(&self) -> impl Iterator<Item = &SchedJob> + '_ {
-        self.failed.iter().filter_map(|id| self.jobs.get(id))
+        self.index.failed.iter().filter_map(|id| self.jobs.get(id))
     }
 
     /// Queued jobs whose wait has not been told yet.
     pub fn untold(&self) -> impl Iterator<Item = &SchedJob> + '_ {
-        self.untold.iter().filter_map(|id| self.jobs.get(id))
+        self.index.untold.iter().filter_map(|id| self.jobs.get(id))
     }
 
     /// Whether job `id` has an agent now.
@@ -414,6 +368,101 @@ impl State {
             && let Some(newest) = chains.iter().map(|c| c.first_at).max()
         {
             chains.retain(|c| c.latest_at.plus(window).plus(window) >= newest);
+        }
+    }
+}
+
+/// The jobs of a [`State`] indexed by what `decide` asks of them.
+#[derive(Debug, Clone)]
+struct Index {
+    /// Queued jobs that may start, per project (`""`: no project), in
+    /// start order.
+    queues: BTreeMap<String, BTreeSet<QueueKey>>,
+    /// Queued jobs whose retry time is after `released_until`.
+    delayed: BTreeSet<(Timestamp, i64)>,
+    /// Retries due up to this time are in the queues.
+    released_until: Timestamp,
+    /// Jobs with an agent, per project (`""`: no project).
+    agents: BTreeMap<String, BTreeSet<i64>>,
+    agents_total: usize,
+    /// Failed jobs not yet retried or given up.
+    failed: BTreeSet<i64>,
+    /// Queued jobs whose wait has not been told.
+    untold: BTreeSet<i64>,
+}
+
+impl Index {
+    fn add(&mut self, job: &SchedJob) {
+        match job.state {
+            JobState::Queued { not_before, .. } => match not_before {
+                Some(t) if t > self.released_until => {
+                    self.delayed.insert((t, job.id));
+                }
+                _ => {
+                    let project = job.project.as_deref().unwrap_or_default();
+                    match self.queues.get_mut(project) {
+                        Some(q) => {
+                            q.insert(queue_key(job));
+                        }
+                        None => {
+                            self.queues
+                                .insert(project.to_string(), BTreeSet::from([queue_key(job)]));
+                        }
+                    }
+                    if job.wait.is_none() {
+                        self.untold.insert(job.id);
+                    }
+                }
+            },
+            _ if job.is_active() => {
+                let project = job.project.as_deref().unwrap_or_default();
+                match self.agents.get_mut(project) {
+                    Some(a) => {
+                        a.insert(job.id);
+                    }
+                    None => {
+                        self.agents
+                            .insert(project.to_string(), BTreeSet::from([job.id]));
+                    }
+                }
+                self.agents_total += 1;
+            }
+            JobState::Failed { .. } if !job.gave_up => {
+                self.failed.insert(job.id);
+            }
+            _ => {}
+        }
+    }
+
+    fn remove(&mut self, job: &SchedJob) {
+        match job.state {
+            JobState::Queued { not_before, .. } => {
+                if let Some(t) = not_before {
+                    self.delayed.remove(&(t, job.id));
+                }
+                let project = job.project.as_deref().unwrap_or_default();
+                if let Some(q) = self.queues.get_mut(project) {
+                    q.remove(&queue_key(job));
+                    if q.is_empty() {
+                        self.queues.remove(project);
+                    }
+                }
+                self.untold.remove(&job.id);
+            }
+            _ if job.is_active() => {
+                let project = job.project.as_deref().unwrap_or_default();
+                if let Some(a) = self.agents.get_mut(project) {
+                    if a.remove(&job.id) {
+                        self.agents_total -= 1;
+                    }
+                    if a.is_empty() {
+                        self.agents.remove(project);
+                    }
+                }
+            }
+            _ => {
+                self.failed.remove(&job.id);
+            }
         }
     }
 }

@@ -224,20 +224,18 @@ impl Simulation {
         if !job.is_active() || job.attempts != end.attempt {
             return; // timed out or ended otherwise
         }
-        let mut job = job.clone();
-        job.state = if end.fails {
-            job.state.fail("exit 1 (simulated)", end.at)
-        } else {
-            job.state.finish(end.at)
-        }
-        .unwrap_or(job.state);
+        let changed = self.state.change_job(end.job, |job| {
+            job.state = if end.fails {
+                job.state.fail("exit 1 (simulated)", end.at)
+            } else {
+                job.state.finish(end.at)
+            }?;
+            Ok::<_, crate::model::TransitionError>(())
+        });
         self.summary.events += 1;
-        let done = !end.fails;
-        let id = job.id;
-        self.state.put_job(job);
-        if done {
+        if !end.fails && matches!(changed, Some(Ok(_))) {
             self.summary.done += 1;
-            self.state.drop_job(id);
+            self.state.drop_job(end.job);
         }
     }
 
@@ -288,12 +286,14 @@ impl Simulation {
             .find(|r| r.matches.as_deref().is_some_and(|m| job.title.contains(m)))
             .unwrap_or(&self.rules[0])
             .clone();
-        let mut job = job.clone();
-        if let Ok(next) = job.state.run(now) {
-            job.state = next;
-        }
-        let attempt = job.attempts;
-        self.state.put_job(job);
+        let changed = self.state.change_job(id, |job| {
+            job.state = job.state.run(now)?;
+            Ok::<_, crate::model::TransitionError>(())
+        });
+        let attempt = match changed {
+            Some(Ok(job)) => job.attempts,
+            _ => return,
+        };
         if rule.hang {
             return;
         }
