@@ -88,6 +88,8 @@ fn work_after_done_is_committed_reviewed_and_merged() {
     let _engine = Engine(child, sb.home());
     wait_for("the review item", || review(&sb)["state"] == "ready");
     assert_eq!(review(&sb)["insertions"], 1);
+    let listing = sb.run(&["review"]).ok().to_string();
+    assert!(listing.contains("1 file, +1 -0"), "{listing}");
 
     // The operator gives the done agent more to do in its session.
     agents_tmux(

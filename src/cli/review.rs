@@ -34,12 +34,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     );
     for item in items {
         anstream::println!(
-            "{:>5}  {:10}  {:24}  {:8}  {} files, {} {}",
+            "{:>5}  {:10}  {:24}  {:8}  {}, {} {}",
             item.job,
             fit(&item.project, 10),
             fit(&item.branch, 24),
             visible(&item.state),
-            item.files,
+            crate::workspace::files_changed(item.files),
             paint(GREEN, format!("+{}", item.insertions)),
             paint(RED, format!("-{}", item.deletions)),
         );

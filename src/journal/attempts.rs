@@ -146,7 +146,7 @@ impl Journal {
                 now,
                 Some(job),
                 "review",
-                &format!("{branch} is ready for review: {} files, +{} -{}", stat.files, stat.insertions, stat.deletions),
+                &format!("{branch} is ready for review: {stat}"),
             )?;
             Ok(())
         })

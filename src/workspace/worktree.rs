@@ -22,6 +22,24 @@ pub struct DiffStat {
     pub deletions: u64,
 }
 
+/// "1 file", "3 files": a count of changed files in words.
+pub fn files_changed(files: u64) -> String {
+    format!("{files} file{}", if files == 1 { "" } else { "s" })
+}
+
+impl std::fmt::Display for DiffStat {
+    /// `1 file, +1 -0`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, +{} -{}",
+            files_changed(self.files),
+            self.insertions,
+            self.deletions
+        )
+    }
+}
+
 /// The worktree of job `job` under `worktrees`: created from `base` on the
 /// first attempt, the same one (same branch, same files) on a restart.
 pub fn open_worktree(

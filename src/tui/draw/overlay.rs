@@ -65,9 +65,8 @@ fn question(app: &App, confirm: &Confirm, frame: &mut Frame, main: Rect) {
                 (
                     r.branch.clone(),
                     format!(
-                        "{} file{} +{} -{}",
-                        r.files,
-                        if r.files == 1 { "" } else { "s" },
+                        "{}, +{} -{}",
+                        crate::workspace::files_changed(r.files),
                         r.insertions,
                         r.deletions
                     ),

@@ -108,7 +108,7 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
     let screen = render(&app, 80, 24);
     assert!(
         screen.contains("Merge job #2's switchboard/2 into main?")
-            && screen.contains("2 files +14 -3"),
+            && screen.contains("2 files, +14 -3"),
         "{screen}"
     );
     assert_eq!(
