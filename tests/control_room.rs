@@ -147,8 +147,8 @@ impl Drop for AgentsServer {
 }
 
 /// The operator's whole round, from the keyboard: the four panes, a task
-/// dispatched from the form whose agent shows in Live, a nudge that
-/// reaches the agent, the review item, attach and detach, approve (a real
+/// dispatched from the form whose agent shows in Live, a nudge refused
+/// while the agent asks and the answer that lets it go on, the review item, attach and detach, approve (a real
 /// merge), help, a second room as viewer, SIGTERM and q restore the
 /// terminal.
 #[test]
@@ -189,11 +189,20 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     assert!(screen.contains("● task: write the docs"), "{screen}");
     terminal.wait_for("room", "Live #1 asking");
 
-    // n: the nudge's text reaches the agent, which goes on to finish.
+    // n: a nudge would be typed into the question, so the room refuses it
+    // and says how to answer; the answer lets it go on to finish.
+    terminal.wait_for("room", "? waiting");
     terminal.keys("room", &["n"]);
-    terminal.wait_for("room", "Nudge #1");
-    terminal.type_text("room", "y");
-    terminal.keys("room", &["C-s"]);
+    terminal.wait_for("room", "is asking a question");
+    // The demo agent reads a line: its answer is y and Enter, typed in
+    // its session as an attached operator would.
+    let typed = Command::new("tmux")
+        .arg("-S")
+        .arg(sb.home().join("tmux/server.sock"))
+        .args(["send-keys", "-t", "=sb-1-1:", "y", "Enter"])
+        .status()
+        .unwrap();
+    assert!(typed.success());
     terminal.wait_for("room", "added a line to DEMO.md");
     terminal.wait_for("room", "switchboard/1");
 
@@ -265,11 +274,22 @@ fn the_operator_runs_a_task_from_the_keyboard() {
         "the alternate screen is gone:\n{screen}"
     );
 
-    // q: the room ends, says the agents run on, and the terminal is back.
+    // q: the room ends; its one agent was merged, so no agent runs and
+    // the home's tmux server is stopped too; the terminal is back.
     terminal.keys("room", &["q"]);
     let screen = terminal.wait_for("room", "room exited 0");
-    assert!(screen.contains("Agents keep running"), "{screen}");
+    assert!(
+        screen.contains("No agent was running; the home's tmux server is stopped too."),
+        "{screen}"
+    );
     assert!(!screen.contains("engine running"), "{screen}");
+    let left = Command::new("tmux")
+        .arg("-S")
+        .arg(sb.home().join("tmux/server.sock"))
+        .arg("list-sessions")
+        .output()
+        .unwrap();
+    assert!(!left.status.success(), "no tmux server is left behind");
 }
 
 /// Writes a config whose `slow` agent works for minutes, and registers
@@ -349,7 +369,9 @@ fn the_selection_stays_on_its_job() {
     assert_eq!(killed, [1, 2], "only the jobs killed from the shell");
     terminal.keys("room", &["Escape"]);
     terminal.keys("room", &["q"]);
-    terminal.wait_for("room", "room exited 0");
+    // #3 and #4 were still at work: the room says which sessions run on.
+    let screen = terminal.wait_for("room", "room exited 0");
+    assert!(screen.contains("keeps running (sb-3-1)"), "{screen}");
 }
 
 /// A first run: the form starts on the prompt; a path that does not exist

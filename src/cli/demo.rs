@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let ctx = Context::new(Some(home.root().to_path_buf()))?;
     let config = ctx.config()?;
-    let closed_by = crate::tui::run(home.clone(), config.clone())?;
+    let closed_by = crate::tui::run(home.clone(), config.clone())?.signal;
     if args.keep {
         println!("The demo home stays at {}.", home.root().display());
     } else {

@@ -52,18 +52,34 @@ fn warn_of_engine_fault(ctx: &Context) {
     }
 }
 
+/// What became of the agents when the control room closed.
+fn after_the_room(closed: &crate::tui::Closed) -> String {
+    let n = closed.agents.len();
+    if closed.viewer {
+        "The engine of this home runs on in the process that holds it.".into()
+    } else if closed.server_stopped {
+        "No agent was running; the home's tmux server is stopped too.".into()
+    } else if n > 0 {
+        format!(
+            "{n} agent session{} running ({}); `switchboard` finds them again, `switchboard drain --wait` stops them cleanly.",
+            if n == 1 { " keeps" } else { "s keep" },
+            closed.agents.join(", ")
+        )
+    } else {
+        "Agents keep running; `switchboard` finds them again, `switchboard drain --wait` stops them cleanly.".into()
+    }
+}
+
 /// The control room: full screen on a terminal; elsewhere (a pipe, a
 /// script) it prints the queue.
 pub fn control_room(ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::cli::doctor::require_prerequisites()?;
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        let closed_by = crate::tui::run(ctx.home.clone(), ctx.config()?)?;
-        println!(
-            "Agents keep running; `switchboard` finds them again, `switchboard drain --wait` stops them cleanly."
-        );
+        let closed = crate::tui::run(ctx.home.clone(), ctx.config()?)?;
+        println!("{}", after_the_room(&closed));
         // Closed by a signal: the shell's convention, 128 + its number.
-        return Ok(match closed_by {
+        return Ok(match closed.signal {
             Some(signal) => ExitCode::from(128u8.saturating_add(signal as u8)),
             None => ExitCode::SUCCESS,
         });

@@ -61,9 +61,22 @@ pub fn snapshot(
     ))
 }
 
+/// How the control room ended, for what the command line says after it.
+#[derive(Debug, Clone, Default)]
+pub struct Closed {
+    /// The signal that closed it, if one did.
+    pub signal: Option<i32>,
+    /// The agents' sessions left running, when this room ran the engine.
+    pub agents: Vec<String>,
+    /// This room ran the engine, no agent was left, and the home's tmux
+    /// server was stopped with it.
+    pub server_stopped: bool,
+    /// Another process runs this home's engine (this room was a viewer).
+    pub viewer: bool,
+}
+
 /// Opens the control room on `home` until the operator quits.
-/// Returns the signal that closed it, if one did.
-pub fn run(home: Home, config: Config) -> anyhow::Result<Option<i32>> {
+pub fn run(home: Home, config: Config) -> anyhow::Result<Closed> {
     let stop = Arc::new(AtomicBool::new(false));
     let (engine_state, engine) = match Engine::try_start(home.clone(), config.clone())? {
         Some(mut engine) => {
@@ -101,7 +114,28 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Option<i32>> {
     if let Some(signal) = signal {
         println!("switchboard: the control room closed on signal {signal}.");
     }
-    Ok(signal)
+    let mut closed = Closed {
+        signal,
+        viewer: engine_state == EngineState::Viewer,
+        ..Closed::default()
+    };
+    if !closed.viewer {
+        // With no agent left (not even an exited one, whose status the
+        // next engine reads), the private tmux server goes too.
+        let server = crate::runtime::TmuxServer::for_home(&home, config.tmux.history_limit)?;
+        closed.agents = server
+            .sessions()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|n| n != crate::runtime::CONTROL_SESSION)
+            .collect();
+        closed.agents.dedup();
+        if closed.agents.is_empty() {
+            closed.server_stopped = server.kill_server().is_ok();
+        }
+    }
+    Ok(closed)
 }
 
 #[cfg(test)]
