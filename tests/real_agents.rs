@@ -248,8 +248,10 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
                 Agent::Claude => "1",
                 Agent::Codex => "y",
             };
-            common::Run::of(&mut rig.cmd(&["answer", &job.to_string(), yes])).ok();
+            // The answer is on its way from here (the engine may press the
+            // key before this command has returned).
             rig.api.note(Phase::Answered);
+            common::Run::of(&mut rig.cmd(&["answer", &job.to_string(), yes])).ok();
             answered = true;
         }
         if state == StateName::Done || state == StateName::Failed {
@@ -454,4 +456,63 @@ fn codex_jobs_side_by_side_report_on_their_own_job() {
             done.message
         );
     }
+}
+
+/// An agent killed mid-turn comes back into its own conversation (the
+/// profile's `resume`): its next request carries the task it was given
+/// before, and the job finishes.
+fn killed_agent_resumes(agent: Agent) {
+    let Some(rig) = Rig::new(Script::hang_then_stream(Duration::from_secs(1)), false) else {
+        return;
+    };
+    let job = rig.dispatch(agent);
+    assert!(
+        rig.api
+            .wait_for(Phase::Hung, 1, Duration::from_secs(60))
+            .is_some(),
+        "the agent asked the model"
+    );
+    let target = format!("={}:", rig.session(job));
+    let pid = tmux(
+        &rig.sb.home(),
+        &["display-message", "-p", "-t", &target, "#{pane_pid}"],
+    );
+    Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status()
+        .expect("kill");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while rig.state(job) != StateName::Done {
+        assert!(
+            Instant::now() < deadline,
+            "the resumed agent finishes; turns: {}; screen:\n{}",
+            rig.api.turns().len(),
+            rig.screen(job, false)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let turns = rig.api.turns();
+    assert!(turns.len() >= 2, "{turns:?}");
+    let resumed = turns.last().expect("a turn");
+    assert!(
+        resumed.contains("create the file") && resumed.contains("Carry on with the task"),
+        "the resumed conversation holds the first task and the note: {resumed}"
+    );
+    let events = rig.sb.journal().events(job).expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.message.contains("restarting the agent")),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn claude_killed_mid_turn_resumes_its_conversation() {
+    killed_agent_resumes(Agent::Claude);
+}
+
+#[test]
+fn codex_killed_mid_turn_resumes_its_conversation() {
+    killed_agent_resumes(Agent::Codex);
 }

@@ -90,8 +90,9 @@ pub struct AgentProfile {
     #[serde(default = "default_screen_lines")]
     pub screen_lines: usize,
     /// How to bring a dead agent back into its own conversation in the
-    /// same worktree (argv, `{switchboard}` and `{job}` as in `command`);
-    /// without it a dead agent is started afresh with a checkpoint.
+    /// same worktree (argv, `{switchboard}` and `{job}` as in `command`;
+    /// `{prompt}` is a note that it was restarted); without it a dead
+    /// agent is started afresh with a checkpoint.
     #[serde(default)]
     pub resume: Option<Vec<String>>,
     /// The agent runs its input as commands (a shell): only an operator's

@@ -79,10 +79,16 @@ pub fn argv(
 }
 
 /// The argv that brings a dead agent back into its own conversation, when
-/// the profile says how.
-pub fn resume_argv(profile: &AgentProfile, me: &Path, job: i64) -> Option<Vec<String>> {
+/// the profile says how; `{prompt}` in it becomes `prompt` (what to tell
+/// the agent on its return), as one whole element.
+pub fn resume_argv(
+    profile: &AgentProfile,
+    prompt: &str,
+    me: &Path,
+    job: i64,
+) -> Option<Vec<String>> {
     let resume = profile.resume.as_ref()?;
-    Some(fill(resume, false, "", me, job))
+    Some(fill(resume, true, prompt, me, job))
 }
 
 fn fill(parts: &[String], by_argv: bool, prompt: &str, me: &Path, job: i64) -> Vec<String> {

@@ -396,7 +396,10 @@ impl Engine {
         // The first restart goes back into the agent's own conversation
         // when the profile says how; later ones start afresh with the
         // checkpoint.
-        let argv = match super::agent::resume_argv(&profile, &self.me, job.id) {
+        let back = format!(
+            "(switchboard: your previous run stopped ({why}). Carry on with the task where you left off.)"
+        );
+        let argv = match super::agent::resume_argv(&profile, &back, &self.me, job.id) {
             Some(resume) if restarts == 1 => resume,
             _ => super::argv(&profile, &checkpoint, &self.me, &cwd, job.id)?,
         };

@@ -35,6 +35,9 @@ pub enum Act {
 pub struct Script {
     pub first: Vec<Act>,
     pub after_tool: Vec<Act>,
+    /// For requests without a tool result after the first (a resumed
+    /// conversation); `first` again when `None`.
+    pub later: Option<Vec<Act>>,
 }
 
 impl Script {
@@ -44,6 +47,7 @@ impl Script {
         Script {
             first: vec![Act::Stream(think), Act::AskTool],
             after_tool: vec![Act::Stream(answer)],
+            later: None,
         }
     }
 
@@ -52,6 +56,17 @@ impl Script {
         Script {
             first: vec![Act::Stream(for_)],
             after_tool: vec![Act::Stream(Duration::from_millis(300))],
+            later: None,
+        }
+    }
+
+    /// Hang on the first request (the agent waits for the model until it
+    /// is killed); stream for `then` on every later one.
+    pub fn hang_then_stream(then: Duration) -> Script {
+        Script {
+            first: vec![Act::Hang],
+            after_tool: vec![Act::Stream(then)],
+            later: Some(vec![Act::Stream(then)]),
         }
     }
 }
@@ -90,6 +105,8 @@ pub struct FakeApi {
     /// times).
     wall: Arc<Mutex<Vec<(SystemTime, Phase)>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    /// The bodies of the agent's own turns, in order.
+    turns: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeApi {
@@ -99,17 +116,25 @@ impl FakeApi {
         let log = Arc::new(Mutex::new(Vec::new()));
         let wall = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let turns = Arc::new(Mutex::new(Vec::new()));
         let (l, w, r) = (Arc::clone(&log), Arc::clone(&wall), Arc::clone(&requests));
+        let t = Arc::clone(&turns);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (l, w, r, s) = (
+                let (l, w, r, t, s) = (
                     Arc::clone(&l),
                     Arc::clone(&w),
                     Arc::clone(&r),
+                    Arc::clone(&t),
                     script.clone(),
                 );
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &s, &Logs { log: &l, wall: &w }, &r);
+                    let logs = Logs {
+                        log: &l,
+                        wall: &w,
+                        turns: &t,
+                    };
+                    let _ = serve(stream, &s, &logs, &r);
                 });
             }
         });
@@ -118,6 +143,7 @@ impl FakeApi {
             log,
             wall,
             requests,
+            turns,
         }
     }
 
@@ -140,8 +166,14 @@ impl FakeApi {
         Logs {
             log: &self.log,
             wall: &self.wall,
+            turns: &self.turns,
         }
         .note(phase);
+    }
+
+    /// The bodies of the agent's own turns so far.
+    pub fn turns(&self) -> Vec<String> {
+        self.turns.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// The phases by the wall clock.
@@ -193,6 +225,7 @@ pub fn truth(log: &[(Instant, Phase)], at: Instant) -> Truth {
 struct Logs<'a> {
     log: &'a Mutex<Vec<(Instant, Phase)>>,
     wall: &'a Mutex<Vec<(SystemTime, Phase)>>,
+    turns: &'a Mutex<Vec<String>>,
 }
 
 impl Logs<'_> {
@@ -287,10 +320,14 @@ fn serve(
     }
     let body = req.body.to_string();
     let after_tool = body.contains("\"tool_result\"") || body.contains("\"function_call_output\"");
-    let acts = if after_tool {
-        &script.after_tool
-    } else {
-        &script.first
+    let earlier = logs.turns.lock().map(|mut t| {
+        t.push(body.clone());
+        t.len() - 1
+    });
+    let acts = match (&script.later, earlier) {
+        _ if after_tool => &script.after_tool,
+        (Some(later), Ok(n)) if n > 0 => later,
+        _ => &script.first,
     };
     note(Phase::Request);
     match acts.first() {
