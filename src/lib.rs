@@ -15,6 +15,7 @@ pub mod home;
 pub mod intake;
 pub mod journal;
 pub mod model;
+pub mod net;
 pub mod runtime;
 pub mod scheduler;
 pub mod simulator;

@@ -2,6 +2,7 @@
 //! with `<home>/config.toml` laid over it.
 
 mod duration;
+mod intake;
 mod keys;
 mod locate;
 mod profile;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use intake::{HttpIntake, IntakeConfig, JiraIntake, SnsIntake, SqsIntake, parse_size};
 pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify, Room};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
 
@@ -32,6 +34,7 @@ pub struct Config {
     pub keys: Keys,
     pub notify: Notify,
     pub room: Room,
+    pub intake: IntakeConfig,
 }
 
 /// `[scheduler]`: limits, timings and retries.

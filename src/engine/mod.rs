@@ -14,6 +14,7 @@ pub mod health;
 mod inbox;
 mod late;
 mod lock;
+mod network;
 mod patrol;
 
 use std::collections::HashMap;
@@ -60,6 +61,8 @@ pub struct Engine {
     /// The journal's last event when the latest pass began: news that
     /// arrives during a pass (an agent's report) wakes the next sleep.
     news_mark: i64,
+    /// HTTP and SQS intake, when configured.
+    network: Option<crate::net::NetIntake>,
     _lock: EngineLock,
 }
 
@@ -130,6 +133,7 @@ impl Engine {
             freed: false,
             health,
             news_mark: 0,
+            network: None,
             _lock: lock,
         }))
     }

@@ -5,7 +5,8 @@
 //!   SNS subscription with raw message delivery posts;
 //! - the SNS envelope (`"Type": "Notification"`, the body as a JSON string
 //!   in `Message`), which is what an HTTP subscription posts;
-//! - the EventBridge event (`"detail-type": "CloudWatch Alarm State Change"`).
+//! - the EventBridge event (`"detail-type": "CloudWatch Alarm State Change"`),
+//!   bare or in an SNS envelope (an EventBridge rule whose target is a topic).
 
 use serde_json::Value;
 
@@ -23,15 +24,17 @@ pub fn parse(obj: &Object) -> Option<Result<Message, String>> {
         Some(sns_body(obj).map(Message::Alarm))
     } else if is_sns_envelope(obj) {
         Some(sns_envelope(obj))
-    } else if obj
-        .get("detail-type")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t.starts_with("CloudWatch Alarm"))
-    {
+    } else if is_eventbridge(obj) {
         Some(eventbridge(obj).map(Message::Alarm))
     } else {
         None
     }
+}
+
+fn is_eventbridge(obj: &Object) -> bool {
+    obj.get("detail-type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.starts_with("CloudWatch Alarm"))
 }
 
 fn sns_body(obj: &Object) -> Result<AlarmMessage, String> {
@@ -58,8 +61,12 @@ fn sns_envelope(obj: &Object) -> Result<Message, String> {
         Value::Object(body) if body.contains_key("AlarmName") => {
             sns_body(&body).map(Message::Alarm)
         }
+        // An EventBridge rule whose target is an SNS topic.
+        Value::Object(event) if is_eventbridge(&event) => eventbridge(&event).map(Message::Alarm),
         _ => Err(
-            "SNS notification: \"Message\" is not a CloudWatch alarm (no AlarmName)".to_string(),
+            "SNS notification: \"Message\" is not a CloudWatch alarm (no AlarmName, \
+             no \"detail-type\": \"CloudWatch Alarm State Change\")"
+                .to_string(),
         ),
     }
 }

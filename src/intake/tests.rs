@@ -111,6 +111,32 @@ fn cloudwatch_eventbridge() {
 }
 
 #[test]
+fn cloudwatch_eventbridge_in_an_sns_envelope() {
+    // An EventBridge rule whose target is an SNS topic: the event is the
+    // envelope's Message, as a JSON string.
+    let a = alarm(&fixture("cloudwatch_sns_eventbridge.json"));
+    assert_eq!(a.account, "210987654321");
+    assert_eq!(a.name, "db-FreeStorageLow");
+    assert_eq!(a.state, AlarmState::Alarm);
+    assert_eq!(
+        a.at,
+        Some(Timestamp::parse("2026-11-22T06:57:59.870Z").unwrap())
+    );
+    assert_eq!(
+        a.reason
+            .as_deref()
+            .map(|r| r.starts_with("Threshold Crossed")),
+        Some(true)
+    );
+}
+
+#[test]
+fn an_sns_envelope_around_something_else_says_what_it_expected() {
+    let body = r#"{"Type":"Notification","MessageId":"x","Message":"{\"hello\":1}"}"#;
+    assert!(reason(body.as_bytes()).contains("CloudWatch Alarm State Change"));
+}
+
+#[test]
 fn jira_issue_created() {
     let t = ticket(&fixture("jira_issue_created.json"));
     assert_eq!(t.key, "OPS-12");

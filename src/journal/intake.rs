@@ -42,7 +42,80 @@ impl Journal {
         priorities: &Priorities,
         now: Timestamp,
     ) -> Result<IngestOutcome> {
+        self.write(|tx| ingest_in(tx, batch, source, priorities, now))
+    }
+
+    /// Journals deliveries from the network in one transaction (a group
+    /// commit): each with its own source, and one whose id was journaled
+    /// before is skipped.
+    pub fn ingest_deliveries(
+        &mut self,
+        deliveries: &[Delivery],
+        priorities: &Priorities,
+        now: Timestamp,
+    ) -> Result<Vec<DeliveryOutcome>> {
         self.write(|tx| {
+            let mut outcomes = Vec::with_capacity(deliveries.len());
+            let mut seen = tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (id, source, at) VALUES (?1, ?2, ?3)",
+            )?;
+            for delivery in deliveries {
+                if let Some(id) = &delivery.id
+                    && seen.execute(params![id, delivery.source, now.millis()])? == 0
+                {
+                    outcomes.push(DeliveryOutcome::Duplicate);
+                    continue;
+                }
+                outcomes.push(DeliveryOutcome::Journaled(ingest_in(
+                    tx,
+                    &delivery.items,
+                    &delivery.source,
+                    priorities,
+                    now,
+                )?));
+            }
+            Ok(outcomes)
+        })
+    }
+
+    /// Whether a delivery id (an SNS or SQS MessageId) was journaled.
+    pub fn delivered(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM deliveries WHERE id = ?1")?
+            .exists([id])?)
+    }
+}
+
+/// Messages that arrived together from the network.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Where they came from, in the operator's words (shown by `jobs ID`).
+    pub source: String,
+    /// The SNS or SQS MessageId: a delivery with an id already journaled
+    /// is a redelivery, and skipped.
+    pub id: Option<String>,
+    pub items: Vec<Incoming>,
+}
+
+/// What became of a [`Delivery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Journaled(IngestOutcome),
+    /// Its id was journaled before: nothing written.
+    Duplicate,
+}
+
+/// Journals one batch inside `tx`.
+fn ingest_in(
+    tx: &Transaction,
+    batch: &[Incoming],
+    source: &str,
+    priorities: &Priorities,
+    now: Timestamp,
+) -> Result<IngestOutcome> {
+    {
+        {
             let mut writer = IntakeWriter::new(tx, source, priorities, now)?;
             let mut outcome = IngestOutcome::default();
             // Alarms, the high-rate rows, go in many to a statement.
@@ -75,9 +148,11 @@ impl Journal {
             }
             writer.alarms(tx, &alarms)?;
             Ok(outcome)
-        })
+        }
     }
+}
 
+impl Journal {
     /// How many ticket messages and alarms were journaled, and how many
     /// messages were rejected.
     pub fn intake_counts(&self) -> Result<(u64, u64, u64)> {

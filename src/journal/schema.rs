@@ -155,6 +155,15 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX reports_by_job ON reports(job_id, id);
     "#,
+    // 4: deliveries from the network (an SNS or SQS MessageId), so that a
+    // message delivered again is not journaled twice.
+    r#"
+    CREATE TABLE deliveries (
+        id     TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        at     INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The version a journal has after every migration.

@@ -1,0 +1,143 @@
+//! What each network intake is doing, for `doctor` and the control room:
+//! kept in memory and written (at most once a second) to
+//! `<home>/intake.status`, a small JSON file other processes read.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::home::Home;
+use crate::model::Timestamp;
+
+/// One intake's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeStatus {
+    /// "listening on 127.0.0.1:8088", "polling https://sqs…".
+    pub doing: String,
+    pub last_message: Option<Timestamp>,
+    pub last_error: Option<(Timestamp, String)>,
+}
+
+/// Every intake of the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub pid: u32,
+    pub http: Option<IntakeStatus>,
+    pub sqs: Option<IntakeStatus>,
+}
+
+impl Status {
+    /// One line per intake, for the status bar and `doctor`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (name, intake) in [("http", &self.http), ("sqs", &self.sqs)] {
+            let Some(intake) = intake else { continue };
+            let mut line = format!("{name} intake {}", intake.doing);
+            match intake.last_message {
+                Some(at) => line.push_str(&format!("; last message {at}")),
+                None => line.push_str("; no message yet"),
+            }
+            if let Some((at, error)) = &intake.last_error {
+                line.push_str(&format!(
+                    "; last error {at}: {}",
+                    crate::untrusted::visible(error)
+                ));
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Which intake a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Http,
+    Sqs,
+}
+
+/// The status shared by the intakes of one engine.
+#[derive(Clone)]
+pub struct Shared {
+    inner: Arc<Mutex<(Status, bool)>>,
+    path: PathBuf,
+}
+
+impl Shared {
+    pub fn new(home: &Home) -> Shared {
+        Shared {
+            inner: Arc::new(Mutex::new((
+                Status {
+                    pid: std::process::id(),
+                    ..Status::default()
+                },
+                true,
+            ))),
+            path: file(home),
+        }
+    }
+
+    fn change(&self, intake: Intake, f: impl FnOnce(&mut IntakeStatus)) {
+        if let Ok(mut guard) = self.inner.lock() {
+            let (status, dirty) = &mut *guard;
+            let slot = match intake {
+                Intake::Http => &mut status.http,
+                Intake::Sqs => &mut status.sqs,
+            };
+            f(slot.get_or_insert_with(IntakeStatus::default));
+            *dirty = true;
+        }
+    }
+
+    pub fn doing(&self, intake: Intake, doing: String) {
+        self.change(intake, |s| s.doing = doing);
+    }
+
+    pub fn message(&self, intake: Intake) {
+        self.change(intake, |s| s.last_message = Some(Timestamp::now()));
+    }
+
+    pub fn error(&self, intake: Intake, error: String) {
+        self.change(intake, |s| s.last_error = Some((Timestamp::now(), error)));
+    }
+
+    /// One line per intake, as now.
+    pub fn lines(&self) -> Vec<String> {
+        self.inner.lock().map(|g| g.0.lines()).unwrap_or_default()
+    }
+
+    /// Writes the file if anything changed since the last write.
+    pub fn flush(&self) {
+        let snapshot = match self.inner.lock() {
+            Ok(mut guard) if guard.1 => {
+                guard.1 = false;
+                guard.0.clone()
+            }
+            _ => return,
+        };
+        write(&self.path, &snapshot);
+    }
+}
+
+/// The file of `home`.
+pub fn file(home: &Home) -> PathBuf {
+    home.root().join("intake.status")
+}
+
+fn write(path: &Path, status: &Status) {
+    let Ok(text) = serde_json::to_string(status) else {
+        return;
+    };
+    let tmp = path.with_extension("status.tmp");
+    if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path)) {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
+}
+
+/// The intakes of the engine of `home`, when one runs there now.
+pub fn read(home: &Home) -> Option<Status> {
+    let text = std::fs::read_to_string(file(home)).ok()?;
+    let status: Status = serde_json::from_str(&text).ok()?;
+    crate::engine::health::engine_running(home).then_some(status)
+}
