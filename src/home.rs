@@ -25,7 +25,10 @@ impl Home {
     /// The home to use: the one given (`--home` or `SWITCHBOARD_HOME`), else
     /// the platform's data directory.
     pub fn resolve(given: Option<PathBuf>) -> io::Result<Home> {
-        let root = match given {
+        let from_env = std::env::var_os("SWITCHBOARD_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let root = match given.or(from_env) {
             Some(dir) => dir,
             None => dirs::data_dir()
                 .map(|d| d.join("switchboard"))
@@ -58,6 +61,17 @@ impl Home {
             self.logs(),
             self.tmux_dir(),
         ] {
+            create_private_dir(&dir).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Only the home and its logs directory: what logging needs, for
+    /// commands that keep nothing else (simulate).
+    pub fn ensure_logs(&self) -> io::Result<()> {
+        for dir in [self.root.clone(), self.logs()] {
             create_private_dir(&dir).map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
             })?;

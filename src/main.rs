@@ -57,7 +57,7 @@ fn start_logging(home: Option<std::path::PathBuf>) {
     let Ok(home) = Home::resolve(home) else {
         return;
     };
-    if home.ensure().is_err() {
+    if home.ensure_logs().is_err() {
         return;
     }
     let Ok(file) = std::fs::OpenOptions::new()

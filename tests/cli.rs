@@ -312,6 +312,30 @@ fn a_watch_ends_quietly_when_its_reader_goes() {
     }
 }
 
+/// With SWITCHBOARD_HOME set, a usage line does not show --home as if it
+/// were required.
+#[test]
+fn usage_lines_leave_out_a_home_from_the_environment() {
+    let sb = Sandbox::new();
+    let out = std::process::Command::new(common::BIN)
+        .arg("kill")
+        .env("SWITCHBOARD_HOME", sb.home())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Usage: switchboard kill <ID>"), "{stderr}");
+    // And the home from the environment is the one used.
+    let out = std::process::Command::new(common::BIN)
+        .arg("jobs")
+        .env("SWITCHBOARD_HOME", sb.home())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(sb.home().join("journal.db").exists());
+}
+
 #[test]
 fn project_add_and_list() {
     let sb = Sandbox::new();

@@ -289,3 +289,18 @@ fn a_long_queue_prints_a_decision_only_when_something_changes() {
     assert_eq!(only.lines().count(), 1, "{only}");
     assert_eq!(only.lines().last(), full.lines().last());
 }
+
+/// Each decision names its time once, and a simulation leaves no inbox,
+/// tmux or worktrees directory in the home.
+#[test]
+fn json_names_at_once_and_the_home_stays_bare() {
+    let sb = Sandbox::new();
+    let path = scenario("alarms-100-in-an-hour.jsonl");
+    let (_, _, stdout) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json"]);
+    for line in stdout.lines() {
+        assert!(line.matches("\"at\":").count() <= 1, "{line}");
+    }
+    for dir in ["inbox", "tmux", "worktrees"] {
+        assert!(!sb.home().join(dir).exists(), "{dir} was created");
+    }
+}

@@ -19,6 +19,14 @@ impl Context {
         Ok(Context { home })
     }
 
+    /// The home without its working directories (inbox, worktrees, tmux):
+    /// for commands that only read the config, such as simulate.
+    pub fn reading(home: Option<PathBuf>) -> anyhow::Result<Context> {
+        Ok(Context {
+            home: Home::resolve(home)?,
+        })
+    }
+
     /// The journal, migrated to this version's schema.
     pub fn journal(&self) -> anyhow::Result<Journal> {
         let path = self.home.journal_file();

@@ -43,8 +43,12 @@ pub use context::Context;
 )]
 pub struct Cli {
     /// The switchboard home: journal, config, inbox, worktrees, logs
-    /// [default: the platform's data directory, e.g. ~/.local/share/switchboard]
-    #[arg(long, global = true, env = "SWITCHBOARD_HOME", value_name = "DIR")]
+    /// [default: $SWITCHBOARD_HOME, else the platform's data directory, e.g.
+    /// ~/.local/share/switchboard]
+    // SWITCHBOARD_HOME is read by Home::resolve, not by clap: clap would
+    // show an option set from the environment as required in every usage
+    // line.
+    #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -118,6 +122,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .is_some_and(|c| !matches!(c, Command::Run(_)))
     {
         pipe::end_on_closed_pipe();
+    }
+    // A simulation keeps nothing in the home: no inbox, tmux or worktrees.
+    if let Some(Command::Simulate(args)) = command {
+        return simulate::run(&Context::reading(cli.home)?, args);
     }
     let ctx = Context::new(cli.home)?;
     match command {

@@ -48,7 +48,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             return;
         }
         let result = if json {
-            serde_json::to_writer(&mut out, d)
+            // Through a map, so a field the decision and its kind both
+            // carry (`at`) is printed once.
+            serde_json::to_value(d)
+                .and_then(|v| serde_json::to_writer(&mut out, &v))
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
         } else {
