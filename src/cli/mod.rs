@@ -3,6 +3,7 @@
 
 mod answer;
 mod chains;
+mod clean;
 mod context;
 mod demo;
 mod dispatch;
@@ -103,6 +104,8 @@ pub enum Command {
     /// Answer a job's agent's question with its own keys (1, 2, 3, y, n,
     /// enter, esc), pressed as keys
     Answer(answer::Args),
+    /// Remove merged jobs' worktrees and branches, and old ones of killed and failed jobs
+    Clean(clean::Args),
 }
 
 /// Runs one parsed command line.
@@ -149,6 +152,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
         Some(Command::Explain(args)) => explain::run(&ctx, args),
         Some(Command::Answer(args)) => answer::run(&ctx, args),
+        Some(Command::Clean(args)) => clean::run(&ctx, args),
         Some(Command::DemoAgent(args)) => Ok(demo_agent(args)),
         Some(Command::Demo(args)) => demo::run(args),
     }

@@ -6,6 +6,7 @@ mod intake;
 mod keys;
 mod locate;
 mod profile;
+mod project;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 pub use intake::{HttpIntake, IntakeConfig, JiraIntake, SnsIntake, SqsIntake, parse_size};
 pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify, Room};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
+pub use project::{Deliver, MergeStrategy, ProjectSettings};
 
 use crate::model::JobKind;
 
@@ -35,6 +37,10 @@ pub struct Config {
     pub notify: Notify,
     pub room: Room,
     pub intake: IntakeConfig,
+    /// `[projects.NAME]`: delivery, merge strategy, set-up and clean-up of
+    /// registered projects; a project without a table gets the defaults.
+    #[serde(default)]
+    pub projects: BTreeMap<String, ProjectSettings>,
 }
 
 /// `[scheduler]`: limits, timings and retries.
@@ -229,6 +235,11 @@ impl Config {
         if let Some((name, message)) = self.keys.conflict() {
             return Err((format!("keys.{name}"), message));
         }
+        for (name, settings) in &self.projects {
+            settings
+                .check()
+                .map_err(|message| (format!("projects.{name}"), message))?;
+        }
         for (name, profile) in &self.agents {
             if profile.command.is_empty() || profile.command[0].trim().is_empty() {
                 return Err((
@@ -238,6 +249,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The settings of project `name` (the defaults when it has no table).
+    pub fn project(&self, name: &str) -> ProjectSettings {
+        self.projects.get(name).cloned().unwrap_or_default()
     }
 
     /// Compiles every pattern of every profile, as the monitor will; the

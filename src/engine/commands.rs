@@ -2,9 +2,10 @@
 //! event the operator can read.
 
 use super::{Engine, session_name};
+use crate::config::MergeStrategy;
 use crate::journal::OperatorCommand;
 use crate::model::{StateName, Timestamp};
-use crate::workspace::{MergeOutcome, merge, remove_worktree, uncommitted};
+use crate::workspace::{MergeOutcome, merge_with};
 
 impl Engine {
     pub(super) fn carry_out_commands(&mut self) -> anyhow::Result<()> {
@@ -126,39 +127,43 @@ impl Engine {
             .journal
             .job(id)?
             .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
-        let message = format!(
-            "Merge {} (switchboard job #{id}: {})",
-            item.branch, job.title
-        );
+        let settings = self.config.project(&project.name);
+        let message = match settings.merge_strategy {
+            MergeStrategy::Squash => format!(
+                "switchboard job #{id}: {}\n\nTask: {}",
+                job.title,
+                job.prompt.lines().take(20).collect::<Vec<_>>().join("\n")
+            ),
+            _ => format!(
+                "Merge {} (switchboard job #{id}: {})",
+                item.branch, job.title
+            ),
+        };
         let now = Timestamp::now();
-        match merge(&project.path, &project.base_branch, &item.branch, &message)? {
+        match merge_with(
+            &project.path,
+            &project.base_branch,
+            &item.branch,
+            &message,
+            settings.merge_strategy,
+        )? {
             MergeOutcome::Merged { commit } => {
                 if let Some(a) = job.state.attempt() {
                     let _ = self.server.kill(&session_name(id, a));
                 }
-                // The worktree goes only when nothing in it is uncommitted.
                 let worktree = self.home.worktrees().join(format!("job-{id}"));
-                let fate = match uncommitted(&worktree) {
-                    _ if !worktree.exists() => "its worktree was already gone".to_string(),
-                    Ok(left) if left.is_empty() => {
-                        match remove_worktree(&project.path, &worktree) {
-                            Ok(()) => "its worktree was removed".to_string(),
-                            Err(e) => format!("its worktree {} stays: {e}", worktree.display()),
-                        }
-                    }
-                    Ok(left) => format!(
-                        "its worktree {} stays: uncommitted {}",
-                        worktree.display(),
-                        left.join(", ")
-                    ),
-                    Err(e) => format!("its worktree {} stays: {e}", worktree.display()),
-                };
+                let fate = super::cleanup::after_merge(
+                    &project.path,
+                    &worktree,
+                    &item.branch,
+                    settings.keep_branches,
+                );
                 let why = format!(
-                    "{} merged into {} as {}; {fate}; the branch {} is kept",
+                    "{} merged into {} ({}) as {}; {fate}",
                     item.branch,
                     project.base_branch,
+                    settings.merge_strategy.as_str(),
                     &commit[..commit.len().min(12)],
-                    item.branch,
                 );
                 self.journal.set_review_state(id, "merged", &why, now)?;
                 Ok(why)

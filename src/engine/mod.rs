@@ -8,6 +8,7 @@
 //! active agent; check the drain gate.
 
 mod agent;
+pub mod cleanup;
 mod commands;
 pub mod fault;
 pub mod health;
@@ -58,6 +59,8 @@ pub struct Engine {
     freed: bool,
     /// What the engine tells other processes about itself.
     health: health::Health,
+    /// When old worktrees were last cleaned up (once an hour).
+    cleaned_at: Option<Instant>,
     /// The journal's last event when the latest pass began: news that
     /// arrives during a pass (an agent's report) wakes the next sleep.
     news_mark: i64,
@@ -134,6 +137,7 @@ impl Engine {
             health,
             news_mark: 0,
             network: None,
+            cleaned_at: None,
             _lock: lock,
         }))
     }
@@ -333,7 +337,34 @@ impl Engine {
         self.end_stale_sessions(&sessions)?;
         self.report_orphans(&sessions)?;
         self.drain_gate(active)?;
+        self.clean_up_hourly();
         Ok(active)
+    }
+
+    /// Once an hour: worktrees and branches that merged jobs left, and
+    /// those of killed and failed jobs past `keep_failed` (never one with
+    /// uncommitted changes). A failure is logged; it is tried next hour.
+    fn clean_up_hourly(&mut self) {
+        if self
+            .cleaned_at
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(3600))
+        {
+            return;
+        }
+        self.cleaned_at = Some(Instant::now());
+        let result = cleanup::plan(&self.journal, &self.config, &self.home, Timestamp::now())
+            .and_then(|mut plan| {
+                cleanup::carry_out(&self.journal, &mut plan, false)?;
+                Ok(plan)
+            });
+        match result {
+            Ok(plan) => {
+                for r in plan {
+                    tracing::info!(job = r.job, "clean-up ({}): {}", r.why, r.outcome);
+                }
+            }
+            Err(e) => tracing::warn!("clean-up: {e:#}"),
+        }
     }
 
     /// Jobs the journal has in an active state.

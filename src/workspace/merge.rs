@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::git::{Git, GitError};
+use crate::config::MergeStrategy;
 
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +23,27 @@ pub enum MergeOutcome {
     Refused { reason: String },
 }
 
-/// Merges `branch` into `base` in `repo` with `message`.
+/// Merges `branch` into `base` in `repo` with `message` (a merge commit).
 pub fn merge(
     repo: &Path,
     base: &str,
     branch: &str,
     message: &str,
+) -> Result<MergeOutcome, GitError> {
+    merge_with(repo, base, branch, message, MergeStrategy::Merge)
+}
+
+/// Brings `branch` into `base` in `repo` by `strategy`: a merge commit
+/// with `message`, one squashed commit with `message`, or the branch's
+/// commits replayed on the base (their own messages kept; the branch then
+/// points at the replayed commits too). No checkout is touched but the
+/// base's own, and only when it is clean; a conflict changes nothing.
+pub fn merge_with(
+    repo: &Path,
+    base: &str,
+    branch: &str,
+    message: &str,
+    strategy: MergeStrategy,
 ) -> Result<MergeOutcome, GitError> {
     let git = Git::at(repo);
     let base_ref = format!("refs/heads/{base}");
@@ -51,15 +67,63 @@ pub fn merge(
             });
         }
     }
-    let tree = match git.run(&[
-        "merge-tree",
-        "--write-tree",
-        "--name-only",
-        "--no-messages",
-        &old,
-        &theirs,
-    ]) {
-        Ok(out) => out.lines().next().unwrap_or_default().to_string(),
+    let commit = match strategy {
+        MergeStrategy::Merge | MergeStrategy::Squash => {
+            let tree = match merged_tree(&git, &old, &theirs, None)? {
+                Ok(tree) => tree,
+                Err(files) => return Ok(MergeOutcome::Conflict { files }),
+            };
+            let mut args = vec!["commit-tree", tree.as_str(), "-p", old.as_str()];
+            if strategy == MergeStrategy::Merge {
+                args.extend(["-p", theirs.as_str()]);
+            }
+            args.extend(["-m", message]);
+            let identity = git.identity();
+            let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            git.run_with(&args, &env)?
+        }
+        MergeStrategy::Rebase => match replay(&git, &old, &theirs)? {
+            Ok(tip) => {
+                git.run(&[
+                    "update-ref",
+                    "-m",
+                    "switchboard: rebased for approve",
+                    &format!("refs/heads/{branch}"),
+                    &tip,
+                    &theirs,
+                ])?;
+                tip
+            }
+            Err(files) => return Ok(MergeOutcome::Conflict { files }),
+        },
+    };
+    match checkout {
+        Some(dir) => {
+            Git::at(&dir).run(&["merge", "--ff-only", "--quiet", &commit])?;
+        }
+        None => {
+            git.run(&["update-ref", "-m", message, &base_ref, &commit, &old])?;
+        }
+    }
+    Ok(MergeOutcome::Merged { commit })
+}
+
+/// The tree of merging `theirs` into `ours` (from `merge_base` when
+/// given, as a cherry-pick does), or the conflicted files.
+fn merged_tree(
+    git: &Git,
+    ours: &str,
+    theirs: &str,
+    merge_base: Option<&str>,
+) -> Result<Result<String, Vec<String>>, GitError> {
+    let base_arg = merge_base.map(|b| format!("--merge-base={b}"));
+    let mut args = vec!["merge-tree", "--write-tree", "--name-only", "--no-messages"];
+    if let Some(b) = &base_arg {
+        args.push(b);
+    }
+    args.extend([ours, theirs]);
+    match git.run(&args) {
+        Ok(out) => Ok(Ok(out.lines().next().unwrap_or_default().to_string())),
         Err(GitError::Failed(out)) => {
             // Exit 1: the first line is the tree, then the conflicted files.
             let files: Vec<String> = out
@@ -71,34 +135,54 @@ pub fn merge(
             if files.is_empty() {
                 return Err(GitError::Failed(out));
             }
-            return Ok(MergeOutcome::Conflict { files });
+            Ok(Err(files))
         }
-        Err(e) => return Err(e),
-    };
-    let identity = git.identity();
-    let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let commit = git.run_with(
-        &[
-            "commit-tree",
-            &tree,
-            "-p",
-            &old,
-            "-p",
-            &theirs,
-            "-m",
-            message,
-        ],
-        &env,
-    )?;
-    match checkout {
-        Some(dir) => {
-            Git::at(&dir).run(&["merge", "--ff-only", "--quiet", &commit])?;
-        }
-        None => {
-            git.run(&["update-ref", "-m", message, &base_ref, &commit, &old])?;
-        }
+        Err(e) => Err(e),
     }
-    Ok(MergeOutcome::Merged { commit })
+}
+
+/// Replays the commits of `theirs` that `onto` lacks, oldest first, each
+/// with its own author and message: the new tip, or the files of the first
+/// commit that conflicts.
+fn replay(git: &Git, onto: &str, theirs: &str) -> Result<Result<String, Vec<String>>, GitError> {
+    let list = git.run(&[
+        "rev-list",
+        "--reverse",
+        "--no-merges",
+        &format!("{onto}..{theirs}"),
+    ])?;
+    let mut tip = onto.to_string();
+    for commit in list.lines().filter(|l| !l.is_empty()) {
+        let parent = git.run(&["rev-parse", &format!("{commit}^")])?;
+        let tree = match merged_tree(git, &tip, commit, Some(&parent))? {
+            Ok(tree) => tree,
+            Err(files) => return Ok(Err(files)),
+        };
+        let meta = git.run(&["log", "-1", "--format=%an%x00%ae%x00%aI%x00%B", commit])?;
+        let mut fields = meta.splitn(4, '\0');
+        let (name, email, date, body) = (
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        let identity = git.identity();
+        let mut env: Vec<(&str, &str)> = identity
+            .iter()
+            .filter(|(k, _)| k.starts_with("GIT_COMMITTER"))
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        env.extend([
+            ("GIT_AUTHOR_NAME", name),
+            ("GIT_AUTHOR_EMAIL", email),
+            ("GIT_AUTHOR_DATE", date),
+        ]);
+        tip = git.run_with(
+            &["commit-tree", &tree, "-p", &tip, "-m", body.trim_end()],
+            &env,
+        )?;
+    }
+    Ok(Ok(tip))
 }
 
 /// The worktree (the main one included) where `branch_ref` is checked out.

@@ -9,7 +9,7 @@ mod worktree;
 use std::path::{Path, PathBuf};
 
 pub use git::{Git, GitError, INSTALL_GIT, git_version};
-pub use merge::{MergeOutcome, merge};
+pub use merge::{MergeOutcome, merge, merge_with};
 pub use worktree::{
     DiffStat, Worktree, commit_all, diff_stat, diff_text, files_changed, open_worktree,
     remove_worktree, uncommitted,

@@ -1,0 +1,246 @@
+//! From finished work to the base branch: merge strategies, what becomes
+//! of worktrees and branches after a merge, and `switchboard clean`. Real
+//! git, real repositories; the engine tests run the real binary.
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+use std::time::Duration;
+
+use common::engine::{FAST, home_with, start_engine, wait_secs};
+use common::{Sandbox, git, git_output};
+use switchboard::config::{Config, MergeStrategy};
+use switchboard::workspace::{MergeOutcome, commit_all, merge_with, open_worktree};
+
+fn rev(repo: &std::path::Path, what: &str) -> String {
+    git_output(repo, &["rev-parse", what]).trim().to_string()
+}
+
+/// A worktree for job `id` with two commits, while the base moved on.
+fn two_commits_and_a_moved_base(sb: &Sandbox, id: i64) -> (std::path::PathBuf, String) {
+    let repo = sb.repo("api");
+    let wt = open_worktree(&repo, "main", &sb.home().join("worktrees"), id).unwrap();
+    fs::write(wt.path.join("a.txt"), "one\n").unwrap();
+    commit_all(&wt.path, &format!("job #{id}: first")).unwrap();
+    fs::write(wt.path.join("b.txt"), "two\n").unwrap();
+    commit_all(&wt.path, &format!("job #{id}: second")).unwrap();
+    fs::write(repo.join("other.txt"), "x\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "meanwhile"]);
+    (repo, wt.branch)
+}
+
+#[test]
+fn squash_makes_one_commit_with_one_parent() {
+    let sb = Sandbox::new();
+    let (repo, branch) = two_commits_and_a_moved_base(&sb, 5);
+    let before = rev(&repo, "main");
+    let outcome = merge_with(
+        &repo,
+        "main",
+        &branch,
+        "switchboard job #5: the task",
+        MergeStrategy::Squash,
+    )
+    .unwrap();
+    assert!(
+        matches!(outcome, MergeOutcome::Merged { .. }),
+        "{outcome:?}"
+    );
+    let parents = git_output(&repo, &["log", "-1", "--format=%P", "main"]);
+    assert_eq!(parents.trim(), before, "one parent: the old base");
+    assert_eq!(
+        git_output(&repo, &["log", "-1", "--format=%s", "main"]).trim(),
+        "switchboard job #5: the task"
+    );
+    assert_eq!(fs::read_to_string(repo.join("a.txt")).unwrap(), "one\n");
+    assert_eq!(fs::read_to_string(repo.join("b.txt")).unwrap(), "two\n");
+}
+
+#[test]
+fn rebase_replays_the_commits_on_the_moved_base() {
+    let sb = Sandbox::new();
+    let (repo, branch) = two_commits_and_a_moved_base(&sb, 6);
+    let before = rev(&repo, "main");
+    let outcome = merge_with(&repo, "main", &branch, "unused", MergeStrategy::Rebase).unwrap();
+    assert!(
+        matches!(outcome, MergeOutcome::Merged { .. }),
+        "{outcome:?}"
+    );
+    let log = git_output(
+        &repo,
+        &["log", "--format=%s|%P", &format!("{before}..main")],
+    );
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "two replayed commits: {log}");
+    assert!(lines[0].starts_with("job #6: second|"));
+    assert!(lines[1].starts_with(&format!("job #6: first|{before}")));
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.rsplit('|').next().unwrap_or_default().contains(' ')),
+        "no merge commit: {log}"
+    );
+    assert_eq!(
+        rev(&repo, &branch),
+        rev(&repo, "main"),
+        "the branch follows"
+    );
+}
+
+#[test]
+fn a_rebase_that_conflicts_changes_nothing() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    let wt = open_worktree(&repo, "main", &sb.home().join("worktrees"), 7).unwrap();
+    fs::write(wt.path.join("README.md"), "# agent's\n").unwrap();
+    commit_all(&wt.path, "job #7").unwrap();
+    fs::write(repo.join("README.md"), "# operator's\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "conflicting"]);
+    let (base, tip) = (rev(&repo, "main"), rev(&repo, &wt.branch));
+    let outcome = merge_with(&repo, "main", &wt.branch, "m", MergeStrategy::Rebase).unwrap();
+    assert_eq!(
+        outcome,
+        MergeOutcome::Conflict {
+            files: vec!["README.md".into()]
+        }
+    );
+    assert_eq!(rev(&repo, "main"), base);
+    assert_eq!(rev(&repo, &wt.branch), tip);
+}
+
+fn has_branch(repo: &std::path::Path, branch: &str) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+fn review_state(sb: &Sandbox) -> String {
+    sb.run(&["review", "--json"]).json()[0]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn approve_squashes_then_removes_the_worktree_and_the_branch() {
+    let config = format!("{FAST}\n[projects.api]\nmerge_strategy = \"squash\"\n");
+    let sb = home_with(&config, &["api"]);
+    let repo = sb.dir.path().join("api");
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    let before = rev(&repo, "main");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    assert_eq!(
+        git_output(&repo, &["log", "-1", "--format=%P", "main"]).trim(),
+        before,
+        "squashed: one parent"
+    );
+    let message = git_output(&repo, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("job #1") && message.contains("write the docs"),
+        "{message}"
+    );
+    assert!(!sb.home().join("worktrees/job-1").exists());
+    assert!(!has_branch(&repo, "switchboard/1"), "the branch is deleted");
+    let events = sb.run(&["jobs", "1", "--json"]).json()["events"].to_string();
+    assert!(
+        events.contains("the branch switchboard/1 was deleted"),
+        "{events}"
+    );
+}
+
+#[test]
+fn keep_branches_keeps_the_branch_after_the_merge() {
+    let config = format!("{FAST}\n[projects.api]\nkeep_branches = true\n");
+    let sb = home_with(&config, &["api"]);
+    let repo = sb.dir.path().join("api");
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    assert!(has_branch(&repo, "switchboard/1"));
+    assert!(!sb.home().join("worktrees/job-1").exists());
+}
+
+#[test]
+fn clean_removes_old_worktrees_of_killed_jobs_but_never_uncommitted_work() {
+    let config = format!("{FAST}\n[projects.api]\nkeep_failed = \"1h\"\n");
+    let sb = home_with(&config, &["api"]);
+    let repo = sb.dir.path().join("api");
+    for (id, text) in [(1, "clean"), (2, "dirty")] {
+        sb.run(&["dispatch", "api", text]).ok();
+        open_worktree(&repo, "main", &sb.home().join("worktrees"), id).unwrap();
+    }
+    let long_ago = switchboard::model::Timestamp::now().millis() - 2 * 3600 * 1000;
+    sb.sql(&format!(
+        "UPDATE jobs SET state = 'killed', state_since = {long_ago}, state_reason = 'killed by the operator'"
+    ));
+    fs::write(
+        sb.home().join("worktrees/job-2/work.txt"),
+        "not committed\n",
+    )
+    .unwrap();
+
+    let dry = sb.run(&["clean", "--dry-run", "--json"]).json();
+    assert_eq!(dry.as_array().map(Vec::len), Some(2), "{dry}");
+    assert!(
+        sb.home().join("worktrees/job-1").exists(),
+        "a dry run removes nothing"
+    );
+
+    let done = sb.run(&["clean", "--json"]).json();
+    assert!(!sb.home().join("worktrees/job-1").exists());
+    assert!(!has_branch(&repo, "switchboard/1"));
+    assert!(
+        sb.home().join("worktrees/job-2/work.txt").exists(),
+        "uncommitted work stays: {done}"
+    );
+    assert!(done.to_string().contains("uncommitted work.txt"), "{done}");
+
+    sb.run(&["clean", "--force"]).ok();
+    assert!(
+        !sb.home().join("worktrees/job-2").exists(),
+        "--force removes it"
+    );
+}
+
+#[test]
+fn keep_failed_is_measured_on_the_clock_it_is_given() {
+    let config_text = format!("{FAST}\n[projects.api]\nkeep_failed = \"7d\"\n");
+    let sb = home_with(&config_text, &["api"]);
+    let repo = sb.dir.path().join("api");
+    sb.run(&["dispatch", "api", "x"]).ok();
+    open_worktree(&repo, "main", &sb.home().join("worktrees"), 1).unwrap();
+    let now = switchboard::model::Timestamp::now();
+    sb.sql(&format!(
+        "UPDATE jobs SET state = 'killed', state_since = {}, state_reason = 'killed'",
+        now.millis()
+    ));
+    let config =
+        Config::from_texts(Some(&config_text), std::path::Path::new("config.toml")).unwrap();
+    let home = switchboard::home::Home::at(sb.home());
+    let journal = sb.journal();
+    let plan = |at| switchboard::engine::cleanup::plan(&journal, &config, &home, at).unwrap();
+    assert!(
+        plan(now.plus(Duration::from_secs(6 * 86_400))).is_empty(),
+        "six days: kept"
+    );
+    let due = plan(now.plus(Duration::from_secs(7 * 86_400 + 60)));
+    assert_eq!(due.len(), 1);
+    assert!(due[0].why.contains("killed"), "{:?}", due[0]);
+}
