@@ -96,6 +96,7 @@ fn every_human_output_shows_control_characters_as_visible_escapes() {
         vec!["review"],
         vec!["chains"],
         vec!["project", "list"],
+        vec!["explain", "1"],
         vec!["doctor"],
     ];
     for args in outputs {
