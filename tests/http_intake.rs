@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::Sandbox;
+use common::engine::wait_secs;
 use net::{fixture, listening, post, request};
 
 const TOKEN: &str = "s3cret-token";
@@ -111,6 +112,22 @@ fn messages_are_taken_with_the_token_and_refused_without() {
             .as_str()
             .unwrap()
             .contains("listening on")
+    );
+
+    // `doctor` shows the intake, with its last message.
+    wait_secs(5, "the intake status written", || {
+        std::fs::read_to_string(sb.home().join("intake.status"))
+            .is_ok_and(|s| s.contains("last_message\":\"20"))
+    });
+    let doctor = sb.run(&["doctor"]);
+    let line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.contains("http intake"))
+        .unwrap_or_else(|| panic!("{}", doctor.stdout));
+    assert!(
+        line.contains(&format!("http intake listening on {addr}; last message 20")),
+        "{line}"
     );
 }
 

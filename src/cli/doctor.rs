@@ -48,6 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         tmux_server(ctx),
     ]
     .into_iter()
+    .chain(intakes(ctx))
     .chain(agents(ctx))
     .collect::<Vec<_>>();
     let failed = checks.iter().any(|c| c.status == Status::Fail);
@@ -288,6 +289,27 @@ fn engine(ctx: &Context) -> Check {
             detail: "running".into(),
         },
     }
+}
+
+/// The network intakes of the running engine: listening on, polling, last
+/// message, last error.
+fn intakes(ctx: &Context) -> Vec<Check> {
+    let Some(status) = crate::net::status::read(&ctx.home) else {
+        return Vec::new();
+    };
+    status
+        .lines()
+        .into_iter()
+        .map(|line| Check {
+            name: "intake",
+            status: if line.contains("; last error ") {
+                Status::Warn
+            } else {
+                Status::Ok
+            },
+            detail: line,
+        })
+        .collect()
 }
 
 /// The home's tmux server: control clients a crashed engine left behind.

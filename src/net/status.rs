@@ -50,6 +50,33 @@ impl Status {
     }
 }
 
+impl Status {
+    /// A short segment for the room's status bar: each intake, when it
+    /// last took a message, and its error when that is the latest news.
+    pub fn bar(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for (name, intake) in [("http", &self.http), ("sqs", &self.sqs)] {
+            let Some(intake) = intake else { continue };
+            let doing = intake
+                .doing
+                .strip_prefix("listening on ")
+                .unwrap_or(&intake.doing);
+            let mut part = format!("{name} {doing}");
+            if let Some(at) = intake.last_message {
+                part.push_str(&format!(" last {}", &at.rfc3339()[11..16]));
+            }
+            if let Some((at, error)) = &intake.last_error
+                && intake.last_message.is_none_or(|m| m < *at)
+            {
+                let short: String = error.chars().take(40).collect();
+                part.push_str(&format!(" ⚠ {short}"));
+            }
+            parts.push(part);
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
 /// Which intake a change is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intake {
@@ -140,4 +167,42 @@ pub fn read(home: &Home) -> Option<Status> {
     let text = std::fs::read_to_string(file(home)).ok()?;
     let status: Status = serde_json::from_str(&text).ok()?;
     crate::engine::health::engine_running(home).then_some(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_bar_names_each_intake_and_a_fresh_error() {
+        let mut status = Status::default();
+        assert_eq!(status.bar(), None);
+        status.http = Some(IntakeStatus {
+            doing: "listening on 127.0.0.1:8088".into(),
+            last_message: Some(Timestamp::parse("2026-11-29T19:40:00Z").unwrap()),
+            last_error: Some((
+                Timestamp::parse("2026-11-29T19:00:00Z").unwrap(),
+                "old".into(),
+            )),
+        });
+        status.sqs = Some(IntakeStatus {
+            doing: "polling https://sqs.example/q".into(),
+            last_message: None,
+            last_error: Some((
+                Timestamp::parse("2026-11-29T19:41:00Z").unwrap(),
+                "receive: refused".into(),
+            )),
+        });
+        assert_eq!(
+            status.bar().unwrap(),
+            "http 127.0.0.1:8088 last 19:40 · sqs polling https://sqs.example/q ⚠ receive: refused"
+        );
+        let lines = status.lines();
+        assert!(
+            lines[0].starts_with(
+                "http intake listening on 127.0.0.1:8088; last message 2026-11-29T19:40"
+            )
+        );
+        assert!(lines[1].contains("no message yet; last error"));
+    }
 }

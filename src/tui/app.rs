@@ -176,6 +176,9 @@ pub struct App {
     /// A fault the engine is waiting out (a full disk, tmux away), as one
     /// line for the status bar.
     pub engine_fault: Option<String>,
+    /// The network intakes (HTTP, SQS), as one short segment for the
+    /// status bar; `None` when none runs.
+    pub intakes: Option<String>,
     pub keymap: Keymap,
     /// Agent profile names, for the dispatch form.
     pub profiles: Vec<String>,
@@ -206,6 +209,7 @@ impl App {
             filter: String::new(),
             engine,
             engine_fault: None,
+            intakes: None,
             keymap: Keymap::builtin(),
             profiles: Vec::new(),
             here: None,

@@ -165,6 +165,11 @@ impl<'a> Room<'a> {
                 app.engine_fault = fault;
                 dirty = true;
             }
+            let intakes = crate::net::status::read(self.home).and_then(|s| s.bar());
+            if intakes != app.intakes {
+                app.intakes = intakes;
+                dirty = true;
+            }
             // The clock and "output … ago" move once a second while an
             // agent is on screen, once a minute otherwise.
             let clock = if app.live.job.is_some() || matches!(app.mode, Mode::Grid) {

@@ -133,6 +133,9 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         " {engine} │ agents {active}/{} │{counts} {clock}",
         app.snapshot.max_agents
     );
+    if let Some(intakes) = &app.intakes {
+        text.push_str(&format!(" │ {}", visible(intakes)));
+    }
     if !app.filter.is_empty() {
         text.push_str(&format!(" │ filter {:?}", app.filter));
     }

@@ -1,0 +1,239 @@
+//! The SQS intake of a real engine against a local SQS (moto's server,
+//! installed by the test into `target/moto-venv`): every shape arrives as
+//! one journaled message, the unreadable one lands in `rejected`, the
+//! queue ends empty, and a message redelivered after the engine was killed
+//! between journaling and deleting it makes no second job.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::Sandbox;
+use common::engine::{EngineProcess, wait_secs};
+
+/// moto's server, killed when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn venv() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv")
+}
+
+/// Installs moto[server] once per test run; `None` (with the reason
+/// printed) only where python3 is missing.
+fn moto_installed() -> Option<PathBuf> {
+    static INSTALLED: OnceLock<Option<PathBuf>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            if Command::new("python3").arg("--version").output().is_err() {
+                eprintln!("SKIPPED: python3 is missing, so no local SQS (moto) can run; .ci/run installs it");
+                return None;
+            }
+            let venv = venv();
+            let server = venv.join("bin/moto_server");
+            if !server.exists() {
+                let made = Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .expect("python3 -m venv");
+                assert!(made.success(), "python3 -m venv failed (is python3-venv installed?)");
+                let pip = Command::new(venv.join("bin/pip"))
+                    .args(["install", "-q", "moto[server]"])
+                    .status()
+                    .expect("pip");
+                assert!(pip.success(), "pip install moto[server] failed");
+            }
+            Some(server)
+        })
+        .clone()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start_moto() -> Option<Moto> {
+    let server = moto_installed()?;
+    let port = free_port();
+    let child = Command::new(server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    wait_secs(60, "moto to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    Some(moto)
+}
+
+/// Runs Python with boto3 (installed with moto) against `moto`: `sqs` is a
+/// client, `url` the queue's URL; what the code prints is returned.
+fn boto(moto: &Moto, code: &str) -> String {
+    boto_with(moto, code, "")
+}
+
+/// As [`boto`], with `body` in the environment as `BODY`.
+fn boto_with(moto: &Moto, code: &str, body: &str) -> String {
+    let script = format!(
+        "import boto3, os\nsqs = boto3.client('sqs', region_name='us-east-1', endpoint_url='{}')\nurl = sqs.create_queue(QueueName='switchboard', Attributes={{'VisibilityTimeout': '2'}})['QueueUrl']\n{code}\n",
+        moto.endpoint
+    );
+    let out = Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .envs(credentials())
+        .env("BODY", body)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn credentials() -> [(&'static str, &'static str); 3] {
+    [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ]
+}
+
+fn send(moto: &Moto, body: &[u8]) {
+    let text = String::from_utf8(body.to_vec()).expect("utf-8");
+    boto_with(
+        moto,
+        "sqs.send_message(QueueUrl=url, MessageBody=os.environ['BODY'])",
+        &text,
+    );
+}
+
+/// Messages in the queue, visible or in flight.
+fn in_queue(moto: &Moto) -> u64 {
+    boto(
+        moto,
+        "a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['All'])['Attributes']\nprint(int(a['ApproximateNumberOfMessages']) + int(a['ApproximateNumberOfMessagesNotVisible']))",
+    )
+    .parse()
+    .expect("a count")
+}
+
+fn engine(sb: &Sandbox, moto: &Moto, hold: Option<&std::path::Path>) -> EngineProcess {
+    std::fs::create_dir_all(sb.home()).expect("home");
+    let url = boto(moto, "print(url)");
+    std::fs::write(
+        sb.home().join("config.toml"),
+        format!(
+            "[scheduler]\nactive_interval = \"200ms\"\nidle_interval = \"500ms\"\n\n[intake.sqs]\nqueue_url = \"{url}\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nwait = \"1s\"\n",
+            moto.endpoint
+        ),
+    )
+    .expect("config");
+    let mut cmd = sb.cmd(&["run", "--headless"]);
+    cmd.envs(credentials())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(hold) = hold {
+        cmd.env(switchboard::net::sqs::HOLD_BEFORE_DELETE, hold);
+    }
+    EngineProcess {
+        child: cmd.spawn().expect("start the engine"),
+        home: sb.home(),
+    }
+}
+
+fn count(sb: &Sandbox, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(sb.home().join("journal.db")).expect("db");
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/intake/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+#[test]
+fn every_shape_from_the_queue_is_journaled_once_and_deleted() {
+    let Some(moto) = start_moto() else { return };
+    let sb = Sandbox::new();
+    send(&moto, &fixture("cloudwatch_sns_envelope.json"));
+    send(&moto, &fixture("cloudwatch_sns_body.json"));
+    send(&moto, &fixture("cloudwatch_eventbridge.json"));
+    send(&moto, &fixture("jira_issue_created.json"));
+    send(&moto, b"{\"AlarmName\": \"half an alarm\"");
+    let _engine = engine(&sb, &moto, None);
+    wait_secs(60, "five messages journaled", || {
+        count(&sb, "SELECT COUNT(*) FROM deliveries") == 5
+    });
+    wait_secs(30, "the queue to empty", || in_queue(&moto) == 0);
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM alarms"), 3);
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM tickets"), 1);
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM rejected"), 1);
+    assert_eq!(
+        count(
+            &sb,
+            "SELECT COUNT(*) FROM rejected WHERE source LIKE 'SQS message %' AND reason <> ''"
+        ),
+        1
+    );
+    // Nothing comes twice, however long it runs.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM alarms"), 3);
+    let status = std::fs::read_to_string(sb.home().join("intake.status")).expect("status");
+    assert!(status.contains("polling"), "{status}");
+}
+
+#[test]
+fn a_message_redelivered_after_a_kill_makes_no_second_job() {
+    let Some(moto) = start_moto() else { return };
+    let sb = Sandbox::new();
+    send(
+        &moto,
+        br#"{"type":"task","prompt":"journaled, then the engine died"}"#,
+    );
+    let hold = sb.dir.path().join("held");
+    let first = engine(&sb, &moto, Some(&hold));
+    wait_secs(60, "the message journaled and held before delete", || {
+        hold.exists()
+    });
+    first.crash();
+    let jobs = "SELECT COUNT(*) FROM jobs WHERE prompt = 'journaled, then the engine died'";
+    assert_eq!(count(&sb, jobs), 1);
+    assert_eq!(
+        in_queue(&moto),
+        1,
+        "the message was deleted before the kill"
+    );
+
+    let _second = engine(&sb, &moto, None);
+    wait_secs(60, "the redelivered message deleted", || {
+        in_queue(&moto) == 0
+    });
+    assert_eq!(count(&sb, jobs), 1);
+}
