@@ -195,9 +195,24 @@ impl Config {
                 invalid(line, Some(key.join(".")).filter(|k| !k.is_empty()), message)
             })?;
         config.check().map_err(|(key, message)| {
-            let segments: Vec<String> = key.split('.').map(str::to_string).collect();
-            let line = user.and_then(|text| locate::line_of_key(text, &segments));
-            invalid(line, Some(key), message)
+            let line_of = |key: &str| {
+                let segments: Vec<String> = key.split('.').map(str::to_string).collect();
+                user.and_then(|text| locate::line_of_key(text, &segments))
+            };
+            // A key bound twice: the binding the user wrote (the later
+            // line when both are theirs), not a built-in default.
+            let key = match message.rsplit_once(" is also bound to ") {
+                Some((_, earlier)) if key.starts_with("keys.") => {
+                    let other = format!("keys.{earlier}");
+                    if line_of(&other) > line_of(&key) {
+                        other
+                    } else {
+                        key
+                    }
+                }
+                _ => key,
+            };
+            invalid(line_of(&key), Some(key), message)
         })?;
         Ok(config)
     }

@@ -157,6 +157,12 @@ fn keys_are_configurable_and_faults_name_the_line() {
     let (line, key, message) = error("[keys]\nnudge = \"d\"\n");
     assert_eq!((line, key.as_deref()), (Some(2), Some("keys.nudge")));
     assert!(message.contains("also bound to dispatch"), "{message}");
+    // The binding the operator wrote is named, not the built-in default it
+    // collides with; of two of theirs, the later line.
+    let (line, key, _) = error("[scheduler]\nmax_agents = 3\n\n[keys]\ndispatch = \"n\"\n");
+    assert_eq!((line, key.as_deref()), (Some(5), Some("keys.dispatch")));
+    let (line, key, _) = error("[keys]\nnudge = \"x\"\n\n\ndispatch = \"x\"\n");
+    assert_eq!((line, key.as_deref()), (Some(5), Some("keys.dispatch")));
     let (_, key, _) = error("[notify]\ndesktop = \"smoke-signal\"\n");
     assert_eq!(key.as_deref(), Some("notify.desktop"));
 }
