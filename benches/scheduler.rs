@@ -77,7 +77,7 @@ fn at(i: u64) -> String {
 /// of 1,000 accounts in turn (each account every ~17 minutes, so its chain
 /// stays open: 1,000 open chains) with a ticket every tenth message.
 const CLAIMED_HEADER: &str = concat!(
-    "{\"config\":{\"scheduler\":{\"max_agents\":16},\"routing\":{\"default_project\":\"ops\",\"jira\":{\"OPS\":\"ops\"}}}}\n",
+    "{\"config\":{\"scheduler\":{\"max_agents\":16,\"job_timeout\":\"30d\"},\"routing\":{\"default_project\":\"ops\",\"jira\":{\"OPS\":\"ops\"}}}}\n",
     "{\"project\":\"app\",\"max_agents\":1}\n{\"project\":\"ops\",\"max_agents\":8}\n",
     "{\"agent\":{\"duration\":\"2m\"}}\n{\"agent\":{\"match\":\"app work\",\"duration\":\"1d\"}}\n",
 );
@@ -92,10 +92,11 @@ fn claimed_line(i: u64) -> String {
     if i.is_multiple_of(10) {
         return format!(
             "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"OPS-{}\",\"title\":\"issue\",\"body\":\"details\"}}\n",
-            i % 500
+            (i / 10) % 500
         );
     }
-    let account = i % 1000;
+    // The alarms so far, so the 1,000 accounts take turns.
+    let account = (i - i / 10) % 1000;
     if i.is_multiple_of(3) {
         format!(
             "{{\"at\":\"{at}\",\"AlarmName\":\"5xx\",\"AWSAccountId\":\"{account:012}\",\"NewStateValue\":\"ALARM\",\"StateChangeTime\":\"{at}\"}}\n"
@@ -127,6 +128,17 @@ fn accounts_line(i: u64) -> String {
             "{{\"at\":\"{at}\",\"type\":\"ticket\",\"key\":\"APP-{i}\",\"title\":\"issue {i}\",\"project\":\"app\"}}\n"
         )
     }
+}
+
+/// CPU seconds this process has used (user and system), from /proc
+/// (Linux): on a shared machine a fairer clock than the wall.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// The process's peak resident memory, from /proc (Linux).
@@ -162,6 +174,7 @@ fn simulate_scenario(
             let before = peak_rss_kib();
             let mut sim = Simulation::new(1).unwrap();
             let started = std::time::Instant::now();
+            let cpu_before = cpu_seconds();
             sim.run(
                 BufReader::with_capacity(1 << 16, std::fs::File::open(&path).unwrap()),
                 &mut |d| {
@@ -170,13 +183,18 @@ fn simulate_scenario(
             )
             .unwrap();
             let took = started.elapsed();
+            let cpu = cpu_seconds()
+                .zip(cpu_before)
+                .map_or(f64::NAN, |(after, before)| after - before);
             let events = sim.summary.events;
             eprintln!(
-                "{name}: {total} messages, {events} events, {} decisions in {:.2} s: {:.0} events/s, \
-                 {:.0} messages/s; peak RSS {:?} KiB (before: {:?} KiB); jobs held at the end {}; summary: {}",
+                "{name}: {total} messages, {events} events, {} decisions in {:.2} s ({cpu:.2} s of CPU): \
+                 {:.0} events/s ({:.0} per CPU second), {:.0} messages/s; peak RSS {:?} KiB \
+                 (before: {:?} KiB); jobs held at the end {}; summary: {}",
                 sim.summary.decisions,
                 took.as_secs_f64(),
                 events as f64 / took.as_secs_f64(),
+                events as f64 / cpu,
                 total as f64 / took.as_secs_f64(),
                 peak_rss_kib(),
                 before,
@@ -291,7 +309,7 @@ fn decide_10k(c: &mut Criterion) {
 
 /// A journal with the project `app` (one agent) and 2,000 tasks for it,
 /// after the first pass (one started, 1,999 told their wait).
-fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64) {
+fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64, i64) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("journal.db");
     let mut journal = Journal::open(&db).unwrap();
@@ -307,6 +325,7 @@ fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64) {
         .unwrap();
     let config = Config::builtin().unwrap();
     let events_before = journal.last_event_id().unwrap();
+    let rows_before = journal.total_changes();
     for i in 0..2000 {
         journal
             .dispatch(
@@ -316,24 +335,23 @@ fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64) {
             .unwrap();
     }
     journal.schedule(&config, Timestamp::now(), false).unwrap();
-    (dir, journal, config, events_before)
+    (dir, journal, config, events_before, rows_before)
 }
 
 /// The engine's scheduler on a real journal, 2,000 jobs behind one claimed
 /// repository; then every job's whole life, counting rows.
 fn journal_2000_claimed(c: &mut Criterion) {
-    let mut prepared: Option<(tempfile::TempDir, Journal, Config, i64)> = None;
+    let mut prepared: Option<(tempfile::TempDir, Journal, Config, i64, i64)> = None;
     c.bench_function("scheduler/schedule_pass_2000_claimed", |b| {
-        let (_, journal, config, _) = prepared.get_or_insert_with(claimed_journal);
+        let (_, journal, config, _, _) = prepared.get_or_insert_with(claimed_journal);
         b.iter(|| black_box(journal.schedule(config, Timestamp::now(), false).unwrap()))
     });
-    let Some((dir, mut journal, config, events_before)) = prepared else {
+    let Some((dir, mut journal, config, events_before, rows_before)) = prepared else {
         return; // filtered out
     };
     let db = dir.path().join("journal.db");
     // Every job's life: the engine brings the agent up, it finishes, the
     // next pass starts the next job. Rows written are counted by SQLite.
-    let mut rows_written: i64 = 0;
     let mut lives = 0;
     loop {
         let starting = journal
@@ -344,7 +362,6 @@ fn journal_2000_claimed(c: &mut Criterion) {
         let Some(job) = starting.first() else {
             break;
         };
-        let before = journal_changes(&journal);
         let now = Timestamp::now();
         journal
             .change_state(job.id, now, |s| s.run(now), "agent up")
@@ -353,7 +370,6 @@ fn journal_2000_claimed(c: &mut Criterion) {
             .change_state(job.id, now, |s| s.finish(now), "done")
             .unwrap();
         journal.schedule(&config, now, false).unwrap();
-        rows_written += journal_changes(&journal) - before;
         lives += 1;
     }
     assert_eq!(lives, 2000);
@@ -368,16 +384,11 @@ fn journal_2000_claimed(c: &mut Criterion) {
     let mean = per_job.iter().sum::<i64>() as f64 / per_job.len() as f64;
     eprintln!(
         "2,000 jobs behind one claimed repository: events per job mean {mean:.2}, max {}; \
-         rows changed per job after dispatch (job updates and events, from SQLite's change counter) {:.2}",
+         rows written per job over its life, dispatch to done (SQLite's change counter: job \
+         rows and events; the passes in between wrote nothing) {:.2}",
         per_job.iter().max().unwrap(),
-        rows_written as f64 / lives as f64
+        (journal.total_changes() - rows_before) as f64 / lives as f64
     );
-}
-
-/// SQLite's count of rows changed on this connection, read through a
-/// statement (the journal keeps its connection to itself).
-fn journal_changes(journal: &Journal) -> i64 {
-    journal.total_changes()
 }
 
 criterion_group!(

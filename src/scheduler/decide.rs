@@ -7,8 +7,6 @@
 //! is told its wait when it starts waiting and when the kind of its wait
 //! changes, never because the job ahead of it changed.
 
-use std::collections::{HashMap, HashSet};
-
 use super::backoff::backoff;
 use super::decision::{Action, Decision};
 use super::state::{QueueKey, SchedJob, State, WaitKind};
@@ -106,7 +104,6 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     }
     // Who waits: the jobs not yet told, and the next job of every project
     // (its wait may have changed kind); nobody else is looked at.
-    let mut told = HashSet::new();
     let heads = state
         .queues()
         .values()
@@ -114,11 +111,12 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     let untold = state.untold().map(|j| (-j.priority, j.created_at, j.id));
     let mut waiting: Vec<QueueKey> = heads.copied().chain(untold).collect();
     waiting.sort_unstable();
+    waiting.dedup();
     for (_, _, id) in waiting {
         let Some(job) = state.jobs.get(&id) else {
             continue;
         };
-        if slots.started.contains(&id) || !told.insert(id) {
+        if slots.started.contains(&id) {
             continue;
         }
         let kind = slots.wait_of(state, job);
@@ -137,9 +135,10 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
 struct Slots<'a> {
     max: u32,
     active: u32,
-    /// Per project: agents now, and the job that holds its claim.
-    projects: HashMap<&'a str, (u32, Option<i64>)>,
-    started: HashSet<i64>,
+    /// Per project looked at: agents now (planned starts included), and
+    /// the job that holds its claim. Few projects: a list is quickest.
+    projects: Vec<(&'a str, u32, Option<i64>)>,
+    started: Vec<i64>,
 }
 
 impl<'a> Slots<'a> {
@@ -147,20 +146,21 @@ impl<'a> Slots<'a> {
         Slots {
             max,
             active: state.active() as u32,
-            projects: HashMap::new(),
-            started: HashSet::new(),
+            projects: Vec::new(),
+            started: Vec::new(),
         }
     }
 
     /// Agents in `project` and its holder, planned starts included.
     fn of(&mut self, state: &'a State, project: &'a str) -> (u32, Option<i64>) {
-        *self.projects.entry(project).or_insert_with(|| {
-            let agents = state.agents_of(project);
-            (
-                agents.map_or(0, |a| a.len() as u32),
-                agents.and_then(|a| a.first().copied()),
-            )
-        })
+        if let Some(&(_, count, holder)) = self.projects.iter().find(|p| p.0 == project) {
+            return (count, holder);
+        }
+        let agents = state.agents_of(project);
+        let count = agents.map_or(0, |a| a.len() as u32);
+        let holder = agents.and_then(|a| a.first().copied());
+        self.projects.push((project, count, holder));
+        (count, holder)
     }
 
     /// Starts the best queued jobs of the projects with room, in priority
@@ -206,17 +206,20 @@ impl<'a> Slots<'a> {
             };
             let project = best.project;
             let limit = best.limit;
-            let entry = self.projects.entry(project).or_insert((0, None));
-            entry.0 += 1;
-            entry.1 = entry.1.or(Some(id));
-            let count = entry.0;
+            self.of(state, project);
+            let Some(entry) = self.projects.iter_mut().find(|p| p.0 == project) else {
+                break;
+            };
+            entry.1 += 1;
+            entry.2 = entry.2.or(Some(id));
+            let count = entry.1;
             best.next = if count >= limit {
                 None
             } else {
                 best.queue.next().copied()
             };
             self.active += 1;
-            self.started.insert(id);
+            self.started.push(id);
             plan.decisions.push(Decision {
                 at: now,
                 action: Action::Start {
