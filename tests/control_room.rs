@@ -226,9 +226,16 @@ fn the_operator_runs_a_task_from_the_keyboard() {
 
     // a: the room steps aside for the agent's session; C-b d brings it back.
     terminal.keys("room", &["a"]);
-    terminal.wait_until("room", "the agent's own screen", |s| {
+    let screen = terminal.wait_until("room", "the agent's own screen", |s| {
         s.contains("demo>") && !s.contains("engine running")
     });
+    // Its status line says how to come back.
+    let screen = if screen.contains("C-b d: back to switchboard") {
+        screen
+    } else {
+        terminal.wait_for("room", "C-b d: back to switchboard")
+    };
+    assert!(screen.contains("sb-1-1"), "{screen}");
     terminal.keys("room", &["C-b", "d"]);
     terminal.wait_for("room", "back from sb-1-1");
 

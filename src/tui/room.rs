@@ -429,10 +429,29 @@ impl<'a> Room<'a> {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
         ratatui::restore();
         println!("Attached to {session}; detach with the tmux prefix then d (Ctrl-b d).");
+        // While the operator is in the session, its status line says how to
+        // come back (the server's default is no status line); after, the
+        // session takes the server's default again.
+        let target = format!("={session}:");
+        for (option, value) in [
+            ("status", "on"),
+            ("status-left", " #S "),
+            ("status-right", " C-b d: back to switchboard "),
+            ("status-style", "reverse"),
+        ] {
+            let _ = self
+                .server
+                .run(&["set-option", "-t", &target, option, value]);
+        }
         let status = std::process::Command::new(program)
             .args(&args)
             .env_remove(unset)
             .status();
+        for option in ["status", "status-left", "status-right", "status-style"] {
+            let _ = self
+                .server
+                .run(&["set-option", "-u", "-t", &target, option]);
+        }
         *terminal = ratatui::init();
         let _ = execute!(std::io::stdout(), EnableMouseCapture);
         terminal.clear()?;
