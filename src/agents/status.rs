@@ -175,8 +175,20 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
         };
         return Reading::new(AgentStatus::Exited(session.exit_status), Signal::Exit, how);
     }
+    let title = session.title.as_str();
+    let title_busy = profile
+        .title_busy
+        .as_ref()
+        .is_some_and(|p| p.is_match(title));
     let mut working_report = None;
-    if let Some(r) = signals.report {
+    // A question a hook reported is over once the title shows work again
+    // (Claude Code's PermissionRequest hook may land after the question
+    // was read from the screen, and stays the latest report until the
+    // tool has run).
+    let report = signals
+        .report
+        .filter(|r| !(r.status == ReportStatus::Waiting && title_busy));
+    if let Some(r) = report {
         let status = match r.status {
             ReportStatus::Waiting => Some(AgentStatus::Asking),
             ReportStatus::Done | ReportStatus::Failed => Some(AgentStatus::Idle),
@@ -188,7 +200,6 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
             None => working_report = Some(Reading::new(AgentStatus::Busy, r.signal, detail)),
         }
     }
-    let title = session.title.as_str();
     let tail = last_lines(signals.screen, profile.screen_lines);
     let title_rule = |p: &Option<Pattern>, status| {
         p.as_ref().filter(|p| p.is_match(title)).map(|p| {

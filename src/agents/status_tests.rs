@@ -243,3 +243,36 @@ fn a_status_note_reads_back() {
     );
     assert_eq!(parse_status_note("busy by magic: x"), None);
 }
+
+#[test]
+fn a_reported_question_is_over_once_the_title_shows_work() {
+    let config = Config::builtin().unwrap();
+    let claude = &config.agents["claude"];
+    let ask = screen("claude_ask");
+    let asking = session(false, None, "✳ Claude Code");
+    let s = Signals {
+        report: Some(CurrentReport {
+            status: ReportStatus::Waiting,
+            signal: Signal::Hook,
+            what: "asks to use Bash",
+        }),
+        session: Some(&asking),
+        screen: &ask,
+        quiet_for: Duration::ZERO,
+        has_output: true,
+    };
+    let r = read_status(&s, claude, Duration::from_secs(5));
+    assert_eq!((r.status, r.signal), (AgentStatus::Asking, Signal::Hook));
+    let working = session(false, None, "⠂ Claude Code");
+    let busy = screen("claude_busy");
+    let r = read_status(
+        &Signals {
+            session: Some(&working),
+            screen: &busy,
+            ..s
+        },
+        claude,
+        Duration::from_secs(5),
+    );
+    assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Title));
+}
