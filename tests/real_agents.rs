@@ -17,8 +17,11 @@ use common::fake_api::{FakeApi, Phase, Script, Truth};
 use common::real_agents::{Agent, AgentHome, installed};
 use switchboard::model::StateName;
 
-/// How long after a change of truth a sample counts as in transition.
-const GRACE: Duration = Duration::from_millis(500);
+/// How long after a change of truth a sample counts as in transition: the
+/// fake API knows when the tool call went out, not when the agent has
+/// drawn its question (Claude Code runs its hooks first), nor when an
+/// answer pressed in the pane reached the agent.
+const GRACE: Duration = Duration::from_millis(1000);
 
 const CONFIG: &str = r#"
 [scheduler]
