@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::jobs::{JOB_COLUMNS, job_from_row};
 use super::record::{Fault, Recorded, record, write_fault};
@@ -40,8 +40,8 @@ pub(super) struct Loaded {
 
 impl Journal {
     /// The scheduler's state as the journal has it now: projects, jobs that
-    /// are not over (and failed ones not yet retried), tickets, the chains
-    /// the pending alarms can join, and the intake not yet admitted. Rows
+    /// are not over (and failed ones not yet retried), the tickets and
+    /// chains the pending intake can touch, and the intake not yet admitted. Rows
     /// that cannot be read are left out (`schedule` journals them).
     pub fn scheduler_state(&self, window: Duration) -> Result<State> {
         Ok(self.load(window)?.state)
@@ -117,19 +117,8 @@ impl Journal {
             conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM chains", [], |r| {
                 r.get(0)
             })?;
-        let mut tickets =
-            conn.prepare("SELECT key, job_id, updates FROM tickets WHERE job_id IS NOT NULL")?;
-        for row in tickets.query_map([], |r| {
-            Ok(Ticket {
-                key: r.get(0)?,
-                job: r.get(1)?,
-                updates: r.get(2)?,
-            })
-        })? {
-            let ticket = row?;
-            state.tickets.insert(ticket.key.clone(), ticket);
-        }
         let pending = self.pending(&mut faults)?;
+        self.load_tickets(&mut state, &pending)?;
         self.load_chains(&mut state, &pending, window)?;
         state.inbox = pending.into();
         Ok(Loaded { state, faults })
@@ -216,6 +205,35 @@ impl Journal {
         }
         pending.sort_by_key(|(received, kind, p)| (*received, *kind, p.row));
         Ok(pending.into_iter().map(|(_, _, p)| p).collect())
+    }
+
+    /// Loads the tickets that the pending ticket messages name (a key
+    /// primary key lookup each), not every ticket ever seen.
+    fn load_tickets(&self, state: &mut State, pending: &[Pending]) -> Result<()> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT key, job_id, updates FROM tickets WHERE key = ?1 AND job_id IS NOT NULL",
+        )?;
+        for p in pending {
+            let Arrival::Ticket(ticket) = &p.arrival else {
+                continue;
+            };
+            if state.tickets.contains_key(&ticket.key) {
+                continue;
+            }
+            let row = stmt
+                .query_row([&ticket.key], |r| {
+                    Ok(Ticket {
+                        key: r.get(0)?,
+                        job: r.get(1)?,
+                        updates: r.get(2)?,
+                    })
+                })
+                .optional()?;
+            if let Some(known) = row {
+                state.tickets.insert(known.key.clone(), known);
+            }
+        }
+        Ok(())
     }
 
     /// Loads the chains that the pending alarms can join: for each, the
