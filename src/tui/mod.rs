@@ -80,6 +80,8 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Closed> {
     let stop = Arc::new(AtomicBool::new(false));
     let (engine_state, engine) = match Engine::try_start(home.clone(), config.clone())? {
         Some(mut engine) => {
+            // The room's engine takes network intake as `run` does.
+            engine.start_network(None)?;
             let stop = Arc::clone(&stop);
             let handle = std::thread::Builder::new()
                 .name("engine".into())
