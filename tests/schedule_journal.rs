@@ -120,3 +120,58 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
     assert!(nudges[0].text.as_deref().unwrap().contains("Disk"));
     assert_eq!(journal.integrity_check().unwrap(), ["ok"]);
 }
+
+#[test]
+fn a_waiting_job_is_told_once_and_shows_the_holder_of_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = switchboard::journal::Journal::open(&dir.path().join("j.db")).unwrap();
+    journal
+        .add_project(&switchboard::model::Project {
+            name: "app".into(),
+            path: dir.path().join("app"),
+            base_branch: "main".into(),
+            agent: None,
+            max_agents: 1,
+            created_at: Timestamp::now(),
+        })
+        .unwrap();
+    let config = Config::builtin().unwrap();
+    for i in 0..3 {
+        journal
+            .dispatch(
+                &switchboard::journal::NewJob::task(Some("app".into()), format!("w{i}"), 0),
+                Timestamp::now(),
+            )
+            .unwrap();
+    }
+    journal.schedule(&config, Timestamp::now(), false).unwrap();
+    assert_eq!(
+        journal.job(3).unwrap().unwrap().reason.as_deref(),
+        Some("repo app claimed by #1")
+    );
+    // #1 ends, #2 starts: #3's wait is the same kind, so nothing is
+    // written for it, and it shows the new holder.
+    let now = Timestamp::now();
+    journal.change_state(1, now, |s| s.run(now), "up").unwrap();
+    journal
+        .change_state(1, now, |s| s.finish(now), "done")
+        .unwrap();
+    let (decisions, _) = journal.schedule(&config, now, false).unwrap();
+    assert_eq!(
+        decisions.iter().map(|d| d.kind()).collect::<Vec<_>>(),
+        ["start"]
+    );
+    assert_eq!(
+        journal.job(3).unwrap().unwrap().reason.as_deref(),
+        Some("repo app claimed by #2")
+    );
+    let listed = journal.jobs(&Default::default()).unwrap();
+    assert_eq!(listed[2].reason.as_deref(), Some("repo app claimed by #2"));
+    let waits = journal
+        .events(3)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "wait")
+        .count();
+    assert_eq!(waits, 1, "told once");
+}
