@@ -169,6 +169,8 @@ pub struct App {
     last_row: [usize; 4],
     pub live: Live,
     pub grid: Vec<GridCell>,
+    /// The grid's selected tile, by job id (the first tile when none).
+    pub grid_pick: Option<i64>,
     pub mode: Mode,
     /// The queue shows jobs whose line contains this (any case).
     pub filter: String,
@@ -205,6 +207,7 @@ impl App {
             last_row: [0; 4],
             live: Live::default(),
             grid: Vec::new(),
+            grid_pick: None,
             mode: Mode::Normal,
             filter: String::new(),
             engine,
@@ -403,6 +406,15 @@ impl App {
         }
         out.extend([Action::Help, Action::Quit]);
         out
+    }
+
+    /// The grid's selected tile's job.
+    pub fn grid_job(&self) -> Option<i64> {
+        self.grid
+            .iter()
+            .find(|c| Some(c.job) == self.grid_pick)
+            .or(self.grid.first())
+            .map(|c| c.job)
     }
 
     /// Whether job `id` can take `action` now, by what this room last

@@ -236,7 +236,8 @@ fn text_box(placeholder: &str) -> TextArea<'static> {
 /// Applies an action; returns what to ask of the world.
 pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
     match app.mode {
-        Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
+        Mode::Grid => return in_grid(app, action),
+        Mode::Details(_) | Mode::Diff(_) => {
             in_view(app, action);
             return vec![];
         }
@@ -414,6 +415,48 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
     }
 }
 
+/// The grid: arrows and Tab select a tile; Enter, `a`, `n` and `K` act on
+/// its job, through the same gate as everywhere.
+fn in_grid(app: &mut App, action: Action) -> Vec<Intent> {
+    let tiles: Vec<i64> = app.grid.iter().map(|c| c.job).collect();
+    let at = app
+        .grid_job()
+        .and_then(|j| tiles.iter().position(|t| *t == j))
+        .unwrap_or(0);
+    let job = app.grid_job();
+    match (action, job) {
+        (Action::Up | Action::PageUp | Action::FocusPrev, _) if !tiles.is_empty() => {
+            app.grid_pick = Some(tiles[(at + tiles.len() - 1) % tiles.len()]);
+        }
+        (Action::Down | Action::PageDown | Action::FocusNext, _) if !tiles.is_empty() => {
+            app.grid_pick = Some(tiles[(at + 1) % tiles.len()]);
+        }
+        (Action::Details, Some(job)) => {
+            app.mode = Mode::Details(Scrolled::new(job));
+            return vec![Intent::LoadDetails(job)];
+        }
+        (Action::Attach, Some(job)) => {
+            if let Some(attempt) = agent_of(app, OperatorAction::Attach, job) {
+                return vec![Intent::Attach { job, attempt }];
+            }
+        }
+        (Action::Nudge, Some(job)) if agent_of(app, OperatorAction::Nudge, job).is_some() => {
+            app.mode = Mode::Text(
+                Purpose::Nudge(job),
+                text_box("what to tell the agent (empty: \"are you stuck?\")"),
+            );
+        }
+        (Action::Kill, Some(job)) => match app.can(OperatorAction::Kill, job) {
+            Ok(()) => app.mode = Mode::Confirm(Confirm::Kill(job)),
+            Err(no) => app.message = Some(no.to_string()),
+        },
+        (Action::Back | Action::Quit | Action::Grid, _) => app.mode = Mode::Normal,
+        (Action::Help, _) => app.mode = Mode::Help,
+        _ => {}
+    }
+    vec![]
+}
+
 /// The full views take few actions: scrolling (down stops near the end)
 /// and leaving.
 fn in_view(app: &mut App, action: Action) {
@@ -476,6 +519,16 @@ fn gated(app: &mut App, action: OperatorAction) -> Option<i64> {
 /// attach) and has had an agent.
 fn agent_of_selection(app: &mut App, action: OperatorAction) -> Option<(i64, u32)> {
     let id = gated(app, action)?;
+    Some((id, agent_of(app, action, id)?))
+}
+
+/// Job `id`'s attempt, when it can take `action` now and has had an
+/// agent; else the room says why not.
+fn agent_of(app: &mut App, action: OperatorAction, id: i64) -> Option<u32> {
+    if let Err(no) = app.can(action, id) {
+        app.message = Some(no.to_string());
+        return None;
+    }
     let attempt = app
         .snapshot
         .jobs
@@ -485,7 +538,7 @@ fn agent_of_selection(app: &mut App, action: OperatorAction) -> Option<(i64, u32
     if attempt.is_none() {
         app.message = Some(format!("job #{id} has no agent to {action}"));
     }
-    Some((id, attempt?))
+    attempt
 }
 
 /// The selected job, when it has a review item.

@@ -155,8 +155,18 @@ pub fn grid(app: &App, frame: &mut Frame, area: Rect) {
                 continue;
             };
             let height = cell_area.height.saturating_sub(2) as usize;
-            let block =
-                Block::bordered().title(format!(" #{} {} ", cell.job, visible(&cell.title)));
+            // The selected tile stands out, as a focused pane does.
+            let style = if app.grid_job() == Some(cell.job) {
+                Style::new()
+                    .fg(Color::Cyan)
+                    .add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+            let block = Block::bordered()
+                .border_style(style)
+                .title(format!(" #{} {} ", cell.job, visible(&cell.title)))
+                .title_style(style);
             frame.render_widget(
                 Paragraph::new(tail(&cell.text, height, 0)).block(block),
                 *cell_area,

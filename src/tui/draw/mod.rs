@@ -14,6 +14,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::action::Action;
 use super::app::{App, EngineState, Mode, Pane};
 use super::layout::RoomLayout;
 use crate::model::{StateName, Timestamp};
@@ -169,7 +170,17 @@ fn footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         Mode::Details(_) | Mode::Diff(_) => {
             vec![("↑↓ PgUp/PgDn".into(), "scroll"), ("Esc".into(), "back")]
         }
-        Mode::Grid => vec![("Esc".into(), "back")],
+        Mode::Grid => {
+            let mut hints = vec![("↑↓ Tab".to_string(), "select")];
+            hints.extend(app.keymap.footer(&[
+                Action::Details,
+                Action::Attach,
+                Action::Nudge,
+                Action::Kill,
+            ]));
+            hints.push(("Esc".into(), "back"));
+            hints
+        }
         _ => app.keymap.footer(&app.footer_actions()),
     };
     // What does not fit goes, from the right, but help and quit (the

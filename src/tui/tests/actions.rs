@@ -408,3 +408,46 @@ fn live_wraps_long_lines_and_its_counter_stops_with_the_view() {
     );
     assert!(before.contains(&format!("↑{top}")), "{before}");
 }
+
+#[test]
+fn the_grid_tiles_are_selected_and_acted_on() {
+    use crate::tui::app::GridCell;
+    let mut app = sample();
+    handle_key(&mut app, key('g'));
+    app.grid = [1, 3]
+        .map(|job| GridCell {
+            job,
+            title: format!("job {job}"),
+            text: Default::default(),
+        })
+        .to_vec();
+    assert_eq!(app.grid_job(), Some(1), "the first tile");
+    handle_key(&mut app, key('j'));
+    assert_eq!(app.grid_job(), Some(3));
+    // #3 asks: a nudge is refused with the gate's words; attach goes.
+    assert!(handle_key(&mut app, key('n')).is_empty());
+    assert!(matches!(app.mode, Mode::Grid));
+    assert!(app.message.as_deref().unwrap_or("").contains("asking"));
+    assert_eq!(
+        handle_key(&mut app, key('a')),
+        vec![Intent::Attach { job: 3, attempt: 1 }]
+    );
+    handle_key(&mut app, code(KeyCode::Tab));
+    assert_eq!(app.grid_job(), Some(1), "Tab wraps around");
+    handle_key(&mut app, key('n'));
+    assert!(matches!(app.mode, Mode::Text(Purpose::Nudge(1), _)));
+    app.mode = Mode::Grid;
+    assert_eq!(
+        handle_key(&mut app, code(KeyCode::Enter)),
+        vec![Intent::LoadDetails(1)]
+    );
+    assert!(matches!(&app.mode, Mode::Details(v) if v.job == 1));
+    app.mode = Mode::Grid;
+    let screen = render(&app, 120, 36);
+    assert!(
+        screen.contains("Enter details") && screen.contains("a attach"),
+        "{screen}"
+    );
+    handle_key(&mut app, code(KeyCode::Esc));
+    assert!(matches!(app.mode, Mode::Normal));
+}
