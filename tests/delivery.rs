@@ -244,3 +244,85 @@ fn keep_failed_is_measured_on_the_clock_it_is_given() {
     assert_eq!(due.len(), 1);
     assert!(due[0].why.contains("killed"), "{:?}", due[0]);
 }
+
+fn job_json(sb: &Sandbox, id: i64) -> serde_json::Value {
+    sb.run(&["jobs", &id.to_string(), "--json"]).json()
+}
+
+/// A home whose project `api` has `settings` and whose jobs get one attempt.
+fn with_settings(settings: &str) -> Sandbox {
+    let config = FAST.replace("[scheduler]\n", "[scheduler]\nmax_attempts = 1\n")
+        + &format!("\n[projects.api]\n{settings}\n");
+    home_with(&config, &["api"])
+}
+
+#[test]
+fn setup_runs_in_the_new_worktree_before_the_agent() {
+    let sb = with_settings(
+        r#"setup = ["sh", "-c", "echo set up by setup > SETUP.txt; echo the setup ran"]"#,
+    );
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "after the setup"]).ok();
+    wait_secs(30, "the job done", || job_json(&sb, 1)["state"] == "done");
+    let worktree = sb.home().join("worktrees/job-1");
+    assert_eq!(
+        fs::read_to_string(worktree.join("SETUP.txt")).unwrap(),
+        "set up by setup\n"
+    );
+    let log = fs::read_to_string(sb.home().join("logs/job-1-setup.log")).unwrap();
+    assert!(log.contains("the setup ran"), "{log}");
+}
+
+#[test]
+fn a_setup_that_fails_or_hangs_fails_the_attempt_with_its_last_lines() {
+    let sb = with_settings(r#"setup = ["sh", "-c", "echo npm ERR! missing script; exit 3"]"#);
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never starts"]).ok();
+    wait_secs(30, "the job failed", || {
+        job_json(&sb, 1)["state"] == "failed"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(
+        events.contains("setup") && events.contains("npm ERR! missing script"),
+        "{events}"
+    );
+    drop(_engine);
+
+    let sb = with_settings("setup = [\"sleep\", \"30\"]\nsetup_timeout = \"1s\"");
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never starts"]).ok();
+    wait_secs(30, "the job failed", || {
+        job_json(&sb, 1)["state"] == "failed"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(events.contains("did not finish within 1s"), "{events}");
+}
+
+#[test]
+fn included_files_reach_the_worktree_and_are_never_committed() {
+    let sb = with_settings(r#"include = [".env", "config/local.toml", "missing.txt"]"#);
+    let repo = sb.dir.path().join("api");
+    fs::write(repo.join(".env"), "SECRET=1\n").unwrap();
+    fs::create_dir_all(repo.join("config")).unwrap();
+    fs::write(repo.join("config/local.toml"), "port = 1\n").unwrap();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "use the env"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    let worktree = sb.home().join("worktrees/job-1");
+    assert_eq!(
+        fs::read_to_string(worktree.join(".env")).unwrap(),
+        "SECRET=1\n"
+    );
+    let committed = git_output(&repo, &["ls-tree", "-r", "--name-only", "switchboard/1"]);
+    assert!(committed.contains("DEMO.md"), "{committed}");
+    assert!(
+        !committed.contains(".env") && !committed.contains("local.toml"),
+        "included files stay out of the branch: {committed}"
+    );
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    assert!(
+        !worktree.exists(),
+        "included files do not count as uncommitted work"
+    );
+}

@@ -141,12 +141,8 @@ pub fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
 /// Writes `prompt` to [`PROMPT_FILE`] in `worktree`, in a directory that
 /// git ignores.
 fn write_prompt_file(worktree: &Path, prompt: &str) -> std::io::Result<()> {
-    let file = worktree.join(PROMPT_FILE);
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join(".gitignore"), "*\n")?;
-    }
-    std::fs::write(file, prompt)
+    crate::workspace::private_dir(worktree)?;
+    std::fs::write(worktree.join(PROMPT_FILE), prompt)
 }
 
 /// How to start the agent of one attempt.

@@ -17,6 +17,7 @@ mod late;
 mod lock;
 mod network;
 mod patrol;
+pub mod setup;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -458,6 +459,12 @@ impl Engine {
             &project.base_branch,
             &self.home.worktrees(),
             job.id,
+        )?;
+        setup::prepare(
+            &worktree.path,
+            &project.path,
+            &self.config.project(&project.name),
+            &setup::log_file(&self.home.logs(), job.id),
         )?;
         let began = Timestamp::now();
         self.journal.begin_attempt(&Attempt {

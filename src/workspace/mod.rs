@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 pub use git::{Git, GitError, INSTALL_GIT, git_version};
 pub use merge::{MergeOutcome, merge, merge_with};
 pub use worktree::{
-    DiffStat, Worktree, commit_all, diff_stat, diff_text, files_changed, open_worktree,
-    remove_worktree, uncommitted,
+    DiffStat, PRIVATE_DIR, Worktree, commit_all, diff_stat, diff_text, files_changed, kept_out,
+    open_worktree, private_dir, remove_worktree, uncommitted,
 };
 
 /// The top directory of the git work tree that holds `path`.

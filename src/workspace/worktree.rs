@@ -103,7 +103,14 @@ pub fn open_worktree(
 /// `message`; `None` when there was nothing to commit.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
     let git = Git::at(worktree);
-    git.run(&["add", "--all"])?;
+    let kept = kept_out(worktree);
+    let excludes: Vec<String> = kept
+        .iter()
+        .map(|p| format!(":(exclude,literal){p}"))
+        .collect();
+    let mut args = vec!["add", "--all", "--", "."];
+    args.extend(excludes.iter().map(String::as_str));
+    git.run(&args)?;
     if git.run(&["diff", "--cached", "--quiet"]).is_ok() {
         return Ok(None);
     }
@@ -117,11 +124,39 @@ pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitE
 /// deleted), as `git status` names them; empty when it is clean.
 pub fn uncommitted(worktree: &Path) -> Result<Vec<String>, GitError> {
     let out = Git::at(worktree).run(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
+    let kept = kept_out(worktree);
     Ok(out
         .split('\0')
         .filter(|l| l.len() > 3)
         .map(|l| l[3..].to_string())
+        .filter(|p| !kept.contains(p))
         .collect())
+}
+
+/// switchboard's own directory in a worktree: it ignores itself (a
+/// `.gitignore` of `*`), so nothing in it is ever committed.
+pub const PRIVATE_DIR: &str = ".switchboard";
+
+/// Creates [`PRIVATE_DIR`] in `worktree`; its path.
+pub fn private_dir(worktree: &Path) -> std::io::Result<std::path::PathBuf> {
+    let dir = worktree.join(PRIVATE_DIR);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(".gitignore"), "*\n")?;
+    Ok(dir)
+}
+
+/// Files copied into the worktree from the source checkout (a project's
+/// `include`): listed in `.switchboard/include`, never committed and not
+/// counted as uncommitted work.
+pub fn kept_out(worktree: &Path) -> Vec<String> {
+    std::fs::read_to_string(worktree.join(PRIVATE_DIR).join("include"))
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What `branch` changed since `base_commit`.
