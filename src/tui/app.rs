@@ -301,7 +301,13 @@ impl App {
 
     /// The job the Queue's selection points at.
     pub fn queue_job(&self) -> Option<&Job> {
-        self.queue().get(self.selection(Pane::Queue)).copied()
+        // The picked job when it shows: no need to sort the queue for it
+        // (the footer, Live and every key ask this on each frame).
+        let needle = self.filter.to_lowercase();
+        let picked = self.picked[Pane::Queue.index()]
+            .and_then(|id| self.snapshot.jobs.iter().find(|j| j.id == id))
+            .filter(|j| needle.is_empty() || matches_filter(j, &needle));
+        picked.or_else(|| self.queue().get(self.selection(Pane::Queue)).copied())
     }
 
     /// The job the operator points at: the selected row of the pane that
