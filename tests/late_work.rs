@@ -135,7 +135,7 @@ fn work_after_done_is_committed_reviewed_and_merged() {
         .to_string();
     assert!(
         merged.contains("its worktree was removed")
-            && merged.contains("branch switchboard/1 is kept"),
+            && merged.contains("the branch switchboard/1"),
         "{merged}"
     );
     git(&repo, &["diff", "--quiet"]);
