@@ -429,3 +429,50 @@ fn a_refused_dispatch_keeps_the_form() {
     terminal.keys("room", &["q"]);
     terminal.wait_for("room", "room exited 0");
 }
+
+/// Late work through the room: attach to a done demo job, give it more to
+/// do, detach; the review item's diff stat changes, and approve merges
+/// both changes.
+#[test]
+fn work_given_to_a_done_agent_is_reviewed_and_merged() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[scheduler]\nactive_interval = \"200ms\"\n[agents.fast]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\n[room]\nconfirm_approve = false\n",
+    )
+    .unwrap();
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "fast",
+    ])
+    .ok();
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let _agents = AgentsServer(sb.home());
+    let terminal = Terminal::new(sb.dir.path());
+    terminal.open("room", &sb.home());
+    terminal.wait_for("room", "+1 -0");
+    terminal.keys("room", &["a"]);
+    terminal.wait_for("room", "C-b d: back to switchboard");
+    terminal.type_text("room", "and the changelog");
+    terminal.keys("room", &["Enter"]);
+    terminal.wait_until("room", "the second task done", |s| {
+        s.matches("done: added a line to DEMO.md").count() >= 2
+    });
+    terminal.keys("room", &["C-b", "d"]);
+    terminal.wait_for("room", "back from sb-1-1");
+    terminal.wait_for("room", "+2 -0");
+    terminal.keys("room", &["y"]);
+    terminal.wait_for("room", "its worktree was removed");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("DEMO.md")).unwrap(),
+        "- write the docs\n- and the changelog\n"
+    );
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}

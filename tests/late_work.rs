@@ -134,8 +134,7 @@ fn work_after_done_is_committed_reviewed_and_merged() {
         .unwrap_or_default()
         .to_string();
     assert!(
-        merged.contains("its worktree was removed")
-            && merged.contains("the branch switchboard/1"),
+        merged.contains("its worktree was removed") && merged.contains("the branch switchboard/1"),
         "{merged}"
     );
     git(&repo, &["diff", "--quiet"]);
