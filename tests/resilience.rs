@@ -283,32 +283,7 @@ fn an_agent_that_reported_done_before_its_adoption_is_finished() {
         worktree.display(),
         base.trim()
     ));
-    let tmux_dir = sb.home().join("tmux");
-    std::fs::create_dir_all(&tmux_dir).expect("tmux dir");
-    let spawned = Command::new("tmux")
-        .arg("-S")
-        .arg(tmux_dir.join("server.sock"))
-        .args(["-f", "/dev/null", "new-session", "-d", "-s"])
-        .arg(format!("sb-{id}-1"))
-        .arg("-c")
-        .arg(&worktree)
-        .arg("-e")
-        .arg(format!("SWITCHBOARD_HOME={}", sb.home().display()))
-        .arg("-e")
-        .arg(format!("SWITCHBOARD_JOB={id}"))
-        .args([
-            "--",
-            common::BIN,
-            "demo-agent",
-            "--steps",
-            "1",
-            "--step-ms",
-            "10",
-            "done early",
-        ])
-        .status()
-        .expect("tmux");
-    assert!(spawned.success());
+    spawn_demo_session(&sb, id, &worktree);
     wait_secs(20, "the agent's done report", || {
         sb.journal()
             .events(id)
@@ -323,4 +298,79 @@ fn an_agent_that_reported_done_before_its_adoption_is_finished() {
             .any(|j| j["id"] == id && j["state"] == "done")
     });
     drop(engine);
+}
+
+/// Starts a demo agent for job `id` in `worktree` as the engine would
+/// have (session `sb-<id>-1` on the home's server), outside any engine.
+fn spawn_demo_session(sb: &Sandbox, id: i64, worktree: &Path) {
+    let tmux_dir = sb.home().join("tmux");
+    std::fs::create_dir_all(&tmux_dir).expect("tmux dir");
+    let spawned = Command::new("tmux")
+        .arg("-S")
+        .arg(tmux_dir.join("server.sock"))
+        .args(["-f", "/dev/null", "new-session", "-d", "-s"])
+        .arg(format!("sb-{id}-1"))
+        .arg("-c")
+        .arg(worktree)
+        .arg("-e")
+        .arg(format!("SWITCHBOARD_HOME={}", sb.home().display()))
+        .arg("-e")
+        .arg(format!("SWITCHBOARD_JOB={id}"))
+        .args([
+            "--",
+            common::BIN,
+            "demo-agent",
+            "--steps",
+            "1",
+            "--step-ms",
+            "10",
+            "a task",
+        ])
+        .status()
+        .expect("tmux");
+    assert!(spawned.success());
+}
+
+/// A job the patrol cannot handle (here: running with no attempt in the
+/// journal, so its finished work has nowhere to go) is journaled and, after
+/// a few passes, failed with the reason; the other jobs go on and the
+/// engine reports no fault.
+#[test]
+fn one_job_the_patrol_cannot_handle_holds_up_no_other() {
+    let sb = home_with(FAST, &["api", "web"]);
+    let id = sb
+        .run(&["dispatch", "api", "no attempt row", "--json"])
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+    let now = switchboard::model::Timestamp::now().millis();
+    sb.sql(&format!(
+        "UPDATE jobs SET state = 'running', state_since = {now}, attempt = 1, attempts = 1 WHERE id = {id}"
+    ));
+    let worktree = sb.dir.path().join("api");
+    spawn_demo_session(&sb, id, &worktree);
+    wait_secs(20, "the agent's done report", || {
+        sb.journal()
+            .events(id)
+            .expect("events")
+            .iter()
+            .any(|e| e.kind == "report" && e.message.contains("done"))
+    });
+    let mut engine = start_engine(&sb);
+    sb.run(&["dispatch", "web", "an ordinary task"]).ok();
+    wait_secs(30, "the other job done", || {
+        jobs(&sb)
+            .iter()
+            .any(|j| j["project"] == "web" && j["state"] == "done")
+    });
+    // Its attempt fails with the reason (the scheduler then retries it
+    // in a fresh attempt, which this time has its row).
+    wait_secs(30, "the attempt the patrol cannot handle failed", || {
+        sb.journal().events(id).expect("events").iter().any(|e| {
+            e.kind == "failed" && e.message.contains("the patrol could not handle this job")
+        })
+    });
+    assert!(engine.alive());
+    let health = std::fs::read_to_string(sb.home().join("engine.health")).expect("health");
+    assert!(health.contains("\"fault\":null"), "{health}");
 }

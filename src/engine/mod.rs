@@ -48,6 +48,8 @@ pub struct Engine {
     quiet: HashMap<i64, patrol::Watch>,
     /// Per job: when its agent may be restarted again (restarts back off).
     restart_due: HashMap<i64, Instant>,
+    /// Per job: passes in a row whose patrol of it failed.
+    patrol_faults: HashMap<i64, u32>,
     /// Sessions the journal does not know, already reported.
     orphans: std::collections::HashSet<String>,
     /// Set when a file lands in the inbox (watched with notify).
@@ -131,6 +133,7 @@ impl Engine {
             me,
             quiet: HashMap::new(),
             restart_due: HashMap::new(),
+            patrol_faults: HashMap::new(),
             orphans: Default::default(),
             inbox_news,
             watcher,

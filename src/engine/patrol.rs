@@ -10,6 +10,9 @@ use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
 use crate::workspace::{commit_all, diff_stat};
 
+/// Passes in a row in which one job's patrol fails before its attempt fails.
+const JOB_FAULTS: u32 = 3;
+
 /// Restarts of one attempt's agent before the job fails as a crash loop.
 const MAX_RESTARTS: u32 = 3;
 
@@ -65,115 +68,164 @@ impl Engine {
         };
         let mut active = 0;
         for ((job, name), screen) in jobs.iter().zip(&names).zip(screens.iter()) {
-            let session = sessions.iter().find(|s| &s.name == name);
-            let since = self.input_at(job)?;
-            let latest = self
-                .journal
-                .latest_status_report(job.id)?
-                .filter(|r| r.at >= since);
-            let report = latest.as_ref().and_then(|r| {
-                Some(CurrentReport {
-                    status: r.status?,
-                    signal: Signal::of_report_source(&r.source),
-                    what: r.message.as_deref().unwrap_or(""),
-                })
-            });
-            let (quiet_for, has_output) = self.watch_screen(job.id, screen);
-            let profile = self.profile_of(job)?;
-            let signals = Signals {
-                report,
-                session,
-                screen,
-                quiet_for,
-                has_output,
-            };
-            let idle_after = self
-                .config
-                .scheduler
-                .active_interval
-                .max(Duration::from_secs(5));
-            let reading = read_status(&signals, &profile, idle_after);
-            if !matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
-                && let Some(w) = self.quiet.get_mut(&job.id)
-            {
-                w.busy_since = None;
-            }
-            let step = self.judge(job.id, &reading);
-            self.note_status(job.id, &reading, step)?;
-            let now = Timestamp::now();
-            let hook_said = |s: ReportStatus| {
-                report.is_some_and(|r| r.status == s)
-                    && reading.signal == report.map_or(Signal::Quiet, |r| r.signal)
-            };
-            match step {
-                AgentStatus::Exited(Some(0)) => self.finish(job, "the agent exited 0")?,
-                AgentStatus::Idle if hook_said(ReportStatus::Failed) => {
-                    self.fail(job, name, "the agent reported it failed")?
+            match self.patrol_one(job, name, screen, sessions) {
+                Ok(is_active) => {
+                    self.patrol_faults.remove(&job.id);
+                    active += usize::from(is_active);
                 }
-                AgentStatus::Idle => {
-                    let why = format!(
-                        "the agent ended its turn ({}: {})",
-                        reading.signal, reading.detail
-                    );
-                    self.finish(job, &why)?
-                }
-                AgentStatus::Exited(Some(code)) => {
-                    self.fail(job, name, &format!("the agent exited {code}"))?
-                }
-                AgentStatus::Exited(None) | AgentStatus::Gone => {
-                    // Restarts back off: 0.5 s, 1 s, 2 s … after the last one.
-                    let due = self
-                        .restart_due
-                        .get(&job.id)
-                        .is_none_or(|t| Instant::now() >= *t);
-                    if due {
-                        let why = if step == AgentStatus::Gone {
-                            "its session is gone"
-                        } else {
-                            "it crashed"
-                        };
-                        let restarts = self.restart(job, name, why)?;
-                        let wait = Duration::from_millis(500 << restarts.saturating_sub(1).min(6));
-                        self.restart_due.insert(job.id, Instant::now() + wait);
-                    }
+                // The surroundings (the disk, the journal, tmux): the pass
+                // stops and is tried again.
+                Err(e) if super::fault::is_environmental(&e) => return Err(e),
+                // This job's own trouble: the others go on.
+                Err(e) => {
                     active += 1;
-                }
-                AgentStatus::Asking => {
-                    if job.state.name() != StateName::Waiting {
-                        let question = reading.detail.clone();
-                        self.journal.change_state(
-                            job.id,
-                            now,
-                            |s| s.wait(&question, now),
-                            &format!("the agent asks ({}: {})", reading.signal, reading.detail),
-                        )?;
-                    }
-                    active += 1;
-                }
-                AgentStatus::Busy | AgentStatus::Starting => {
-                    if matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
-                        && step == AgentStatus::Busy
-                        && self.works_again(job.id, &reading)
-                    {
-                        self.journal.change_state(
-                            job.id,
-                            now,
-                            |s| s.run(now),
-                            &format!("the agent works again ({})", reading.signal),
-                        )?;
-                        if let Some(w) = self.quiet.get_mut(&job.id) {
-                            w.input_at = Some(now);
-                        }
-                    } else if job.state.name() == StateName::Running
-                        && quiet_for >= self.config.scheduler.stall_after
-                    {
-                        self.stall(job, name, quiet_for)?;
-                    }
-                    active += 1;
+                    self.job_fault(job, name, &e)?;
                 }
             }
         }
         Ok(active)
+    }
+
+    /// Looks at one active agent and acts on what it shows; whether it is
+    /// still active.
+    fn patrol_one(
+        &mut self,
+        job: &Job,
+        name: &str,
+        screen: &str,
+        sessions: &[crate::runtime::SessionInfo],
+    ) -> anyhow::Result<bool> {
+        let mut is_active = false;
+        let session = sessions.iter().find(|s| &s.name == name);
+        let since = self.input_at(job)?;
+        let latest = self
+            .journal
+            .latest_status_report(job.id)?
+            .filter(|r| r.at >= since);
+        let report = latest.as_ref().and_then(|r| {
+            Some(CurrentReport {
+                status: r.status?,
+                signal: Signal::of_report_source(&r.source),
+                what: r.message.as_deref().unwrap_or(""),
+            })
+        });
+        let (quiet_for, has_output) = self.watch_screen(job.id, screen);
+        let profile = self.profile_of(job)?;
+        let signals = Signals {
+            report,
+            session,
+            screen,
+            quiet_for,
+            has_output,
+        };
+        let idle_after = self
+            .config
+            .scheduler
+            .active_interval
+            .max(Duration::from_secs(5));
+        let reading = read_status(&signals, &profile, idle_after);
+        if !matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
+            && let Some(w) = self.quiet.get_mut(&job.id)
+        {
+            w.busy_since = None;
+        }
+        let step = self.judge(job.id, &reading);
+        self.note_status(job.id, &reading, step)?;
+        let now = Timestamp::now();
+        let hook_said = |s: ReportStatus| {
+            report.is_some_and(|r| r.status == s)
+                && reading.signal == report.map_or(Signal::Quiet, |r| r.signal)
+        };
+        match step {
+            AgentStatus::Exited(Some(0)) => self.finish(job, "the agent exited 0")?,
+            AgentStatus::Idle if hook_said(ReportStatus::Failed) => {
+                self.fail(job, name, "the agent reported it failed")?
+            }
+            AgentStatus::Idle => {
+                let why = format!(
+                    "the agent ended its turn ({}: {})",
+                    reading.signal, reading.detail
+                );
+                self.finish(job, &why)?
+            }
+            AgentStatus::Exited(Some(code)) => {
+                self.fail(job, name, &format!("the agent exited {code}"))?
+            }
+            AgentStatus::Exited(None) | AgentStatus::Gone => {
+                // Restarts back off: 0.5 s, 1 s, 2 s … after the last one.
+                let due = self
+                    .restart_due
+                    .get(&job.id)
+                    .is_none_or(|t| Instant::now() >= *t);
+                if due {
+                    let why = if step == AgentStatus::Gone {
+                        "its session is gone"
+                    } else {
+                        "it crashed"
+                    };
+                    let restarts = self.restart(job, name, why)?;
+                    let wait = Duration::from_millis(500 << restarts.saturating_sub(1).min(6));
+                    self.restart_due.insert(job.id, Instant::now() + wait);
+                }
+                is_active = true;
+            }
+            AgentStatus::Asking => {
+                if job.state.name() != StateName::Waiting {
+                    let question = reading.detail.clone();
+                    self.journal.change_state(
+                        job.id,
+                        now,
+                        |s| s.wait(&question, now),
+                        &format!("the agent asks ({}: {})", reading.signal, reading.detail),
+                    )?;
+                }
+                is_active = true;
+            }
+            AgentStatus::Busy | AgentStatus::Starting => {
+                if matches!(job.state.name(), StateName::Waiting | StateName::Stalled)
+                    && step == AgentStatus::Busy
+                    && self.works_again(job.id, &reading)
+                {
+                    self.journal.change_state(
+                        job.id,
+                        now,
+                        |s| s.run(now),
+                        &format!("the agent works again ({})", reading.signal),
+                    )?;
+                    if let Some(w) = self.quiet.get_mut(&job.id) {
+                        w.input_at = Some(now);
+                    }
+                } else if job.state.name() == StateName::Running
+                    && quiet_for >= self.config.scheduler.stall_after
+                {
+                    self.stall(job, name, quiet_for)?;
+                }
+                is_active = true;
+            }
+        }
+        Ok(is_active)
+    }
+
+    /// A fault that met one job in the patrol: journaled against it; after
+    /// [`JOB_FAULTS`] passes in a row its attempt fails with the reason,
+    /// so one job never holds up the others or the engine.
+    fn job_fault(&mut self, job: &Job, name: &str, error: &anyhow::Error) -> anyhow::Result<()> {
+        let count = self.patrol_faults.entry(job.id).or_insert(0);
+        *count += 1;
+        let why = format!("the patrol could not handle this job: {error:#}");
+        tracing::warn!(job = job.id, "{why} ({count} in a row)");
+        if *count >= JOB_FAULTS {
+            self.patrol_faults.remove(&job.id);
+            // The job may have moved meanwhile (killed, say): then there is
+            // nothing to fail.
+            if let Err(e) = self.fail(job, name, &why) {
+                tracing::warn!(job = job.id, "could not fail it either: {e:#}");
+            }
+        } else if *count == 1 {
+            self.journal
+                .record_event(job.id, "fault", &why, Timestamp::now())?;
+        }
+        Ok(())
     }
 
     /// What a reading means for the job now: `Idle` only once the agent

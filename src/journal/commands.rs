@@ -83,6 +83,18 @@ impl Journal {
         })
     }
 
+    /// An event about one job that changes nothing else (a fault met while
+    /// handling it).
+    pub fn record_event(
+        &mut self,
+        job: i64,
+        kind: &str,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| insert_event(tx, now, Some(job), kind, message))
+    }
+
     /// An event about no job in particular (an orphan session, a drain).
     pub fn record_note(&mut self, kind: &str, message: &str, now: Timestamp) -> Result<()> {
         self.write(|tx| insert_event(tx, now, None, kind, message))
