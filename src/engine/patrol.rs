@@ -96,7 +96,7 @@ impl Engine {
         sessions: &[crate::runtime::SessionInfo],
     ) -> anyhow::Result<bool> {
         let mut is_active = false;
-        let session = sessions.iter().find(|s| &s.name == name);
+        let session = sessions.iter().find(|s| s.name == name);
         let since = self.input_at(job)?;
         let latest = self
             .journal
