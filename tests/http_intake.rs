@@ -106,6 +106,7 @@ fn messages_are_taken_with_the_token_and_refused_without() {
     assert_eq!(health.status, 200, "{}", health.body);
     let health = health.json();
     assert_eq!(health["journal"], "ok");
+    assert_eq!(health["engine"], "running");
     assert!(health["queued"].is_u64());
     assert!(
         health["intakes"][0]
@@ -291,6 +292,26 @@ fn sns_deliveries_are_verified_against_a_trusted_certificate() {
         count(
             &sb,
             "SELECT COUNT(*) FROM events WHERE message LIKE '%confirm by opening https://sns.us-east-1%'"
+        ),
+        1
+    );
+
+    // An unsubscription is journaled for the operator.
+    let mut unsubscribe = subscribe.clone();
+    unsubscribe["Type"] = "UnsubscribeConfirmation".into();
+    unsubscribe["MessageId"] = "unsub-1".into();
+    sign(dir, &key, &mut unsubscribe, "2");
+    let answer = post(
+        addr,
+        "/sns",
+        &[],
+        &serde_json::to_vec(&unsubscribe).unwrap(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        count(
+            &sb,
+            "SELECT COUNT(*) FROM events WHERE message LIKE 'SNS unsubscribed this endpoint%'"
         ),
         1
     );

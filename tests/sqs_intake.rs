@@ -236,4 +236,13 @@ fn a_message_redelivered_after_a_kill_makes_no_second_job() {
         in_queue(&moto) == 0
     });
     assert_eq!(count(&sb, jobs), 1);
+
+    // `jobs ID` says which SQS message the job came from.
+    let id = count(&sb, "SELECT id FROM jobs").to_string();
+    let shown = sb.run(&["jobs", &id]);
+    assert!(
+        shown.ok().contains("task journaled from SQS message "),
+        "{}",
+        shown.stdout
+    );
 }
