@@ -3,62 +3,15 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::engine::{EngineProcess, FAST, agents_tmux, jobs, start_engine, wait_secs};
 use common::{Run, Sandbox, git};
 use serde_json::Value;
 use switchboard::journal::Event;
 
-const FAST: &str = r#"
-[scheduler]
-active_interval = "200ms"
-idle_interval = "500ms"
-
-[agents.fast]
-command = ["{switchboard}", "demo-agent", "--steps", "2", "--step-ms", "50", "{prompt}"]
-prompt = "argv"
-ready = '(?m)^demo> \s*\z'
-busy = '⠿ working[^\n]*\s*\z'
-ask = '\[y/n\]\s*\z'
-"#;
-
-struct EngineProcess {
-    child: Child,
-    home: std::path::PathBuf,
-}
-
-impl Drop for EngineProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(self.home.join("tmux/server.sock"))
-            .arg("kill-server")
-            .output();
-    }
-}
-
-fn start_engine(sb: &Sandbox) -> EngineProcess {
-    let child = sb
-        .cmd(&["run", "--headless"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    EngineProcess {
-        child,
-        home: sb.home(),
-    }
-}
-
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn wait_for(what: &str, check: impl FnMut() -> bool) {
+    wait_secs(30, what, check);
 }
 
 /// Waits for the engine to exit by itself (after a drain).
@@ -89,16 +42,6 @@ fn event_count(sb: &Sandbox, id: i64, kind: &str) -> usize {
         .iter()
         .filter(|e| e.kind == kind)
         .count()
-}
-
-/// Runs tmux against the home's private server (where the agents are).
-fn agents_tmux(sb: &Sandbox, args: &[&str]) -> std::process::Output {
-    std::process::Command::new("tmux")
-        .arg("-S")
-        .arg(sb.home().join("tmux/server.sock"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn review(sb: &Sandbox) -> Vec<Value> {
@@ -213,14 +156,6 @@ fn running_with(config: &str, max_agents: u32) -> (Sandbox, std::path::PathBuf, 
 
 fn job(sb: &Sandbox, id: i64) -> Value {
     sb.run(&["jobs", &id.to_string(), "--json"]).json()
-}
-
-fn jobs(sb: &Sandbox) -> Vec<Value> {
-    sb.run(&["jobs", "--json"])
-        .json()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }
 
 const SLOW: &str = r#"

@@ -5,62 +5,25 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
+use common::engine::{FAST, agents_tmux, start_engine, wait_secs};
 use common::{Sandbox, git};
 use serde_json::Value;
-
-const FAST: &str = r#"
-[scheduler]
-active_interval = "200ms"
-idle_interval = "500ms"
-
-[agents.fast]
-command = ["{switchboard}", "demo-agent", "--steps", "2", "--step-ms", "50", "{prompt}"]
-prompt = "argv"
-ready = '(?m)^demo> \s*\z'
-busy = '⠿ working[^\n]*\s*\z'
-"#;
-
-struct Engine(Child, std::path::PathBuf);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(self.1.join("tmux/server.sock"))
-            .arg("kill-server")
-            .output();
-    }
-}
-
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn review(sb: &Sandbox) -> Value {
     sb.run(&["review", "--json"]).json()[0].clone()
 }
 
-fn agents_tmux(sb: &Sandbox, args: &[&str]) {
-    let out = std::process::Command::new("tmux")
-        .arg("-S")
-        .arg(sb.home().join("tmux/server.sock"))
-        .args(args)
-        .output()
-        .unwrap();
+fn tmux_ok(sb: &Sandbox, args: &[&str]) {
+    let out = agents_tmux(sb, args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn wait_for(what: &str, check: impl FnMut() -> bool) {
+    wait_secs(30, what, check);
 }
 
 #[test]
@@ -79,24 +42,18 @@ fn work_after_done_is_committed_reviewed_and_merged() {
     ])
     .ok();
     sb.run(&["dispatch", "api", "write the docs"]).ok();
-    let child = sb
-        .cmd(&["run", "--headless"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _engine = Engine(child, sb.home());
+    let _engine = start_engine(&sb);
     wait_for("the review item", || review(&sb)["state"] == "ready");
     assert_eq!(review(&sb)["insertions"], 1);
     let listing = sb.run(&["review"]).ok().to_string();
     assert!(listing.contains("1 file, +1 -0"), "{listing}");
 
     // The operator gives the done agent more to do in its session.
-    agents_tmux(
+    tmux_ok(
         &sb,
         &["send-keys", "-t", "=sb-1-1:", "-l", "and the changelog"],
     );
-    agents_tmux(&sb, &["send-keys", "-t", "=sb-1-1:", "Enter"]);
+    tmux_ok(&sb, &["send-keys", "-t", "=sb-1-1:", "Enter"]);
     wait_for("the review item's new diff stat", || {
         review(&sb)["insertions"] == 2
     });
