@@ -326,3 +326,47 @@ fn included_files_reach_the_worktree_and_are_never_committed() {
         "included files do not count as uncommitted work"
     );
 }
+
+#[test]
+fn a_conflict_sent_back_is_resolved_by_the_agent_then_merged() {
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    // Meanwhile the base gets its own DEMO.md: the two conflict.
+    fs::write(repo.join("DEMO.md"), "the operator's line\n").unwrap();
+    git(&repo, &["add", "DEMO.md"]);
+    git(&repo, &["commit", "-q", "-m", "the operator's DEMO.md"]);
+    let base = rev(&repo, "main");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the conflict", || review_state(&sb) == "conflict");
+    assert_eq!(
+        rev(&repo, "main"),
+        base,
+        "a conflict leaves the base as it was"
+    );
+
+    // Sent back: the agent is told which files, in its own worktree.
+    sb.run(&["reject", "1"]).ok();
+    wait_secs(30, "the resolved work in review", || {
+        review_state(&sb) == "ready"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(
+        events.contains("conflicts with your work in DEMO.md"),
+        "{events}"
+    );
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    let merged = fs::read_to_string(repo.join("DEMO.md")).unwrap();
+    assert!(
+        merged.contains("- write the docs") && merged.contains("the operator's line"),
+        "both sides kept: {merged}"
+    );
+    assert!(
+        !merged.contains("<<<<<<<"),
+        "no markers left: {merged}\n{}",
+        sb.run(&["jobs", "1"]).stdout
+    );
+}

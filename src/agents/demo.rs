@@ -132,6 +132,34 @@ pub fn run(args: DemoArgs) -> i32 {
 }
 
 /// Works on one task; `Some(code)` when the agent must exit.
+/// The demo's way of resolving merge conflicts, as a coding agent would be
+/// asked to: in every conflicted file (as git lists them) both sides are
+/// kept and the markers removed. Returns the files.
+fn resolve_conflicts() -> Vec<String> {
+    let listed = std::process::Command::new("git")
+        .args(["diff", "--name-only", "--diff-filter=U"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    for file in listed.lines().filter(|l| !l.is_empty()) {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                !(l.starts_with("<<<<<<< ") || *l == "=======" || l.starts_with(">>>>>>> "))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if std::fs::write(file, kept).is_ok() {
+            files.push(file.to_string());
+        }
+    }
+    files
+}
+
 fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Reporter) -> Option<i32> {
     let blue = AnsiColor::Blue.on_default().bold();
     anstream::println!("{blue}●{blue:#} {BOLD}task:{BOLD:#} {task}");
@@ -177,6 +205,10 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
             eprintln!("demo agent: simulated crash");
             std::process::abort();
         }
+    }
+    if task.contains("resolve the conflicts") {
+        let resolved = resolve_conflicts();
+        anstream::println!("⠿ resolved the conflicts in {}", resolved.join(", "));
     }
     let edited = std::fs::OpenOptions::new()
         .create(true)

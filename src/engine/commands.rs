@@ -182,13 +182,42 @@ impl Engine {
         }
     }
 
+    /// For a review item in conflict: starts merging the base into the
+    /// job's branch in its own worktree (the conflicts left there, marked)
+    /// and says, in one line for the agent, which files to resolve. `None`
+    /// for an item not in conflict.
+    fn conflict_brief(&mut self, id: i64) -> anyhow::Result<Option<String>> {
+        let Some((item, project)) = self.journal.review_with_project(id)? else {
+            return Ok(None);
+        };
+        if item.state != "conflict" {
+            return Ok(None);
+        }
+        let worktree = self.home.worktrees().join(format!("job-{id}"));
+        let files = crate::workspace::merge_base_into(&worktree, &project.base_branch)?;
+        Ok(Some(format!(
+            "The base branch {} moved on and conflicts with your work in {}; it is being merged into your branch in this worktree: resolve the conflicts in those files (keep what both sides meant and remove the conflict markers), then finish.",
+            project.base_branch,
+            files.join(", ")
+        )))
+    }
+
     fn reject(
         &mut self,
         id: i64,
         session: Option<String>,
         reason: Option<&str>,
     ) -> anyhow::Result<String> {
-        let reason = reason.unwrap_or("The operator rejected this work; look at it again.");
+        let conflict = self.conflict_brief(id)?;
+        let told;
+        let reason = match (&conflict, reason) {
+            (Some(brief), Some(r)) => {
+                told = format!("{brief} The operator adds: {r}");
+                told.as_str()
+            }
+            (Some(brief), None) => brief.as_str(),
+            (None, r) => r.unwrap_or("The operator rejected this work; look at it again."),
+        };
         let now = Timestamp::now();
         self.journal
             .set_review_state(id, "rejected", &format!("rejected: {reason}"), now)?;

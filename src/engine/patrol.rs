@@ -243,23 +243,23 @@ impl Engine {
         judge(watch, reading, Instant::now())
     }
 
-    /// Since when the agent's reports are current: while it runs, since
-    /// its attempt started (a fast agent may report before the engine has
-    /// journaled it running) or since it last got an answer; otherwise
-    /// since the job's last change of state.
+    /// Since when the agent's reports are current: since the job's last
+    /// change of state (for a fresh start, when its attempt began), or
+    /// since it last got an answer, whichever is earlier.
     fn input_at(&self, job: &Job) -> anyhow::Result<Timestamp> {
         let since = job.state.since();
         if job.state.name() != StateName::Running {
             return Ok(since);
         }
-        if let Some(at) = self.quiet.get(&job.id).and_then(|w| w.input_at) {
-            return Ok(at.min(since));
-        }
-        let started = self
-            .journal
-            .attempt(job.id, job.state.attempt().unwrap_or(0))?
-            .map(|a| a.started_at);
-        Ok(started.map_or(since, |s| s.min(since)))
+        // A fresh start is journaled running since its attempt began (the
+        // engine records it so), so a quick agent's early report counts; a
+        // job sent back to work (a reject) runs since then, so the report
+        // of its previous turn does not.
+        Ok(self
+            .quiet
+            .get(&job.id)
+            .and_then(|w| w.input_at)
+            .map_or(since, |at| at.min(since)))
     }
 
     /// How soon a status that waits for its confirmation (a turn end or a

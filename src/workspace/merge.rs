@@ -198,3 +198,38 @@ fn checkout_of(git: &Git, branch_ref: &str) -> Result<Option<PathBuf>, GitError>
     }
     Ok(None)
 }
+
+/// Starts merging `base` into the branch checked out in `worktree`, leaving
+/// the conflicts there with their markers for the agent to resolve (its
+/// next commit concludes the merge). Returns the conflicted files; empty
+/// when the merge went through cleanly (then it is already committed).
+pub fn merge_base_into(worktree: &Path, base: &str) -> Result<Vec<String>, GitError> {
+    let git = Git::at(worktree);
+    let identity = git.identity();
+    let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let merged = git.run_with(
+        &[
+            "merge",
+            "--no-ff",
+            "--no-edit",
+            "-m",
+            &format!("Merge {base} into this job's branch"),
+            base,
+        ],
+        &env,
+    );
+    if merged.is_ok() {
+        return Ok(Vec::new());
+    }
+    let files = git.run(&["diff", "--name-only", "--diff-filter=U"])?;
+    let files: Vec<String> = files
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if files.is_empty() {
+        // It failed for another reason: say it.
+        merged?;
+    }
+    Ok(files)
+}

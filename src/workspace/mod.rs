@@ -9,7 +9,7 @@ mod worktree;
 use std::path::{Path, PathBuf};
 
 pub use git::{Git, GitError, INSTALL_GIT, git_version};
-pub use merge::{MergeOutcome, merge, merge_with};
+pub use merge::{MergeOutcome, merge, merge_base_into, merge_with};
 pub use worktree::{
     DiffStat, PRIVATE_DIR, Worktree, commit_all, diff_stat, diff_text, files_changed, kept_out,
     open_worktree, private_dir, remove_worktree, uncommitted,
