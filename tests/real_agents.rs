@@ -475,6 +475,10 @@ fn killed_agent_resumes(agent: Agent) {
             .is_some(),
         "the agent asked the model"
     );
+    // Killed a moment into its turn, once the agent has saved the
+    // conversation it is to come back to (killed sooner, its resume finds
+    // none and the checkpoint prompt is the fallback).
+    std::thread::sleep(Duration::from_secs(2));
     let target = format!("={}:", rig.session(job));
     let pid = tmux(
         &rig.sb.home(),

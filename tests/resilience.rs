@@ -374,3 +374,48 @@ fn one_job_the_patrol_cannot_handle_holds_up_no_other() {
     let health = std::fs::read_to_string(sb.home().join("engine.health")).expect("health");
     assert!(health.contains("\"fault\":null"), "{health}");
 }
+
+/// A dead agent comes back by its profile's `resume` first; when that
+/// fails (here it exits 1 at once, as `claude --continue` does with no
+/// conversation saved yet), the checkpoint prompt is the fallback and the
+/// job still finishes.
+#[test]
+fn a_resume_that_fails_falls_back_to_the_checkpoint() {
+    let config = format!(
+        "{FAST}\n[agents.slow]\ncommand = [\"{{switchboard}}\", \"demo-agent\", \"--steps\", \"20\", \"--step-ms\", \"100\", \"{{prompt}}\"]\nready = '(?m)^demo> \\s*\\z'\nbusy = '⠿ working[^\\n]*\\s*\\z'\nresume = [\"false\"]\n"
+    );
+    let sb = home_with(&config, &[]);
+    let repo = sb.repo("api");
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().expect("path"),
+        "--agent",
+        "slow",
+    ])
+    .ok();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "come back"]).ok();
+    wait_secs(30, "the agent running", || {
+        jobs(&sb).iter().any(|j| j["state"] == "running")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = common::engine::agents_tmux(
+        &sb,
+        &["display-message", "-p", "-t", "=sb-1-1:", "#{pane_pid}"],
+    );
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    wait_secs(60, "the job done after the fallback", || {
+        jobs(&sb).iter().any(|j| j["state"] == "done")
+    });
+    let events = sb.run(&["jobs", "1", "--json"]).json()["events"].to_string();
+    assert!(events.contains("its resume exited 1"), "{events}");
+}

@@ -148,6 +148,12 @@ impl Engine {
                 );
                 self.finish(job, &why)?
             }
+            AgentStatus::Exited(Some(code)) if self.ran_its_resume(job)? => {
+                // The resume did not take (a conversation not saved yet,
+                // say): the checkpoint prompt is the fallback.
+                self.restart(job, name, &format!("its resume exited {code}"))?;
+                is_active = true;
+            }
             AgentStatus::Exited(Some(code)) => {
                 self.fail(job, name, &format!("the agent exited {code}"))?
             }
@@ -241,6 +247,17 @@ impl Engine {
             watch.took_up = true;
         }
         judge(watch, reading, Instant::now())
+    }
+
+    /// Whether the agent now running is its profile's `resume` (the first
+    /// restart of the attempt), so that its failure falls back to the
+    /// checkpoint prompt rather than failing the attempt.
+    fn ran_its_resume(&self, job: &Job) -> anyhow::Result<bool> {
+        let restarts = self
+            .journal
+            .attempt(job.id, job.state.attempt().unwrap_or(0))?
+            .map_or(0, |a| a.restarts);
+        Ok(restarts == 1 && self.profile_of(job)?.resume.is_some())
     }
 
     /// Since when the agent's reports are current: since the job's last
