@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::engine::{EngineProcess, FAST, agents_tmux, jobs, start_engine, wait_secs};
+use common::engine::{EngineProcess, FAST, agents_tmux, home_with, jobs, start_engine, wait_secs};
 use common::{Run, Sandbox, git};
 use serde_json::Value;
 use switchboard::journal::Event;
@@ -54,19 +54,8 @@ fn review(sb: &Sandbox) -> Vec<Value> {
 
 #[test]
 fn a_dispatched_task_ends_as_a_reviewed_merged_branch() {
-    let sb = Sandbox::new();
-    let repo = sb.repo("api");
-    std::fs::create_dir_all(sb.home()).unwrap();
-    std::fs::write(sb.home().join("config.toml"), FAST).unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "fast",
-    ])
-    .ok();
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
     sb.run(&["dispatch", "api", "write the docs"]).ok();
     let mut engine = start_engine(&sb);
 

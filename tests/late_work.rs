@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::engine::{FAST, agents_tmux, start_engine, wait_secs};
+use common::engine::{FAST, agents_tmux, home_with, start_engine, wait_secs};
 use common::{Sandbox, git};
 use serde_json::Value;
 
@@ -28,19 +28,8 @@ fn wait_for(what: &str, check: impl FnMut() -> bool) {
 
 #[test]
 fn work_after_done_is_committed_reviewed_and_merged() {
-    let sb = Sandbox::new();
-    let repo = sb.repo("api");
-    std::fs::create_dir_all(sb.home()).unwrap();
-    std::fs::write(sb.home().join("config.toml"), FAST).unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "fast",
-    ])
-    .ok();
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
     sb.run(&["dispatch", "api", "write the docs"]).ok();
     let _engine = start_engine(&sb);
     wait_for("the review item", || review(&sb)["state"] == "ready");
