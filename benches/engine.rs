@@ -52,6 +52,7 @@ fn engine(dir: &std::path::Path, config: &str) -> Engine {
             base_branch: "main".into(),
             agent: None,
             max_agents: AGENTS as u32,
+            host: switchboard::model::HostName::local(),
             created_at: Timestamp::now(),
         })
         .unwrap();

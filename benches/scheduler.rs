@@ -320,6 +320,7 @@ fn claimed_journal() -> (tempfile::TempDir, Journal, Config, i64, i64) {
             base_branch: "main".into(),
             agent: None,
             max_agents: 1,
+            host: switchboard::model::HostName::local(),
             created_at: Timestamp::now(),
         })
         .unwrap();

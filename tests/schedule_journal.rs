@@ -132,6 +132,7 @@ fn a_waiting_job_is_told_once_and_shows_the_holder_of_now() {
             base_branch: "main".into(),
             agent: None,
             max_agents: 1,
+            host: switchboard::model::HostName::local(),
             created_at: Timestamp::now(),
         })
         .unwrap();

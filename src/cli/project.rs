@@ -139,6 +139,7 @@ pub fn register(
         base_branch,
         agent,
         max_agents,
+        host: crate::model::HostName::local(),
         created_at: Timestamp::now(),
     };
     journal.add_project(&project)?;

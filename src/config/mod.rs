@@ -2,6 +2,7 @@
 //! with `<home>/config.toml` laid over it.
 
 mod duration;
+mod host;
 mod intake;
 mod keys;
 mod locate;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use host::HostSettings;
 pub use intake::{HttpIntake, IntakeConfig, JiraIntake, SnsIntake, SqsIntake, parse_size};
 pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify, Room};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
@@ -41,6 +43,10 @@ pub struct Config {
     /// registered projects; a project without a table gets the defaults.
     #[serde(default)]
     pub projects: BTreeMap<String, ProjectSettings>,
+    /// `[hosts.NAME]`: remote hosts agents run on, beside those registered
+    /// with `host add` (this file wins on a name in both).
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostSettings>,
 }
 
 /// `[scheduler]`: limits, timings and retries.
@@ -255,6 +261,7 @@ impl Config {
                 .check()
                 .map_err(|message| (format!("projects.{name}"), message))?;
         }
+        self.check_hosts()?;
         for (name, profile) in &self.agents {
             if profile.command.is_empty() || profile.command[0].trim().is_empty() {
                 return Err((

@@ -166,3 +166,37 @@ fn keys_are_configurable_and_faults_name_the_line() {
     let (_, key, _) = error("[notify]\ndesktop = \"smoke-signal\"\n");
     assert_eq!(key.as_deref(), Some("notify.desktop"));
 }
+
+#[test]
+fn hosts_are_read_and_checked_naming_the_key() {
+    let config = load(
+        "[hosts.build1]\naddress = \"ops@build1.internal:2222\"\nmax_agents = 8\nidentity = \"~/.ssh/sb\"\n",
+    )
+    .unwrap();
+    let hosts = config.hosts();
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0].name.as_str(), "build1");
+    assert_eq!(hosts[0].address.to_string(), "ops@build1.internal:2222");
+    assert_eq!(hosts[0].max_agents, Some(8));
+    assert!(!hosts[0].accept_new_key);
+    assert!(Config::builtin().unwrap().hosts().is_empty());
+
+    let (line, key, message) = error("\n[hosts.b]\naddress = \"-oProxyCommand=x\"\n");
+    assert_eq!(line, Some(3));
+    assert_eq!(key.as_deref(), Some("hosts.b.address"));
+    assert!(message.contains("option"), "{message}");
+
+    let (line, key, message) = error("[hosts.local]\naddress = \"x\"\n");
+    assert_eq!((line, key.as_deref()), (Some(1), Some("hosts.local")));
+    assert!(message.contains("reserved"), "{message}");
+
+    let (line, key, _) = error("[hosts.b]\naddress = \"x\"\nmax_agents = 0\n");
+    assert_eq!(
+        (line, key.as_deref()),
+        (Some(3), Some("hosts.b.max_agents"))
+    );
+
+    let (_, key, message) = error("[hosts.b]\naddress = \"x\"\nport = 22\n");
+    assert_eq!(key.as_deref(), Some("hosts.b.port"));
+    assert!(message.contains("unknown field"), "{message}");
+}

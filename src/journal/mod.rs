@@ -8,6 +8,7 @@
 mod attempts;
 mod commands;
 mod details;
+mod hosts;
 mod intake;
 mod jobs;
 mod projects;

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Journal, JournalError, Result};
-use crate::model::{Project, Timestamp};
+use crate::model::{HostName, Project, Timestamp};
 
-const COLUMNS: &str = "name, path, base_branch, agent, max_agents, created_at";
+const COLUMNS: &str = "name, path, base_branch, agent, max_agents, created_at, host";
 
 fn from_row(row: &Row) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -17,18 +17,32 @@ fn from_row(row: &Row) -> rusqlite::Result<Project> {
         agent: row.get(3)?,
         max_agents: row.get(4)?,
         created_at: Timestamp::from_millis(row.get(5)?),
+        host: host_of(row, 6)?,
     })
 }
 
+/// A host column: NULL is the engine's own machine.
+pub(super) fn host_of(row: &Row, index: usize) -> rusqlite::Result<HostName> {
+    match row.get::<_, Option<String>>(index)? {
+        None => Ok(HostName::local()),
+        Some(name) => HostName::parse(&name).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+        }),
+    }
+}
+
 impl Journal {
-    /// Registers a project; a name or path already registered is refused.
+    /// Registers a project; a name, or a path on the same host, already
+    /// registered is refused.
     pub fn add_project(&mut self, project: &Project) -> Result<()> {
+        let host = (!project.host.is_local()).then(|| project.host.as_str());
         self.write(|tx| {
             let path = project.path.to_string_lossy();
             let clash: Option<String> = tx
                 .query_row(
-                    "SELECT name FROM projects WHERE name = ?1 OR path = ?2",
-                    params![project.name, path],
+                    "SELECT name FROM projects WHERE name = ?1
+                       OR (path = ?2 AND coalesce(host, '') = coalesce(?3, ''))",
+                    params![project.name, path, host],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -40,14 +54,15 @@ impl Journal {
                 }));
             }
             tx.execute(
-                &format!("INSERT INTO projects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                &format!("INSERT INTO projects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
                 params![
                     project.name,
                     path,
                     project.base_branch,
                     project.agent,
                     project.max_agents,
-                    project.created_at.millis()
+                    project.created_at.millis(),
+                    host,
                 ],
             )?;
             super::jobs::insert_event(
@@ -55,7 +70,14 @@ impl Journal {
                 project.created_at,
                 None,
                 "project",
-                &format!("project {} registered at {path}", project.name),
+                &if project.host.is_local() {
+                    format!("project {} registered at {path}", project.name)
+                } else {
+                    format!(
+                        "project {} registered at {path} on host {}",
+                        project.name, project.host
+                    )
+                },
             )?;
             Ok(())
         })
@@ -80,9 +102,10 @@ impl Journal {
             .optional()?)
     }
 
-    /// The project registered at `path` (already canonical).
+    /// The project registered at `path` (already canonical) on the
+    /// engine's own machine.
     pub fn project_at(&self, path: &Path) -> Result<Option<Project>> {
-        let sql = format!("SELECT {COLUMNS} FROM projects WHERE path = ?1");
+        let sql = format!("SELECT {COLUMNS} FROM projects WHERE path = ?1 AND host IS NULL");
         let path = path.to_string_lossy();
         Ok(self
             .conn()

@@ -164,6 +164,42 @@ pub const MIGRATIONS: &[&str] = &[
         at     INTEGER NOT NULL
     );
     "#,
+    // 5: hosts. A project belongs to one host (NULL: the engine's own
+    // machine), and a path is unique per host, not across them (the table
+    // is rebuilt: SQLite cannot drop a UNIQUE constraint). Hosts registered
+    // with `host add` live in `hosts` (config.toml may add more);
+    // `host_health` keeps each host's reachability as the SSH side last
+    // found it (a row per host, rewritten on a change in kind).
+    r#"
+    CREATE TABLE projects_v5 (
+        name        TEXT PRIMARY KEY,
+        path        TEXT NOT NULL,
+        base_branch TEXT NOT NULL,
+        agent       TEXT,
+        max_agents  INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL,
+        host        TEXT
+    );
+    INSERT INTO projects_v5 (name, path, base_branch, agent, max_agents, created_at, host)
+        SELECT name, path, base_branch, agent, max_agents, created_at, NULL FROM projects;
+    DROP TABLE projects;
+    ALTER TABLE projects_v5 RENAME TO projects;
+    CREATE UNIQUE INDEX projects_by_place ON projects(coalesce(host, ''), path);
+    CREATE TABLE hosts (
+        name           TEXT PRIMARY KEY,
+        address        TEXT NOT NULL,
+        max_agents     INTEGER,
+        identity       TEXT,
+        accept_new_key INTEGER NOT NULL DEFAULT 0,
+        created_at     INTEGER NOT NULL
+    );
+    CREATE TABLE host_health (
+        host   TEXT PRIMARY KEY,
+        state  TEXT NOT NULL,
+        since  INTEGER NOT NULL,
+        error  TEXT
+    );
+    "#,
 ];
 
 /// The version a journal has after every migration.

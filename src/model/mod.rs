@@ -2,12 +2,18 @@
 //! messages that bring work, and time. No I/O lives here.
 
 mod gate;
+mod host;
+mod host_address;
+mod host_health;
 mod job;
 mod message;
 mod project;
 mod timestamp;
 
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
+pub use host::{Host, HostName, HostSource, LOCAL_HOST, merge_hosts};
+pub use host_address::{AddressError, DEFAULT_SSH_PORT, HostAddress};
+pub use host_health::{HostHealth, Reachability};
 pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError, title_of};
 pub use message::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage};
 pub use project::{Project, check_project_name};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::Timestamp;
+use super::{HostName, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Project {
@@ -19,6 +19,9 @@ pub struct Project {
     pub agent: Option<String>,
     /// Agents at once in this repository; 1 means one agent claims it.
     pub max_agents: u32,
+    /// The machine the repository (and `path`) is on; [`HostName::local`]
+    /// for the engine's own (stored as NULL).
+    pub host: HostName,
     pub created_at: Timestamp,
 }
 
