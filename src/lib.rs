@@ -16,6 +16,7 @@ pub mod intake;
 pub mod journal;
 pub mod model;
 pub mod net;
+pub mod remote;
 pub mod runtime;
 pub mod scheduler;
 pub mod simulator;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod fake_api;
+pub mod hosts;
 pub mod real_agents;
 
 use switchboard::journal::Journal;

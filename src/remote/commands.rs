@@ -1,0 +1,206 @@
+//! Every command switchboard runs on a remote host, in one place.
+//!
+//! Each is an argv (quoted word by word by [`super::quote`] on its way
+//! through ssh) and, where outside text has to travel (text for an agent,
+//! a file's content), stdin. The only shell programs here are the fixed
+//! scripts of [`private_dir`] and [`write_file`], which take their paths
+//! as positional arguments (`"$1"`), never spliced in.
+
+use std::path::Path;
+
+/// A command for a host: its argv, and what it reads on stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCommand {
+    argv: Vec<String>,
+    input: Option<Vec<u8>>,
+}
+
+impl RemoteCommand {
+    fn new<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> RemoteCommand {
+        RemoteCommand {
+            argv: argv.into_iter().map(Into::into).collect(),
+            input: None,
+        }
+    }
+
+    /// The same command reading `bytes` on stdin.
+    pub fn with_input(mut self, bytes: impl Into<Vec<u8>>) -> RemoteCommand {
+        self.input = Some(bytes.into());
+        self
+    }
+
+    /// Any argv, for tests that look at a host from inside (never used
+    /// by switchboard itself: its commands are the functions below).
+    #[doc(hidden)]
+    pub fn for_test(argv: &[&str]) -> RemoteCommand {
+        RemoteCommand::new(argv.iter().copied())
+    }
+
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
+    pub fn input(&self) -> Option<&[u8]> {
+        self.input.as_deref()
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// The remote user's home directory (ssh starts there and sets `HOME`).
+pub fn home_dir() -> RemoteCommand {
+    RemoteCommand::new(["printenv", "HOME"])
+}
+
+/// Makes `dir` and its parents, private to the user (0700).
+pub fn private_dir(dir: &Path) -> RemoteCommand {
+    RemoteCommand::new([
+        "sh".to_string(),
+        "-c".into(),
+        "umask 077 && mkdir -p -- \"$1\" && chmod 700 -- \"$1\"".into(),
+        "sh".into(),
+        path(dir),
+    ])
+}
+
+/// Writes stdin to `file` (created private to the user).
+pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
+    RemoteCommand::new([
+        "sh".to_string(),
+        "-c".into(),
+        "umask 077 && cat > \"$1\"".into(),
+        "sh".into(),
+        path(file),
+    ])
+    .with_input(content)
+}
+
+/// A tmux command on the host's private server: `tmux -S SOCKET -f CONFIG
+/// ARGS…`.
+pub fn tmux<S: AsRef<str>>(socket: &Path, config: &Path, args: &[S]) -> RemoteCommand {
+    let mut argv = vec![
+        "tmux".to_string(),
+        "-S".into(),
+        path(socket),
+        "-f".into(),
+        path(config),
+    ];
+    argv.extend(args.iter().map(|a| a.as_ref().to_string()));
+    RemoteCommand::new(argv)
+}
+
+/// Loads `text` from stdin into paste buffer `buffer` of the host's server.
+pub fn tmux_load_buffer(socket: &Path, config: &Path, buffer: &str, text: &[u8]) -> RemoteCommand {
+    tmux(socket, config, &["load-buffer", "-b", buffer, "-"]).with_input(text.to_vec())
+}
+
+/// git in `dir` on the host, never asking on a terminal nor opening an
+/// editor, with `env` set for it.
+pub fn git<S: AsRef<str>>(dir: &Path, args: &[S], env: &[(&str, &str)]) -> RemoteCommand {
+    let mut argv = vec![
+        "env".to_string(),
+        "GIT_TERMINAL_PROMPT=0".into(),
+        "GIT_EDITOR=true".into(),
+    ];
+    argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    argv.extend(["git".to_string(), "-C".into(), path(dir)]);
+    argv.extend(args.iter().map(|a| a.as_ref().to_string()));
+    RemoteCommand::new(argv)
+}
+
+/// Whether `dir` is a directory on the host (exit 0 when it is).
+pub fn is_dir(dir: &Path) -> RemoteCommand {
+    RemoteCommand::new(["test".to_string(), "-d".into(), path(dir)])
+}
+
+/// Removes `dir` and what it holds (a worktree's private files).
+pub fn remove_dir(dir: &Path) -> RemoteCommand {
+    RemoteCommand::new(["rm".to_string(), "-rf".into(), "--".into(), path(dir)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::quote::command_line;
+    use std::process::{Command, Stdio};
+
+    /// Runs a remote command the way the host's login shell would: its
+    /// quoted line through `sh -c`, stdin fed.
+    fn run_as_host(cmd: &RemoteCommand, cwd: &Path) -> std::process::Output {
+        let line = command_line(cmd.argv()).expect("no NUL");
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin
+                .write_all(cmd.input().unwrap_or_default())
+                .expect("stdin");
+        }
+        child.wait_with_output().expect("wait")
+    }
+
+    const HOSTILE: &str = "$(touch pwned) `touch pwned2` 'q' \"d\"\n-n; touch pwned3 #";
+
+    #[test]
+    fn hostile_paths_and_text_stay_data() {
+        let dir = tempfile::tempdir().expect("temp");
+        let weird = dir.path().join(HOSTILE.replace('\n', " "));
+        let out = run_as_host(&private_dir(&weird), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert!(weird.is_dir());
+        let file = weird.join("-file");
+        let out = run_as_host(&write_file(&file, HOSTILE), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&file).expect("written"), HOSTILE);
+        let out = run_as_host(&is_dir(&weird), dir.path());
+        assert!(out.status.success());
+        let out = run_as_host(&remove_dir(&weird), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert!(!weird.exists());
+        for f in ["pwned", "pwned2", "pwned3"] {
+            assert!(!dir.path().join(f).exists(), "{f} was made by a shell");
+        }
+    }
+
+    #[test]
+    fn git_takes_hostile_arguments_as_arguments() {
+        let dir = tempfile::tempdir().expect("temp");
+        let out = run_as_host(&git(dir.path(), &["init", "-q"], &[]), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        let cmd = git(
+            dir.path(),
+            &["config", "sb.test", HOSTILE],
+            &[("GIT_AUTHOR_NAME", HOSTILE)],
+        );
+        assert!(run_as_host(&cmd, dir.path()).status.success());
+        let out = run_as_host(&git(dir.path(), &["config", "sb.test"], &[]), dir.path());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            HOSTILE.trim_end()
+        );
+        assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn tmux_text_travels_on_stdin() {
+        let cmd = tmux_load_buffer(Path::new("/s"), Path::new("/c"), "b", HOSTILE.as_bytes());
+        assert_eq!(cmd.input(), Some(HOSTILE.as_bytes()));
+        assert!(!cmd.argv().iter().any(|w| w.contains("pwned")));
+        assert_eq!(cmd.argv().last().map(String::as_str), Some("-"));
+    }
+
+    #[test]
+    fn nul_in_a_remote_word_is_refused() {
+        let cmd = git(Path::new("/r"), &["log", "a\0b"], &[]);
+        assert!(command_line(cmd.argv()).is_err());
+    }
+}
