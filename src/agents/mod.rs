@@ -3,4 +3,6 @@
 
 pub mod answer;
 pub mod demo;
+pub mod explain;
+pub mod question;
 pub mod status;

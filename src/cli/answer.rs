@@ -3,12 +3,10 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
-
 use super::Context;
 use crate::agents::answer::Choice;
 use crate::journal::CommandKind;
-use crate::model::{StateName, Timestamp};
+use crate::model::{OperatorAction, Timestamp};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,14 +23,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let job = journal
         .job(args.id)?
         .ok_or(crate::journal::JournalError::NoJob(args.id))?;
-    if job.state.name() != StateName::Waiting {
-        bail!(
-            "job #{} is {}, not asking a question; nothing to answer (`switchboard nudge {} TEXT` types to a working agent)",
-            job.id,
-            job.state.name(),
-            job.id
-        );
-    }
+    crate::model::gate(OperatorAction::Answer, job.id, job.state.name(), None)?;
     let key = choice.key();
     let id = journal.record_command(
         CommandKind::Answer,

@@ -5,11 +5,9 @@
 
 use std::process::ExitCode;
 
-use serde::Serialize;
-
 use super::Context;
 use super::output::visible;
-use crate::agents::status::{Signal, parse_status_note};
+use crate::agents::explain::Explanation;
 use crate::journal::JournalError;
 
 #[derive(Debug, clap::Args)]
@@ -21,65 +19,10 @@ pub struct Args {
     pub json: bool,
 }
 
-/// How many changes of status are shown.
-const HISTORY: usize = 20;
-
-#[derive(Debug, Serialize)]
-struct Change {
-    at: String,
-    status: String,
-    signal: Signal,
-    detail: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Explanation {
-    job: i64,
-    /// The job's state in the journal.
-    state: String,
-    /// The agent's status now (the latest change), or null before the
-    /// engine has looked at it.
-    status: Option<String>,
-    signal: Option<Signal>,
-    detail: Option<String>,
-    at: Option<String>,
-    /// The last changes, oldest first.
-    history: Vec<Change>,
-}
-
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let journal = ctx.journal()?;
     let job = journal.job(args.id)?.ok_or(JournalError::NoJob(args.id))?;
-    let mut history: Vec<Change> = journal
-        .events(job.id)?
-        .into_iter()
-        .filter(|e| e.kind == "status")
-        .filter_map(|e| {
-            let (status, signal, detail) = parse_status_note(&e.message)?;
-            Some(Change {
-                at: e.at.rfc3339(),
-                status,
-                signal,
-                detail,
-            })
-        })
-        .collect();
-    let skip = history.len().saturating_sub(HISTORY);
-    history.drain(..skip);
-    let now = history.last();
-    let explanation = Explanation {
-        job: job.id,
-        state: job.state.name().to_string(),
-        status: now.map(|c| c.status.clone()),
-        signal: now.map(|c| c.signal),
-        detail: now.map(|c| c.detail.clone()),
-        at: now.map(|c| c.at.clone()),
-        history: Vec::new(),
-    };
-    let explanation = Explanation {
-        history,
-        ..explanation
-    };
+    let explanation = Explanation::of(&job, &journal.events(job.id)?);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&explanation)?);
         return Ok(ExitCode::SUCCESS);

@@ -34,6 +34,19 @@ fn path_to(state: StateName) -> Vec<Step> {
 /// What the room does with the action's key on the selected job: true
 /// when it sends the command (or opens the box or question that does).
 fn room_takes(app: &mut App, action: OperatorAction) -> bool {
+    if action == OperatorAction::Answer {
+        // The room answers from the details of an asking job, with the
+        // keys of the question on its screen.
+        let Some(id) = app.selected_job() else {
+            return false;
+        };
+        let offer = crate::agents::question::Offer {
+            key: 'y',
+            choice: crate::agents::answer::Choice::Yes,
+            label: "yes".into(),
+        };
+        return !crate::tui::update::answer(app, id, &offer).is_empty();
+    }
     let key = match action {
         OperatorAction::Kill => Action::Kill,
         OperatorAction::Nudge => Action::Nudge,
@@ -41,6 +54,7 @@ fn room_takes(app: &mut App, action: OperatorAction) -> bool {
         OperatorAction::Approve => Action::Approve,
         OperatorAction::Reject => Action::Reject,
         OperatorAction::Attach => Action::Attach,
+        OperatorAction::Answer => unreachable!("answered above"),
     };
     let intents = update(app, key);
     let taken = match &app.mode {

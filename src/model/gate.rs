@@ -16,16 +16,19 @@ pub enum OperatorAction {
     Approve,
     Reject,
     Attach,
+    /// Answer the agent's question with its own keys.
+    Answer,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 6] = [
+    pub const ALL: [OperatorAction; 7] = [
         OperatorAction::Kill,
         OperatorAction::Nudge,
         OperatorAction::Retry,
         OperatorAction::Approve,
         OperatorAction::Reject,
         OperatorAction::Attach,
+        OperatorAction::Answer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl OperatorAction {
             OperatorAction::Approve => "approve",
             OperatorAction::Reject => "reject",
             OperatorAction::Attach => "attach",
+            OperatorAction::Answer => "answer",
         }
     }
 }
@@ -117,6 +121,9 @@ pub fn check(
         OperatorAction::Nudge if state == StateName::Waiting => refuse(format!(
             "job #{id}'s agent is asking a question; a nudge would be typed into the question (Codex takes the Enter after it as \"yes\"). Answer with the agent's own keys: `switchboard answer {id} CHOICE` (1, 2, 3, y, n, enter, esc), or attach"
         )),
+        OperatorAction::Answer if state != StateName::Waiting => refuse(format!(
+            "job #{id} is {state}, not asking a question; nothing to answer (`switchboard nudge {id} TEXT` types to a working agent)"
+        )),
         OperatorAction::Retry if !matches!(state, StateName::Failed | StateName::Killed) => refuse(
             format!("job #{id} is {state}; only a failed or killed job can be retried"),
         ),
@@ -179,7 +186,7 @@ mod tests {
 queued   -        kill
 starting -        kill nudge attach
 running  -        kill nudge attach
-waiting  -        kill attach
+waiting  -        kill attach answer
 stalled  -        kill nudge attach
 done     -        attach
 done     ready    approve reject attach

@@ -10,6 +10,7 @@ use ratatui_textarea::TextArea;
 use super::action::Action;
 use super::form::DispatchForm;
 use super::keymap::Keymap;
+use crate::agents::question::Question;
 use crate::journal::{JobDetails, ReviewView};
 use crate::model::{Job, OperatorAction, Refusal, ReviewState, StateName, Timestamp, gate};
 use crate::scheduler::Chain;
@@ -193,6 +194,9 @@ pub struct App {
     pub no_color: bool,
     /// The terminal's size at the last draw, for mouse clicks.
     pub area: Rect,
+    /// The question an asking job's agent shows, read from its latest
+    /// capture: the details view shows it and answers it with single keys.
+    pub asking: Option<(i64, Question)>,
     /// The last thing the room said (a command sent, an error).
     pub message: Option<String>,
     pub quit: bool,
@@ -219,6 +223,7 @@ impl App {
             confirm_approve: true,
             no_color: false,
             area: Rect::default(),
+            asking: None,
             message: None,
             quit: false,
         }
@@ -480,10 +485,46 @@ impl App {
                 .filter_map(|j| Some((j.id, j.state.attempt()?)))
                 .collect();
         }
-        self.queue_job()
+        let mut watched: Vec<(i64, u32)> = self
+            .queue_job()
             .and_then(|j| Some((j.id, j.state.attempt()?)))
             .into_iter()
-            .collect()
+            .collect();
+        // An asking job's details show its question, read from its pane.
+        if let Some(job) = self.details_job()
+            && let Some(attempt) = self
+                .snapshot
+                .jobs
+                .iter()
+                .find(|j| j.id == job && j.state.name() == StateName::Waiting)
+                .and_then(|j| j.state.attempt())
+            && !watched.iter().any(|(j, _)| *j == job)
+        {
+            watched.push((job, attempt));
+        }
+        watched
+    }
+
+    /// The job whose details are open.
+    pub fn details_job(&self) -> Option<i64> {
+        match &self.mode {
+            Mode::Details(view) => Some(view.job),
+            _ => None,
+        }
+    }
+
+    /// The question job `id`'s agent asks, when the job waits for an
+    /// answer and its screen shows one.
+    pub fn question_of(&self, id: i64) -> Option<&Question> {
+        let waiting = self
+            .snapshot
+            .jobs
+            .iter()
+            .any(|j| j.id == id && j.state.name() == StateName::Waiting);
+        self.asking
+            .as_ref()
+            .filter(|(job, _)| waiting && *job == id)
+            .map(|(_, q)| q)
     }
 }
 

@@ -20,11 +20,12 @@ use super::events::{Input, RoomEvent, watch_signals};
 use super::update::{Intent, dispatched, handle_key, handle_mouse};
 use super::watch::{Request, Watcher};
 use super::{draw, notice, snapshot};
+use crate::agents::question::read_question;
 use crate::config::Config;
 use crate::engine::{profile_name, session_name};
 use crate::home::Home;
 use crate::journal::{Journal, NewJob};
-use crate::model::{Project, Timestamp};
+use crate::model::{Project, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
 use crate::workspace::diff_text;
 
@@ -313,6 +314,19 @@ impl<'a> Room<'a> {
         };
         if app.live.job != job || app.live.text != text || app.live.status != status {
             app.set_live(job, text, status, now);
+            changed = true;
+        }
+        let asking = app.details_job().and_then(|id| {
+            let job = app
+                .snapshot
+                .jobs
+                .iter()
+                .find(|j| j.id == id && j.state.name() == StateName::Waiting)?;
+            let text = self.screens.get(&session_name(id, job.state.attempt()?))?;
+            Some((id, read_question(&plain(text))?))
+        });
+        if asking != app.asking {
+            app.asking = asking;
             changed = true;
         }
         changed

@@ -11,6 +11,7 @@ use super::action::Action;
 use super::app::{App, Confirm, EngineState, Mode, Pane, Purpose, Scrolled};
 use super::form::{DispatchForm, DispatchRequest, FormOutcome};
 use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
+use crate::agents::question::Offer;
 use crate::journal::CommandKind;
 use crate::model::OperatorAction;
 
@@ -105,6 +106,18 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
                 }
             }
         }
+        Mode::Details(view) if answer_key(&key).is_some() => {
+            let job = view.job;
+            let pressed = answer_key(&key).unwrap_or_default();
+            let offer = app.question_of(job).and_then(|q| q.offer(pressed)).cloned();
+            match offer {
+                Some(offer) => answer(app, job, &offer),
+                None => match app.keymap.action(&key) {
+                    Some(action) => update(app, action),
+                    None => vec![],
+                },
+            }
+        }
         Mode::Normal | Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
             match app.keymap.action(&key) {
                 Some(action) => update(app, action),
@@ -112,6 +125,41 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
             }
         }
     }
+}
+
+/// A key that may answer a question: a plain letter or digit.
+fn answer_key(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c)
+            if c.is_ascii_alphanumeric()
+                && !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// Answers job `job`'s question with `offer`: the agent's own key, sent
+/// by the engine as a key press (the same command as `switchboard
+/// answer`), through the same gate.
+pub(crate) fn answer(app: &mut App, job: i64, offer: &Offer) -> Vec<Intent> {
+    if let Err(no) = app.can(OperatorAction::Answer, job) {
+        app.message = Some(no.to_string());
+        return vec![];
+    }
+    app.message = Some(format!(
+        "asked the engine to answer #{job} with {} ({})",
+        offer.choice,
+        crate::untrusted::visible(&offer.label)
+    ));
+    vec![Intent::Command {
+        kind: CommandKind::Answer,
+        job: Some(job),
+        text: Some(offer.choice.key()),
+    }]
 }
 
 /// What came of a dispatch from the form: the job queued (the form

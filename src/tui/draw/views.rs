@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{now, state_style};
+use crate::agents::explain::Explanation;
+use crate::agents::question::Question;
 use crate::journal::JobDetails;
 use crate::model::short_age;
 use crate::tui::app::{App, Scrolled};
@@ -49,6 +51,19 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             format!("why: {}", visible(why)),
             Style::new().fg(Color::Yellow),
         ));
+    }
+    let explained = Explanation::of(job, &d.events);
+    if let Some(c) = explained.now() {
+        lines.push(Line::raw(format!(
+            "agent: {} by its {} at {}: {}",
+            visible(&c.status),
+            c.signal,
+            clock(c.when),
+            visible(&c.detail)
+        )));
+    }
+    if let Some(q) = app.question_of(job.id) {
+        lines.extend(question_lines(q));
     }
     if let Some(a) = d.attempts.last() {
         lines.push(Line::raw(format!(
@@ -105,6 +120,32 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             .lines()
             .map(|l| Line::raw(format!("  {}", visible(l)))),
     );
+    lines
+}
+
+/// An asking agent's question and the keys that answer it.
+fn question_lines(q: &Question) -> Vec<Line<'static>> {
+    let ask = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::raw(""), Line::styled("The agent asks", ask)];
+    lines.extend(
+        q.text
+            .iter()
+            .map(|l| Line::raw(format!("  {}", visible(l)))),
+    );
+    for o in &q.offers {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  [{}] ", o.key), ask),
+            Span::raw(visible(&o.label).into_owned()),
+        ]));
+    }
+    let keys: Vec<String> = q.offers.iter().map(|o| o.key.to_string()).collect();
+    lines.push(Line::styled(
+        format!(
+            "  press {} to answer (sent to the agent as its own key)",
+            keys.join("/")
+        ),
+        Style::new().add_modifier(Modifier::DIM),
+    ));
     lines
 }
 

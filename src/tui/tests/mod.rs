@@ -3,6 +3,7 @@
 //! driven through `update` key by key.
 
 mod actions;
+mod asking;
 mod hostile;
 mod modes;
 mod snapshots;
