@@ -12,12 +12,14 @@ pub(crate) use dispatch::resolve_project;
 mod doctor;
 #[cfg(test)]
 mod gate_tests;
+mod host;
 mod ingest;
 mod jobs;
 mod operator;
 mod output;
 mod pipe;
 mod project;
+mod remote_repository;
 mod report;
 mod review;
 mod run;
@@ -89,6 +91,9 @@ pub enum Command {
     /// Register projects (git repositories) or list them
     #[command(subcommand)]
     Project(project::ProjectCommand),
+    /// Register, list or remove the remote hosts agents run on (over SSH)
+    #[command(subcommand)]
+    Host(host::HostCommand),
     /// Tell switchboard how an agent's work goes (agents and their hooks call this)
     Report(report::Args),
     /// Open the control room on a throwaway home with sample repositories and demo agents at work
@@ -148,6 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Resume) => operator::resume(&ctx),
         Some(Command::Simulate(args)) => simulate::run(&ctx, args),
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),
+        Some(Command::Host(cmd)) => host::run(&ctx, cmd),
         Some(Command::Report(args)) => report::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
         Some(Command::Explain(args)) => explain::run(&ctx, args),

@@ -8,9 +8,10 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{BOLD, paint, visible};
+use super::remote_repository::{self, InspectRemote};
 use crate::config::Config;
 use crate::journal::Journal;
-use crate::model::{Project, Timestamp, check_project_name};
+use crate::model::{HostName, Project, Timestamp, check_project_name};
 use crate::workspace;
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +32,10 @@ pub enum ProjectCommand {
         /// Agents at once in this repository; 1 means one agent claims it
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         max_agents: u32,
+        /// The host the repository is on (PATH is a path there); `host
+        /// list` shows the hosts [default: local, this machine]
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
     },
     /// List the registered projects
     List {
@@ -48,12 +53,35 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
             base,
             agent,
             max_agents,
+            host,
         } => {
             let config = ctx.config()?;
             let mut journal = ctx.journal()?;
-            let project = register(&mut journal, &config, &name, &path, base, agent, max_agents)?;
+            let host = match host {
+                Some(h) => HostName::parse(&h).map_err(anyhow::Error::msg)?,
+                None => HostName::local(),
+            };
+            let (project, checked) = if host.is_local() {
+                let p = register(&mut journal, &config, &name, &path, base, agent, max_agents)?;
+                (p, true)
+            } else {
+                let inspector = remote_repository::inspector(&ctx.home);
+                let new = NewProject {
+                    name: &name,
+                    path: &path,
+                    base,
+                    agent,
+                    max_agents,
+                };
+                register_remote(&mut journal, &config, &host, new, inspector.as_ref())?
+            };
+            let place = if project.host.is_local() {
+                String::new()
+            } else {
+                format!(" on host {}", project.host)
+            };
             anstream::println!(
-                "Registered project {} at {} (base {}, agent {}, {} agent{} at a time).",
+                "Registered project {} at {}{place} (base {}, agent {}, {} agent{} at a time).",
                 paint(BOLD, visible(&project.name)),
                 visible(&project.path.display().to_string()),
                 visible(&project.base_branch),
@@ -66,6 +94,12 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                 project.max_agents,
                 if project.max_agents == 1 { "" } else { "s" },
             );
+            if !checked {
+                anstream::println!(
+                    "Not checked on host {}: the path and base branch were taken as given.",
+                    project.host
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         ProjectCommand::List { json } => {
@@ -86,18 +120,19 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                     paint(
                         BOLD,
                         format!(
-                            "{:width$}  {:8}  {:6}  {:4}  PATH",
-                            "NAME", "BASE", "AGENT", "MAX"
+                            "{:width$}  {:8}  {:6}  {:4}  {:8}  PATH",
+                            "NAME", "BASE", "AGENT", "MAX", "HOST"
                         )
                     )
                 );
                 for p in projects {
                     println!(
-                        "{:width$}  {:8}  {:6}  {:4}  {}",
+                        "{:width$}  {:8}  {:6}  {:4}  {:8}  {}",
                         visible(&p.name),
                         visible(&p.base_branch),
                         visible(p.agent.as_deref().unwrap_or("-")),
                         p.max_agents,
+                        p.host,
                         visible(&p.path.display().to_string())
                     );
                 }
@@ -144,6 +179,54 @@ pub fn register(
     };
     journal.add_project(&project)?;
     Ok(project)
+}
+
+/// What `project add` was given, for a project on another host.
+pub struct NewProject<'a> {
+    pub name: &'a str,
+    pub path: &'a Path,
+    pub base: Option<String>,
+    pub agent: Option<String>,
+    pub max_agents: u32,
+}
+
+/// Checks and registers a project on a remote host: the host must be
+/// known, and `inspector` looks at the repository there. Returns the
+/// project and whether the host was actually asked.
+pub fn register_remote(
+    journal: &mut Journal,
+    config: &Config,
+    host: &HostName,
+    new: NewProject,
+    inspector: &dyn InspectRemote,
+) -> anyhow::Result<(Project, bool)> {
+    check_project_name(new.name).map_err(anyhow::Error::msg)?;
+    let hosts = config.hosts_with(journal.hosts()?);
+    let Some(known) = hosts.iter().find(|h| &h.name == host) else {
+        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        bail!(
+            "no host {host}; known: local{}{} (register one with `switchboard host add NAME [USER@]HOST[:PORT]`)",
+            if names.is_empty() { "" } else { ", " },
+            names.join(", ")
+        );
+    };
+    if let Some(agent) = &new.agent {
+        check_agent(config, agent)?;
+    }
+    let repo = inspector
+        .inspect(known, new.path, new.base.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let project = Project {
+        name: new.name.to_string(),
+        path: repo.root,
+        base_branch: repo.base_branch,
+        agent: new.agent,
+        max_agents: new.max_agents,
+        host: host.clone(),
+        created_at: Timestamp::now(),
+    };
+    journal.add_project(&project)?;
+    Ok((project, repo.checked))
 }
 
 /// Refuses an agent profile the config does not have.

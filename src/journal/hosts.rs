@@ -171,6 +171,19 @@ impl Journal {
         })
     }
 
+    /// Live agents (jobs starting, running, waiting or stalled) on each
+    /// host that has any; the engine's machine is [`HostName::local`].
+    pub fn active_agents_by_host(&self) -> Result<std::collections::BTreeMap<HostName, u32>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT p.host, COUNT(*) FROM jobs j LEFT JOIN projects p ON p.name = j.project
+             WHERE j.state IN {ACTIVE_STATES} GROUP BY p.host"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((super::projects::host_of(r, 0)?, r.get::<_, u32>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The reachability of every host that has one recorded, by name.
     pub fn host_health(&self) -> Result<Vec<HostHealth>> {
         let mut stmt = self

@@ -64,8 +64,9 @@ impl HostName {
 }
 
 impl fmt::Display for HostName {
+    /// Padded to a width when one is asked for (table columns).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

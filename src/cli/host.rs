@@ -1,0 +1,236 @@
+//! `switchboard host add|list|remove`: the machines agents run on.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Context;
+use super::output::{BOLD, RED, paint, visible};
+use crate::model::{Host, HostAddress, HostName, HostSource, LOCAL_HOST, Reachability, Timestamp};
+
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Register a remote host, reached with ssh
+    Add {
+        /// The name projects use for it (`local` is this machine)
+        name: String,
+        /// [USER@]HOST[:PORT]; an IPv6 address in brackets, e.g. ops@[2001:db8::1]:22
+        address: String,
+        /// Agents at once on this host [default: only the global and project limits]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_agents: Option<u32>,
+        /// The private key ssh uses for it [default: ssh's own choice]
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Accept the host's key at first contact and pin it; otherwise an
+        /// unknown host key is refused
+        #[arg(long)]
+        accept_new_key: bool,
+    },
+    /// List the hosts: this machine (`local`) and the remote ones
+    List {
+        /// Print JSON only
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a host registered with `host add` (refused while projects
+    /// or agents are on it)
+    Remove { name: String },
+}
+
+pub fn run(ctx: &Context, cmd: HostCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        HostCommand::Add {
+            name,
+            address,
+            max_agents,
+            identity,
+            accept_new_key,
+        } => add(ctx, &name, &address, max_agents, identity, accept_new_key),
+        HostCommand::List { json } => list(ctx, json),
+        HostCommand::Remove { name } => remove(ctx, &name),
+    }
+}
+
+fn add(
+    ctx: &Context,
+    name: &str,
+    address: &str,
+    max_agents: Option<u32>,
+    identity: Option<PathBuf>,
+    accept_new_key: bool,
+) -> anyhow::Result<ExitCode> {
+    let name = HostName::remote(name).map_err(anyhow::Error::msg)?;
+    let address = HostAddress::parse(address)?;
+    let config = ctx.config()?;
+    if config.hosts.contains_key(name.as_str()) {
+        bail!(
+            "host {name} is already set in {} ([hosts.{name}]); change it there or pick another name",
+            ctx.home.config_file().display()
+        );
+    }
+    let identity = identity.map(absolute_key).transpose()?;
+    let now = Timestamp::now();
+    let host = Host {
+        name,
+        address,
+        max_agents,
+        identity,
+        accept_new_key,
+        source: HostSource::Journal,
+        registered_at: Some(now),
+    };
+    ctx.journal()?.add_host(&host, now)?;
+    anstream::println!(
+        "Registered host {} at {}{}{}.",
+        paint(BOLD, &host.name),
+        host.address,
+        host.max_agents
+            .map(|n| format!(", at most {n} agent{}", if n == 1 { "" } else { "s" }))
+            .unwrap_or_default(),
+        if host.accept_new_key {
+            ", its key pinned at first contact"
+        } else {
+            ""
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The key file as the engine (in another directory) will find it; it
+/// must exist now, so that a typo shows here and not at the first start.
+fn absolute_key(path: PathBuf) -> anyhow::Result<PathBuf> {
+    let path = match path.strip_prefix("~") {
+        Ok(rest) => dirs::home_dir()
+            .context("no home directory to resolve ~ in --identity")?
+            .join(rest),
+        Err(_) => std::path::absolute(&path)
+            .with_context(|| format!("cannot resolve {}", path.display()))?,
+    };
+    if !path.is_file() {
+        bail!(
+            "no key file {}; pass the private key ssh should use with --identity",
+            visible(&path.display().to_string())
+        );
+    }
+    Ok(path)
+}
+
+/// One row of `host list`: a host with what is known of it now.
+#[derive(Debug, Serialize)]
+struct HostRow {
+    name: HostName,
+    /// `None` for `local`.
+    address: Option<HostAddress>,
+    max_agents: Option<u32>,
+    identity: Option<PathBuf>,
+    accept_new_key: bool,
+    /// `local`, `journal` (host add) or `config` ([hosts.NAME]).
+    source: &'static str,
+    /// Live agents on it now.
+    agents: u32,
+    /// `state`, `since`, `error`; none for `local`, the machine this runs on.
+    #[serde(flatten)]
+    reachability: Option<Reachability>,
+}
+
+fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let config = ctx.config()?;
+    let journal = ctx.journal()?;
+    let hosts = config.hosts_with(journal.hosts()?);
+    let agents = journal.active_agents_by_host()?;
+    let mut health: BTreeMap<HostName, Reachability> = journal
+        .host_health()?
+        .into_iter()
+        .map(|h| (h.host, h.reachability))
+        .collect();
+    let local = HostName::local();
+    let mut rows = vec![HostRow {
+        agents: agents.get(&local).copied().unwrap_or(0),
+        name: local,
+        address: None,
+        max_agents: Some(config.scheduler.max_agents),
+        identity: None,
+        accept_new_key: false,
+        source: LOCAL_HOST,
+        reachability: None,
+    }];
+    for host in hosts {
+        rows.push(HostRow {
+            agents: agents.get(&host.name).copied().unwrap_or(0),
+            reachability: Some(health.remove(&host.name).unwrap_or(Reachability::Unknown)),
+            name: host.name,
+            address: Some(host.address),
+            max_agents: host.max_agents,
+            identity: host.identity,
+            accept_new_key: host.accept_new_key,
+            source: host.source.as_str(),
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Timestamp::now();
+    let width = rows
+        .iter()
+        .map(|r| r.name.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let address_width = rows
+        .iter()
+        .filter_map(|r| r.address.as_ref().map(|a| a.to_string().len()))
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    anstream::println!(
+        "{}",
+        paint(
+            BOLD,
+            format!(
+                "{:width$}  {:address_width$}  {:>3}  {:>6}  {:7}  STATE",
+                "NAME", "ADDRESS", "MAX", "AGENTS", "FROM"
+            )
+        )
+    );
+    for row in &rows {
+        let state = match &row.reachability {
+            None => "this machine".to_string(),
+            Some(r) if r.is_unreachable() => paint(RED, r.describe(now)),
+            Some(r) => r.describe(now),
+        };
+        anstream::println!(
+            "{:width$}  {:address_width$}  {:>3}  {:>6}  {:7}  {state}",
+            row.name.as_str(),
+            row.address
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "-".into()),
+            row.max_agents
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into()),
+            row.agents,
+            row.source,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
+    let name = HostName::remote(name).map_err(anyhow::Error::msg)?;
+    let config = ctx.config()?;
+    if config.hosts.contains_key(name.as_str()) {
+        bail!(
+            "host {name} is set in {} ([hosts.{name}]); remove it from that file",
+            ctx.home.config_file().display()
+        );
+    }
+    ctx.journal()?.remove_host(&name, Timestamp::now())?;
+    anstream::println!("Removed host {}.", paint(BOLD, &name));
+    Ok(ExitCode::SUCCESS)
+}

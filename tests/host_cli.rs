@@ -1,0 +1,182 @@
+//! `host add|list|remove` and `project add --host`, run as the real binary
+//! against a temp home. (Nothing here opens an SSH connection.)
+
+mod common;
+
+use common::Sandbox;
+use switchboard::model::{HostName, Reachability, Timestamp};
+
+#[test]
+fn a_host_is_added_listed_and_removed() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).unwrap();
+    let key = sb.home().join("id_test");
+    std::fs::write(&key, "not really a key").unwrap();
+    let out = sb.run(&[
+        "host",
+        "add",
+        "build1",
+        "ops@[::1]:2222",
+        "--max-agents",
+        "4",
+        "--identity",
+        key.to_str().unwrap(),
+        "--accept-new-key",
+    ]);
+    assert!(
+        out.ok()
+            .contains("Registered host build1 at ops@[::1]:2222"),
+        "{}",
+        out.stdout
+    );
+    sb.run(&["host", "add", "build2", "b2.internal"]).ok();
+
+    let list = sb.run(&["host", "list", "--json"]).json();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["local", "build1", "build2"]);
+    assert_eq!(list[0]["source"], "local");
+    assert!(list[0]["address"].is_null());
+    assert_eq!(list[1]["address"], "ops@[::1]:2222");
+    assert_eq!(list[1]["max_agents"], 4);
+    assert_eq!(list[1]["identity"], key.to_str().unwrap());
+    assert_eq!(list[1]["accept_new_key"], true);
+    assert_eq!(list[1]["agents"], 0);
+    assert_eq!(list[1]["state"], "unknown");
+    assert_eq!(list[2]["address"], "b2.internal:22");
+    assert!(list[2]["max_agents"].is_null());
+
+    // Reachability as the SSH side records it shows in the list.
+    sb.journal()
+        .set_host_reachability(
+            &HostName::parse("build2").unwrap(),
+            &Reachability::Unreachable {
+                since: Timestamp::now(),
+                error: "Connection refused".into(),
+            },
+            Timestamp::now(),
+        )
+        .unwrap();
+    let list = sb.run(&["host", "list", "--json"]).json();
+    assert_eq!(list[2]["state"], "unreachable");
+    assert_eq!(list[2]["error"], "Connection refused");
+    let text = sb.run(&["host", "list"]);
+    assert!(text.ok().contains("unreachable since"), "{}", text.stdout);
+    assert!(text.stdout.contains("this machine"), "{}", text.stdout);
+
+    sb.run(&["host", "remove", "build2"]).ok();
+    let list = sb.run(&["host", "list", "--json"]).json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let err = sb.run(&["host", "remove", "build2"]).fails(1).to_string();
+    assert!(err.contains("no host build2"), "{err}");
+}
+
+#[test]
+fn bad_hosts_are_refused_with_the_reason() {
+    let sb = Sandbox::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["host", "add", "local", "x"], "reserved"),
+        (&["host", "add", "b", "--", "-oProxyCommand=sh"], "option"),
+        (&["host", "add", "b", "ops@host:0"], "port"),
+        (&["host", "add", "b", "2001:db8::1"], "brackets"),
+        (&["host", "add", "bad name", "x"], "not usable"),
+        (
+            &["host", "add", "b", "x", "--identity", "/nonexistent/key"],
+            "no key file",
+        ),
+        (&["host", "remove", "local"], "reserved"),
+    ];
+    for (args, want) in cases {
+        let err = sb.run(args).fails(1).to_string();
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    sb.run(&["host", "add", "b", "x"]).ok();
+    let err = sb.run(&["host", "add", "b", "y"]).fails(1).to_string();
+    assert!(err.contains("already registered"), "{err}");
+}
+
+#[test]
+fn config_hosts_are_listed_and_cannot_be_added_or_removed_from_the_cli() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[hosts.build1]\naddress = \"ops@build1.internal\"\nmax_agents = 8\n",
+    )
+    .unwrap();
+    let list = sb.run(&["host", "list", "--json"]).json();
+    assert_eq!(list[1]["name"], "build1");
+    assert_eq!(list[1]["source"], "config");
+    assert_eq!(list[1]["max_agents"], 8);
+    let err = sb.run(&["host", "add", "build1", "x"]).fails(1).to_string();
+    assert!(err.contains("already set in"), "{err}");
+    let err = sb.run(&["host", "remove", "build1"]).fails(1).to_string();
+    assert!(err.contains("remove it from that file"), "{err}");
+
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[hosts.build1]\naddress = \"ops@-x\"\n",
+    )
+    .unwrap();
+    let err = sb.run(&["host", "list"]).fails(1).to_string();
+    assert!(err.contains("line 2, key hosts.build1.address"), "{err}");
+}
+
+#[test]
+fn a_project_belongs_to_a_known_host() {
+    let sb = Sandbox::new();
+    let err = sb
+        .run(&["project", "add", "api", "/srv/api", "--host", "nowhere"])
+        .fails(1)
+        .to_string();
+    assert!(err.contains("no host nowhere; known: local"), "{err}");
+
+    sb.run(&["host", "add", "build1", "ops@build1"]).ok();
+    let err = sb
+        .run(&[
+            "project", "add", "api", "srv/api", "--host", "build1", "--base", "main",
+        ])
+        .fails(1)
+        .to_string();
+    assert!(err.contains("absolute path"), "{err}");
+    let out = sb.run(&[
+        "project", "add", "api", "/srv/api", "--host", "build1", "--base", "main",
+    ]);
+    assert!(
+        out.ok()
+            .contains("Registered project api at /srv/api on host build1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Not checked on host build1"),
+        "{}",
+        out.stdout
+    );
+    // The same path on this machine is another project.
+    let local = sb.repo("api");
+    sb.run(&[
+        "project",
+        "add",
+        "here",
+        local.to_str().unwrap(),
+        "--host",
+        "local",
+    ])
+    .ok();
+
+    let list = sb.run(&["project", "list", "--json"]).json();
+    assert_eq!(list[0]["name"], "api");
+    assert_eq!(list[0]["host"], "build1");
+    assert_eq!(list[1]["host"], "local");
+    assert!(sb.run(&["project", "list"]).ok().contains("build1"));
+
+    let err = sb.run(&["host", "remove", "build1"]).fails(1).to_string();
+    assert!(err.contains("has projects (api)"), "{err}");
+    let list = sb.run(&["host", "list", "--json"]).json();
+    assert_eq!(list[1]["name"], "build1");
+}
