@@ -100,6 +100,7 @@ fn busy_room() -> App {
         task_priority: 0,
         chain_window: Duration::from_secs(3600),
         now: Some(t(2000)),
+        ..Snapshot::default()
     });
     // A 200-line capture with the demo agent's colours.
     let capture: String = DEMO

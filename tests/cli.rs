@@ -43,6 +43,42 @@ fn dispatch_to_a_registered_project_prints_the_id() {
     assert_eq!(job.project.as_deref(), Some("api"));
 }
 
+/// `auto` with none of claude, codex, aider on PATH runs the demo agent,
+/// and dispatch says so; with one installed it names that one.
+#[test]
+fn dispatch_says_when_auto_falls_back_to_the_demo_agent() {
+    let sb = Sandbox::new();
+    sb.project("api");
+    let bin = sb.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = bin.to_str().unwrap().to_string();
+    let dispatch = |json: bool| {
+        let mut args = vec!["dispatch", "api", "fix it"];
+        if json {
+            args.push("--json");
+        }
+        Run::of(sb.cmd(&args).env("PATH", &path))
+    };
+    let out = dispatch(false);
+    assert!(
+        out.ok().contains("Agent: demo (no agent installed)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(dispatch(true).json()["runs"], "demo (no agent installed)");
+    // An explicit demo is no fallback.
+    let out = Run::of(
+        sb.cmd(&["dispatch", "api", "fix it", "--agent", "demo"])
+            .env("PATH", &path),
+    );
+    assert!(!out.ok().contains("no agent installed"), "{}", out.stdout);
+    let codex = bin.join("codex");
+    std::fs::write(&codex, "#!/bin/sh\n").unwrap();
+    let out = dispatch(false);
+    assert!(!out.ok().contains("no agent installed"), "{}", out.stdout);
+    assert_eq!(dispatch(true).json()["runs"], "codex");
+}
+
 #[test]
 fn dispatch_to_a_repository_path_registers_it() {
     let sb = Sandbox::new();

@@ -60,6 +60,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         job.title = title;
     }
     let id = journal.dispatch(&job, Timestamp::now())?;
+    // Which agent it gets as things stand; `auto` with nothing installed
+    // is the demo agent, and the operator is told so.
+    let fallback = crate::engine::falls_back_to_demo(job.agent.as_deref(), &project, &config);
+    let runs = if fallback {
+        crate::engine::DEMO_FALLBACK.to_string()
+    } else {
+        crate::engine::resolved_profile(job.agent.as_deref(), &project, &config)
+    };
     if args.json {
         let out = json!({
             "id": id,
@@ -69,6 +77,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "title": job.title,
             "priority": job.priority,
             "agent": job.agent,
+            "runs": runs,
             "registered_project": registered,
         });
         println!("{out}");
@@ -87,6 +96,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             visible(&project.name),
             visible(&job.title)
         );
+        if fallback {
+            anstream::println!(
+                "Agent: {} (none of claude, codex, aider is on PATH; `switchboard doctor` says how to install one).",
+                crate::engine::DEMO_FALLBACK
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

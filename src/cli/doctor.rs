@@ -211,6 +211,7 @@ fn config(ctx: &Context) -> Check {
 /// installed and how to install it (a warning: a profile nobody uses need
 /// not be installed; a job that needs it fails at once with the same words).
 fn agents(ctx: &Context) -> Vec<Check> {
+    use crate::engine::Installed;
     let Ok(config) = ctx.config() else {
         return Vec::new();
     };
@@ -218,26 +219,19 @@ fn agents(ctx: &Context) -> Vec<Check> {
     names.sort();
     names
         .into_iter()
-        .map(|name| {
-            let program = config.agents[name]
-                .command
-                .first()
-                .cloned()
-                .unwrap_or_default();
-            if program == "{switchboard}" {
-                return Check {
+        .map(
+            |name| match crate::engine::installed(&config.agents[name]) {
+                Installed::BuiltIn => Check {
                     name: "agent",
                     status: Status::Ok,
                     detail: format!("{name}: built into switchboard"),
-                };
-            }
-            match crate::engine::resolve_program(&program) {
-                Some(path) => Check {
+                },
+                Installed::At(path) => Check {
                     name: "agent",
                     status: Status::Ok,
                     detail: format!("{name}: {}", path.display()),
                 },
-                None => Check {
+                Installed::Missing(program) => Check {
                     name: "agent",
                     status: Status::Warn,
                     detail: format!(
@@ -245,8 +239,8 @@ fn agents(ctx: &Context) -> Vec<Check> {
                         crate::engine::install_hint(&program)
                     ),
                 },
-            }
-        })
+            },
+        )
         .collect()
 }
 

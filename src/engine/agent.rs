@@ -14,28 +14,61 @@ pub fn session_name(job: i64, attempt: u32) -> String {
     format!("sb-{job}-{attempt}")
 }
 
+/// What `auto` picks from, in order.
+const AUTO_ORDER: [&str; 3] = ["claude", "codex", "aider"];
+
+/// How a job whose `auto` found no agent installed is named to the
+/// operator (by `dispatch` and in the room's row): it runs the demo agent.
+pub const DEMO_FALLBACK: &str = "demo (no agent installed)";
+
+/// The profile a job asks for: its own, its project's, the config's
+/// default (possibly "auto").
+fn chosen(job_agent: Option<&str>, project: &Project, config: &Config) -> String {
+    job_agent
+        .map(str::to_string)
+        .or_else(|| project.agent.clone())
+        .unwrap_or_else(|| config.routing.default_agent.clone())
+}
+
 /// The profile a job runs with: its own, its project's, the config's
 /// default; "auto" is the first of claude, codex and aider installed, else
 /// the demo agent.
 pub fn profile_name(job: &Job, project: &Project, config: &Config) -> String {
-    let chosen = job
-        .agent
-        .clone()
-        .or_else(|| project.agent.clone())
-        .unwrap_or_else(|| config.routing.default_agent.clone());
+    resolved_profile(job.agent.as_deref(), project, config)
+}
+
+/// [`profile_name`] for a job that asks for `job_agent`.
+pub fn resolved_profile(job_agent: Option<&str>, project: &Project, config: &Config) -> String {
+    let chosen = chosen(job_agent, project, config);
     if chosen != "auto" {
         return chosen;
     }
-    ["claude", "codex", "aider"]
+    AUTO_ORDER
         .into_iter()
         .find(|p| on_path(p))
         .unwrap_or("demo")
         .to_string()
 }
 
+/// Whether a job asking for `job_agent` in `project` gets the demo agent
+/// only because `auto` found none of claude, codex, aider installed.
+pub fn falls_back_to_demo(job_agent: Option<&str>, project: &Project, config: &Config) -> bool {
+    asks_for_auto(job_agent, project, config) && no_agent_installed()
+}
+
+/// Whether a job asking for `job_agent` in `project` leaves the choice
+/// to `auto`.
+pub fn asks_for_auto(job_agent: Option<&str>, project: &Project, config: &Config) -> bool {
+    chosen(job_agent, project, config) == "auto"
+}
+
+/// Whether none of the agents `auto` picks from is on PATH.
+pub fn no_agent_installed() -> bool {
+    !AUTO_ORDER.into_iter().any(on_path)
+}
+
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    resolve_program(program).is_some()
 }
 
 /// The longest prompt given to an agent as an argv element. tmux carries a
@@ -113,16 +146,44 @@ pub fn install_hint(program: &str) -> &'static str {
     }
 }
 
+/// Whether a profile's program is there to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installed {
+    /// The profile runs switchboard itself (the demo agent).
+    BuiltIn,
+    /// Found at this path.
+    At(std::path::PathBuf),
+    /// This program is not on PATH.
+    Missing(String),
+}
+
+/// Where a profile's program is, or that it is missing (an empty command
+/// is missing too).
+pub fn installed(profile: &AgentProfile) -> Installed {
+    let Some(program) = profile.command.first() else {
+        return Installed::Missing(String::new());
+    };
+    if program == "{switchboard}" {
+        return Installed::BuiltIn;
+    }
+    match resolve_program(program) {
+        Some(path) => Installed::At(path),
+        None => Installed::Missing(program.clone()),
+    }
+}
+
 /// Refuses a profile whose program is not installed, with the reason an
 /// operator can act on ("claude: not found on PATH; install with …").
 pub fn check_installed(profile: &AgentProfile) -> anyhow::Result<()> {
-    let Some(program) = profile.command.first() else {
-        anyhow::bail!("the agent profile's command is empty");
-    };
-    if program != "{switchboard}" && resolve_program(program).is_none() {
-        anyhow::bail!("{program}: not found on PATH; {}", install_hint(program));
+    match installed(profile) {
+        Installed::Missing(program) if program.is_empty() => {
+            anyhow::bail!("the agent profile's command is empty")
+        }
+        Installed::Missing(program) => {
+            anyhow::bail!("{program}: not found on PATH; {}", install_hint(&program))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Where a profile's program is found on PATH (a path with a slash is

@@ -24,8 +24,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use agent::{
-    MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, install_hint, profile_name, resolve_program,
-    session_name,
+    DEMO_FALLBACK, Installed, MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, asks_for_auto,
+    falls_back_to_demo, install_hint, installed, no_agent_installed, profile_name, resolve_program,
+    resolved_profile, session_name,
 };
 pub use lock::EngineLock;
 
@@ -508,8 +509,13 @@ impl Engine {
             )?;
         }
         let now = Timestamp::now();
+        let shown = if agent::falls_back_to_demo(job.agent.as_deref(), &project, &self.config) {
+            DEMO_FALLBACK.to_string()
+        } else {
+            profile_name
+        };
         let why = format!(
-            "agent {profile_name} started in session {name}, worktree {}",
+            "agent {shown} started in session {name}, worktree {}",
             worktree.path.display()
         );
         // Running since it began: a quick agent may report before this

@@ -69,6 +69,12 @@ pub struct Snapshot {
     pub task_priority: i64,
     pub chain_window: std::time::Duration,
     pub now: Option<Timestamp>,
+    /// Jobs that leave their agent to `auto` while none of claude, codex,
+    /// aider is installed: they run the demo agent, and their rows say so.
+    pub demo_fallback: std::collections::BTreeSet<i64>,
+    /// Agent profiles whose program is not installed, for the dispatch
+    /// form.
+    pub missing_agents: Vec<String>,
 }
 
 /// A question the operator must answer before an action happens.

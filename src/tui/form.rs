@@ -52,6 +52,9 @@ pub struct DispatchForm {
     pub prompt: TextArea<'static>,
     /// Why the last submit was refused.
     pub error: Option<String>,
+    /// Profiles whose program is not installed: marked in the picker (a
+    /// job given one fails at once, saying how to install it).
+    pub missing: Vec<String>,
 }
 
 /// The project choice that means "type a path".
@@ -88,6 +91,7 @@ impl DispatchForm {
             priority: at_end(priority.to_string()),
             prompt: TextArea::default(),
             error: None,
+            missing: Vec::new(),
         }
     }
 
@@ -99,6 +103,17 @@ impl DispatchForm {
             self.field = Field::Path;
         }
         self.error = Some(why);
+    }
+
+    /// The agent choice as the picker shows it: a profile that is not
+    /// installed says so.
+    pub fn agent_label(&self) -> String {
+        let name = self.agents.get(self.agent).cloned().unwrap_or_default();
+        if self.missing.contains(&name) {
+            format!("{name} (not installed)")
+        } else {
+            name
+        }
     }
 
     /// Whether the path field is in use.

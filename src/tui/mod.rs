@@ -42,9 +42,35 @@ pub fn snapshot(
     now: Timestamp,
 ) -> anyhow::Result<(Snapshot, Vec<Project>)> {
     let projects = journal.projects()?;
+    let jobs = journal.jobs(&JobFilter::default())?;
+    // One look at PATH a snapshot, not one a job.
+    let demo_fallback = if crate::engine::no_agent_installed() {
+        jobs.iter()
+            .filter(|j| {
+                projects
+                    .iter()
+                    .find(|p| Some(&p.name) == j.project.as_ref())
+                    .is_some_and(|p| crate::engine::asks_for_auto(j.agent.as_deref(), p, config))
+            })
+            .map(|j| j.id)
+            .collect()
+    } else {
+        Default::default()
+    };
+    let missing_agents = config
+        .agents
+        .iter()
+        .filter(|(_, p)| {
+            matches!(
+                crate::engine::installed(p),
+                crate::engine::Installed::Missing(_)
+            )
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
     Ok((
         Snapshot {
-            jobs: journal.jobs(&JobFilter::default())?,
+            jobs,
             chains: journal.chains()?,
             reviews: journal.review_items()?,
             projects: projects.iter().map(|p| p.name.clone()).collect(),
@@ -56,6 +82,8 @@ pub fn snapshot(
             task_priority: config.priorities.task,
             chain_window: config.scheduler.chain_window,
             now: Some(now),
+            demo_fallback,
+            missing_agents,
         },
         projects,
     ))

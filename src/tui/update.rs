@@ -429,12 +429,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             vec![]
         }
         Action::Dispatch => {
-            app.mode = Mode::Dispatch(Box::new(DispatchForm::new(
+            let mut form = DispatchForm::new(
                 &app.snapshot.projects,
                 &app.profiles,
                 app.here.as_deref(),
                 app.snapshot.task_priority,
-            )));
+            );
+            form.missing = app.snapshot.missing_agents.clone();
+            app.mode = Mode::Dispatch(Box::new(form));
             vec![]
         }
         Action::Attach => match agent_of_selection(app, OperatorAction::Attach) {

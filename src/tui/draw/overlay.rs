@@ -215,7 +215,7 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         );
     }
     frame.render_widget(
-        Paragraph::new(picker("Agent", Field::Agent, &form.agents[form.agent])),
+        Paragraph::new(picker("Agent", Field::Agent, &form.agent_label())),
         agent,
     );
     let [label, value] =

@@ -78,6 +78,12 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
                 None => Line::raw(""),
             });
             let mut title = vec![Span::raw(visible(&job.title).into_owned())];
+            if app.snapshot.demo_fallback.contains(&job.id) {
+                title.push(Span::styled(
+                    format!(" · {}", crate::engine::DEMO_FALLBACK),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
             if let Some((word, why)) = job.why_now() {
                 let word = if word.is_empty() {
                     String::new()

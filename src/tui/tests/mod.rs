@@ -114,6 +114,8 @@ fn snapshot() -> Snapshot {
         task_priority: 0,
         chain_window: std::time::Duration::from_secs(3600),
         now: Some(t(10)),
+        demo_fallback: Default::default(),
+        missing_agents: Vec::new(),
     }
 }
 

@@ -51,6 +51,37 @@ fn the_dispatch_form_submits_with_ctrl_s() {
 }
 
 #[test]
+fn the_form_marks_agents_not_installed_and_rows_say_when_auto_runs_the_demo() {
+    let mut app = sample();
+    let mut snap = app.snapshot.clone();
+    snap.missing_agents = vec!["claude".into()];
+    snap.demo_fallback = [4].into();
+    app.set_snapshot(snap);
+    let screen = render(&app, 240, 48);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("add rate limiting"))
+        .unwrap_or_default();
+    assert!(row.contains("demo (no agent installed)"), "{screen}");
+    let others = screen.matches("no agent installed").count();
+    assert_eq!(others, 1, "only #4 leaves its agent to auto: {screen}");
+    handle_key(&mut app, key('d'));
+    // The agent picker: claude (not installed), then demo.
+    for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Right] {
+        handle_key(&mut app, code(k));
+    }
+    assert!(
+        render(&app, 160, 48).contains("claude (not installed)"),
+        "{}",
+        render(&app, 160, 48)
+    );
+    handle_key(&mut app, code(KeyCode::Right));
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("‹ demo ›"), "{screen}");
+    assert!(!screen.contains("not installed"), "{screen}");
+}
+
+#[test]
 fn the_dispatch_form_refuses_an_empty_prompt_and_esc_cancels() {
     let mut app = sample();
     handle_key(&mut app, key('d'));
