@@ -152,3 +152,115 @@ fn a_cut_link_is_told_as_unreachable() {
     }
     ssh.close_master();
 }
+
+/// A remote tmux server of `home` on `host`.
+fn remote_server(home: &Home, host: &TestHost, key: &UserKey) -> switchboard::runtime::TmuxServer {
+    let ssh = Ssh::new(home, host.destination(key), KeyPolicy::Pinned).expect("ssh");
+    switchboard::runtime::TmuxServer::on_host(switchboard::runtime::RemoteTmux::new(
+        home, &host.name, ssh, 2000,
+    ))
+}
+
+fn wait_for(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_runtime_drives_a_private_tmux_server_on_the_host() {
+    use switchboard::runtime::{ControlClient, SpawnSpec};
+    need_test_hosts!();
+    let key = UserKey::new();
+    let host = TestHost::start("build4", &key);
+    let (_dir, home) = home();
+    pin(&home, &host);
+    let server = remote_server(&home, &host, &key);
+    let control = ControlClient::new(server.clone());
+    let work = host.home().join("work dir $(x)");
+    std::fs::create_dir_all(&work).expect("work dir");
+
+    let names: Vec<String> = (1..=3).map(|i| format!("sb-{i}-1")).collect();
+    for name in &names {
+        server
+            .spawn(&SpawnSpec {
+                name: name.clone(),
+                cwd: work.clone(),
+                argv: vec!["cat".into()],
+                env: vec![("SB_NOTE".into(), "it's $(here)".into())],
+            })
+            .expect("spawn on the host");
+    }
+    // Listed for re-adoption, over the control client and one-shot alike.
+    let listed: Vec<String> = control
+        .sessions()
+        .expect("sessions")
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(listed, names);
+    let info = server.session("sb-2-1").expect("session").expect("there");
+    let pid = info.pid.expect("pane pid");
+    assert_eq!(
+        net_namespace_of(pid),
+        Some(host.net_namespace()),
+        "the agent runs inside the host's namespace: it was started over SSH"
+    );
+    assert!(
+        !home.tmux_dir().join("server.sock").exists(),
+        "no local tmux server was started"
+    );
+    let socket_dir = host.home().join(".switchboard");
+    let mode = |p: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).expect("dir").permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&socket_dir), 0o700);
+    let place = std::fs::read_dir(&socket_dir)
+        .expect("place")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
+    assert_eq!(mode(&place.join("tmux")), 0o700);
+
+    // Hostile text arrives literally, through a paste buffer, Enter verified.
+    let hostile = "$(touch pwned) `touch pwned2` 'q' \"d\" -n ; touch pwned3 \\ end";
+    control
+        .send_text("sb-1-1", hostile, Duration::from_millis(50), 3)
+        .expect("nudge over the control client");
+    server
+        .send_text("sb-2-1", hostile, Duration::from_millis(50), 3)
+        .expect("nudge one-shot");
+    wait_for("the text echoed back by cat", 10, || {
+        let screens = control
+            .capture_many(&["sb-1-1", "sb-2-1", "sb-3-1"])
+            .expect("capture");
+        screens[0].matches(hostile).count() == 2 && screens[1].matches(hostile).count() == 2
+    });
+    for f in ["pwned", "pwned2", "pwned3"] {
+        assert!(
+            !work.join(f).exists() && !host.home().join(f).exists(),
+            "{f}"
+        );
+    }
+    let env = server
+        .run(&["show-environment", "-t", "=sb-3-1", "SB_NOTE"])
+        .expect("env");
+    assert_eq!(env.trim(), "SB_NOTE=it's $(here)");
+
+    // The operator's attach is ssh -t into the session.
+    let (program, args, _) = server.attach_command("sb-1-1");
+    assert_eq!(program, "ssh");
+    assert!(args.contains(&"-t".to_string()), "{args:?}");
+
+    server.kill("sb-3-1").expect("kill");
+    assert_eq!(control.sessions().expect("sessions").len(), 2);
+    assert!(matches!(
+        server.kill("sb-3-1"),
+        Err(switchboard::runtime::TmuxError::NoSession(_))
+    ));
+    server.kill_server().expect("kill server");
+}

@@ -65,6 +65,23 @@ pub fn private_dir(dir: &Path) -> RemoteCommand {
     ])
 }
 
+/// Prepares switchboard's private directory on the host,
+/// `$HOME/.switchboard/PLACE` (0700), with `tmux/` and `worktrees/` in it
+/// and the private tmux server's config written from stdin to
+/// `tmux/tmux.conf`; prints the directory. One round trip.
+pub fn prepare_place(place: &str, tmux_config: &str) -> RemoteCommand {
+    RemoteCommand::new([
+        "sh",
+        "-c",
+        "umask 077 && d=\"$HOME/.switchboard/$1\" && mkdir -p -- \"$d/tmux\" \"$d/worktrees\" \
+         && chmod 700 -- \"$HOME/.switchboard\" \"$d\" \"$d/tmux\" && cat > \"$d/tmux/tmux.conf\" \
+         && printf '%s' \"$d\"",
+        "sh",
+        place,
+    ])
+    .with_input(tmux_config.as_bytes().to_vec())
+}
+
 /// Writes stdin to `file` (created private to the user).
 pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
     RemoteCommand::new([
@@ -80,8 +97,11 @@ pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
 /// A tmux command on the host's private server: `tmux -S SOCKET -f CONFIG
 /// ARGS…`.
 pub fn tmux<S: AsRef<str>>(socket: &Path, config: &Path, args: &[S]) -> RemoteCommand {
+    // -u: the host's locale may not say UTF-8 (an ssh login often has no
+    // LANG); the agents' text is, and tmux would print tabs as `_`.
     let mut argv = vec![
         "tmux".to_string(),
+        "-u".into(),
         "-S".into(),
         path(socket),
         "-f".into(),

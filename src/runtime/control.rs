@@ -51,15 +51,19 @@ struct Connection {
     stdin: ChildStdin,
     /// Callers waiting for replies, in the order their commands were sent.
     waiting: Arc<Mutex<VecDeque<Sender<Reply>>>>,
-    /// The server's socket, under which the client is recorded.
-    socket: std::path::PathBuf,
+    /// The local server's socket, under which the client is recorded
+    /// (a remote server's client is an ssh process that ends when the
+    /// engine does: its stdin closes).
+    socket: Option<std::path::PathBuf>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        recover::forget_client(&self.socket, self.child.id());
+        if let Some(socket) = &self.socket {
+            recover::forget_client(socket, self.child.id());
+        }
     }
 }
 
@@ -89,12 +93,20 @@ impl ControlClient {
         for attempt in 1..=TRIES {
             match self.try_commands(commands) {
                 Ok(out) => return Ok(out),
-                Err(Lost(reason)) => {
+                Err(reason) => {
                     if let Ok(mut c) = self.connection.lock() {
                         *c = None;
                     }
+                    // A host that cannot be reached is not tried again here:
+                    // the caller hears so at once.
+                    if let Some(host) = reason.1 {
+                        return Err(host);
+                    }
                     if attempt == TRIES {
-                        return Err(TmuxError::Failed(format!("control client lost: {reason}")));
+                        return Err(TmuxError::Failed(format!(
+                            "control client lost: {}",
+                            reason.0
+                        )));
                     }
                     std::thread::sleep(Duration::from_millis(50 * u64::from(attempt)));
                 }
@@ -108,21 +120,26 @@ impl ControlClient {
             let mut guard = self
                 .connection
                 .lock()
-                .map_err(|_| Lost("lock poisoned".into()))?;
+                .map_err(|_| Lost("lock poisoned".into(), None))?;
             if guard
                 .as_mut()
                 .is_none_or(|c| c.child.try_wait().ok().flatten().is_some())
             {
-                *guard = Some(connect(&self.server).map_err(|e| Lost(e.to_string()))?);
+                *guard = Some(
+                    connect(&self.server)
+                        .map_err(|e| Lost(e.to_string(), e.is_unreachable().then_some(e)))?,
+                );
             }
-            let conn = guard.as_mut().ok_or_else(|| Lost("not connected".into()))?;
+            let conn = guard
+                .as_mut()
+                .ok_or_else(|| Lost("not connected".into(), None))?;
             let mut text = String::new();
             let mut receivers = Vec::new();
             {
                 let mut waiting = conn
                     .waiting
                     .lock()
-                    .map_err(|_| Lost("lock poisoned".into()))?;
+                    .map_err(|_| Lost("lock poisoned".into(), None))?;
                 for words in commands {
                     let line = words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
                     text.push_str(&line);
@@ -134,16 +151,16 @@ impl ControlClient {
             }
             conn.stdin
                 .write_all(text.as_bytes())
-                .map_err(|e| Lost(e.to_string()))?;
-            conn.stdin.flush().map_err(|e| Lost(e.to_string()))?;
+                .map_err(|e| Lost(e.to_string(), None))?;
+            conn.stdin.flush().map_err(|e| Lost(e.to_string(), None))?;
             receivers
         };
         let mut out = Vec::with_capacity(receivers.len());
         for rx in receivers {
             match rx.recv_timeout(REPLY_TIMEOUT) {
-                Ok(Err(e)) if e == CLOSED => return Err(Lost(e)),
+                Ok(Err(e)) if e == CLOSED => return Err(Lost(e, None)),
                 Ok(reply) => out.push(reply),
-                Err(_) => return Err(Lost("no reply".into())),
+                Err(_) => return Err(Lost("no reply".into(), None)),
             }
         }
         Ok(out)
@@ -199,19 +216,37 @@ impl ControlClient {
         retries: u32,
     ) -> Result<(), TmuxError> {
         check_name(name)?;
-        let dir = self.server.buffer_dir();
         let seq = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let buffer = format!("sb-{name}-{}-{seq}", std::process::id());
-        let file = dir.join(format!("{buffer}.txt"));
-        write_private(&file, normalise(text).as_bytes())?;
         let target = format!("={name}:");
         let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let path = file.to_string_lossy().into_owned();
-        let replies = self.commands(&[
-            words(&["load-buffer", "-b", &buffer, &path]),
-            words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
-        ]);
-        let _ = std::fs::remove_file(&file);
+        let replies = if self.server.remote().is_some() {
+            // On a host, the text goes to `tmux load-buffer -` on ssh's
+            // stdin (one round trip over the master), then is pasted here.
+            self.server.run_with_input(
+                &["load-buffer", "-b", &buffer, "-"],
+                Some(normalise(text).as_bytes()),
+            )?;
+            self.commands(&[words(&[
+                "paste-buffer",
+                "-d",
+                "-p",
+                "-b",
+                &buffer,
+                "-t",
+                &target,
+            ])])
+        } else {
+            let file = self.server.buffer_dir().join(format!("{buffer}.txt"));
+            write_private(&file, normalise(text).as_bytes())?;
+            let path = file.to_string_lossy().into_owned();
+            let replies = self.commands(&[
+                words(&["load-buffer", "-b", &buffer, &path]),
+                words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
+            ]);
+            let _ = std::fs::remove_file(&file);
+            replies
+        };
         for reply in replies? {
             reply.map_err(|e| {
                 if e.contains("can't find") {
@@ -309,11 +344,20 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), TmuxError> 
         .map_err(fail)
 }
 
-/// The connection went away (or never came).
-struct Lost(String);
+/// The connection went away (or never came); with the host's error when
+/// its host could not be reached.
+struct Lost(String, Option<TmuxError>);
 
 fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
     match connect_once(server) {
+        // A remote client that did not attach: the host may be out of
+        // reach, which one plain command tells (and says how).
+        Err(e) if let Some(remote) = server.remote() => {
+            match remote.ssh().run(&crate::remote::commands::home_dir()) {
+                Err(host) if host.is_unreachable() => Err(TmuxError::Host(host)),
+                _ => Err(e),
+            }
+        }
         Err(e) => {
             // A client left by a crashed engine can keep the server from
             // taking new ones: end the stale ones and try once more.
@@ -332,8 +376,7 @@ fn connect(server: &TmuxServer) -> Result<Connection, TmuxError> {
 }
 
 fn connect_once(server: &TmuxServer) -> Result<Connection, TmuxError> {
-    let mut cmd: Command = server.client_command();
-    cmd.args([
+    let mut cmd: Command = server.client_command(&[
         "-C",
         "new-session",
         "-A",
@@ -343,17 +386,23 @@ fn connect_once(server: &TmuxServer) -> Result<Connection, TmuxError> {
         "tail",
         "-f",
         "/dev/null",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    ])?;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => TmuxError::Missing,
         _ => TmuxError::Spawn(e.to_string()),
     })?;
     // Recorded at once, so that an engine killed from here on leaves a
     // client the next start can find and end.
-    recover::record_client(server.socket(), child.id());
+    let local_socket = server
+        .remote()
+        .is_none()
+        .then(|| server.socket().to_path_buf());
+    if let Some(socket) = &local_socket {
+        recover::record_client(socket, child.id());
+    }
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let waiting: Arc<Mutex<VecDeque<Sender<Reply>>>> = Arc::new(Mutex::new(VecDeque::new()));
@@ -362,14 +411,16 @@ fn connect_once(server: &TmuxServer) -> Result<Connection, TmuxError> {
     let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
         let _ = child.kill();
         let _ = child.wait();
-        recover::forget_client(server.socket(), child.id());
+        if let Some(socket) = &local_socket {
+            recover::forget_client(socket, child.id());
+        }
         return Err(TmuxError::Spawn("no stdin or stdout".into()));
     };
     let mut conn = Connection {
         child,
         stdin,
         waiting,
-        socket: server.socket().to_path_buf(),
+        socket: local_socket,
     };
     let reader_waiting = Arc::clone(&conn.waiting);
     let (attached_tx, attached) = channel();

@@ -10,6 +10,7 @@
 
 mod control;
 pub mod recover;
+mod remote;
 mod server;
 mod text;
 mod wait;
@@ -17,6 +18,7 @@ mod wait;
 use std::process::Command;
 
 pub use control::{CONTROL_SESSION, ControlClient};
+pub use remote::RemoteTmux;
 pub use server::{SessionInfo, SpawnSpec, TmuxError, TmuxServer};
 pub use text::normalise;
 pub use wait::{content_hash, wait_for_idle, wait_for_prompt, wait_for_shell_prompt};

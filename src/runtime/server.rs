@@ -8,9 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::INSTALL_TMUX;
+use super::remote::RemoteTmux;
 use super::text::{normalise, press_enter_until_changed};
 use super::wait::content_hash;
 use crate::home::Home;
+use crate::remote::SshError;
 
 /// How long one tmux command may take before the server counts as wedged.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,6 +32,17 @@ pub enum TmuxError {
     BadName(String),
     #[error("{0}")]
     Timeout(String),
+    /// The host of a remote server could not be reached, or refused us.
+    #[error("{0}")]
+    Host(SshError),
+}
+
+impl TmuxError {
+    /// The server's host cannot be reached now (its agents are not known
+    /// dead, only out of sight).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, TmuxError::Host(e) if e.is_unreachable())
+    }
 }
 
 /// One session of the server, as `list-panes` shows its first pane.
@@ -57,11 +70,26 @@ pub struct SpawnSpec {
     pub env: Vec<(String, String)>,
 }
 
-/// A home's tmux server.
+/// A home's tmux server: on this machine, or on a host over SSH.
 #[derive(Debug, Clone)]
 pub struct TmuxServer {
     socket: PathBuf,
     config: PathBuf,
+    /// Set for the server on a remote host (its socket and config are
+    /// then paths there, known once it has been prepared).
+    remote: Option<std::sync::Arc<RemoteTmux>>,
+}
+
+/// The config of a private server.
+pub(crate) fn config_text(history_limit: u32) -> String {
+    format!(
+        "# Written by switchboard for its private tmux server.\n\
+         set -g remain-on-exit on\n\
+         set -g history-limit {history_limit}\n\
+         set -g exit-empty off\n\
+         set -g default-terminal tmux-256color\n\
+         set -g status off\n"
+    )
 }
 
 impl TmuxServer {
@@ -70,14 +98,7 @@ impl TmuxServer {
     pub fn for_home(home: &Home, history_limit: u32) -> Result<TmuxServer, TmuxError> {
         let dir = home.tmux_dir();
         let config = dir.join("tmux.conf");
-        let text = format!(
-            "# Written by switchboard for its private tmux server.\n\
-             set -g remain-on-exit on\n\
-             set -g history-limit {history_limit}\n\
-             set -g exit-empty off\n\
-             set -g default-terminal tmux-256color\n\
-             set -g status off\n"
-        );
+        let text = config_text(history_limit);
         if std::fs::read_to_string(&config).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&config, text)
                 .map_err(|e| TmuxError::Spawn(format!("{}: {e}", config.display())))?;
@@ -85,9 +106,27 @@ impl TmuxServer {
         Ok(TmuxServer {
             socket: dir.join("server.sock"),
             config,
+            remote: None,
         })
     }
 
+    /// The private server of `home` on a remote host, reached through
+    /// `remote` (nothing is done there until the first command).
+    pub fn on_host(remote: RemoteTmux) -> TmuxServer {
+        TmuxServer {
+            socket: PathBuf::new(),
+            config: PathBuf::new(),
+            remote: Some(std::sync::Arc::new(remote)),
+        }
+    }
+
+    /// The host's transport, for a remote server.
+    pub fn remote(&self) -> Option<&RemoteTmux> {
+        self.remote.as_deref()
+    }
+
+    /// The socket (on this machine; for a remote server, the path on its
+    /// host once known).
     pub fn socket(&self) -> &Path {
         &self.socket
     }
@@ -100,9 +139,17 @@ impl TmuxServer {
             .map_or_else(|| PathBuf::from("."), |d| d.join("buffers"))
     }
 
-    /// A tmux client command for this server, with nothing else set.
-    pub fn client_command(&self) -> Command {
-        self.command()
+    /// A tmux client command for this server running `args` (for a remote
+    /// server, the ssh command that runs it on the host).
+    pub fn client_command(&self, args: &[&str]) -> Result<Command, TmuxError> {
+        match &self.remote {
+            Some(remote) => remote.command(args),
+            None => {
+                let mut cmd = self.command();
+                cmd.args(args);
+                Ok(cmd)
+            }
+        }
     }
 
     fn command(&self) -> Command {
@@ -118,7 +165,15 @@ impl TmuxServer {
         self.run_with_input(args, None)
     }
 
-    fn run_with_input(&self, args: &[&str], input: Option<&[u8]>) -> Result<String, TmuxError> {
+    /// Runs one tmux command with `input` on its stdin; its stdout.
+    pub(crate) fn run_with_input(
+        &self,
+        args: &[&str],
+        input: Option<&[u8]>,
+    ) -> Result<String, TmuxError> {
+        if let Some(remote) = &self.remote {
+            return remote.run(args, input);
+        }
         let mut cmd = self.command();
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(if input.is_some() {
@@ -305,6 +360,19 @@ impl TmuxServer {
     /// (so it works from inside the operator's own tmux too). Detach with
     /// the prefix key and `d`, as always.
     pub fn attach_command(&self, name: &str) -> (String, Vec<String>, &'static str) {
+        if let Some(remote) = &self.remote
+            && let Ok(cmd) = remote.attach_command(name)
+        {
+            let args = cmd
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return (
+                cmd.get_program().to_string_lossy().into_owned(),
+                args,
+                "TMUX",
+            );
+        }
         let args = vec![
             "-S".to_string(),
             self.socket.to_string_lossy().into_owned(),
