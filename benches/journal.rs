@@ -70,8 +70,13 @@ fn bulk_ingest(c: &mut Criterion) {
                 (dir, journal)
             },
             |(dir, mut journal)| {
-                let report =
-                    ingest_lines(&mut journal, Cursor::new(&input), "bench", &priorities).unwrap();
+                let report = ingest_lines(
+                    &mut journal,
+                    Cursor::new(&input),
+                    &switchboard::model::Source::cli("bench"),
+                    &priorities,
+                )
+                .unwrap();
                 assert_eq!(report.accepted, LINES as u64);
                 (dir, journal)
             },

@@ -19,7 +19,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use switchboard::config::Config;
 use switchboard::journal::{Incoming, Journal};
-use switchboard::model::{AlarmMessage, AlarmState, Message, Timestamp};
+use switchboard::model::{AlarmMessage, AlarmState, Message, Source, Timestamp};
 use switchboard::scheduler::{Chain, joins};
 
 const T0: i64 = 1_800_000_000_000;
@@ -191,7 +191,7 @@ proptest! {
                 region: None,
             });
             journal
-                .ingest(&[Incoming::Message { message }], "test", &config.priorities, Timestamp::now())
+                .ingest(&[Incoming::message(message)], &Source::cli("test"), &config.priorities, Timestamp::now())
                 .unwrap();
             drop(journal);
             let mut journal = Journal::open(&db).unwrap();

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use switchboard::config::Config;
 use switchboard::journal::{Incoming, Journal, NewJob};
-use switchboard::model::{AlarmMessage, AlarmState, Message, TicketMessage, Timestamp};
+use switchboard::model::{AlarmMessage, AlarmState, Message, Source, TicketMessage, Timestamp};
 
 fn config() -> Config {
     Config::from_texts(
@@ -17,6 +17,7 @@ fn config() -> Config {
 
 fn alarm(account: &str, state: AlarmState, at: &str) -> Incoming {
     Incoming::Message {
+        delivery: None,
         message: Message::Alarm(AlarmMessage {
             account: account.into(),
             name: "T".into(),
@@ -30,6 +31,7 @@ fn alarm(account: &str, state: AlarmState, at: &str) -> Incoming {
 
 fn ticket(key: &str) -> Incoming {
     Incoming::Message {
+        delivery: None,
         message: Message::Ticket(TicketMessage {
             key: key.into(),
             title: format!("ticket {key}"),
@@ -43,7 +45,12 @@ fn ticket(key: &str) -> Incoming {
 fn ingest(journal: &mut Journal, batch: &[Incoming]) {
     let config = config();
     journal
-        .ingest(batch, "test", &config.priorities, Timestamp::now())
+        .ingest(
+            batch,
+            &Source::cli("test"),
+            &config.priorities,
+            Timestamp::now(),
+        )
         .unwrap();
 }
 

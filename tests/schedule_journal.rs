@@ -72,19 +72,23 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
     let incident = journal.job_details(1).unwrap().unwrap();
     assert_eq!(incident.sources.len(), 3, "{:?}", incident.sources);
     assert!(
-        incident.sources[0].contains("ALARM CPU in 123"),
+        incident.sources[0].what.contains("ALARM CPU in 123"),
         "{:?}",
         incident.sources
     );
     assert!(
-        incident.sources[2].contains("OK CPU in 123"),
+        incident.sources[2].what.contains("OK CPU in 123"),
         "{:?}",
         incident.sources
     );
     assert!(incident.attempts.is_empty(), "no agent has started yet");
     let ticket = journal.job_details(2).unwrap().unwrap();
     assert_eq!(
-        ticket.sources,
+        ticket
+            .sources
+            .iter()
+            .map(|s| s.what.as_str())
+            .collect::<Vec<_>>(),
         ["ticket OPS-1: broken login (more) (1 update)"]
     );
     assert!(

@@ -12,7 +12,7 @@ use super::Context;
 use super::project::register;
 use crate::home::Home;
 use crate::intake::ingest_lines;
-use crate::model::Timestamp;
+use crate::model::{Source, Timestamp};
 use crate::runtime::TmuxServer;
 use crate::workspace::Git;
 
@@ -117,7 +117,7 @@ pub fn set_up(root: &Path) -> anyhow::Result<Home> {
     let report = ingest_lines(
         &mut journal,
         Cursor::new(lines.as_bytes()),
-        "demo",
+        &Source::cli("demo"),
         &config.priorities,
     )?;
     anyhow::ensure!(

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::Context;
 use super::output::{BOLD, RED, paint, visible};
 use crate::intake::ingest_lines;
+use crate::model::Source;
 
 /// The exit status when some lines were rejected and the rest journaled.
 pub const SOME_REJECTED: u8 = 3;
@@ -41,7 +42,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let priorities = ctx.config()?.priorities;
     let mut journal = ctx.journal()?;
-    let report = ingest_lines(&mut journal, input, &source, &priorities)?;
+    let report = ingest_lines(
+        &mut journal,
+        input,
+        &Source::cli(source.as_str()),
+        &priorities,
+    )?;
     if args.json {
         let rejected: Vec<_> = report
             .rejected
@@ -50,7 +56,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         println!(
             "{}",
-            json!({"accepted": report.accepted, "rejected": rejected, "jobs": report.jobs})
+            json!({
+                "accepted": report.accepted,
+                "rejected": rejected,
+                "jobs": report.jobs,
+                "duplicates": report.duplicates,
+            })
         );
     } else {
         let n = report.accepted;
@@ -60,6 +71,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             if n == 1 { "" } else { "s" },
             visible(&source)
         );
+        if report.duplicates > 0 {
+            let d = report.duplicates;
+            println!(
+                "Skipped {d} message{} delivered before (an SNS MessageId already journaled).",
+                if d == 1 { "" } else { "s" }
+            );
+        }
         if !report.rejected.is_empty() {
             let r = report.rejected.len();
             anstream::eprintln!(

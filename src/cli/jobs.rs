@@ -228,11 +228,16 @@ fn why(job: &Job) -> Option<String> {
     })
 }
 
+/// The alarms of a long chain shown by `jobs ID`; `--json` has them all.
+const SHOWN_ORIGINS: usize = 20;
+
 fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
     let events = journal.events(id)?;
+    let origins = journal.origins(id)?;
     if as_json {
         let mut value = serde_json::to_value(JobJson::new(&job))?;
+        value["sources"] = serde_json::to_value(&origins)?;
         value["events"] = serde_json::to_value(&events)?;
         println!("{value}");
         return Ok(ExitCode::SUCCESS);
@@ -265,6 +270,21 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     }
     if let Some(reason) = why(&job) {
         println!("  why       {reason}");
+    }
+    if !origins.is_empty() {
+        println!("  from");
+        for origin in origins.iter().take(SHOWN_ORIGINS) {
+            println!("    {}", visible(&origin.what));
+            if let Some(arrival) = origin.arrival() {
+                println!("      {}", visible(&arrival));
+            }
+        }
+        if origins.len() > SHOWN_ORIGINS {
+            println!(
+                "    … and {} more (jobs {id} --json lists them all)",
+                origins.len() - SHOWN_ORIGINS
+            );
+        }
     }
     println!("  prompt");
     for line in job.prompt.lines() {

@@ -22,9 +22,9 @@ use std::time::{Duration, SystemTime};
 
 use super::Engine;
 use crate::config::Priorities;
-use crate::intake::{MAX_MESSAGE_BYTES, ingest_lines, parse_message};
+use crate::intake::{MAX_MESSAGE_BYTES, ingest_lines, read_item};
 use crate::journal::{Incoming, Journal};
-use crate::model::Timestamp;
+use crate::model::{Intake, Source, Timestamp};
 
 /// How long a file must have gone unchanged before it is taken. A file
 /// renamed into the inbox after it was written (the `.part` convention, or
@@ -128,7 +128,7 @@ pub fn take_all(
     let mut pass = InboxPass::default();
     for name in names {
         let file = inbox.join(&name);
-        let source = format!("inbox/{}", name.to_string_lossy());
+        let source = Source::new(Intake::Inbox, format!("inbox/{}", name.to_string_lossy()));
         let Ok(meta) = std::fs::symlink_metadata(&file) else {
             continue; // gone meanwhile
         };
@@ -141,7 +141,7 @@ pub fn take_all(
         let reasons = match outcome {
             Ok(Taken::Journaled) => {
                 std::fs::remove_file(&file)?;
-                tracing::info!("{source} journaled");
+                tracing::info!("{} journaled", source.label);
                 pass.taken += 1;
                 continue;
             }
@@ -156,7 +156,7 @@ pub fn take_all(
             Ok(Taken::Unread(reason)) => unread(journal, &source, priorities, reason)?,
             Err(e) => unread(journal, &source, priorities, format!("{e:#}"))?,
         };
-        tracing::warn!("{source} rejected: {}", reasons.join("; "));
+        tracing::warn!("{} rejected: {}", source.label, reasons.join("; "));
         move_aside(&file, rejected, &name, &reasons)?;
         pass.rejected += 1;
     }
@@ -177,7 +177,7 @@ enum Taken {
 /// Journals why an entry was not read (its bytes were never taken).
 fn unread(
     journal: &mut Journal,
-    source: &str,
+    source: &Source,
     priorities: &Priorities,
     reason: String,
 ) -> anyhow::Result<Vec<String>> {
@@ -197,7 +197,7 @@ fn unread(
 fn take_file(
     path: &Path,
     seen: &Metadata,
-    source: &str,
+    source: &Source,
     journal: &mut Journal,
     priorities: &Priorities,
 ) -> anyhow::Result<Taken> {
@@ -238,17 +238,16 @@ fn take_file(
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(MAX_MESSAGE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;
-    match parse_message(&bytes) {
-        Ok(message) => {
-            journal.ingest(
-                &[Incoming::Message { message }],
-                source,
-                priorities,
-                Timestamp::now(),
-            )?;
+    match read_item(bytes, None) {
+        item @ Incoming::Message { .. } => {
+            journal.ingest(&[item], source, priorities, Timestamp::now())?;
             Ok(Taken::Journaled)
         }
-        Err(whole) => {
+        Incoming::Rejected {
+            reason: whole,
+            raw: bytes,
+            ..
+        } => {
             let report = ingest_lines(journal, &bytes[..], source, priorities)?;
             if report.accepted == 0
                 && !report.rejected.is_empty()
@@ -266,7 +265,7 @@ fn take_file(
 /// A file over the one-message limit, as JSON lines.
 fn lines(
     input: impl std::io::BufRead,
-    source: &str,
+    source: &Source,
     journal: &mut Journal,
     priorities: &Priorities,
     len: u64,

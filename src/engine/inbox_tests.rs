@@ -199,3 +199,81 @@ fn directories_are_left_alone() {
     assert_eq!(inbox.pass_later(), InboxPass::default());
     assert!(inbox.inbox().join("sub").is_dir());
 }
+
+/// The CloudWatch fixture in its SNS envelope, as SNS posts it (one
+/// pretty-printed document).
+fn sns_envelope() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/intake/cloudwatch_sns_envelope.json"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn an_sns_envelope_delivered_again_makes_one_alarm_whichever_path_came_first() {
+    use crate::intake::read_item;
+    use crate::journal::Delivery;
+    use crate::model::{Intake, Source, Timestamp};
+
+    let mut inbox = Inbox::new();
+    let doc = sns_envelope();
+    // SNS delivered it to an SQS queue first, which the engine took.
+    let sqs = Delivery {
+        source: Source::new(Intake::Sqs, "SQS message m-1").with_delivery("sqs:m-1"),
+        items: vec![read_item(doc.clone().into_bytes(), None)],
+    };
+    let priorities = inbox.priorities.clone();
+    inbox
+        .journal
+        .ingest_deliveries(&[sqs], &priorities, Timestamp::now())
+        .unwrap();
+    assert_eq!(inbox.journal.intake_counts().unwrap().1, 1);
+
+    // Then as a file dropped into the inbox (one document) ...
+    std::fs::write(inbox.inbox().join("one.json"), &doc).unwrap();
+    // ... and in a file of JSON lines beside a new alarm, twice.
+    let line: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let mut other = line.clone();
+    other["MessageId"] = "another-delivery".into();
+    std::fs::write(
+        inbox.inbox().join("two.jsonl"),
+        format!("{line}\n{other}\n{line}\n"),
+    )
+    .unwrap();
+    let pass = inbox.pass_later();
+    assert_eq!(pass.taken, 2, "{pass:?}: a redelivery is not a fault");
+    assert_eq!(pass.rejected, 0, "{pass:?}");
+    assert_eq!(
+        inbox.journal.intake_counts().unwrap().1,
+        2,
+        "the first delivery and the other one"
+    );
+    assert!(inbox.journal.delivered("sns:another-delivery").unwrap());
+    // Each alarm knows the intake and the delivery it came by.
+    let mut rows = inbox
+        .journal
+        .conn()
+        .prepare("SELECT intake, source, delivery FROM alarms ORDER BY id")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = rows
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "sqs".to_string(),
+                "SQS message m-1".to_string(),
+                "sns:a1b2c3d4-5678-90ab-cdef-111111111111".to_string()
+            ),
+            (
+                "inbox".to_string(),
+                "inbox/two.jsonl".to_string(),
+                "sns:another-delivery".to_string()
+            ),
+        ]
+    );
+}

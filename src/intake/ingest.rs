@@ -5,10 +5,10 @@
 
 use std::io::BufRead;
 
-use super::{LineReader, parse_message};
+use super::{LineReader, read_item};
 use crate::config::Priorities;
 use crate::journal::{Incoming, Journal, JournalError};
-use crate::model::Timestamp;
+use crate::model::{Source, Timestamp};
 
 /// Lines journaled per transaction: bulk intake pays one sync per batch.
 pub const BATCH: usize = 10_000;
@@ -24,6 +24,9 @@ pub struct IngestReport {
     pub rejected: Vec<(u64, String)>,
     /// Jobs made from task messages.
     pub jobs: Vec<i64>,
+    /// Messages skipped because their delivery (an SNS MessageId) was
+    /// journaled before.
+    pub duplicates: u64,
 }
 
 /// Why a stream could not be ingested to its end.
@@ -43,7 +46,7 @@ pub enum IngestError {
 pub fn ingest_lines(
     journal: &mut Journal,
     input: impl BufRead,
-    source: &str,
+    source: &Source,
     priorities: &Priorities,
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
@@ -52,27 +55,24 @@ pub fn ingest_lines(
     let mut last_line = 0;
     for line in LineReader::new(input) {
         let line = line.map_err(|error| IngestError::Read {
-            source_name: source.to_string(),
+            source_name: source.label.clone(),
             line: last_line,
             error,
         })?;
         last_line = line.number;
         batch_bytes += line.bytes.len();
-        let parsed = match line.too_long_reason() {
-            Some(reason) => Err(reason),
-            None => parse_message(&line.bytes),
+        let item = match line.too_long_reason() {
+            Some(reason) => Incoming::Rejected {
+                line: Some(line.number),
+                reason,
+                raw: line.bytes,
+            },
+            None => read_item(line.bytes, Some(line.number)),
         };
-        batch.push(match parsed {
-            Ok(message) => Incoming::Message { message },
-            Err(reason) => {
-                report.rejected.push((line.number, reason.clone()));
-                Incoming::Rejected {
-                    line: Some(line.number),
-                    reason,
-                    raw: line.bytes,
-                }
-            }
-        });
+        if let Incoming::Rejected { reason, .. } = &item {
+            report.rejected.push((line.number, reason.clone()));
+        }
+        batch.push(item);
         if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
             flush(journal, &mut batch, source, priorities, &mut report)?;
             batch_bytes = 0;
@@ -85,7 +85,7 @@ pub fn ingest_lines(
 fn flush(
     journal: &mut Journal,
     batch: &mut Vec<Incoming>,
-    source: &str,
+    source: &Source,
     priorities: &Priorities,
     report: &mut IngestReport,
 ) -> Result<(), JournalError> {
@@ -94,6 +94,7 @@ fn flush(
     }
     let outcome = journal.ingest(batch, source, priorities, Timestamp::now())?;
     report.accepted += outcome.accepted;
+    report.duplicates += outcome.duplicates;
     report.jobs.extend(outcome.jobs);
     batch.clear();
     Ok(())

@@ -25,10 +25,35 @@ pub use lines::{Line, LineReader, MAX_MESSAGE_BYTES};
 
 use serde_json::Value;
 
+use crate::journal::Incoming;
 use crate::model::Message;
 
 /// Reads one message from one line (or one document) of bytes.
 pub fn parse_message(bytes: &[u8]) -> Result<Message, String> {
+    parse_delivered(bytes).map(|(message, _)| message)
+}
+
+/// Reads one line (or one document) into an intake item: the message with
+/// the id of its delivery when it came in an SNS envelope (`sns:MessageId`,
+/// so that SNS delivering it again, through any intake, journals it once),
+/// or the reason it cannot be read, with its bytes.
+pub fn read_item(bytes: Vec<u8>, line: Option<u64>) -> Incoming {
+    match parse_delivered(&bytes) {
+        Ok((message, delivery)) => Incoming::Message { message, delivery },
+        Err(reason) => Incoming::Rejected {
+            line,
+            reason,
+            raw: bytes,
+        },
+    }
+}
+
+/// The longest SNS MessageId kept (they are UUIDs); a longer one is not
+/// trusted as an id, and its message is journaled without one.
+const MAX_DELIVERY_ID: usize = 128;
+
+/// [`parse_message`], with the SNS MessageId of an envelope.
+fn parse_delivered(bytes: &[u8]) -> Result<(Message, Option<String>), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "not valid UTF-8 (bad byte at offset {}); messages are UTF-8 JSON",
@@ -41,9 +66,20 @@ pub fn parse_message(bytes: &[u8]) -> Result<Message, String> {
     if let Ok(fast) = serde_json::from_str::<native::Fast>(text)
         && fast.is_native()
     {
-        return native::parse(&fast).and_then(limits::check);
+        return native::parse(&fast)
+            .and_then(limits::check)
+            .map(|m| (m, None));
     }
-    parse_value(strict::parse(text)?)
+    let value = strict::parse(text)?;
+    let delivery = match &value {
+        Value::Object(obj) if cloudwatch::is_sns_envelope(obj) => obj
+            .get("MessageId")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty() && id.len() <= MAX_DELIVERY_ID)
+            .map(|id| format!("sns:{id}")),
+        _ => None,
+    };
+    parse_value(value).map(|m| (m, delivery))
 }
 
 /// Reads one message from parsed JSON, whatever its source, within the

@@ -9,19 +9,33 @@ use rusqlite::{CachedStatement, Transaction, params};
 use super::jobs::{JobInserter, NewJob};
 use super::{Journal, Result};
 use crate::config::Priorities;
-use crate::model::{AlarmMessage, JobKind, Message, Timestamp, title_of};
+use crate::model::{AlarmMessage, JobKind, Message, Source, Timestamp, title_of};
 
 /// One line (or file) of intake, read or not.
 #[derive(Debug, Clone)]
 pub enum Incoming {
     Message {
         message: Message,
+        /// The id its delivery carried (an SNS MessageId, `sns:ID`): a
+        /// message whose id was journaled before, through any intake, is
+        /// skipped.
+        delivery: Option<String>,
     },
     Rejected {
         line: Option<u64>,
         reason: String,
         raw: Vec<u8>,
     },
+}
+
+impl Incoming {
+    /// A message without a delivery id.
+    pub fn message(message: Message) -> Incoming {
+        Incoming::Message {
+            message,
+            delivery: None,
+        }
+    }
 }
 
 /// What a batch did.
@@ -31,18 +45,26 @@ pub struct IngestOutcome {
     pub rejected: u64,
     /// The jobs that tasks in the batch became.
     pub jobs: Vec<i64>,
+    /// Messages skipped: their delivery id was journaled before.
+    pub duplicates: u64,
 }
 
 impl Journal {
-    /// Journals a batch of intake from `source` (a file name, `stdin`, …).
+    /// Journals a batch of intake from `source`.
     pub fn ingest(
         &mut self,
         batch: &[Incoming],
-        source: &str,
+        source: &Source,
         priorities: &Priorities,
         now: Timestamp,
     ) -> Result<IngestOutcome> {
-        self.write(|tx| ingest_in(tx, batch, source, priorities, now))
+        self.write(|tx| match ingest_in(tx, batch, source, priorities, now)? {
+            DeliveryOutcome::Journaled(outcome) => Ok(outcome),
+            DeliveryOutcome::Duplicate => Ok(IngestOutcome {
+                duplicates: batch.len() as u64,
+                ..IngestOutcome::default()
+            }),
+        })
     }
 
     /// Journals deliveries from the network in one transaction (a group
@@ -55,30 +77,14 @@ impl Journal {
         now: Timestamp,
     ) -> Result<Vec<DeliveryOutcome>> {
         self.write(|tx| {
-            let mut outcomes = Vec::with_capacity(deliveries.len());
-            let mut seen = tx.prepare_cached(
-                "INSERT OR IGNORE INTO deliveries (id, source, at) VALUES (?1, ?2, ?3)",
-            )?;
-            for delivery in deliveries {
-                if let Some(id) = &delivery.id
-                    && seen.execute(params![id, delivery.source, now.millis()])? == 0
-                {
-                    outcomes.push(DeliveryOutcome::Duplicate);
-                    continue;
-                }
-                outcomes.push(DeliveryOutcome::Journaled(ingest_in(
-                    tx,
-                    &delivery.items,
-                    &delivery.source,
-                    priorities,
-                    now,
-                )?));
-            }
-            Ok(outcomes)
+            deliveries
+                .iter()
+                .map(|d| ingest_in(tx, &d.items, &d.source, priorities, now))
+                .collect()
         })
     }
 
-    /// Whether a delivery id (an SNS or SQS MessageId) was journaled.
+    /// Whether a delivery id (`sns:ID`, `sqs:ID`) was journaled.
     pub fn delivered(&self, id: &str) -> Result<bool> {
         Ok(self
             .conn()
@@ -90,11 +96,9 @@ impl Journal {
 /// Messages that arrived together from the network.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// Where they came from, in the operator's words (shown by `jobs ID`).
-    pub source: String,
-    /// The SNS or SQS MessageId: a delivery with an id already journaled
-    /// is a redelivery, and skipped.
-    pub id: Option<String>,
+    /// Where they came from; its delivery id (an SQS MessageId) makes a
+    /// redelivery skipped whole.
+    pub source: Source,
     pub items: Vec<Incoming>,
 }
 
@@ -106,50 +110,61 @@ pub enum DeliveryOutcome {
     Duplicate,
 }
 
-/// Journals one batch inside `tx`.
+/// Records delivery `id` inside `tx`; false when it was recorded before
+/// (a redelivery, to be skipped). The one check every intake shares: the
+/// SQS message as a whole, and each SNS envelope whether it came by HTTP,
+/// SQS, `ingest` or the inbox.
+fn first_delivery(tx: &Transaction, id: &str, source: &Source, now: Timestamp) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("INSERT OR IGNORE INTO deliveries (id, source, at) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, source.label, now.millis()])?
+        == 1)
+}
+
+/// Journals one batch inside `tx`, unless its delivery was journaled before.
 fn ingest_in(
     tx: &Transaction,
     batch: &[Incoming],
-    source: &str,
+    source: &Source,
     priorities: &Priorities,
     now: Timestamp,
-) -> Result<IngestOutcome> {
+) -> Result<DeliveryOutcome> {
+    if let Some(id) = &source.delivery
+        && !first_delivery(tx, id, source, now)?
     {
-        {
-            let mut writer = IntakeWriter::new(tx, source, priorities, now)?;
-            let mut outcome = IngestOutcome::default();
-            // Alarms, the high-rate rows, go in many to a statement.
-            let mut alarms: Vec<&AlarmMessage> = Vec::new();
-            for item in batch {
-                match item {
-                    Incoming::Message {
-                        message: Message::Alarm(alarm),
-                    } => {
-                        alarms.push(alarm);
-                        outcome.accepted += 1;
-                    }
-                    Incoming::Message { message } => {
-                        if let Some(job) = writer.message(message)? {
-                            outcome.jobs.push(job);
-                        }
-                        outcome.accepted += 1;
-                    }
-                    Incoming::Rejected { line, reason, raw } => {
-                        writer.rejected.execute(params![
-                            now.millis(),
-                            source,
-                            line,
-                            reason,
-                            raw
-                        ])?;
-                        outcome.rejected += 1;
-                    }
+        return Ok(DeliveryOutcome::Duplicate);
+    }
+    let mut writer = IntakeWriter::new(tx, source, priorities, now)?;
+    let mut outcome = IngestOutcome::default();
+    // Alarms, the high-rate rows, go in many to a statement.
+    let mut alarms: Vec<(&AlarmMessage, Option<&str>)> = Vec::new();
+    for item in batch {
+        match item {
+            Incoming::Message { message, delivery } => {
+                if let Some(id) = delivery
+                    && !first_delivery(tx, id, source, now)?
+                {
+                    outcome.duplicates += 1;
+                    continue;
                 }
+                let delivery = delivery.as_deref().or(source.delivery.as_deref());
+                if let Message::Alarm(alarm) = message {
+                    alarms.push((alarm, delivery));
+                } else if let Some(job) = writer.message(message, delivery)? {
+                    outcome.jobs.push(job);
+                }
+                outcome.accepted += 1;
             }
-            writer.alarms(tx, &alarms)?;
-            Ok(outcome)
+            Incoming::Rejected { line, reason, raw } => {
+                writer
+                    .rejected
+                    .execute(params![now.millis(), source.label, line, reason, raw])?;
+                outcome.rejected += 1;
+            }
         }
     }
+    writer.alarms(tx, &alarms)?;
+    Ok(DeliveryOutcome::Journaled(outcome))
 }
 
 impl Journal {
@@ -174,23 +189,25 @@ struct IntakeWriter<'tx> {
     task_event: String,
     priorities: &'tx Priorities,
     now: Timestamp,
-    source: &'tx str,
+    source: &'tx Source,
 }
 
 impl<'tx> IntakeWriter<'tx> {
     fn new(
         tx: &'tx Transaction,
-        source: &'tx str,
+        source: &'tx Source,
         priorities: &'tx Priorities,
         now: Timestamp,
     ) -> Result<Self> {
         Ok(IntakeWriter {
             jobs: JobInserter::new(tx)?,
             ticket_message: tx.prepare_cached(
-                "INSERT INTO messages (received_at, kind, source, body) VALUES (?1, 'ticket', ?2, ?3)",
+                "INSERT INTO messages (received_at, kind, source, body, intake, delivery) \
+                 VALUES (?1, 'ticket', ?2, ?3, ?4, ?5)",
             )?,
             ticket: tx.prepare_cached(
-                "INSERT INTO tickets (key, project, title, body, first_at, latest_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+                "INSERT INTO tickets (key, project, title, body, first_at, latest_at, intake, source, delivery) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (key) DO UPDATE SET title = excluded.title, body = excluded.body, \
                  project = COALESCE(excluded.project, tickets.project), latest_at = excluded.latest_at, \
                  updates = tickets.updates + 1",
@@ -199,7 +216,7 @@ impl<'tx> IntakeWriter<'tx> {
             rejected: tx.prepare_cached(
                 "INSERT INTO rejected (received_at, source, line, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
-            task_event: format!("task journaled from {source}"),
+            task_event: format!("task journaled from {}", source.label),
             priorities,
             now,
             source,
@@ -207,7 +224,7 @@ impl<'tx> IntakeWriter<'tx> {
     }
 
     /// Journals one message; a task's job id is returned.
-    fn message(&mut self, message: &Message) -> Result<Option<i64>> {
+    fn message(&mut self, message: &Message, delivery: Option<&str>) -> Result<Option<i64>> {
         let now = self.now.millis();
         match message {
             Message::Task(task) => {
@@ -225,31 +242,44 @@ impl<'tx> IntakeWriter<'tx> {
             Message::Ticket(ticket) => {
                 let body = serde_json::to_string(message)
                     .map_err(|e| super::JournalError::Corrupt(e.to_string()))?;
-                self.ticket_message
-                    .execute(params![now, self.source, body])?;
+                let intake = self.source.intake.as_str();
+                self.ticket_message.execute(params![
+                    now,
+                    self.source.label,
+                    body,
+                    intake,
+                    delivery
+                ])?;
                 self.ticket.execute(params![
                     ticket.key,
                     ticket.project,
                     ticket.title,
                     ticket.body,
-                    now
+                    now,
+                    intake,
+                    self.source.label,
+                    delivery
                 ])?;
                 Ok(None)
             }
             Message::Alarm(alarm) => {
-                self.alarms_one_by_one(std::slice::from_ref(&alarm))?;
+                self.alarms_one_by_one(&[(alarm, delivery)])?;
                 Ok(None)
             }
         }
     }
 
     /// Inserts alarms in arrival order, [`ALARMS_PER_STATEMENT`] at a time.
-    fn alarms(&mut self, tx: &'tx Transaction, alarms: &[&AlarmMessage]) -> Result<()> {
+    fn alarms(
+        &mut self,
+        tx: &'tx Transaction,
+        alarms: &[(&AlarmMessage, Option<&str>)],
+    ) -> Result<()> {
         let mut chunks = alarms.chunks_exact(ALARMS_PER_STATEMENT);
         if chunks.len() > 0 {
             let mut many = tx.prepare_cached(&alarm_insert(ALARMS_PER_STATEMENT))?;
             for chunk in &mut chunks {
-                for (i, alarm) in chunk.iter().enumerate() {
+                for (i, (alarm, delivery)) in chunk.iter().enumerate() {
                     let base = i * ALARM_COLUMNS;
                     many.raw_bind_parameter(base + 1, &alarm.account)?;
                     many.raw_bind_parameter(base + 2, &alarm.name)?;
@@ -258,6 +288,9 @@ impl<'tx> IntakeWriter<'tx> {
                     many.raw_bind_parameter(base + 5, self.now.millis())?;
                     many.raw_bind_parameter(base + 6, &alarm.reason)?;
                     many.raw_bind_parameter(base + 7, &alarm.region)?;
+                    many.raw_bind_parameter(base + 8, self.source.intake.as_str())?;
+                    many.raw_bind_parameter(base + 9, &self.source.label)?;
+                    many.raw_bind_parameter(base + 10, delivery)?;
                 }
                 many.raw_execute()?;
             }
@@ -265,9 +298,9 @@ impl<'tx> IntakeWriter<'tx> {
         self.alarms_one_by_one(chunks.remainder())
     }
 
-    fn alarms_one_by_one(&mut self, alarms: &[&AlarmMessage]) -> Result<()> {
+    fn alarms_one_by_one(&mut self, alarms: &[(&AlarmMessage, Option<&str>)]) -> Result<()> {
         let now = self.now.millis();
-        for alarm in alarms {
+        for (alarm, delivery) in alarms {
             self.alarm.execute(params![
                 alarm.account,
                 alarm.name,
@@ -276,6 +309,9 @@ impl<'tx> IntakeWriter<'tx> {
                 now,
                 alarm.reason,
                 alarm.region,
+                self.source.intake.as_str(),
+                self.source.label,
+                delivery,
             ])?;
         }
         Ok(())
@@ -284,13 +320,14 @@ impl<'tx> IntakeWriter<'tx> {
 
 /// Alarms bound into one multi-row INSERT.
 const ALARMS_PER_STATEMENT: usize = 128;
-const ALARM_COLUMNS: usize = 7;
+const ALARM_COLUMNS: usize = 10;
 
 /// `INSERT INTO alarms (…) VALUES (?, …), …` for `rows` rows.
 fn alarm_insert(rows: usize) -> String {
     let row = format!("({})", ["?"; ALARM_COLUMNS].join(", "));
     format!(
-        "INSERT INTO alarms (account, name, state, at, received_at, reason, region) VALUES {}",
+        "INSERT INTO alarms (account, name, state, at, received_at, reason, region, intake, source, delivery) \
+         VALUES {}",
         vec![row; rows].join(", ")
     )
 }

@@ -26,7 +26,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use attempts::Attempt;
 pub use commands::{CommandKind, OperatorCommand};
-pub use details::JobDetails;
+pub use details::{JobDetails, Origin, OriginKind};
 pub use intake::{Delivery, DeliveryOutcome, Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
 pub use record::Recorded;

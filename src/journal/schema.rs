@@ -200,6 +200,19 @@ pub const MIGRATIONS: &[&str] = &[
         error  TEXT
     );
     "#,
+    // 6: where each alarm and ticket message came from (the intake, its
+    // label and the id of its delivery), for `jobs ID`. A ticket keeps
+    // where its first message came from.
+    r#"
+    ALTER TABLE alarms ADD COLUMN intake TEXT;
+    ALTER TABLE alarms ADD COLUMN source TEXT;
+    ALTER TABLE alarms ADD COLUMN delivery TEXT;
+    ALTER TABLE messages ADD COLUMN intake TEXT;
+    ALTER TABLE messages ADD COLUMN delivery TEXT;
+    ALTER TABLE tickets ADD COLUMN intake TEXT;
+    ALTER TABLE tickets ADD COLUMN source TEXT;
+    ALTER TABLE tickets ADD COLUMN delivery TEXT;
+    "#,
 ];
 
 /// The version a journal has after every migration.

@@ -3,7 +3,8 @@ use std::process::Command;
 use super::*;
 use crate::config::Config;
 use crate::model::{
-    AlarmMessage, AlarmState, JobKind, JobState, Message, StateName, TicketMessage, Timestamp,
+    AlarmMessage, AlarmState, JobKind, JobState, Message, Source, StateName, TicketMessage,
+    Timestamp,
 };
 
 fn t(ms: i64) -> Timestamp {
@@ -175,6 +176,7 @@ fn ingest_records_each_kind_and_keeps_rejections() {
     let (_dir, mut journal) = temp_journal();
     let priorities = Config::builtin().unwrap().priorities;
     let ticket = |title: &str| Incoming::Message {
+        delivery: None,
         message: Message::Ticket(TicketMessage {
             key: "OPS-1".into(),
             title: title.into(),
@@ -185,6 +187,7 @@ fn ingest_records_each_kind_and_keeps_rejections() {
     };
     let batch = vec![
         Incoming::Message {
+            delivery: None,
             message: Message::Alarm(AlarmMessage {
                 account: "1234".into(),
                 name: "HighCPU".into(),
@@ -202,7 +205,9 @@ fn ingest_records_each_kind_and_keeps_rejections() {
         },
         ticket("second"),
     ];
-    let outcome = journal.ingest(&batch, "test", &priorities, t(50)).unwrap();
+    let outcome = journal
+        .ingest(&batch, &Source::cli("test"), &priorities, t(50))
+        .unwrap();
     assert_eq!((outcome.accepted, outcome.rejected), (3, 1));
     assert!(
         outcome.jobs.is_empty(),

@@ -8,6 +8,7 @@ mod host_health;
 mod job;
 mod message;
 mod project;
+mod source;
 mod timestamp;
 
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
@@ -17,4 +18,5 @@ pub use host_health::{HostHealth, Reachability};
 pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError, title_of};
 pub use message::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage};
 pub use project::{Project, check_project_name};
+pub use source::{Intake, Source};
 pub use timestamp::{Timestamp, short_age};

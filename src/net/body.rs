@@ -1,22 +1,19 @@
 //! A request body (or an SQS message body) into intake items, through the
-//! one parse path every intake shares ([`crate::intake::parse_message`],
+//! one parse path every intake shares ([`crate::intake::read_item`],
 //! with its limits).
 //!
 //! A body that is one JSON document (pretty-printed or not) is one
 //! message; anything else is read as JSON lines, one message a line.
 
-use serde::Deserialize;
-
-use crate::intake::{LineReader, parse_message};
+use crate::intake::{LineReader, read_item};
 use crate::journal::Incoming;
 
 /// What a body became.
 #[derive(Debug, Default)]
 pub struct Items {
+    /// One a line (or one for the document); an SNS envelope's item
+    /// carries its MessageId, so a redelivery of it is recognised.
     pub items: Vec<Incoming>,
-    /// The SNS MessageId when the body is one SNS envelope: a redelivery
-    /// of it is recognised.
-    pub sns_message_id: Option<String>,
 }
 
 impl Items {
@@ -40,32 +37,11 @@ impl Items {
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "Type")]
-    kind: Option<String>,
-    #[serde(rename = "MessageId")]
-    message_id: Option<String>,
-}
-
 /// Reads `body`: one document or JSON lines.
 pub fn read(body: &[u8]) -> Items {
     if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
-        let sns_message_id = serde_json::from_slice::<Envelope>(body)
-            .ok()
-            .filter(|e| e.kind.as_deref() == Some("Notification"))
-            .and_then(|e| e.message_id);
-        let item = match parse_message(body) {
-            Ok(message) => Incoming::Message { message },
-            Err(reason) => Incoming::Rejected {
-                line: Some(1),
-                reason,
-                raw: body.to_vec(),
-            },
-        };
         return Items {
-            items: vec![item],
-            sns_message_id,
+            items: vec![read_item(body.to_vec(), Some(1))],
         };
     }
     let mut items = Vec::new();
@@ -75,17 +51,13 @@ pub fn read(body: &[u8]) -> Items {
         if line.bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = match line.too_long_reason() {
-            Some(reason) => Err(reason),
-            None => parse_message(&line.bytes),
-        };
-        items.push(match parsed {
-            Ok(message) => Incoming::Message { message },
-            Err(reason) => Incoming::Rejected {
+        items.push(match line.too_long_reason() {
+            Some(reason) => Incoming::Rejected {
                 line: Some(line.number),
                 reason,
                 raw: line.bytes,
             },
+            None => read_item(line.bytes, Some(line.number)),
         });
     }
     if items.is_empty() {
@@ -95,10 +67,7 @@ pub fn read(body: &[u8]) -> Items {
             raw: Vec::new(),
         });
     }
-    Items {
-        items,
-        sns_message_id: None,
-    }
+    Items { items }
 }
 
 #[cfg(test)]
@@ -141,9 +110,9 @@ mod tests {
         let body = std::fs::read(path).unwrap();
         let items = read(&body);
         assert_eq!(items.accepted(), 1);
-        assert_eq!(
-            items.sns_message_id.as_deref(),
-            Some("a1b2c3d4-5678-90ab-cdef-111111111111")
-        );
+        assert!(matches!(
+            &items.items[0],
+            Incoming::Message { delivery: Some(id), .. } if id == "sns:a1b2c3d4-5678-90ab-cdef-111111111111"
+        ));
     }
 }

@@ -26,7 +26,7 @@ use super::status::{Intake, Shared};
 use super::writer::JournalWriter;
 use crate::home::Home;
 use crate::journal::{Delivery, DeliveryOutcome};
-use crate::model::Message;
+use crate::model::{Intake as From, Message, Source};
 
 /// What every request handler needs.
 pub struct Context {
@@ -186,7 +186,12 @@ async fn messages(ctx: &Context, peer: SocketAddr, req: Request<hyper::body::Inc
         Err(reply) => return reply,
     };
     let items = body::read(&bytes);
-    journal(ctx, format!("HTTP POST /messages from {peer}"), items).await
+    journal(
+        ctx,
+        Source::new(From::Http, format!("HTTP POST /messages from {peer}")),
+        items,
+    )
+    .await
 }
 
 async fn jira(ctx: &Context, peer: SocketAddr, req: Request<hyper::body::Incoming>) -> Reply {
@@ -200,7 +205,7 @@ async fn jira(ctx: &Context, peer: SocketAddr, req: Request<hyper::body::Incomin
     }
     let items = body::read(&bytes);
     let not_jira = items.items.iter().any(|i| {
-        matches!(i, crate::journal::Incoming::Message { message } if !matches!(message, Message::Ticket(_)))
+        matches!(i, crate::journal::Incoming::Message { message, .. } if !matches!(message, Message::Ticket(_)))
     });
     if not_jira {
         return Reply::refuse(
@@ -208,11 +213,16 @@ async fn jira(ctx: &Context, peer: SocketAddr, req: Request<hyper::body::Incomin
             "not a Jira webhook (webhookEvent, issue); other messages go to POST /messages",
         );
     }
-    journal(ctx, format!("HTTP POST /jira from {peer}"), items).await
+    journal(
+        ctx,
+        Source::new(From::Jira, format!("HTTP POST /jira from {peer}")),
+        items,
+    )
+    .await
 }
 
 /// Journals what a body became; the answer comes after the commit.
-pub async fn journal(ctx: &Context, source: String, items: body::Items) -> Reply {
+pub async fn journal(ctx: &Context, source: Source, items: body::Items) -> Reply {
     let rejected: Vec<_> = items
         .rejected()
         .into_iter()
@@ -231,16 +241,20 @@ pub async fn journal(ctx: &Context, source: String, items: body::Items) -> Reply
     }
     let delivery = Delivery {
         source,
-        id: items.sns_message_id.map(|id| format!("sns:{id}")),
         items: items.items,
     };
     match ctx.writer.deliver(delivery).await {
         Ok(DeliveryOutcome::Journaled(outcome)) => {
             ctx.status.message(Intake::Http);
-            Reply::ok(
-                StatusCode::ACCEPTED,
-                json!({ "accepted": outcome.accepted, "rejected": rejected, "jobs": outcome.jobs }),
-            )
+            let mut body =
+                json!({ "accepted": outcome.accepted, "rejected": rejected, "jobs": outcome.jobs });
+            if outcome.duplicates > 0 {
+                // Delivered before (an SNS MessageId journaled already):
+                // acknowledged, so that the sender stops retrying.
+                body["duplicates"] = json!(outcome.duplicates);
+                body["duplicate"] = json!(outcome.accepted == 0);
+            }
+            Reply::ok(StatusCode::ACCEPTED, body)
         }
         Ok(DeliveryOutcome::Duplicate) => Reply::ok(
             StatusCode::ACCEPTED,

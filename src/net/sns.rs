@@ -16,6 +16,7 @@ use super::body;
 use super::http::{Context, journal};
 use super::reply::Reply;
 use super::sns_signature::Verifier;
+use crate::model::Source;
 
 /// `[intake.sns]`, ready to use.
 pub struct Settings {
@@ -93,7 +94,10 @@ pub async fn handle(ctx: &Context, peer: SocketAddr, headers: &HeaderMap, bytes:
             let items = body::read(&bytes);
             journal(
                 ctx,
-                format!("SNS {shown_topic} via HTTP from {peer}"),
+                Source::new(
+                    crate::model::Intake::Sns,
+                    format!("SNS {shown_topic} via HTTP from {peer}"),
+                ),
                 items,
             )
             .await

@@ -21,6 +21,7 @@ use super::status::{Intake, Shared};
 use super::writer::JournalWriter;
 use crate::config::SqsIntake;
 use crate::journal::{Delivery, DeliveryOutcome};
+use crate::model::Source;
 
 /// For tests only: a file that, when this variable names it, the poller
 /// creates after journaling a message and before deleting it, then waits
@@ -137,11 +138,14 @@ fn take(queue: &Queue, writer: &JournalWriter, status: &Shared, message: SqsMess
     let items = body::read(message.body.as_bytes());
     let id = crate::untrusted::visible(&message.id);
     let delivery = Delivery {
-        source: format!(
-            "SQS message {id} from {}",
-            crate::untrusted::visible(&queue.url)
-        ),
-        id: Some(format!("sqs:{}", message.id)),
+        source: Source::new(
+            crate::model::Intake::Sqs,
+            format!(
+                "SQS message {id} from {}",
+                crate::untrusted::visible(&queue.url)
+            ),
+        )
+        .with_delivery(format!("sqs:{}", message.id)),
         items: items.items,
     };
     match writer.deliver_blocking(delivery) {

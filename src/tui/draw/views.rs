@@ -80,7 +80,7 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
     lines.extend(
         d.sources
             .iter()
-            .map(|s| Line::raw(format!("  {}", visible(s)))),
+            .map(|s| Line::raw(format!("  {}", visible(&s.to_string())))),
     );
     lines.push(Line::raw(""));
     lines.push(heading("Attempts"));

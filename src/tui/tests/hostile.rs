@@ -60,7 +60,13 @@ fn the_details_view_shows_outside_text_with_visible_escapes() {
             message: format!("e{HOSTILE}"),
         }],
         attempts: Vec::new(),
-        sources: vec![format!("s{HOSTILE}")],
+        sources: vec![crate::journal::Origin {
+            kind: crate::journal::OriginKind::Alarm,
+            what: format!("s{HOSTILE}"),
+            intake: Some(crate::model::Intake::Inbox),
+            source: Some(format!("inbox/f{HOSTILE}")),
+            delivery: Some(format!("sns:d{HOSTILE}")),
+        }],
     };
     let mut view = Scrolled::new(1);
     view.content = Some(details);
@@ -70,6 +76,7 @@ fn the_details_view_shows_outside_text_with_visible_escapes() {
     for shown in [
         "ex ␛]52",
         "sx ␛]52",
+        "inbox/fx ␛]52",
         "why: x ␛]52",
         "  x ␛]52",
         "␛[201~ cr␍",

@@ -116,10 +116,15 @@ fn details() -> JobDetails {
             exit_code: None,
             restarts: 0,
         }],
-        sources: vec![
-            "alarm 2027-01-15T08:02:00Z ALARM HighCPU in 123456789012 (eu-west-1): CPU above 90%"
+        sources: vec![crate::journal::Origin {
+            kind: crate::journal::OriginKind::Alarm,
+            what: "alarm 2027-01-15T08:02:00Z ALARM HighCPU in 123456789012 (eu-west-1): CPU above 90%"
                 .into(),
-        ],
+            // Journaled before intakes were recorded: shown as it was.
+            intake: None,
+            source: None,
+            delivery: None,
+        }],
     }
 }
 
