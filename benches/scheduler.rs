@@ -243,9 +243,7 @@ fn queued_state(running: i64) -> (State, Timestamp) {
     let mut state = State::new();
     let projects = ["api", "web", "ops", "billing", "data"];
     for p in projects {
-        state
-            .projects
-            .insert(p.into(), ProjectLimits { max_agents: 2 });
+        state.projects.insert(p.into(), ProjectLimits::local(2));
     }
     let now = Timestamp::from_millis(T0 + 10_000_000);
     for id in 1..=10_000 + running {

@@ -85,6 +85,7 @@ fn run(
         Line::Project {
             name: "api".into(),
             max_agents: api_agents,
+            host: None,
         },
         &mut log,
     )
@@ -93,6 +94,7 @@ fn run(
         Line::Project {
             name: "web".into(),
             max_agents: 2,
+            host: None,
         },
         &mut log,
     )
@@ -101,6 +103,7 @@ fn run(
         Line::Project {
             name: "ops".into(),
             max_agents: 1,
+            host: None,
         },
         &mut log,
     )

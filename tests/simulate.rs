@@ -304,3 +304,31 @@ fn json_names_at_once_and_the_home_stays_bare() {
         assert!(!sb.home().join(dir).exists(), "{dir} was created");
     }
 }
+
+#[test]
+fn a_host_limit_holds_and_an_unreachable_host_starts_nothing() {
+    let (decisions, summary) = run_scenario("hosts.jsonl");
+    let reasons = |kind: &str, job: i64| -> Vec<String> {
+        decisions
+            .iter()
+            .filter(|d| d["decision"] == kind && d["job"] == job)
+            .map(|d| d["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(reasons("wait", 3), ["host build1 has 2/2 agents"]);
+    assert_eq!(reasons("wait", 7), ["host build2 is unreachable"]);
+    // #3 and #4 start when #1 and #2 end, not before.
+    let start_of = |job: i64| {
+        decisions
+            .iter()
+            .find(|d| d["decision"] == "start" && d["job"] == job)
+            .map(|d| d["at"].as_str().unwrap().to_string())
+    };
+    assert_eq!(start_of(3).as_deref(), Some("2026-11-02T09:20:00.000Z"));
+    // The ml task starts only once build2 is back, when its agent's end
+    // (due at 09:22, while unreachable) is seen.
+    assert_eq!(start_of(7).as_deref(), Some("2026-11-02T09:30:00.000Z"));
+    assert_eq!(summary["done"], 7, "nothing counted dead");
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["retries"], 0, "nothing restarted");
+}

@@ -165,3 +165,66 @@ fn a_version_4_journal_keeps_its_projects_as_local_ones() {
     assert_eq!(p.host, HostName::local());
     assert_eq!((p.max_agents, p.agent.as_deref()), (2, Some("demo")));
 }
+
+#[test]
+fn the_engine_schedule_holds_host_limits_and_reachability_from_the_journal() {
+    let (_dir, mut j) = temp_journal();
+    let mut h = host("b1", "b1");
+    h.max_agents = Some(1);
+    j.add_host(&h, t(1)).unwrap();
+    let b1 = HostName::parse("b1").unwrap();
+    let mut p = project("api", "/srv/api", b1.clone());
+    p.max_agents = 3;
+    j.add_project(&p).unwrap();
+    j.add_project(&project("ml", "/srv/ml", HostName::parse("b2").unwrap()))
+        .unwrap();
+    // b2 is set in the config only.
+    let config = crate::config::Config::from_texts(
+        Some("[hosts.b2]\naddress = \"b2\"\n"),
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    for (project, prompt) in [("api", "a"), ("api", "b"), ("ml", "c")] {
+        j.dispatch(&NewJob::task(Some(project.into()), prompt.into(), 0), t(2))
+            .unwrap();
+    }
+    let b2 = HostName::parse("b2").unwrap();
+    j.set_host_reachability(
+        &b2,
+        &Reachability::Unreachable {
+            since: t(2),
+            error: "timeout".into(),
+        },
+        t(2),
+    )
+    .unwrap();
+    j.schedule(&config, t(3), false).unwrap();
+    use crate::model::StateName;
+    let state = |j: &Journal, id| j.job(id).unwrap().unwrap().state.name();
+    assert_eq!(state(&j, 1), StateName::Starting);
+    assert_eq!(state(&j, 2), StateName::Queued);
+    assert_eq!(state(&j, 3), StateName::Queued);
+    let reason = |j: &Journal, id: i64| -> String {
+        j.conn()
+            .query_row(
+                "SELECT message FROM events WHERE job_id = ?1 ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert!(
+        reason(&j, 2).contains("host b1 has 1/1 agents"),
+        "{}",
+        reason(&j, 2)
+    );
+    assert!(
+        reason(&j, 3).contains("host b2 is unreachable"),
+        "{}",
+        reason(&j, 3)
+    );
+    j.set_host_reachability(&b2, &Reachability::Reachable { since: t(4) }, t(4))
+        .unwrap();
+    j.schedule(&config, t(5), false).unwrap();
+    assert_eq!(state(&j, 3), StateName::Starting);
+}

@@ -21,10 +21,10 @@ use super::jobs::{JOB_COLUMNS, job_from_row};
 use super::record::{Fault, Recorded, record, write_fault};
 use super::{Journal, JournalError, Result};
 use crate::config::Config;
-use crate::model::{AlarmMessage, AlarmState, JobState, Message, StateName, Timestamp};
+use crate::model::{AlarmMessage, AlarmState, HostName, JobState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    Applied, Arrival, Chain, Decision, Pending, ProjectLimits, SchedJob, State, Ticket, WaitKind,
-    pass,
+    Applied, Arrival, Chain, Decision, HostLimits, Pending, ProjectLimits, SchedJob, State, Ticket,
+    WaitKind, pass,
 };
 
 /// How many times one `schedule` starts again from the journal after a
@@ -44,10 +44,34 @@ impl Journal {
     /// chains the pending intake can touch, and the intake not yet admitted. Rows
     /// that cannot be read are left out (`schedule` journals them).
     pub fn scheduler_state(&self, window: Duration) -> Result<State> {
-        Ok(self.load(window)?.state)
+        Ok(self.load(window, None)?.state)
     }
 
-    fn load(&self, window: Duration) -> Result<Loaded> {
+    /// Remote hosts with their limits (the journal's with `config`'s laid
+    /// over, when given) and whether the SSH side finds them unreachable.
+    fn load_hosts(&self, state: &mut State, config: Option<&Config>) -> Result<()> {
+        let registered = self.hosts()?;
+        let hosts = match config {
+            Some(config) => config.hosts_with(registered),
+            None => registered,
+        };
+        let unreachable: HashSet<HostName> = self
+            .host_health()?
+            .into_iter()
+            .filter(|h| h.reachability.is_unreachable())
+            .map(|h| h.host)
+            .collect();
+        for host in hosts {
+            let limits = HostLimits {
+                max_agents: host.max_agents,
+                unreachable: unreachable.contains(&host.name),
+            };
+            state.hosts.insert(host.name, limits);
+        }
+        Ok(())
+    }
+
+    fn load(&self, window: Duration, config: Option<&Config>) -> Result<Loaded> {
         let mut state = State::new();
         let mut faults = Vec::new();
         for p in self.projects()? {
@@ -55,9 +79,11 @@ impl Journal {
                 p.name,
                 ProjectLimits {
                     max_agents: p.max_agents,
+                    host: p.host,
                 },
             );
         }
+        self.load_hosts(&mut state, config)?;
         let conn = self.conn();
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('done', 'killed') \
@@ -298,7 +324,7 @@ impl Journal {
         now: Timestamp,
         draining: bool,
     ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
-        let loaded = self.load(config.scheduler.chain_window)?;
+        let loaded = self.load(config.scheduler.chain_window, Some(config))?;
         self.schedule_from(loaded.state, loaded.faults, config, now, draining)
     }
 
@@ -353,7 +379,7 @@ impl Journal {
             match outcome? {
                 Recorded::AsDecided => return Ok((decided, wake)),
                 Recorded::Renumbered | Recorded::Refused => {
-                    let loaded = self.load(config.scheduler.chain_window)?;
+                    let loaded = self.load(config.scheduler.chain_window, Some(config))?;
                     state = loaded.state;
                     faults.extend(loaded.faults);
                 }

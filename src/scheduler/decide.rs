@@ -11,7 +11,7 @@ use super::backoff::backoff;
 use super::decision::{Action, Decision};
 use super::state::{QueueKey, SchedJob, State, WaitKind};
 use crate::config::Config;
-use crate::model::{JobState, Timestamp, short_age};
+use crate::model::{HostName, JobState, Timestamp, short_age};
 
 /// What to do now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,8 +38,13 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     let mut plan = Plan::default();
     let s = &config.scheduler;
 
-    // Attempts past the job timeout end as failed.
+    // Attempts past the job timeout end as failed; not while their host
+    // cannot be reached (nothing is decided about an agent that cannot be
+    // seen; the timeout comes when it can be again).
     for job in state.agents() {
+        if state.on_unreachable_host(job) {
+            continue;
+        }
         if let Some(started) = job.started_at {
             let deadline = started.plus(s.job_timeout);
             if deadline <= now {
@@ -138,7 +143,19 @@ struct Slots<'a> {
     /// Per project looked at: agents now (planned starts included), and
     /// the job that holds its claim. Few projects: a list is quickest.
     projects: Vec<(&'a str, u32, Option<i64>)>,
+    /// Per remote host looked at: agents now, planned starts included.
+    hosts: Vec<(&'a HostName, u32)>,
     started: Vec<i64>,
+}
+
+/// Whether a project's host lets one more agent start.
+enum HostRoom<'a> {
+    /// The engine's own machine: only the global limit.
+    Local,
+    /// A remote host with room (and its limit, if any).
+    Remote(&'a HostName, Option<u32>),
+    /// Nothing starts: full, unreachable or unknown.
+    No(WaitKind),
 }
 
 impl<'a> Slots<'a> {
@@ -147,7 +164,41 @@ impl<'a> Slots<'a> {
             max,
             active: state.active() as u32,
             projects: Vec::new(),
+            hosts: Vec::new(),
             started: Vec::new(),
+        }
+    }
+
+    /// Agents on remote `host`, planned starts included.
+    fn on_host(&mut self, state: &State, host: &'a HostName) -> u32 {
+        if let Some(&(_, count)) = self.hosts.iter().find(|h| h.0 == host) {
+            return count;
+        }
+        let count = state.agents_on(host);
+        self.hosts.push((host, count));
+        count
+    }
+
+    /// Whether `project`'s host has room for one more agent now.
+    fn host_room(&mut self, state: &'a State, project: &str) -> HostRoom<'a> {
+        let Some((host, limits)) = state.projects.get(project).and_then(|p| {
+            if p.host.is_local() {
+                None
+            } else {
+                Some((&p.host, state.hosts.get(&p.host)))
+            }
+        }) else {
+            return HostRoom::Local;
+        };
+        let Some(limits) = limits else {
+            return HostRoom::No(WaitKind::HostUnknown);
+        };
+        if limits.unreachable {
+            return HostRoom::No(WaitKind::HostUnreachable);
+        }
+        match limits.max_agents {
+            Some(max) if self.on_host(state, host) >= max => HostRoom::No(WaitKind::HostFull),
+            max => HostRoom::Remote(host, max),
         }
     }
 
@@ -180,6 +231,9 @@ impl<'a> Slots<'a> {
             if self.of(state, project).0 >= limits.max_agents {
                 continue;
             }
+            if matches!(self.host_room(state, project), HostRoom::No(_)) {
+                continue;
+            }
             let mut queue = queue.iter();
             let next = queue.next().copied();
             heads.push(Head {
@@ -206,6 +260,15 @@ impl<'a> Slots<'a> {
             };
             let project = best.project;
             let limit = best.limit;
+            // Another project's start may have filled the host.
+            let host = match self.host_room(state, project) {
+                HostRoom::No(_) => {
+                    best.next = None;
+                    continue;
+                }
+                HostRoom::Local => None,
+                HostRoom::Remote(host, max) => Some((host, max)),
+            };
             self.of(state, project);
             let Some(entry) = self.projects.iter_mut().find(|p| p.0 == project) else {
                 break;
@@ -220,16 +283,27 @@ impl<'a> Slots<'a> {
             };
             self.active += 1;
             self.started.push(id);
+            let mut reason = format!(
+                "agent {} of {}; {project} {count} of {limit}",
+                self.active, self.max
+            );
+            if let Some((host, max)) = host {
+                if let Some(slot) = self.hosts.iter_mut().find(|h| h.0 == host) {
+                    slot.1 += 1;
+                }
+                let on = self.on_host(state, host);
+                match max {
+                    Some(max) => reason.push_str(&format!("; host {host} {on} of {max}")),
+                    None => reason.push_str(&format!("; on host {host}")),
+                }
+            }
             plan.decisions.push(Decision {
                 at: now,
                 action: Action::Start {
                     job: id,
                     attempt: job.attempts + 1,
                 },
-                reason: format!(
-                    "agent {} of {}; {project} {count} of {limit}",
-                    self.active, self.max
-                ),
+                reason,
             });
         }
     }
@@ -249,12 +323,19 @@ impl<'a> Slots<'a> {
         let Some(limits) = state.projects.get(project) else {
             return WaitKind::NotRegistered;
         };
+        let host = self.host_room(state, project);
+        if let HostRoom::No(kind @ (WaitKind::HostUnreachable | WaitKind::HostUnknown)) = host {
+            return kind;
+        }
         if self.of(state, project).0 >= limits.max_agents {
             return if limits.max_agents == 1 {
                 WaitKind::Claimed
             } else {
                 WaitKind::ProjectFull
             };
+        }
+        if let HostRoom::No(kind) = host {
+            return kind;
         }
         WaitKind::AgentsBusy
     }
@@ -277,6 +358,25 @@ impl<'a> Slots<'a> {
                     "project {project} has {}/{max} agents",
                     self.of(state, project).0
                 )
+            }
+            WaitKind::HostFull | WaitKind::HostUnreachable | WaitKind::HostUnknown => {
+                let Some(host) = state.host_of(project) else {
+                    return format!("project {project} is not registered");
+                };
+                match kind {
+                    WaitKind::HostUnreachable => format!("host {host} is unreachable"),
+                    WaitKind::HostUnknown => format!(
+                        "project {project} is on host {host}, which is not registered (`switchboard host list`)"
+                    ),
+                    _ => {
+                        let max = state.hosts.get(host).and_then(|h| h.max_agents);
+                        format!(
+                            "host {host} has {}/{} agents",
+                            self.on_host(state, host),
+                            max.unwrap_or(0)
+                        )
+                    }
+                }
             }
             WaitKind::AgentsBusy | WaitKind::RetryAt => {
                 format!("{}/{} agents busy", self.active, self.max)

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use crate::model::{AlarmMessage, JobKind, JobState, TicketMessage, Timestamp};
+use crate::model::{AlarmMessage, HostName, JobKind, JobState, TicketMessage, Timestamp};
 
 /// A chain's id.
 pub type ChainId = i64;
@@ -61,6 +61,13 @@ pub enum WaitKind {
     Unrouted,
     /// The work names a project that is not registered.
     NotRegistered,
+    /// The project's host has its max agents.
+    HostFull,
+    /// The project's host cannot be reached now: nothing starts there.
+    HostUnreachable,
+    /// The project names a host that is neither registered nor in the
+    /// config (its `[hosts.NAME]` was removed, say).
+    HostUnknown,
 }
 
 impl WaitKind {
@@ -73,6 +80,9 @@ impl WaitKind {
             WaitKind::Draining => "draining",
             WaitKind::Unrouted => "unrouted",
             WaitKind::NotRegistered => "not_registered",
+            WaitKind::HostFull => "host_full",
+            WaitKind::HostUnreachable => "host_unreachable",
+            WaitKind::HostUnknown => "host_unknown",
         }
     }
 
@@ -85,16 +95,42 @@ impl WaitKind {
             WaitKind::Draining,
             WaitKind::Unrouted,
             WaitKind::NotRegistered,
+            WaitKind::HostFull,
+            WaitKind::HostUnreachable,
+            WaitKind::HostUnknown,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
     }
 }
 
-/// The limits of a registered project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The limits of a registered project, and where it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectLimits {
     pub max_agents: u32,
+    /// Its host; [`HostName::local`] is the engine's machine, which only
+    /// the global limit bounds.
+    pub host: HostName,
+}
+
+impl ProjectLimits {
+    /// A project on the engine's own machine.
+    pub fn local(max_agents: u32) -> ProjectLimits {
+        ProjectLimits {
+            max_agents,
+            host: HostName::local(),
+        }
+    }
+}
+
+/// What the scheduler knows of a remote host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostLimits {
+    /// Agents at once there; `None`: only the global and project limits.
+    pub max_agents: Option<u32>,
+    /// The SSH side cannot reach it now: nothing starts there, and its
+    /// agents' timeouts wait until it can be seen again.
+    pub unreachable: bool,
 }
 
 /// A chain of ALARMs of one account.
@@ -170,6 +206,8 @@ pub type QueueKey = (i64, Timestamp, i64);
 #[derive(Debug, Clone)]
 pub struct State {
     pub projects: BTreeMap<String, ProjectLimits>,
+    /// The remote hosts known (the engine's machine is not among them).
+    pub hosts: BTreeMap<HostName, HostLimits>,
     /// Jobs that are not over, and failed jobs not yet retried or given up.
     pub jobs: BTreeMap<i64, SchedJob>,
     /// Per account, its chains that may still be joined.
@@ -197,6 +235,7 @@ impl State {
     pub fn new() -> State {
         State {
             projects: BTreeMap::new(),
+            hosts: BTreeMap::new(),
             jobs: BTreeMap::new(),
             chains: HashMap::new(),
             tickets: HashMap::new(),
@@ -289,6 +328,29 @@ impl State {
     /// The jobs with an agent in `project` (`""`: no project), lowest id first.
     pub fn agents_of(&self, project: &str) -> Option<&BTreeSet<i64>> {
         self.index.agents.get(project)
+    }
+
+    /// The host of `project` (`None`: not registered).
+    pub fn host_of(&self, project: &str) -> Option<&HostName> {
+        self.projects.get(project).map(|p| &p.host)
+    }
+
+    /// Whether `job` runs on a host that cannot be reached now.
+    pub fn on_unreachable_host(&self, job: &SchedJob) -> bool {
+        job.project
+            .as_deref()
+            .and_then(|p| self.host_of(p))
+            .and_then(|h| self.hosts.get(h))
+            .is_some_and(|h| h.unreachable)
+    }
+
+    /// Agents at work on `host`, all its projects together.
+    pub fn agents_on(&self, host: &HostName) -> u32 {
+        self.projects
+            .iter()
+            .filter(|(_, p)| &p.host == host)
+            .map(|(name, _)| self.agents_of(name).map_or(0, |a| a.len() as u32))
+            .sum()
     }
 
     /// Every job with an agent.

@@ -32,7 +32,7 @@ impl World {
         for (name, max) in [("api", 1), ("web", 2), ("billing", 1)] {
             state
                 .projects
-                .insert(name.into(), ProjectLimits { max_agents: max });
+                .insert(name.into(), ProjectLimits::local(max));
         }
         World {
             state,
@@ -356,7 +356,7 @@ fn never_more_than_max_agents_at_once() {
     let mut w = World::new("[scheduler]\nmax_agents = 2\n");
     w.state
         .projects
-        .insert("big".into(), ProjectLimits { max_agents: 10 });
+        .insert("big".into(), ProjectLimits::local(10));
     for n in 0..4 {
         w.task(Some("big"), &format!("t{n}"), t(0));
     }
@@ -370,7 +370,7 @@ fn incidents_start_before_tickets_before_tasks_then_by_age() {
     let mut w = World::new("[scheduler]\nmax_agents = 1\n");
     w.state
         .projects
-        .insert("api".into(), ProjectLimits { max_agents: 5 });
+        .insert("api".into(), ProjectLimits::local(5));
     w.task(Some("api"), "blocker", t(0)); // #1 takes the only agent
     w.task(Some("api"), "old task", t(1)); // #2
     w.ticket("OPS-1", t(2)); // #3
@@ -543,3 +543,8 @@ fn with_every_slot_taken_the_queue_is_left_alone() {
     assert!(w.run(t(5)).is_empty());
     assert_eq!(w.reason_of(30), "1/1 agents busy");
 }
+
+// --- hosts -------------------------------------------------------------------
+
+#[path = "host_tests.rs"]
+mod hosts;

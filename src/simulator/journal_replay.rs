@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{SimulateError, Simulation};
 use crate::journal::Journal;
-use crate::scheduler::{Decision, ProjectLimits};
+use crate::scheduler::{Decision, HostLimits, ProjectLimits};
 
 /// Replays the journal at `db` into `sim` (its projects, then its intake in
 /// arrival order), then runs the clock out.
@@ -29,8 +29,20 @@ pub fn replay_journal(
             project.name,
             ProjectLimits {
                 max_agents: project.max_agents,
+                host: project.host,
             },
         );
+    }
+    // Hosts registered with `host add`; the config's (already in the
+    // simulation) win on a name in both.
+    for host in journal
+        .hosts()
+        .map_err(|e| SimulateError::Other(e.to_string()))?
+    {
+        sim.state.hosts.entry(host.name).or_insert(HostLimits {
+            max_agents: host.max_agents,
+            unreachable: false,
+        });
     }
     let mut failure = None;
     journal

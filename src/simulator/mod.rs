@@ -19,7 +19,9 @@ pub use summary::Summary;
 
 use crate::config::Config;
 use crate::model::Timestamp;
-use crate::scheduler::{Action, Arrival, Decision, Pending, ProjectLimits, State, pass};
+use crate::scheduler::{
+    Action, Arrival, Decision, HostLimits, Pending, ProjectLimits, State, pass,
+};
 
 /// Why a simulation stopped.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,9 @@ pub struct Simulation {
     rules: Vec<AgentRule>,
     clock: Option<Timestamp>,
     ends: BinaryHeap<Reverse<AgentEnd>>,
+    /// Ends that came while their host was unreachable: seen when it is
+    /// back.
+    unseen: Vec<AgentEnd>,
     wake: Option<Timestamp>,
     seq: u64,
     pub summary: Summary,
@@ -66,6 +71,7 @@ impl Simulation {
             rules: vec![AgentRule::default()],
             clock: None,
             ends: BinaryHeap::new(),
+            unseen: Vec::new(),
             wake: None,
             seq: 0,
             summary: Summary::default(),
@@ -120,15 +126,65 @@ impl Simulation {
                     self.state
                         .projects
                         .entry(project.clone())
-                        .or_insert(ProjectLimits { max_agents: 1 });
+                        .or_insert(ProjectLimits::local(1));
                 }
+                // Hosts as the config has them, each keeping whether it
+                // was found unreachable.
+                let mut hosts = std::collections::BTreeMap::new();
+                for host in self.config.hosts() {
+                    let unreachable = self
+                        .state
+                        .hosts
+                        .get(&host.name)
+                        .is_some_and(|h| h.unreachable);
+                    let limits = HostLimits {
+                        max_agents: host.max_agents,
+                        unreachable,
+                    };
+                    hosts.insert(host.name, limits);
+                }
+                self.state.hosts = hosts;
                 Ok(())
             }
-            Line::Project { name, max_agents } => {
-                self.state
-                    .projects
-                    .insert(name, ProjectLimits { max_agents });
+            Line::Project {
+                name,
+                max_agents,
+                host,
+            } => {
+                let limits = match host {
+                    None => ProjectLimits::local(max_agents),
+                    Some(host) => ProjectLimits { max_agents, host },
+                };
+                self.state.projects.insert(name, limits);
                 Ok(())
+            }
+            Line::Host {
+                at,
+                host,
+                reachable,
+            } => {
+                if let Some(at) = at {
+                    self.advance_to(at, out)?;
+                }
+                let clock = self.clock.unwrap_or(Timestamp::from_millis(0));
+                let now = at.map_or(clock, |at| at.max(clock));
+                let Some(limits) = self.state.hosts.get_mut(&host) else {
+                    return Err(format!(
+                        "no host {host}; give it under \"config\": {{\"hosts\": …}} first"
+                    ));
+                };
+                limits.unreachable = !reachable;
+                if reachable {
+                    // What ended meanwhile is seen now.
+                    for end in std::mem::take(&mut self.unseen) {
+                        self.ends.push(Reverse(AgentEnd {
+                            at: end.at.max(now),
+                            ..end
+                        }));
+                    }
+                    self.advance_to(now, out)?;
+                }
+                self.pass(now, out)
             }
             Line::Agent(rule) => {
                 if rule.matches.is_none() {
@@ -176,7 +232,7 @@ impl Simulation {
             self.state
                 .projects
                 .entry(project)
-                .or_insert(ProjectLimits { max_agents: 1 });
+                .or_insert(ProjectLimits::local(1));
         }
         self.summary.messages += 1;
         self.state.inbox.push_back(Pending { row: 0, arrival });
@@ -223,6 +279,10 @@ impl Simulation {
         };
         if !job.is_active() || job.attempts != end.attempt {
             return; // timed out or ended otherwise
+        }
+        if self.state.on_unreachable_host(job) {
+            self.unseen.push(end);
+            return;
         }
         let changed = self.state.change_job(end.job, |job| {
             job.state = if end.fails {

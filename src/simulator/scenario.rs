@@ -4,6 +4,9 @@
 //! ```json
 //! {"config": {"scheduler": {"max_agents": 2}, "routing": {"default_project": "api"}}}
 //! {"project": "api", "max_agents": 1}
+//! {"config": {"hosts": {"build1": {"address": "ops@build1", "max_agents": 2}}}}
+//! {"project": "web", "max_agents": 4, "host": "build1"}
+//! {"at": "2026-01-01T00:10:00Z", "host": "build1", "reachable": false}
 //! {"agent": {"duration": "10m"}}
 //! {"agent": {"match": "flaky", "duration": "2m", "fail_attempts": 2}}
 //! {"agent": {"match": "stuck", "hang": true}}
@@ -14,14 +17,16 @@
 //!
 //! A message's arrival is its `arrive` time, else its `at`; an alarm's own
 //! time is its timestamp (`at`, or CloudWatch's `StateChangeTime`). Any
-//! message shape that `ingest` reads may be used.
+//! message shape that `ingest` reads may be used. A host line says when the
+//! SSH side finds a host unreachable, or reachable again: nothing starts
+//! there meanwhile, and its agents' ends are seen only once it is back.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::intake::parse_value;
-use crate::model::{Message, Timestamp};
+use crate::model::{HostName, Message, Timestamp};
 use crate::scheduler::Arrival;
 
 /// How simulated agents behave: the first rule whose `match` is in the
@@ -54,8 +59,16 @@ pub enum Line {
     Project {
         name: String,
         max_agents: u32,
+        /// `None`: the engine's own machine.
+        host: Option<HostName>,
     },
     Agent(AgentRule),
+    /// The SSH side found `host` unreachable (or reachable again) at `at`.
+    Host {
+        at: Option<Timestamp>,
+        host: HostName,
+        reachable: bool,
+    },
     Drain {
         at: Option<Timestamp>,
         on: bool,
@@ -79,6 +92,7 @@ struct Probe<'a> {
     kind: Option<&'a str>,
     agent: Option<serde::de::IgnoredAny>,
     drain: Option<serde::de::IgnoredAny>,
+    reachable: Option<serde::de::IgnoredAny>,
     comment: Option<serde::de::IgnoredAny>,
 }
 
@@ -89,8 +103,11 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
     }
     // Messages, nearly every line of a long scenario, take the fast path.
     if let Ok(p) = serde_json::from_str::<Probe>(text) {
-        let setting =
-            p.config.is_some() || p.agent.is_some() || p.drain.is_some() || p.comment.is_some();
+        let setting = p.config.is_some()
+            || p.agent.is_some()
+            || p.drain.is_some()
+            || p.reachable.is_some()
+            || p.comment.is_some();
         if !setting && (p.project.is_none() || p.kind.is_some()) {
             let time = |t: Option<&str>| t.map(Timestamp::parse).transpose();
             let arrive = time(p.arrive)?.or(time(p.at)?);
@@ -133,7 +150,32 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
                 .ok_or("\"max_agents\" must be a whole number of at least 1")?
                 as u32,
         };
-        return Ok(Line::Project { name, max_agents });
+        let host = match obj.get("host") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(HostName::parse(
+                v.as_str().ok_or("\"host\" must be a name")?,
+            )?)
+            .filter(|h| !h.is_local()),
+        };
+        return Ok(Line::Project {
+            name,
+            max_agents,
+            host,
+        });
+    }
+    if let Some(reachable) = obj.get("reachable") {
+        let reachable = reachable
+            .as_bool()
+            .ok_or("\"reachable\" must be true or false")?;
+        let host = obj
+            .get("host")
+            .and_then(Value::as_str)
+            .ok_or("a \"reachable\" line names its \"host\"")?;
+        return Ok(Line::Host {
+            at: time("at")?,
+            host: HostName::remote(host)?,
+            reachable,
+        });
     }
     if let Some(rule) = obj.get("agent") {
         return agent_rule(rule).map(Line::Agent);
