@@ -557,3 +557,58 @@ command = ["switchboard-test-no-such-agent", "{prompt}"]
     });
     assert!(said, "{j}");
 }
+
+/// An agent that starts a daemon outside its session (as Codex starts its
+/// app-server, which outlives its TUI and the tmux session): when the
+/// attempt ends, the daemon ends with it; another job's daemon does not.
+#[test]
+fn an_attempts_daemon_ends_with_the_attempt() {
+    let sb = Sandbox::new();
+    let pids = sb.dir.path().join("pids");
+    std::fs::create_dir_all(&pids).unwrap();
+    let config = format!(
+        r#"{FAST}
+[agents.daemon]
+command = ["sh", "-c", 'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$0/$SWITCHBOARD_JOB"; exec sleep 300', "{}"]
+"#,
+        pids.display()
+    );
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(sb.home().join("config.toml"), config).unwrap();
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "daemon",
+        "--max-agents",
+        "2",
+    ])
+    .ok();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "one"]).ok();
+    sb.run(&["dispatch", "api", "two"]).ok();
+    let pid = |job: i64| -> Option<i32> {
+        std::fs::read_to_string(pids.join(job.to_string()))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, r)| !r.starts_with('Z'))
+        })
+    };
+    wait_secs(20, "both daemons", || pid(1).is_some() && pid(2).is_some());
+    let (one, two) = (pid(1).unwrap(), pid(2).unwrap());
+    assert!(alive(one) && alive(two));
+    sb.run(&["kill", "1"]).ok();
+    wait_secs(10, "job 1's daemon to end with its attempt", || !alive(one));
+    assert!(alive(two), "job 2's daemon is not job 1's");
+    sb.run(&["kill", "2"]).ok();
+    wait_secs(10, "job 2's daemon to end", || !alive(two));
+}

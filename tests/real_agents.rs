@@ -16,6 +16,7 @@ use common::Sandbox;
 use common::fake_api::{FakeApi, Phase, Script, Truth};
 use common::real_agents::{Agent, AgentHome, installed};
 use switchboard::model::StateName;
+use switchboard::runtime::procs;
 
 /// How long after a change of truth a sample counts as in transition: the
 /// fake API knows when the tool call went out, not when the agent has
@@ -458,6 +459,26 @@ fn codex_jobs_side_by_side_report_on_their_own_job() {
             "job #{id}: {}",
             done.message
         );
+    }
+    // Each job's Codex (and anything it started, daemons included) runs
+    // with the attempt's environment until the attempt ends: approved,
+    // each attempt's processes are gone.
+    for id in &ids {
+        assert!(
+            !procs::attempt_processes(&sb.home(), *id, 1).is_empty(),
+            "job #{id}'s Codex is found by its environment"
+        );
+        common::Run::of(&mut cmd(&["approve", &id.to_string()])).ok();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for id in &ids {
+        while !procs::attempt_processes(&sb.home(), *id, 1).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "job #{id}'s processes end with its attempt"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

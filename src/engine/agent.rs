@@ -207,7 +207,14 @@ fn write_prompt_file(worktree: &Path, prompt: &str) -> std::io::Result<()> {
 }
 
 /// How to start the agent of one attempt.
-pub fn spawn_spec(name: String, cwd: &Path, argv: Vec<String>, home: &Path, job: i64) -> SpawnSpec {
+pub fn spawn_spec(
+    name: String,
+    cwd: &Path,
+    argv: Vec<String>,
+    home: &Path,
+    job: i64,
+    attempt: u32,
+) -> SpawnSpec {
     SpawnSpec {
         name,
         cwd: cwd.to_path_buf(),
@@ -218,6 +225,9 @@ pub fn spawn_spec(name: String, cwd: &Path, argv: Vec<String>, home: &Path, job:
                 home.to_string_lossy().into_owned(),
             ),
             ("SWITCHBOARD_JOB".into(), job.to_string()),
+            // With the two above, how the attempt's processes are found
+            // when it ends (runtime::procs), daemons included.
+            ("SWITCHBOARD_ATTEMPT".into(), attempt.to_string()),
         ],
     }
 }

@@ -49,8 +49,8 @@ impl Engine {
                 let session = job.state.attempt().map(|a| session_name(id, a));
                 match kind {
                     "kill" => {
-                        if let Some(s) = &session {
-                            let _ = self.server.kill(s);
+                        if let Some(a) = job.state.attempt() {
+                            let _ = self.end_session(id, a);
                         }
                         self.journal.change_state(
                             id,
@@ -149,7 +149,7 @@ impl Engine {
         )? {
             MergeOutcome::Merged { commit } => {
                 if let Some(a) = job.state.attempt() {
-                    let _ = self.server.kill(&session_name(id, a));
+                    let _ = self.end_session(id, a);
                 }
                 let worktree = self.home.worktrees().join(format!("job-{id}"));
                 let fate = super::cleanup::after_merge(

@@ -490,6 +490,7 @@ impl Engine {
             argv,
             self.home.root(),
             job.id,
+            attempt,
         );
         self.server.spawn(&spec)?;
         if profile.prompt == crate::config::PromptDelivery::Paste {
@@ -527,6 +528,27 @@ impl Engine {
 
     /// Ends the sessions of attempts that are over without a review (the
     /// job failed, timed out, was killed, or moved on to a later attempt).
+    /// Ends attempt `attempt` of job `job`: its session, then whatever its
+    /// agent left running outside it (a daemon, a background server),
+    /// found by the attempt's environment.
+    pub(crate) fn end_session(
+        &self,
+        job: i64,
+        attempt: u32,
+    ) -> Result<(), crate::runtime::TmuxError> {
+        let killed = self.server.kill(&session_name(job, attempt));
+        let left = crate::runtime::procs::end_attempt_processes(
+            self.home.root(),
+            job,
+            attempt,
+            Duration::from_millis(500),
+        );
+        if left > 0 {
+            tracing::info!("ended {left} process(es) job #{job}'s attempt {attempt} left behind");
+        }
+        killed
+    }
+
     /// A done job's session stays, for a reject to talk to.
     fn end_stale_sessions(
         &mut self,
@@ -545,7 +567,7 @@ impl Engine {
                 StateName::Done => false,
                 _ => !current && j.attempts > attempt,
             };
-            if stale && self.server.kill(&session.name).is_ok() {
+            if stale && self.end_session(job, attempt).is_ok() {
                 tracing::info!(
                     "ended session {} of job #{job}: {}",
                     session.name,

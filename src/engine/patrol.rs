@@ -403,13 +403,13 @@ impl Engine {
     }
 
     /// The attempt failed: the scheduler retries it (or gives up).
-    fn fail(&mut self, job: &Job, session: &str, why: &str) -> anyhow::Result<()> {
+    fn fail(&mut self, job: &Job, _session: &str, why: &str) -> anyhow::Result<()> {
         let now = Timestamp::now();
         self.journal
             .change_state(job.id, now, |s| s.fail(why, now), why)?;
         self.journal
             .end_attempt(job.id, job.state.attempt().unwrap_or(0), None, now)?;
-        let _ = self.server.kill(session);
+        let _ = self.end_session(job.id, job.state.attempt().unwrap_or(0));
         self.quiet.remove(&job.id);
         Ok(())
     }
@@ -435,7 +435,7 @@ impl Engine {
             )?;
             return Ok(restarts);
         }
-        let _ = self.server.kill(session);
+        let _ = self.end_session(job.id, attempt_no);
         let attempt = self
             .journal
             .attempt(job.id, attempt_no)?
@@ -472,8 +472,14 @@ impl Engine {
             Some(resume) if restarts == 1 => resume,
             _ => super::argv(&profile, &checkpoint, &self.me, &cwd, job.id)?,
         };
-        let spec =
-            super::agent::spawn_spec(session.to_string(), &cwd, argv, self.home.root(), job.id);
+        let spec = super::agent::spawn_spec(
+            session.to_string(),
+            &cwd,
+            argv,
+            self.home.root(),
+            job.id,
+            attempt_no,
+        );
         self.server.spawn(&spec)?;
         self.quiet.remove(&job.id);
         Ok(restarts)

@@ -9,6 +9,7 @@
 //! parses.
 
 mod control;
+pub mod procs;
 pub mod recover;
 mod remote;
 mod server;

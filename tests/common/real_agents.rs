@@ -15,8 +15,9 @@
 //!   "untrusted"` is refused by 0.171; `on-request` with a read-only
 //!   sandbox asks before a command that requests escalation. It refuses
 //!   to put helper binaries under /tmp, so the homes live under `target/`.
-//! - Both set the terminal title; Codex runs an app-server daemon per
-//!   `CODEX_HOME` that outlives the TUI.
+//! - Both set the terminal title. Codex 0.169 ran an app-server daemon
+//!   per `CODEX_HOME` that outlived the TUI; 0.171 started none in these
+//!   tests (the clean-up below stays for versions that do).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
