@@ -87,6 +87,8 @@ fn busy_room() -> App {
             insertions: 40,
             deletions: 2,
             created_at: t(job),
+            url: None,
+            delivery: None,
         })
         .collect();
     let mut app = App::new(EngineState::Running);

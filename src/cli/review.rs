@@ -43,6 +43,22 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             paint(GREEN, format!("+{}", item.insertions)),
             paint(RED, format!("-{}", item.deletions)),
         );
+        if let Some(d) = &item.delivery {
+            // Where it went, on a line of its own: a URL is never cut.
+            anstream::println!(
+                "{:>5}  {} to {}{}{}",
+                "",
+                d.summary(),
+                visible(&d.remote),
+                d.url
+                    .as_deref()
+                    .map(|u| format!(": {}", visible(u)))
+                    .unwrap_or_default(),
+                d.checked_at
+                    .map(|t| format!(" (looked at {})", t.rfc3339()))
+                    .unwrap_or_default(),
+            );
+        }
     }
     println!(
         "Approve with `switchboard approve ID`, send back with `switchboard reject ID --reason TEXT`."

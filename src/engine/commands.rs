@@ -128,6 +128,9 @@ impl Engine {
             .job(id)?
             .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
         let settings = self.config.project(&project.name);
+        if settings.deliver != crate::config::Deliver::Merge {
+            return self.deliver(&job, &item, &project, &settings);
+        }
         let message = match settings.merge_strategy {
             MergeStrategy::Squash => format!(
                 "switchboard job #{id}: {}\n\nTask: {}",
@@ -194,7 +197,9 @@ impl Engine {
             return Ok(None);
         }
         let worktree = self.home.worktrees().join(format!("job-{id}"));
-        let files = crate::workspace::merge_base_into(&worktree, &project.base_branch)?;
+        let settings = self.config.project(&project.name);
+        let base = super::deliver::conflict_base(&project, &settings)?;
+        let files = crate::workspace::merge_base_into(&worktree, &base)?;
         Ok(Some(format!(
             "The base branch {} moved on and conflicts with your work in {}; it is being merged into your branch in this worktree: resolve the conflicts in those files (keep what both sides meant and remove the conflict markers), then finish.",
             project.base_branch,

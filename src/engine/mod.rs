@@ -10,6 +10,7 @@
 mod agent;
 pub mod cleanup;
 mod commands;
+mod deliver;
 pub mod fault;
 pub mod health;
 mod inbox;
@@ -17,6 +18,8 @@ mod late;
 mod lock;
 mod network;
 mod patrol;
+pub mod pr_body;
+pub mod pull_request;
 pub mod setup;
 
 use std::collections::HashMap;
@@ -65,6 +68,9 @@ pub struct Engine {
     health: health::Health,
     /// When old worktrees were last cleaned up (once an hour).
     cleaned_at: Option<Instant>,
+    /// When delivered work was last looked at on its remote (at the idle
+    /// interval).
+    followed_at: Option<Instant>,
     /// The journal's last event when the latest pass began: news that
     /// arrives during a pass (an agent's report) wakes the next sleep.
     news_mark: i64,
@@ -143,6 +149,7 @@ impl Engine {
             news_mark: 0,
             network: None,
             cleaned_at: None,
+            followed_at: None,
             _lock: lock,
         }))
     }
@@ -342,6 +349,7 @@ impl Engine {
         self.end_stale_sessions(&sessions)?;
         self.report_orphans(&sessions)?;
         self.drain_gate(active)?;
+        self.follow_deliveries();
         self.clean_up_hourly();
         Ok(active)
     }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::jobs::insert_event;
 use super::{Journal, Result};
-use crate::model::Timestamp;
+use crate::model::{RemoteDelivery, ReviewState, Timestamp};
 use crate::workspace::DiffStat;
 
 /// One agent run of a job.
@@ -167,6 +167,48 @@ impl Journal {
                 params![job, state, now.millis()],
             )?;
             insert_event(tx, now, Some(job), "review", why)?;
+            Ok(())
+        })
+    }
+
+    /// Records where a review item's work went on the remote and sets
+    /// the item's state, with an event that says why.
+    pub fn set_delivery(
+        &mut self,
+        job: i64,
+        delivery: &RemoteDelivery,
+        review: ReviewState,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE review_items SET state = ?2, delivery_kind = ?3, delivery_remote = ?4, \
+                 delivery_url = ?5, delivery_state = ?6, delivery_checked_at = ?7, updated_at = ?8 \
+                 WHERE job_id = ?1",
+                params![
+                    job,
+                    review.as_str(),
+                    delivery.kind.as_str(),
+                    delivery.remote,
+                    delivery.url,
+                    delivery.state.as_str(),
+                    delivery.checked_at.map(Timestamp::millis),
+                    now.millis()
+                ],
+            )?;
+            insert_event(tx, now, Some(job), "review", why)?;
+            Ok(())
+        })
+    }
+
+    /// Notes that a delivery was looked at and is unchanged (no event).
+    pub fn delivery_checked(&mut self, job: i64, now: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE review_items SET delivery_checked_at = ?2 WHERE job_id = ?1",
+                params![job, now.millis()],
+            )?;
             Ok(())
         })
     }

@@ -213,6 +213,15 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN source TEXT;
     ALTER TABLE tickets ADD COLUMN delivery TEXT;
     "#,
+    // 7: where a review item's approved work went on the remote (`push`,
+    // `pr`, `mr`), the pull request's address and its last known state.
+    r#"
+    ALTER TABLE review_items ADD COLUMN delivery_kind TEXT;
+    ALTER TABLE review_items ADD COLUMN delivery_remote TEXT;
+    ALTER TABLE review_items ADD COLUMN delivery_url TEXT;
+    ALTER TABLE review_items ADD COLUMN delivery_state TEXT;
+    ALTER TABLE review_items ADD COLUMN delivery_checked_at INTEGER;
+    "#,
 ];
 
 /// The version a journal has after every migration.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Journal, Result};
-use crate::model::{Project, Timestamp};
+use crate::model::{DeliveryKind, DeliveryState, Project, RemoteDelivery, Timestamp};
 use crate::scheduler::Chain;
 
 /// A finished attempt's branch waiting for the operator.
@@ -17,6 +17,11 @@ pub struct ReviewView {
     pub insertions: u64,
     pub deletions: u64,
     pub created_at: Timestamp,
+    /// The pull request (or the compare page of a pushed branch), when
+    /// the work went to a remote.
+    pub url: Option<String>,
+    /// Where the work went on the remote and how it stands there.
+    pub delivery: Option<RemoteDelivery>,
 }
 
 impl Journal {
@@ -60,11 +65,27 @@ impl Journal {
 
     fn reviews_where(&self, clause: &str, value: i64) -> Result<Vec<ReviewView>> {
         let sql = format!(
-            "SELECT job_id, project, branch, state, files, insertions, deletions, created_at \
+            "SELECT job_id, project, branch, state, files, insertions, deletions, created_at, \
+             delivery_kind, delivery_remote, delivery_url, delivery_state, delivery_checked_at \
              FROM review_items WHERE {clause} AND ?1 = ?1 ORDER BY created_at, job_id"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map([value], |r| {
+            let kind: Option<String> = r.get(8)?;
+            let state: Option<String> = r.get(11)?;
+            let delivery = match (
+                kind.as_deref().and_then(DeliveryKind::parse),
+                state.as_deref().and_then(DeliveryState::parse),
+            ) {
+                (Some(kind), Some(state)) => Some(RemoteDelivery {
+                    kind,
+                    remote: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                    url: r.get(10)?,
+                    state,
+                    checked_at: r.get::<_, Option<i64>>(12)?.map(Timestamp::from_millis),
+                }),
+                _ => None,
+            };
             Ok(ReviewView {
                 job: r.get(0)?,
                 project: r.get(1)?,
@@ -74,6 +95,8 @@ impl Journal {
                 insertions: r.get(5)?,
                 deletions: r.get(6)?,
                 created_at: Timestamp::from_millis(r.get(7)?),
+                url: delivery.as_ref().and_then(|d| d.url.clone()),
+                delivery,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -59,14 +59,22 @@ pub enum ReviewState {
     Conflict,
     Merged,
     Rejected,
+    /// Pushed to the remote (with its pull request, if any): waiting for
+    /// it to be merged there. Reject still sends it back.
+    Delivered,
+    /// Its pull request was closed without a merge: the operator decides
+    /// (approve delivers it again, reject sends it back).
+    Closed,
 }
 
 impl ReviewState {
-    pub const ALL: [ReviewState; 4] = [
+    pub const ALL: [ReviewState; 6] = [
         ReviewState::Ready,
         ReviewState::Conflict,
         ReviewState::Merged,
         ReviewState::Rejected,
+        ReviewState::Delivered,
+        ReviewState::Closed,
     ];
 
     /// The journal's word for it; `None` for a word it does not know.
@@ -76,6 +84,8 @@ impl ReviewState {
             "conflict" => ReviewState::Conflict,
             "merged" => ReviewState::Merged,
             "rejected" => ReviewState::Rejected,
+            "delivered" => ReviewState::Delivered,
+            "closed" => ReviewState::Closed,
             _ => return None,
         })
     }
@@ -86,12 +96,17 @@ impl ReviewState {
             ReviewState::Conflict => "conflict",
             ReviewState::Merged => "merged",
             ReviewState::Rejected => "rejected",
+            ReviewState::Delivered => "delivered",
+            ReviewState::Closed => "closed",
         }
     }
 
     /// Whether the operator still has to decide.
     pub fn is_open(self) -> bool {
-        matches!(self, ReviewState::Ready | ReviewState::Conflict)
+        matches!(
+            self,
+            ReviewState::Ready | ReviewState::Conflict | ReviewState::Closed
+        )
     }
 }
 
@@ -130,6 +145,10 @@ pub fn check(
         OperatorAction::Approve | OperatorAction::Reject => match review {
             None => refuse(format!(
                 "job #{id} has nothing in review to {action}; `switchboard review` lists what has"
+            )),
+            Some(ReviewState::Delivered) if action == OperatorAction::Reject => Ok(()),
+            Some(ReviewState::Delivered) => refuse(format!(
+                "job #{id} is already delivered to its remote and waits to be merged there; `switchboard review` shows where"
             )),
             Some(r) if !r.is_open() => {
                 refuse(format!("job #{id}'s review item is already {}", r.as_str()))
@@ -193,6 +212,8 @@ done     ready    approve reject attach
 done     conflict approve reject attach
 done     merged   
 done     rejected attach
+done     delivered reject attach
+done     closed   approve reject attach
 failed   -        retry attach
 killed   -        retry
 "

@@ -1,6 +1,7 @@
 //! The operator's world as plain data: jobs and their states, projects, the
 //! messages that bring work, and time. No I/O lives here.
 
+mod delivery;
 mod gate;
 mod host;
 mod host_address;
@@ -11,6 +12,7 @@ mod project;
 mod source;
 mod timestamp;
 
+pub use delivery::{DeliveryKind, DeliveryState, RemoteDelivery};
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
 pub use host::{Host, HostName, HostSource, LOCAL_HOST, merge_hosts};
 pub use host_address::{AddressError, DEFAULT_SSH_PORT, HostAddress};

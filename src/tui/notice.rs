@@ -42,7 +42,12 @@ pub fn review_outcomes(before: &Snapshot, after: &Snapshot) -> Vec<i64> {
     after
         .reviews
         .iter()
-        .filter(|item| matches!(item.state.as_str(), "merged" | "conflict"))
+        .filter(|item| {
+            matches!(
+                item.state.as_str(),
+                "merged" | "conflict" | "delivered" | "closed"
+            )
+        })
         .filter(|item| {
             !before
                 .reviews

@@ -71,6 +71,33 @@ impl Git {
         }
     }
 
+    /// Runs git for something that talks to a remote (fetch, push): with
+    /// a deadline, and ssh never asking on a terminal (BatchMode) unless
+    /// the operator chose their own ssh command.
+    pub fn run_remote(&self, args: &[&str]) -> Result<String, GitError> {
+        let mut cmd = self.command(args);
+        let own_ssh = std::env::var_os("GIT_SSH_COMMAND").is_some()
+            || std::env::var_os("GIT_SSH").is_some()
+            || self.run(&["config", "core.sshCommand"]).is_ok();
+        if !own_ssh {
+            cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+        }
+        let output = super::bounded::run_bounded(cmd, super::bounded::NETWORK_TIMEOUT).map_err(
+            |e| match e {
+                super::bounded::BoundedError::Missing { .. } => GitError::Missing,
+                other => GitError::Failed(format!("git {}: {other}", args.join(" "))),
+            },
+        )?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout)
+                .trim_end()
+                .to_string())
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+            Err(GitError::Failed(stderr))
+        }
+    }
+
     /// The identity for commits switchboard makes: the repository's own
     /// when it has one, else "switchboard".
     pub fn identity(&self) -> Vec<(&'static str, String)> {

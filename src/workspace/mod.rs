@@ -2,14 +2,19 @@
 //! agent's work, its diff stat, and merging approved work into the base
 //! branch without ever leaving a checkout in a confusing state.
 
+pub mod bounded;
+pub mod forge;
 mod git;
 mod merge;
+pub mod remote;
+mod update;
 mod worktree;
 
 use std::path::{Path, PathBuf};
 
 pub use git::{Git, GitError, INSTALL_GIT, git_version};
 pub use merge::{MergeOutcome, merge, merge_base_into, merge_with};
+pub use update::{UpdateOutcome, bring_up_to_date};
 pub use worktree::{
     DiffStat, PRIVATE_DIR, Worktree, commit_all, diff_stat, diff_text, files_changed, kept_out,
     open_worktree, private_dir, remove_worktree, uncommitted,

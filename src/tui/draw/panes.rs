@@ -209,7 +209,10 @@ pub fn review(app: &App, frame: &mut Frame, area: Rect) {
             if wide {
                 cells.push(Line::raw(visible(&r.project).into_owned()));
             }
-            cells.push(Line::raw(visible(&r.branch).into_owned()));
+            // A pull request's address says more than the branch name.
+            cells.push(Line::raw(
+                visible(r.url.as_deref().unwrap_or(&r.branch)).into_owned(),
+            ));
             cells.push(Line::from(vec![
                 Span::raw(format!("{}f ", r.files)),
                 Span::styled(format!("+{}", r.insertions), Style::new().fg(Color::Green)),
@@ -220,9 +223,17 @@ pub fn review(app: &App, frame: &mut Frame, area: Rect) {
                 "ready" => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 "conflict" => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
                 "merged" => Style::new().fg(Color::Green),
+                "delivered" => Style::new().fg(Color::Cyan),
+                "closed" => Style::new().fg(Color::Magenta),
                 _ => Style::new().add_modifier(Modifier::DIM),
             };
-            cells.push(Line::styled(visible(&r.state).into_owned(), style));
+            // Delivered work shows how it stands on the remote: `pr open`,
+            // `mr open`, `pushed`, then `merged` or `closed`.
+            let state = match &r.delivery {
+                Some(d) => d.short().to_string(),
+                None => visible(&r.state).into_owned(),
+            };
+            cells.push(Line::styled(state, style));
             Row::new(cells)
         })
         .collect();

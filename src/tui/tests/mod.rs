@@ -107,6 +107,8 @@ fn snapshot() -> Snapshot {
             insertions: 14,
             deletions: 3,
             created_at: t(9),
+            url: None,
+            delivery: None,
         }],
         projects: vec!["api".into(), "web".into()],
         bases: [("api".to_string(), "main".to_string())].into(),

@@ -1,0 +1,542 @@
+//! Delivering approved work to a remote: `deliver = "push"` and `"pr"`,
+//! with a real bare repository as the remote, a recording stand-in for
+//! `gh` on PATH, and the real engine.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::engine::{EngineProcess, FAST, home_with, wait_secs};
+use common::{Sandbox, git, git_output};
+use serde_json::Value;
+
+/// The address the project's remote is given: GitHub's shape, while
+/// `insteadOf` sends fetch and push to the bare repository.
+const GITHUB: &str = "https://github.com/acme/api.git";
+
+fn review(sb: &Sandbox) -> Value {
+    sb.run(&["review", "--json"]).json()[0].clone()
+}
+
+fn review_state(sb: &Sandbox) -> String {
+    review(sb)["state"].as_str().unwrap_or_default().to_string()
+}
+
+fn events(sb: &Sandbox, id: i64) -> String {
+    sb.run(&["jobs", &id.to_string(), "--json"]).json()["events"].to_string()
+}
+
+/// A home with project `api` delivering by `settings`, and a bare
+/// repository as its remote `origin` (at `address`, when given, through
+/// `insteadOf`). Returns the sandbox, the project's checkout and the bare
+/// repository.
+fn with_remote(settings: &str, address: Option<&str>) -> (Sandbox, PathBuf, PathBuf) {
+    let config = format!("{FAST}\n[projects.api]\n{settings}\n");
+    let sb = home_with(&config, &["api"]);
+    let repo = sb.dir.path().join("api");
+    let bare = sb.dir.path().join("remote.git");
+    git(
+        sb.dir.path(),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    let bare_path = bare.to_str().expect("utf-8 path");
+    match address {
+        Some(url) => {
+            git(&repo, &["remote", "add", "origin", url]);
+            git(
+                &repo,
+                &["config", &format!("url.{bare_path}.insteadOf"), url],
+            );
+        }
+        None => git(&repo, &["remote", "add", "origin", bare_path]),
+    }
+    git(&repo, &["push", "-q", "origin", "main"]);
+    (sb, repo, bare)
+}
+
+fn has_ref(repo: &Path, name: &str) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", "--verify", "--quiet", name])
+        .output()
+        .expect("git")
+        .status
+        .success()
+}
+
+fn rev(repo: &Path, what: &str) -> String {
+    git_output(repo, &["rev-parse", what]).trim().to_string()
+}
+
+/// Someone else's work: a commit pushed to the remote's main from a
+/// clone, with `file` set to `text`.
+fn push_to_remote_main(sb: &Sandbox, bare: &Path, file: &str, text: &str) {
+    let clone = sb
+        .dir
+        .path()
+        .join(format!("clone-{}", file.replace('/', "-")));
+    if !clone.exists() {
+        git(
+            sb.dir.path(),
+            &[
+                "clone",
+                "-q",
+                bare.to_str().unwrap(),
+                clone.to_str().unwrap(),
+            ],
+        );
+    }
+    git(&clone, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    fs::write(clone.join(file), text).unwrap();
+    git(&clone, &["add", file]);
+    git(
+        &clone,
+        &["commit", "-q", "-m", &format!("someone's {file}")],
+    );
+    git(&clone, &["push", "-q", "origin", "main"]);
+}
+
+/// Merges `branch` of the remote into its main, as a reviewer would.
+fn merge_on_remote(sb: &Sandbox, bare: &Path, branch: &str) {
+    let clone = sb.dir.path().join("reviewer");
+    git(
+        sb.dir.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(
+        &clone,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "merged by a reviewer",
+            &format!("origin/{branch}"),
+        ],
+    );
+    git(&clone, &["push", "-q", "origin", "main"]);
+}
+
+/// The engine with `path` as its PATH.
+fn engine_with_path(sb: &Sandbox, path: &str) -> EngineProcess {
+    let child = sb
+        .cmd(&["run", "--headless"])
+        .env("PATH", path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the engine");
+    EngineProcess {
+        child,
+        home: sb.home(),
+    }
+}
+
+/// PATH without any directory that holds a `gh` (or `glab`).
+fn path_without_gh() -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|d| !d.join("gh").exists() && !d.join("glab").exists())
+        .collect();
+    std::env::join_paths(dirs)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The engine of `sb`, certainly without `gh` on its PATH.
+fn engine(sb: &Sandbox) -> EngineProcess {
+    engine_with_path(sb, &path_without_gh())
+}
+
+#[test]
+fn push_delivers_the_branch_and_the_job_ends_once_it_is_merged_there() {
+    let (sb, repo, bare) = with_remote("deliver = \"push\"", None);
+    let _engine = engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    assert_eq!(
+        rev(&bare, "refs/heads/switchboard/1"),
+        rev(&repo, "refs/heads/switchboard/1"),
+        "the branch arrived on the remote"
+    );
+    let item = review(&sb);
+    assert_eq!(item["delivery"]["kind"], "push", "{item}");
+    assert_eq!(item["delivery"]["state"], "open", "{item}");
+    assert_eq!(item["delivery"]["remote"], "origin", "{item}");
+    assert!(
+        sb.home().join("worktrees/job-1").exists(),
+        "the worktree stays until the work is merged"
+    );
+    let listed = sb.run(&["review"]).ok().to_string();
+    assert!(listed.contains("pushed to origin"), "{listed}");
+
+    merge_on_remote(&sb, &bare, "switchboard/1");
+    wait_secs(30, "the merge seen on the remote", || {
+        review_state(&sb) == "merged"
+    });
+    assert!(!has_ref(&bare, "refs/heads/switchboard/1"), "deleted there");
+    assert!(!has_ref(&repo, "refs/heads/switchboard/1"), "deleted here");
+    assert!(!sb.home().join("worktrees/job-1").exists());
+    let item = review(&sb);
+    assert_eq!(item["delivery"]["state"], "merged", "{item}");
+    let said = events(&sb, 1);
+    assert!(said.contains("the branch was deleted on origin"), "{said}");
+}
+
+#[test]
+fn push_without_a_remote_says_so_and_changes_nothing() {
+    let config = format!("{FAST}\n[projects.api]\ndeliver = \"push\"\n");
+    let sb = home_with(&config, &["api"]);
+    let _engine = engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the approve's answer", || {
+        events(&sb, 1).contains("has no remote `origin`")
+    });
+    assert_eq!(review_state(&sb), "ready");
+    let said = events(&sb, 1);
+    assert!(said.contains("git remote add origin URL"), "{said}");
+}
+
+/// A stand-in for `gh` in `dir/bin`: it records each call's argv (a line,
+/// tab-separated) in `dir/calls` and the body file of `pr create` in
+/// `dir/body`, prints the URL as `gh pr create` does, and answers `pr
+/// view` with `dir/state.json`.
+fn fake_gh(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let d = dir.to_str().unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+{{ printf 'gh'; for a in "$@"; do printf '\t%s' "$a"; done; printf '\n'; }} >> '{d}/calls'
+cat > '{d}/stdin'
+if [ "$1" = pr ] && [ "$2" = create ]; then
+  prev=""
+  for a in "$@"; do
+    if [ "$prev" = "--body-file" ]; then cp "$a" '{d}/body'; fi
+    prev="$a"
+  done
+  echo "https://github.com/acme/api/pull/7"
+  exit 0
+fi
+if [ "$1" = pr ] && [ "$2" = view ]; then
+  cat '{d}/state.json'
+  exit 0
+fi
+echo "gh stand-in: unexpected call" >&2
+exit 1
+"#
+    );
+    let gh = bin.join("gh");
+    fs::write(&gh, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&gh, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(
+        dir.join("state.json"),
+        r#"{"mergedAt":null,"state":"OPEN","url":"https://github.com/acme/api/pull/7"}"#,
+    )
+    .unwrap();
+    bin
+}
+
+fn calls(dir: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(dir.join("calls"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('\t').skip(1).map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn pr_pushes_opens_a_pull_request_with_gh_and_follows_it_to_the_merge() {
+    let (sb, repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let fake = sb.dir.path().join("fake-gh");
+    let bin = fake_gh(&fake);
+    let path = format!("{}:{}", bin.display(), path_without_gh());
+    let _engine = engine_with_path(&sb, &path);
+    sb.run_with_input(
+        &["ingest", "-"],
+        br#"{"type":"ticket","key":"OPS-12","title":"login broken","body":"the login button does nothing","project":"api"}"#,
+    )
+    .ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the pull request", || review_state(&sb) == "delivered");
+
+    assert_eq!(
+        rev(&bare, "refs/heads/switchboard/1"),
+        rev(&repo, "refs/heads/switchboard/1"),
+        "the push went to the real remote"
+    );
+    let title = sb.run(&["jobs", "1", "--json"]).json()["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let made = calls(&fake);
+    let create = made.first().expect("gh was called");
+    let body_file = sb
+        .home()
+        .join("worktrees/job-1/.switchboard/pull-request.md");
+    assert_eq!(
+        create,
+        &[
+            "pr",
+            "create",
+            "--base",
+            "main",
+            "--head",
+            "switchboard/1",
+            "--title",
+            title.as_str(),
+            "--body-file",
+            body_file.to_str().unwrap(),
+            "--repo",
+            "acme/api",
+        ],
+    );
+    assert_eq!(
+        fs::read_to_string(fake.join("stdin")).unwrap(),
+        "",
+        "no stdin"
+    );
+    let body = fs::read_to_string(fake.join("body")).unwrap();
+    for part in [
+        "the login button does nothing",
+        "ticket OPS-12: login broken",
+        "## Changes",
+        "DEMO.md",
+        "## Key events",
+        "is ready for review",
+    ] {
+        assert!(body.contains(part), "{part:?} in the body:\n{body}");
+    }
+    assert!(!body_file.exists(), "the body file is removed after use");
+    let item = review(&sb);
+    assert_eq!(item["url"], "https://github.com/acme/api/pull/7", "{item}");
+    assert_eq!(item["delivery"]["kind"], "pr", "{item}");
+    assert_eq!(item["delivery"]["state"], "open", "{item}");
+    let listed = sb.run(&["review"]).ok().to_string();
+    assert!(
+        listed.contains("pr open to origin: https://github.com/acme/api/pull/7"),
+        "{listed}"
+    );
+
+    // It is followed with `gh pr view URL --json state,url,mergedAt`.
+    wait_secs(30, "a look at the pull request", || {
+        calls(&fake).iter().any(|c| c[1] == "view")
+    });
+    let view = calls(&fake).into_iter().find(|c| c[1] == "view").unwrap();
+    assert_eq!(
+        view,
+        [
+            "pr",
+            "view",
+            "https://github.com/acme/api/pull/7",
+            "--json",
+            "state,url,mergedAt"
+        ]
+    );
+    assert_eq!(review_state(&sb), "delivered", "still open");
+
+    fs::write(
+        fake.join("state.json"),
+        r#"{"mergedAt":"2026-11-29T21:00:00Z","state":"MERGED","url":"https://github.com/acme/api/pull/7"}"#,
+    )
+    .unwrap();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    assert_eq!(review(&sb)["delivery"]["state"], "merged");
+    assert!(!has_ref(&bare, "refs/heads/switchboard/1"));
+    assert!(!has_ref(&repo, "refs/heads/switchboard/1"));
+    assert!(!sb.home().join("worktrees/job-1").exists());
+    assert_eq!(
+        calls(&fake).iter().filter(|c| c[1] == "create").count(),
+        1,
+        "one pull request"
+    );
+}
+
+#[test]
+fn a_closed_pull_request_is_shown_closed_and_left_to_the_operator() {
+    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let fake = sb.dir.path().join("fake-gh");
+    let bin = fake_gh(&fake);
+    fs::write(
+        fake.join("state.json"),
+        r#"{"mergedAt":null,"state":"CLOSED","url":"https://github.com/acme/api/pull/7"}"#,
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), path_without_gh());
+    let _engine = engine_with_path(&sb, &path);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the closed pull request", || {
+        review_state(&sb) == "closed"
+    });
+    assert_eq!(review(&sb)["delivery"]["state"], "closed");
+    assert!(
+        has_ref(&bare, "refs/heads/switchboard/1"),
+        "nothing deleted"
+    );
+    assert!(sb.home().join("worktrees/job-1").exists());
+    assert!(events(&sb, 1).contains("was closed without a merge"));
+    // The operator may deliver it again: a new pull request.
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "a second pull request", || {
+        calls(&fake).iter().filter(|c| c[1] == "create").count() == 2
+    });
+}
+
+#[test]
+fn pr_without_gh_pushes_and_gives_the_compare_url() {
+    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let _engine = engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    assert!(has_ref(&bare, "refs/heads/switchboard/1"));
+    let item = review(&sb);
+    assert_eq!(item["delivery"]["kind"], "push", "{item}");
+    assert_eq!(
+        item["url"], "https://github.com/acme/api/compare/main...switchboard/1",
+        "{item}"
+    );
+    let said = events(&sb, 1);
+    assert!(
+        said.contains("gh is not on PATH")
+            && said.contains("https://github.com/acme/api/compare/main...switchboard/1"),
+        "{said}"
+    );
+}
+
+/// After the agent's work is ready, the remote's main moves on (another
+/// file); approve brings the branch up to date by `strategy` and pushes.
+fn moved_base_delivered(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
+    let (sb, repo, bare) = with_remote(
+        &format!("deliver = \"push\"\nmerge_strategy = \"{strategy}\""),
+        None,
+    );
+    let engine = engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    push_to_remote_main(&sb, &bare, "other.txt", "someone else's\n");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    drop(engine);
+    let main = rev(&bare, "refs/heads/main");
+    let tip = rev(&bare, "refs/heads/switchboard/1");
+    assert_eq!(tip, rev(&repo, "refs/heads/switchboard/1"));
+    assert!(
+        has_ref(&bare, &format!("{main}^{{commit}}"))
+            && std::process::Command::new("git")
+                .arg("-C")
+                .arg(&bare)
+                .args(["merge-base", "--is-ancestor", &main, &tip])
+                .status()
+                .unwrap()
+                .success(),
+        "{strategy}: the pushed branch contains the moved base"
+    );
+    let files = git_output(&bare, &["ls-tree", "--name-only", &tip]);
+    assert!(
+        files.contains("other.txt") && files.contains("DEMO.md"),
+        "{files}"
+    );
+    (sb, repo, bare)
+}
+
+#[test]
+fn a_moved_base_is_merged_into_the_branch_before_the_push() {
+    let (_sb, _repo, bare) = moved_base_delivered("merge");
+    let parents = git_output(&bare, &["log", "-1", "--format=%P", "switchboard/1"]);
+    assert_eq!(parents.split_whitespace().count(), 2, "a merge: {parents}");
+}
+
+#[test]
+fn a_moved_base_is_rebased_onto_before_the_push() {
+    let (_sb, _repo, bare) = moved_base_delivered("rebase");
+    let merges = git_output(&bare, &["rev-list", "--merges", "main..switchboard/1"]);
+    assert_eq!(merges.trim(), "", "no merge commit: linear on the base");
+    let parent = git_output(&bare, &["rev-parse", "switchboard/1~1"]);
+    let main = git_output(&bare, &["rev-parse", "main"]);
+    let count = git_output(&bare, &["rev-list", "--count", "main..switchboard/1"]);
+    let n: usize = count.trim().parse().unwrap();
+    assert!(n >= 1);
+    if n == 1 {
+        assert_eq!(parent.trim(), main.trim());
+    }
+}
+
+#[test]
+fn a_moved_base_is_squashed_onto_before_the_push() {
+    let (_sb, _repo, bare) = moved_base_delivered("squash");
+    let count = git_output(&bare, &["rev-list", "--count", "main..switchboard/1"]);
+    assert_eq!(count.trim(), "1", "one commit on the base");
+    assert_eq!(
+        git_output(&bare, &["rev-parse", "switchboard/1~1"]).trim(),
+        git_output(&bare, &["rev-parse", "main"]).trim()
+    );
+    let message = git_output(&bare, &["log", "-1", "--format=%B", "switchboard/1"]);
+    assert!(
+        message.contains("switchboard job #1") && message.contains("write the docs"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent() {
+    let (sb, repo, bare) = with_remote("deliver = \"push\"\nmerge_strategy = \"rebase\"", None);
+    let _engine = engine(&sb);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    push_to_remote_main(&sb, &bare, "DEMO.md", "the operator's line\n");
+    let tip = rev(&repo, "refs/heads/switchboard/1");
+    let remote_main = rev(&bare, "refs/heads/main");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the conflict", || review_state(&sb) == "conflict");
+    assert!(
+        !has_ref(&bare, "refs/heads/switchboard/1"),
+        "nothing pushed"
+    );
+    assert_eq!(rev(&bare, "refs/heads/main"), remote_main, "base untouched");
+    assert_eq!(
+        rev(&repo, "refs/heads/switchboard/1"),
+        tip,
+        "branch as it was"
+    );
+    let said = events(&sb, 1);
+    assert!(
+        said.contains("conflicts with origin/main in DEMO.md"),
+        "{said}"
+    );
+    let status = git_output(
+        &sb.home().join("worktrees/job-1"),
+        &["status", "--porcelain"],
+    );
+    assert!(!status.contains("UU"), "no half-done rebase left: {status}");
+
+    // Sent back: the agent resolves against the remote's base.
+    sb.run(&["reject", "1"]).ok();
+    wait_secs(30, "the resolved work in review", || {
+        review_state(&sb) == "ready"
+    });
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    let pushed = git_output(&bare, &["show", "switchboard/1:DEMO.md"]);
+    assert!(
+        pushed.contains("the operator's line") && !pushed.contains("<<<<<<<"),
+        "{pushed}"
+    );
+}
