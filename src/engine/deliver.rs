@@ -140,7 +140,9 @@ impl Engine {
         forge: Option<&ForgeRepo>,
     ) -> anyhow::Result<String> {
         let details = self.journal.job_details(job.id)?;
-        let (sources, events) = details.map(|d| (d.sources, d.events)).unwrap_or_default();
+        let (sources, events): (Vec<String>, _) = details
+            .map(|d| (d.sources.into_iter().map(|o| o.what).collect(), d.events))
+            .unwrap_or_default();
         let stat = Git::at(&project.path)
             .run(&[
                 "diff",
