@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use super::pull_request::{self, NewRequest, Tool};
-use super::{Engine, pr_body, session_name};
+use super::{Engine, pr_body};
 use crate::config::{Deliver, ProjectSettings};
 use crate::journal::ReviewView;
 use crate::model::{
@@ -267,7 +267,7 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let id = item.job;
         if let Some(a) = self.journal.job(id)?.and_then(|j| j.state.attempt()) {
-            let _ = self.server.kill(&session_name(id, a));
+            let _ = self.end_session(id, a);
         }
         let keep = self.config.project(&project.name).keep_branches;
         let worktree = self.home.worktrees().join(format!("job-{id}"));
