@@ -180,3 +180,91 @@ fn a_project_belongs_to_a_known_host() {
     let list = sb.run(&["host", "list", "--json"]).json();
     assert_eq!(list[1]["name"], "build1");
 }
+
+#[test]
+fn doctor_lists_hosts_and_says_which_are_unreachable() {
+    let sb = Sandbox::new();
+    sb.run(&[
+        "host",
+        "add",
+        "build1",
+        "ops@build1:2222",
+        "--max-agents",
+        "2",
+    ])
+    .ok();
+    sb.run(&["host", "add", "build2", "build2"]).ok();
+    sb.journal()
+        .set_host_reachability(
+            &HostName::parse("build2").unwrap(),
+            &Reachability::Unreachable {
+                since: Timestamp::now(),
+                error: "ssh: connect to host build2 port 22: Connection refused".into(),
+            },
+            Timestamp::now(),
+        )
+        .unwrap();
+    let checks = sb.run(&["doctor", "--json"]).json();
+    let hosts: Vec<&serde_json::Value> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "host")
+        .collect();
+    assert_eq!(hosts.len(), 2, "{checks}");
+    assert_eq!(hosts[0]["status"], "ok");
+    let first = hosts[0]["detail"].as_str().unwrap();
+    assert!(
+        first.starts_with("build1 ops@build1:2222, at most 2 agents"),
+        "{first}"
+    );
+    assert!(first.contains("not tried yet"), "{first}");
+    assert_eq!(hosts[1]["status"], "warn");
+    let second = hosts[1]["detail"].as_str().unwrap();
+    assert!(second.contains("unreachable since"), "{second}");
+    assert!(second.contains("Connection refused"), "{second}");
+}
+
+#[test]
+fn doctor_fails_a_project_on_a_host_nobody_knows_and_jobs_json_names_the_host() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).unwrap();
+    let config = sb.home().join("config.toml");
+    std::fs::write(&config, "[hosts.gpu]\naddress = \"gpu.internal\"\n").unwrap();
+    sb.run(&[
+        "project", "add", "ml", "/srv/ml", "--host", "gpu", "--base", "main",
+    ])
+    .ok();
+    sb.project("api");
+    sb.run(&["dispatch", "ml", "train it"]).ok();
+    sb.run(&["dispatch", "api", "fix it"]).ok();
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    let host_of = |id: i64| {
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == id)
+            .map(|j| j["host"].clone())
+            .unwrap()
+    };
+    assert_eq!(host_of(1), "gpu");
+    assert_eq!(host_of(2), "local");
+    assert_eq!(sb.run(&["jobs", "1", "--json"]).json()["host"], "gpu");
+
+    std::fs::write(&config, "").unwrap();
+    let out = sb.run(&["doctor", "--json"]);
+    let checks: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let failed: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "host" && c["status"] == "fail")
+        .map(|c| c["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 1, "{checks}");
+    assert!(
+        failed[0].contains("project ml is on host gpu, which is neither"),
+        "{}",
+        failed[0]
+    );
+}

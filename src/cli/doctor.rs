@@ -9,6 +9,9 @@ use super::output::{GREEN, RED, YELLOW, paint, visible};
 use crate::runtime::{self, INSTALL_TMUX};
 use crate::workspace;
 
+#[path = "doctor_hosts.rs"]
+mod hosts;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print JSON only
@@ -49,6 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     ]
     .into_iter()
     .chain(intakes(ctx))
+    .chain(hosts::hosts(ctx))
     .chain(agents(ctx))
     .collect::<Vec<_>>();
     let failed = checks.iter().any(|c| c.status == Status::Fail);

@@ -1,6 +1,7 @@
 //! `switchboard jobs [ID] [--state S] [--watch] [--json]`, and the plain
 //! queue that the control room shows until the TUI lands.
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use serde_json::Value;
 use super::Context;
 use super::output::{BOLD, DIM, YELLOW, age, fit, paint, progress_line, state_label, visible};
 use crate::journal::{Event, JobFilter, Journal, JournalError};
-use crate::model::{Job, JobKind, JobState, StateName, Timestamp};
+use crate::model::{HostName, Job, JobKind, JobState, StateName, Timestamp};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -112,6 +113,9 @@ pub struct JobJson<'a> {
     prompt: &'a str,
     progress: Option<u8>,
     note: Option<&'a str>,
+    /// The host its project is on (`local`: the engine's machine); `None`
+    /// for a job without a registered project.
+    host: Option<&'a HostName>,
 }
 
 impl<'a> JobJson<'a> {
@@ -140,7 +144,14 @@ impl<'a> JobJson<'a> {
             prompt: &job.prompt,
             progress: job.progress.percent,
             note: job.progress.note.as_deref(),
+            host: None,
         }
+    }
+
+    /// With the host of its project, from `hosts` (project → host).
+    pub fn on(mut self, hosts: &'a BTreeMap<String, HostName>) -> Self {
+        self.host = self.project.and_then(|p| hosts.get(p));
+        self
     }
 }
 
@@ -151,12 +162,14 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
         let mut out = BufWriter::new(stdout.lock());
         out.write_all(b"[")?;
         let mut first = true;
+        let hosts = journal.project_hosts()?;
         journal.each_job(filter, |job| {
             if !first {
                 out.write_all(b",").map_err(io_error)?;
             }
             first = false;
-            serde_json::to_writer(&mut out, &JobJson::new(&job)).map_err(|e| io_error(e.into()))?;
+            serde_json::to_writer(&mut out, &JobJson::new(&job).on(&hosts))
+                .map_err(|e| io_error(e.into()))?;
             Ok(())
         })?;
         out.write_all(b"]\n")?;
@@ -236,7 +249,8 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     let events = journal.events(id)?;
     let origins = journal.origins(id)?;
     if as_json {
-        let mut value = serde_json::to_value(JobJson::new(&job))?;
+        let hosts = journal.project_hosts()?;
+        let mut value = serde_json::to_value(JobJson::new(&job).on(&hosts))?;
         value["sources"] = serde_json::to_value(&origins)?;
         value["events"] = serde_json::to_value(&events)?;
         println!("{value}");
@@ -312,7 +326,8 @@ fn watch_job(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCo
     let mut last_event = 0;
     loop {
         let job = journal.job(id)?.ok_or(JournalError::NoJob(id))?;
-        let value = serde_json::to_value(JobJson::new(&job))?;
+        let hosts = journal.project_hosts()?;
+        let value = serde_json::to_value(JobJson::new(&job).on(&hosts))?;
         let events: Vec<Event> = journal
             .events(id)?
             .into_iter()

@@ -92,6 +92,16 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every project's host, by project name (`local`: the engine's
+    /// machine).
+    pub fn project_hosts(&self) -> Result<std::collections::BTreeMap<String, HostName>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name, host FROM projects")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, host_of(r, 1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The project called `name`.
     pub fn project(&self, name: &str) -> Result<Option<Project>> {
         let sql = format!("SELECT {COLUMNS} FROM projects WHERE name = ?1");

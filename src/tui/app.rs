@@ -12,7 +12,9 @@ use super::form::DispatchForm;
 use super::keymap::Keymap;
 use crate::agents::question::Question;
 use crate::journal::{JobDetails, ReviewView};
-use crate::model::{Job, OperatorAction, Refusal, ReviewState, StateName, Timestamp, gate};
+use crate::model::{
+    HostName, Job, OperatorAction, Refusal, ReviewState, StateName, Timestamp, gate,
+};
 use crate::scheduler::Chain;
 
 /// The four panes, in focus order.
@@ -75,6 +77,27 @@ pub struct Snapshot {
     /// Agent profiles whose program is not installed, for the dispatch
     /// form.
     pub missing_agents: Vec<String>,
+    /// Each project on a remote host, with its host (projects on the
+    /// engine's machine are not listed).
+    pub hosts: std::collections::BTreeMap<String, HostName>,
+    /// The hosts the engine cannot reach now, each with since when, by
+    /// name.
+    pub unreachable: Vec<(HostName, Timestamp)>,
+}
+
+impl Snapshot {
+    /// The remote host of a job's project; `None` on the engine's machine.
+    pub fn host_of(&self, job: &Job) -> Option<&HostName> {
+        self.hosts.get(job.project.as_deref()?)
+    }
+
+    /// Since when `host` cannot be reached, if it cannot.
+    pub fn unreachable_since(&self, host: &HostName) -> Option<Timestamp> {
+        self.unreachable
+            .iter()
+            .find(|(h, _)| h == host)
+            .map(|(_, since)| *since)
+    }
 }
 
 /// A question the operator must answer before an action happens.

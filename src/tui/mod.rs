@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::home::Home;
 use crate::journal::{JobFilter, Journal};
-use crate::model::{Project, Timestamp};
+use crate::model::{Project, Reachability, Timestamp};
 
 /// Reads what the room shows from the journal; also the projects, which
 /// the room needs to know each job's agent profile.
@@ -84,6 +84,19 @@ pub fn snapshot(
             now: Some(now),
             demo_fallback,
             missing_agents,
+            hosts: projects
+                .iter()
+                .filter(|p| !p.host.is_local())
+                .map(|p| (p.name.clone(), p.host.clone()))
+                .collect(),
+            unreachable: journal
+                .host_health()?
+                .into_iter()
+                .filter_map(|h| match h.reachability {
+                    Reachability::Unreachable { since, .. } => Some((h.host, since)),
+                    _ => None,
+                })
+                .collect(),
         },
         projects,
     ))

@@ -137,6 +137,15 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     if let Some(intakes) = &app.intakes {
         text.push_str(&format!(" │ {}", visible(intakes)));
     }
+    if let Some(now) = app.snapshot.now {
+        for (host, since) in &app.snapshot.unreachable {
+            text.push_str(&format!(
+                " │ ⚠ host {host} unreachable since {} ({} ago)",
+                panes::clock_of(*since),
+                crate::model::short_age(now.since(*since))
+            ));
+        }
+    }
     if !app.filter.is_empty() {
         text.push_str(&format!(" │ filter {:?}", app.filter));
     }

@@ -54,6 +54,9 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
     let now = now(app);
     // On a narrow screen the kind, project and bar give way.
     let wide = area.width >= 80;
+    // A host column only when some project is on another machine; the
+    // engine's own jobs leave it blank.
+    let hosts = wide && !app.snapshot.hosts.is_empty();
     let jobs = app.queue();
     let window = shown(app, area, Pane::Queue, jobs.len());
     let rows: Vec<Row> = jobs[window.clone()]
@@ -71,6 +74,17 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
                     visible(job.project.as_deref().unwrap_or("-")).into_owned(),
                 ));
             }
+            let host = app.snapshot.host_of(job);
+            let down = host.and_then(|h| app.snapshot.unreachable_since(h));
+            if hosts {
+                cells.push(match (host, down) {
+                    (Some(h), Some(_)) => {
+                        Line::styled(format!("@{h} ⚠"), Style::new().fg(Color::Red))
+                    }
+                    (Some(h), None) => Line::raw(format!("@{h}")),
+                    (None, _) => Line::raw(""),
+                });
+            }
             cells.push(Line::raw(short_age(now.since(job.created_at))));
             cells.push(match percent {
                 Some(p) if wide => Line::styled(bar(p), Style::new().fg(Color::Green)),
@@ -84,7 +98,16 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
                     Style::new().fg(Color::Yellow),
                 ));
             }
-            if let Some((word, why)) = job.why_now() {
+            if let (Some(host), Some(since), true) = (host, down, job.state.name().is_active()) {
+                title.push(Span::styled(
+                    format!(
+                        " — ⚠ {host} unreachable since {} ({} ago)",
+                        clock_of(since),
+                        short_age(now.since(since))
+                    ),
+                    Style::new().fg(Color::Red),
+                ));
+            } else if let Some((word, why)) = job.why_now() {
                 let word = if word.is_empty() {
                     String::new()
                 } else {
@@ -100,7 +123,7 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let widths: Vec<Constraint> = if wide {
-        vec![
+        let mut widths = vec![
             Constraint::Length(5),
             Constraint::Length(10),
             Constraint::Length(8),
@@ -108,7 +131,11 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
             Constraint::Length(4),
             Constraint::Length(10),
             Constraint::Min(10),
-        ]
+        ];
+        if hosts {
+            widths.insert(4, Constraint::Length(10));
+        }
+        widths
     } else {
         vec![
             Constraint::Length(4),
@@ -148,6 +175,12 @@ pub fn queue(app: &App, frame: &mut Frame, area: Rect) {
     }
     let table = Table::new(rows, widths).block(titled(app, Pane::Queue, vec![Span::raw(title)]));
     render(app, frame, area, Pane::Queue, table, window);
+}
+
+/// `21:03:10Z`: the time of day in UTC, enough beside an age.
+pub fn clock_of(t: crate::model::Timestamp) -> String {
+    let stamp = t.rfc3339();
+    format!("{}Z", stamp.get(11..19).unwrap_or(&stamp))
 }
 
 pub fn chains(app: &App, frame: &mut Frame, area: Rect) {

@@ -5,6 +5,7 @@
 mod actions;
 mod asking;
 mod hostile;
+mod hosts;
 mod modes;
 mod snapshots;
 
@@ -118,6 +119,8 @@ fn snapshot() -> Snapshot {
         now: Some(t(10)),
         demo_fallback: Default::default(),
         missing_agents: Vec::new(),
+        hosts: Default::default(),
+        unreachable: Vec::new(),
     }
 }
 
