@@ -36,7 +36,13 @@ fn commands_run_on_the_host_over_one_shared_connection() {
     let host = TestHost::start("build1", &key);
     let (_dir, home) = home();
     pin(&home, &host);
-    let ssh = Ssh::new(&home, host.destination(&key), KeyPolicy::Pinned).expect("ssh");
+    let ssh = Ssh::new(
+        &home,
+        host.destination(),
+        Some(key.private()),
+        KeyPolicy::Pinned,
+    )
+    .expect("ssh");
 
     let out = ssh
         .run(&commands::RemoteCommand::for_test(&[
@@ -91,13 +97,25 @@ fn an_unknown_host_key_is_refused_until_the_operator_accepts_it() {
     let key = UserKey::new();
     let host = TestHost::start("build2", &key);
     let (_dir, home) = home();
-    let ssh = Ssh::new(&home, host.destination(&key), KeyPolicy::Pinned).expect("ssh");
+    let ssh = Ssh::new(
+        &home,
+        host.destination(),
+        Some(key.private()),
+        KeyPolicy::Pinned,
+    )
+    .expect("ssh");
     let err = ssh.run(&commands::home_dir()).expect_err("not pinned");
     assert!(matches!(err, SshError::UnknownHostKey { .. }), "{err}");
     assert!(err.to_string().contains("--accept-new-key"), "{err}");
     assert!(!ssh.master_up());
 
-    let accept = Ssh::new(&home, host.destination(&key), KeyPolicy::AcceptNew).expect("ssh");
+    let accept = Ssh::new(
+        &home,
+        host.destination(),
+        Some(key.private()),
+        KeyPolicy::AcceptNew,
+    )
+    .expect("ssh");
     accept.run(&commands::home_dir()).expect("accepted");
     accept.close_master();
     let pinned = std::fs::read_to_string(home.root().join("ssh/known_hosts")).expect("pinned");
@@ -129,7 +147,13 @@ fn a_cut_link_is_told_as_unreachable() {
     let host = TestHost::start("build3", &key);
     let (_dir, home) = home();
     pin(&home, &host);
-    let ssh = Ssh::new(&home, host.destination(&key), KeyPolicy::Pinned).expect("ssh");
+    let ssh = Ssh::new(
+        &home,
+        host.destination(),
+        Some(key.private()),
+        KeyPolicy::Pinned,
+    )
+    .expect("ssh");
     ssh.run(&commands::home_dir()).expect("up");
     host.link_down();
     let start = Instant::now();
@@ -155,7 +179,13 @@ fn a_cut_link_is_told_as_unreachable() {
 
 /// A remote tmux server of `home` on `host`.
 fn remote_server(home: &Home, host: &TestHost, key: &UserKey) -> switchboard::runtime::TmuxServer {
-    let ssh = Ssh::new(home, host.destination(key), KeyPolicy::Pinned).expect("ssh");
+    let ssh = Ssh::new(
+        home,
+        host.destination(),
+        Some(key.private()),
+        KeyPolicy::Pinned,
+    )
+    .expect("ssh");
     switchboard::runtime::TmuxServer::on_host(switchboard::runtime::RemoteTmux::new(
         home, &host.name, ssh, 2000,
     ))

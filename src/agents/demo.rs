@@ -46,23 +46,43 @@ pub struct DemoArgs {
     pub step_ms: u64,
 }
 
-/// Reports to the journal of the agent's session, when it has one.
+/// Reports to the journal of the agent's session, when it has one (on a
+/// remote host: to its pane, as `switchboard report` does there).
 struct Reporter {
     target: Option<(PathBuf, i64)>,
+    pane_job: Option<i64>,
 }
 
 impl Reporter {
     fn from_env() -> Reporter {
+        let job = std::env::var("SWITCHBOARD_JOB")
+            .ok()
+            .and_then(|j| j.parse().ok());
+        if crate::remote::report::through_pane() {
+            return Reporter {
+                target: None,
+                pane_job: job,
+            };
+        }
         let home = std::env::var_os("SWITCHBOARD_HOME").map(PathBuf::from);
         let job = std::env::var("SWITCHBOARD_JOB")
             .ok()
             .and_then(|j| j.parse().ok());
         Reporter {
             target: home.zip(job),
+            pane_job: None,
         }
     }
 
     fn report(&self, status: Option<ReportStatus>, progress: Option<u8>, message: &str) {
+        if let Some(job) = self.pane_job {
+            if let Err(e) =
+                crate::remote::report::send(job, status, progress, Some(message), "demo-agent")
+            {
+                eprintln!("(could not report: {e})");
+            }
+            return;
+        }
         let Some((home, job)) = &self.target else {
             return;
         };

@@ -19,7 +19,7 @@ mod operator;
 mod output;
 mod pipe;
 mod project;
-mod remote_repository;
+pub mod remote_repository;
 mod report;
 mod review;
 mod run;

@@ -67,8 +67,8 @@ impl InspectRemote for Unchecked {
     }
 }
 
-/// The implementation `project add --host` uses. The SSH transport
-/// replaces [`Unchecked`] here.
-pub fn inspector(_home: &Home) -> Box<dyn InspectRemote> {
-    Box::new(Unchecked)
+/// The implementation `project add --host` uses: the host is asked over
+/// SSH ([`crate::remote::inspect::OverSsh`]).
+pub fn inspector(home: &Home) -> Box<dyn InspectRemote> {
+    Box::new(crate::remote::inspect::OverSsh { home: home.clone() })
 }

@@ -110,6 +110,19 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .trim()
         .parse()
         .with_context(|| format!("{job_text:?} is not a job id"))?;
+    // On a remote host there is no journal: the report goes to the agent's
+    // pane, where the engine's patrol reads it.
+    if crate::remote::report::through_pane() {
+        crate::remote::report::send(
+            job,
+            report.status,
+            args.progress,
+            report.message.as_deref(),
+            report.source,
+        )
+        .map_err(anyhow::Error::msg)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut journal = ctx.journal()?;
     journal.record_report(
         job,

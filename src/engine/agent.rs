@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::config::{AgentProfile, Config, PromptDelivery};
 use crate::model::{Job, Project};
 use crate::runtime::SpawnSpec;
+use crate::workspace::Place;
 
 /// The session of attempt `attempt` of job `job`: derived, so that an
 /// attempt journaled before its session existed is never started twice.
@@ -96,10 +97,23 @@ pub fn argv(
     worktree: &Path,
     job: i64,
 ) -> std::io::Result<Vec<String>> {
+    argv_on(&Place::Local, profile, prompt, me, worktree, job)
+}
+
+/// [`argv`] for an agent at `place` (a long prompt's file is written
+/// there).
+pub fn argv_on(
+    place: &Place,
+    profile: &AgentProfile,
+    prompt: &str,
+    me: &Path,
+    worktree: &Path,
+    job: i64,
+) -> std::io::Result<Vec<String>> {
     let by_argv =
         profile.prompt == PromptDelivery::Argv && profile.command.iter().any(|p| p == "{prompt}");
     let prompt = if by_argv && prompt.len() > MAX_ARGV_PROMPT_BYTES {
-        write_prompt_file(worktree, prompt)?;
+        write_prompt_file(place, worktree, prompt)?;
         Cow::Owned(format!(
             "Your task is in the file {PROMPT_FILE} ({} bytes, too long for a command line). \
              Read all of it, then do what it says.",
@@ -201,9 +215,20 @@ pub fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
 
 /// Writes `prompt` to [`PROMPT_FILE`] in `worktree`, in a directory that
 /// git ignores.
-fn write_prompt_file(worktree: &Path, prompt: &str) -> std::io::Result<()> {
-    crate::workspace::private_dir(worktree)?;
-    std::fs::write(worktree.join(PROMPT_FILE), prompt)
+fn write_prompt_file(place: &Place, worktree: &Path, prompt: &str) -> std::io::Result<()> {
+    if place.is_local() {
+        crate::workspace::private_dir(worktree)?;
+        return std::fs::write(worktree.join(PROMPT_FILE), prompt);
+    }
+    let io = |e: crate::workspace::GitError| std::io::Error::other(e.to_string());
+    let private = worktree.join(crate::workspace::PRIVATE_DIR);
+    place.create_dir_all(&private).map_err(io)?;
+    place
+        .write(&private.join(".gitignore"), b"*\n")
+        .map_err(io)?;
+    place
+        .write(&worktree.join(PROMPT_FILE), prompt.as_bytes())
+        .map_err(io)
 }
 
 /// How to start the agent of one attempt.
@@ -230,6 +255,29 @@ pub fn spawn_spec(
             ("SWITCHBOARD_ATTEMPT".into(), attempt.to_string()),
         ],
     }
+}
+
+/// [`spawn_spec`] for an agent of `runtime`: on a remote host the agent
+/// has no home to write to and reports through its pane instead
+/// ([`crate::remote::report`]).
+pub(super) fn spawn_spec_for(
+    runtime: &super::places::Runtime,
+    name: String,
+    cwd: &Path,
+    argv: Vec<String>,
+    home: &Path,
+    job: i64,
+    attempt: u32,
+) -> SpawnSpec {
+    let mut spec = spawn_spec(name, cwd, argv, home, job, attempt);
+    if runtime.is_remote() {
+        spec.env.retain(|(k, _)| k != "SWITCHBOARD_HOME");
+        spec.env.push((
+            crate::remote::report::MODE_VAR.into(),
+            crate::remote::report::PANE.into(),
+        ));
+    }
+    spec
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::{Engine, session_name};
 use crate::config::MergeStrategy;
 use crate::journal::OperatorCommand;
 use crate::model::{StateName, Timestamp};
-use crate::workspace::{MergeOutcome, merge_with};
+use crate::workspace::{MergeOutcome, merge_on};
 
 impl Engine {
     pub(super) fn carry_out_commands(&mut self) -> anyhow::Result<()> {
@@ -47,6 +47,7 @@ impl Engine {
                     .job(id)?
                     .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
                 let session = job.state.attempt().map(|a| session_name(id, a));
+                let runtime = self.runtime_of(&job)?;
                 match kind {
                     "kill" => {
                         if let Some(a) = job.state.attempt() {
@@ -74,13 +75,13 @@ impl Engine {
                         let key = command.text.clone().unwrap_or_default();
                         let choice = crate::agents::answer::Choice::parse(&key)
                             .map_err(anyhow::Error::msg)?;
-                        self.control.send_key(&s, &choice.key())?;
+                        runtime.control.send_key(&s, &choice.key())?;
                         Ok(format!("answered job #{id}'s question with {choice}"))
                     }
                     "nudge" => {
                         let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
                         let text = command.text.clone().unwrap_or_default();
-                        self.control.send_text(
+                        runtime.control.send_text(
                             &s,
                             &text,
                             self.config.tmux.delay_enter,
@@ -143,7 +144,9 @@ impl Engine {
             ),
         };
         let now = Timestamp::now();
-        match merge_with(
+        let runtime = self.runtime_for(Some(&project.host))?;
+        match merge_on(
+            &runtime.place,
             &project.path,
             &project.base_branch,
             &item.branch,
@@ -154,13 +157,22 @@ impl Engine {
                 if let Some(a) = job.state.attempt() {
                     let _ = self.end_session(id, a);
                 }
-                let worktree = self.home.worktrees().join(format!("job-{id}"));
-                let fate = super::cleanup::after_merge(
-                    &project.path,
-                    &worktree,
-                    &item.branch,
-                    settings.keep_branches,
-                );
+                let fate = if runtime.is_remote() {
+                    // The host's worktree and branch stay (cleaning them up
+                    // there is not done yet).
+                    format!(
+                        "its worktree and the branch {} stay on host {}",
+                        item.branch, project.host
+                    )
+                } else {
+                    let worktree = self.home.worktrees().join(format!("job-{id}"));
+                    super::cleanup::after_merge(
+                        &project.path,
+                        &worktree,
+                        &item.branch,
+                        settings.keep_branches,
+                    )
+                };
                 let why = format!(
                     "{} merged into {} ({}) as {}; {fate}",
                     item.branch,
@@ -226,13 +238,17 @@ impl Engine {
         let now = Timestamp::now();
         self.journal
             .set_review_state(id, "rejected", &format!("rejected: {reason}"), now)?;
+        let runtime = match self.journal.job(id)? {
+            Some(job) => self.runtime_of(&job)?,
+            None => self.runtime_for(None)?,
+        };
         let alive = session
             .as_deref()
-            .and_then(|s| self.server.session(s).ok().flatten())
+            .and_then(|s| runtime.server.session(s).ok().flatten())
             .is_some_and(|info| !info.dead);
         match session {
             Some(s) if alive => {
-                self.control.send_text(
+                runtime.control.send_text(
                     &s,
                     reason,
                     self.config.tmux.delay_enter,

@@ -18,6 +18,7 @@ mod late;
 mod lock;
 mod network;
 mod patrol;
+mod places;
 pub mod pr_body;
 pub mod pull_request;
 pub mod setup;
@@ -38,7 +39,7 @@ use crate::home::Home;
 use crate::journal::{Attempt, JobFilter, Journal};
 use crate::model::{JobState, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
-use crate::workspace::open_worktree;
+use crate::workspace::open_worktree_on;
 
 /// A running engine.
 pub struct Engine {
@@ -46,7 +47,11 @@ pub struct Engine {
     pub config: Config,
     pub journal: Journal,
     pub server: TmuxServer,
-    pub control: ControlClient,
+    pub control: std::sync::Arc<ControlClient>,
+    /// The remote hosts, each with its runtime.
+    places: places::Places,
+    /// Per job on a host: the time of the last report read from its pane.
+    pane_reports: HashMap<i64, i64>,
     me: PathBuf,
     /// Per job: what the patrol knows of its agent between passes.
     quiet: HashMap<i64, patrol::Watch>,
@@ -127,7 +132,7 @@ impl Engine {
             recovered,
         };
         health::write(&health::file(&home), &health);
-        let control = ControlClient::new(server.clone());
+        let control = std::sync::Arc::new(ControlClient::new(server.clone()));
         let me = std::env::current_exe()?;
         let inbox_news = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let watcher = watch_inbox(&home.inbox(), std::sync::Arc::clone(&inbox_news));
@@ -137,6 +142,8 @@ impl Engine {
             journal,
             server,
             control,
+            places: places::Places::default(),
+            pane_reports: HashMap::new(),
             me,
             quiet: HashMap::new(),
             restart_due: HashMap::new(),
@@ -336,11 +343,14 @@ impl Engine {
         for d in &decisions {
             tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
         }
-        // One look at the server a pass (over the control client), and
+        // One look at each server a pass (over the control clients), and
         // another only if agents were started.
+        self.refresh_hosts()?;
         let mut sessions = self.control.sessions()?;
+        sessions.extend(self.remote_sessions()?);
         if self.start_agents(&sessions)? {
             sessions = self.control.sessions()?;
+            sessions.extend(self.remote_sessions()?);
         }
         let before = self.active_jobs()?;
         let active = self.patrol(&sessions)?;
@@ -404,6 +414,11 @@ impl Engine {
                 continue;
             };
             let name = session_name(job.id, attempt);
+            // A job of a host out of reach waits for it: its agent may
+            // run there already, and nothing can be started.
+            if self.out_of_reach(&job)? {
+                continue;
+            }
             if sessions.iter().any(|s| s.name == name) {
                 // Running since the attempt began: what its agent reported
                 // before this engine took it over (done, even) still counts.
@@ -465,19 +480,35 @@ impl Engine {
                 project.name
             );
         }
-        agent::check_installed(&profile)?;
-        let worktree = open_worktree(
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let worktrees = match runtime.remote_dir()? {
+            Some(dir) => dir.join("worktrees"),
+            None => {
+                agent::check_installed(&profile)?;
+                self.home.worktrees()
+            }
+        };
+        let worktree = open_worktree_on(
+            &runtime.place,
             &project.path,
             &project.base_branch,
-            &self.home.worktrees(),
+            &worktrees,
             job.id,
         )?;
-        setup::prepare(
-            &worktree.path,
-            &project.path,
-            &self.config.project(&project.name),
-            &setup::log_file(&self.home.logs(), job.id),
-        )?;
+        let settings = self.config.project(&project.name);
+        if !runtime.is_remote() {
+            setup::prepare(
+                &worktree.path,
+                &project.path,
+                &settings,
+                &setup::log_file(&self.home.logs(), job.id),
+            )?;
+        } else if setup::wanted(&settings) {
+            anyhow::bail!(
+                "project {} sets up its worktrees (include, setup), which is not done on a remote host yet; remove them from its settings",
+                project.name
+            );
+        }
         let began = Timestamp::now();
         self.journal.begin_attempt(&Attempt {
             job: job.id,
@@ -491,8 +522,17 @@ impl Engine {
             exit_code: None,
             restarts: 0,
         })?;
-        let argv = argv(&profile, &job.prompt, &self.me, &worktree.path, job.id)?;
-        let spec = agent::spawn_spec(
+        let me = self.switchboard_for(&runtime);
+        let argv = agent::argv_on(
+            &runtime.place,
+            &profile,
+            &job.prompt,
+            &me,
+            &worktree.path,
+            job.id,
+        )?;
+        let spec = agent::spawn_spec_for(
+            &runtime,
             name.to_string(),
             &worktree.path,
             argv,
@@ -500,17 +540,17 @@ impl Engine {
             job.id,
             attempt,
         );
-        self.server.spawn(&spec)?;
+        runtime.server.spawn(&spec)?;
         if profile.prompt == crate::config::PromptDelivery::Paste {
             if let Some(ready) = profile.ready.as_ref().and_then(|p| p.regex().ok()) {
                 crate::runtime::wait_for_prompt(
-                    &self.server,
+                    &runtime.server,
                     name,
                     ready,
                     Duration::from_secs(60),
                 )?;
             }
-            self.control.send_text(
+            runtime.control.send_text(
                 name,
                 &job.prompt,
                 self.config.tmux.delay_enter,
@@ -544,6 +584,18 @@ impl Engine {
         job: i64,
         attempt: u32,
     ) -> Result<(), crate::runtime::TmuxError> {
+        // An agent on a host: its session there is ended (its processes
+        // on the host are the host's to see to).
+        if let Some(runtime) = self
+            .journal
+            .job(job)
+            .ok()
+            .flatten()
+            .and_then(|j| self.runtime_of(&j).ok())
+            .filter(|r| r.is_remote())
+        {
+            return runtime.server.kill(&session_name(job, attempt));
+        }
         let killed = self.server.kill(&session_name(job, attempt));
         let left = crate::runtime::procs::end_attempt_processes(
             self.home.root(),

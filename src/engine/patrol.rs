@@ -8,7 +8,7 @@ use crate::agents::status::{AgentStatus, CurrentReport, Reading, Signal, Signals
 use crate::journal::{JobFilter, ReportStatus};
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
-use crate::workspace::{commit_all, diff_stat};
+use crate::workspace::{commit_all_on, diff_stat_on};
 
 /// Passes in a row in which one job's patrol fails before its attempt fails.
 const JOB_FAULTS: u32 = 3;
@@ -56,18 +56,29 @@ impl Engine {
         // Jobs that left the patrol (killed, finished elsewhere) leave no
         // watch behind to hold the engine awake.
         self.quiet.retain(|id, _| jobs.iter().any(|j| j.id == *id));
+        // The agents of a host out of reach are left as they are: active,
+        // not looked at, not restarted.
+        let mut active = 0;
+        let mut reachable = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if self.out_of_reach(&job)? {
+                active += 1;
+            } else {
+                reachable.push(job);
+            }
+        }
+        let jobs = reachable;
         let names: Vec<String> = jobs
             .iter()
             .map(|j| session_name(j.id, j.state.attempt().unwrap_or(0)))
             .collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let screens = if refs.is_empty() {
-            Vec::new()
-        } else {
-            self.control.capture_many(&refs)?
-        };
-        let mut active = 0;
+        let screens = self.capture_by_host(&jobs, &names)?;
         for ((job, name), screen) in jobs.iter().zip(&names).zip(screens.iter()) {
+            let Some(screen) = screen else {
+                // Its host went out of reach during this pass.
+                active += 1;
+                continue;
+            };
             match self.patrol_one(job, name, screen, sessions) {
                 Ok(is_active) => {
                     self.patrol_faults.remove(&job.id);
@@ -84,6 +95,41 @@ impl Engine {
             }
         }
         Ok(active)
+    }
+
+    /// Each job's screen, captured over its host's control client (one
+    /// round trip per host); `None` for the jobs of a host that went out
+    /// of reach meanwhile (it is marked so).
+    fn capture_by_host(
+        &mut self,
+        jobs: &[Job],
+        names: &[String],
+    ) -> anyhow::Result<Vec<Option<String>>> {
+        let mut groups: std::collections::BTreeMap<Option<crate::model::HostName>, Vec<usize>> =
+            Default::default();
+        for (i, job) in jobs.iter().enumerate() {
+            groups.entry(self.host_of(job)?).or_default().push(i);
+        }
+        let mut screens = vec![None; jobs.len()];
+        for (host, indices) in groups {
+            let runtime = self.runtime_for(host.as_ref())?;
+            let refs: Vec<&str> = indices.iter().map(|&i| names[i].as_str()).collect();
+            match runtime.control.capture_many(&refs) {
+                Ok(captured) => {
+                    for (i, screen) in indices.into_iter().zip(captured) {
+                        screens[i] = Some(screen);
+                    }
+                }
+                Err(e) if e.is_unreachable() && host.is_some() => {
+                    if let Some(h) = host {
+                        tracing::warn!("host {h} went out of reach during the patrol: {e}");
+                        self.places.unreachable.insert(h);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(screens)
     }
 
     /// Looks at one active agent and acts on what it shows; whether it is
@@ -382,8 +428,10 @@ impl Engine {
         let worktree = attempt.worktree.clone().unwrap_or_default();
         let branch = attempt.branch.clone().unwrap_or_default();
         let message = format!("switchboard: job #{}: {}", job.id, job.title);
-        commit_all(std::path::Path::new(&worktree), &message)?;
-        let stat = diff_stat(
+        let place = self.runtime_for(Some(&project.host))?.place;
+        commit_all_on(&place, std::path::Path::new(&worktree), &message)?;
+        let stat = diff_stat_on(
+            &place,
             &project.path,
             attempt.base_commit.as_deref().unwrap_or("HEAD"),
             &branch,
@@ -435,6 +483,7 @@ impl Engine {
             )?;
             return Ok(restarts);
         }
+        let runtime = self.runtime_of(job)?;
         let _ = self.end_session(job.id, attempt_no);
         let attempt = self
             .journal
@@ -468,11 +517,13 @@ impl Engine {
         let back = format!(
             "(switchboard: your previous run stopped ({why}). Carry on with the task where you left off.)"
         );
-        let argv = match super::agent::resume_argv(&profile, &back, &self.me, job.id) {
+        let me = self.switchboard_for(&runtime);
+        let argv = match super::agent::resume_argv(&profile, &back, &me, job.id) {
             Some(resume) if restarts == 1 => resume,
-            _ => super::argv(&profile, &checkpoint, &self.me, &cwd, job.id)?,
+            _ => super::agent::argv_on(&runtime.place, &profile, &checkpoint, &me, &cwd, job.id)?,
         };
-        let spec = super::agent::spawn_spec(
+        let spec = super::agent::spawn_spec_for(
+            &runtime,
             session.to_string(),
             &cwd,
             argv,
@@ -480,7 +531,7 @@ impl Engine {
             job.id,
             attempt_no,
         );
-        self.server.spawn(&spec)?;
+        runtime.server.spawn(&spec)?;
         self.quiet.remove(&job.id);
         Ok(restarts)
     }
@@ -491,7 +542,7 @@ impl Engine {
         let text = format!(
             "You have had work for {minutes} minutes with no activity. Are you stuck? If so, say what you need."
         );
-        let _ = self.control.send_text(
+        let _ = self.runtime_of(job)?.control.send_text(
             session,
             &text,
             self.config.tmux.delay_enter,

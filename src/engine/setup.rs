@@ -17,6 +17,11 @@ pub fn log_file(logs: &Path, job: i64) -> PathBuf {
     logs.join(format!("job-{job}-setup.log"))
 }
 
+/// Whether `settings` ask for worktrees to be set up at all.
+pub fn wanted(settings: &ProjectSettings) -> bool {
+    !(settings.include.is_empty() && settings.setup.is_empty())
+}
+
 /// Sets up `worktree` (cut from the checkout at `source`) by `settings`;
 /// an error says why, with the last lines of the set-up's output.
 pub fn prepare(

@@ -124,6 +124,21 @@ impl Journal {
 }
 
 impl Journal {
+    /// Whether job `job` has a report from `source` made at exactly `at`
+    /// (a report read from a remote agent's pane is journaled once, also
+    /// across engine restarts).
+    pub fn has_report_at(&self, job: i64, at: Timestamp, source: &str) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM reports WHERE job_id = ?1 AND at = ?2 AND source = ?3 LIMIT 1",
+                params![job, at.millis(), source],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
     /// Done jobs whose agent reported done again after their review item
     /// was last refreshed, while the item still waits for the operator:
     /// work after "done" (the operator gave the agent more to do).

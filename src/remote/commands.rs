@@ -135,6 +135,16 @@ pub fn is_dir(dir: &Path) -> RemoteCommand {
     RemoteCommand::new(["test".to_string(), "-d".into(), path(dir)])
 }
 
+/// Whether `path` exists on the host (exit 0 when it does, 1 when not).
+pub fn exists(path: &Path) -> RemoteCommand {
+    RemoteCommand::new(["test".to_string(), "-e".into(), self::path(path)])
+}
+
+/// A file's content on stdout.
+pub fn read_file(file: &Path) -> RemoteCommand {
+    RemoteCommand::new(["cat".to_string(), "--".into(), path(file)])
+}
+
 /// Removes `dir` and what it holds (a worktree's private files).
 pub fn remove_dir(dir: &Path) -> RemoteCommand {
     RemoteCommand::new(["rm".to_string(), "-rf".into(), "--".into(), path(dir)])

@@ -3,11 +3,13 @@
 //! command run on a host ([`commands`]).
 
 pub mod commands;
+pub mod inspect;
 pub mod quote;
+pub mod report;
 pub mod ssh;
 
 pub use commands::RemoteCommand;
-pub use ssh::{Destination, KeyPolicy, RemoteOutput, Ssh, SshError};
+pub use ssh::{KeyPolicy, RemoteOutput, Ssh, SshError};
 
 /// Makes `dir` (and its parents) private to the user: 0700.
 pub(crate) fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {

@@ -24,6 +24,7 @@ use std::time::Duration;
 use super::commands::RemoteCommand;
 use super::quote::{NulInWord, command_line};
 use crate::home::Home;
+use crate::model::{Host, HostAddress};
 
 /// How long one remote command may take before the host counts as not
 /// answering (a cut link is noticed by the keep-alives well before).
@@ -31,32 +32,6 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// How long the master stays up with no command riding on it.
 const PERSIST: &str = "10m";
-
-/// Where a host is reached. (The operator's `[hosts.NAME]` gives it.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
-    pub user: Option<String>,
-    pub host: String,
-    pub port: u16,
-    /// The private key to log in with; ssh's defaults when unset.
-    pub identity: Option<PathBuf>,
-}
-
-impl Destination {
-    /// `user@host` (or `host`) as ssh takes it.
-    pub fn target(&self) -> String {
-        match &self.user {
-            Some(user) => format!("{user}@{}", self.host),
-            None => self.host.clone(),
-        }
-    }
-}
-
-impl std::fmt::Display for Destination {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.target(), self.port)
-    }
-}
 
 /// Whether a host key not yet pinned is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,15 +99,33 @@ pub struct RemoteOutput {
 /// The transport to one host.
 #[derive(Debug, Clone)]
 pub struct Ssh {
-    dest: Destination,
+    dest: HostAddress,
+    identity: Option<PathBuf>,
     control_path: PathBuf,
     known_hosts: PathBuf,
     policy: KeyPolicy,
 }
 
 impl Ssh {
-    /// The transport to `dest` for `home`: makes `<home>/ssh` (0700).
-    pub fn new(home: &Home, dest: Destination, policy: KeyPolicy) -> std::io::Result<Ssh> {
+    /// The transport to `host` for `home`.
+    pub fn for_host(home: &Home, host: &Host) -> std::io::Result<Ssh> {
+        let policy = if host.accept_new_key {
+            KeyPolicy::AcceptNew
+        } else {
+            KeyPolicy::Pinned
+        };
+        let identity = host.identity_path(dirs::home_dir().as_deref());
+        Ssh::new(home, host.address.clone(), identity, policy)
+    }
+
+    /// The transport to `dest` for `home`, logging in with `identity` (ssh's
+    /// defaults when `None`): makes `<home>/ssh` (0700).
+    pub fn new(
+        home: &Home,
+        dest: HostAddress,
+        identity: Option<PathBuf>,
+        policy: KeyPolicy,
+    ) -> std::io::Result<Ssh> {
         let dir = home.root().join("ssh");
         crate::remote::private_dir(&dir)?;
         let name = socket_name(&dest);
@@ -148,13 +141,14 @@ impl Ssh {
         };
         Ok(Ssh {
             dest,
+            identity,
             control_path,
             known_hosts: dir.join("known_hosts"),
             policy,
         })
     }
 
-    pub fn destination(&self) -> &Destination {
+    pub fn address(&self) -> &HostAddress {
         &self.dest
     }
 
@@ -192,12 +186,15 @@ impl Ssh {
             format!("UserKnownHostsFile={}", self.known_hosts.display()),
         );
         opt(&mut cmd, "ConnectTimeout=5".into());
-        // A cut link is noticed in about 10 s, and the master closes.
-        opt(&mut cmd, "ServerAliveInterval=5".into());
+        // A cut link is noticed in about 6 s, and the master closes.
+        opt(&mut cmd, "ServerAliveInterval=3".into());
         opt(&mut cmd, "ServerAliveCountMax=2".into());
         opt(&mut cmd, "LogLevel=ERROR".into());
         cmd.args(["-a", "-x", "-p", &self.dest.port.to_string()]);
-        if let Some(key) = &self.dest.identity {
+        if let Some(user) = &self.dest.user {
+            cmd.arg("-l").arg(user);
+        }
+        if let Some(key) = &self.identity {
             cmd.arg("-i").arg(key);
             opt(&mut cmd, "IdentitiesOnly=yes".into());
         }
@@ -211,7 +208,7 @@ impl Ssh {
     pub fn command(&self, remote: &RemoteCommand) -> Result<Command, SshError> {
         let line = command_line(remote.argv())?;
         let mut cmd = self.base();
-        cmd.arg("--").arg(self.dest.target()).arg(line);
+        cmd.arg("--").arg(&self.dest.host).arg(line);
         Ok(cmd)
     }
 
@@ -220,7 +217,7 @@ impl Ssh {
     pub fn interactive_command(&self, remote: &RemoteCommand) -> Result<Command, SshError> {
         let line = command_line(remote.argv())?;
         let mut cmd = self.base();
-        cmd.arg("-t").arg("--").arg(self.dest.target()).arg(line);
+        cmd.arg("-t").arg("--").arg(&self.dest.host).arg(line);
         Ok(cmd)
     }
 
@@ -289,7 +286,7 @@ impl Ssh {
     pub fn master_up(&self) -> bool {
         let mut cmd = self.base();
         cmd.args(["-O", "check", "--"])
-            .arg(self.dest.target())
+            .arg(&self.dest.host)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -300,7 +297,7 @@ impl Ssh {
     pub fn close_master(&self) {
         let mut cmd = self.base();
         cmd.args(["-O", "exit", "--"])
-            .arg(self.dest.target())
+            .arg(&self.dest.host)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -350,7 +347,7 @@ fn last_line(text: &str) -> String {
 
 /// A master socket's file name: short, and the same for the same
 /// destination.
-fn socket_name(dest: &Destination) -> String {
+fn socket_name(dest: &HostAddress) -> String {
     format!("cm-{}", short_hash(dest.to_string().as_bytes()))
 }
 
@@ -402,17 +399,12 @@ mod tests {
 
     #[test]
     fn long_homes_keep_their_sockets_short() {
-        let dest = Destination {
-            user: Some("ops".into()),
-            host: "build1.internal".into(),
-            port: 22,
-            identity: None,
-        };
+        let dest = HostAddress::parse("ops@build1.internal").expect("address");
         let long = tempfile::tempdir().expect("temp dir");
         let root = long.path().join("a".repeat(90));
-        let ssh = Ssh::new(&Home::at(&root), dest.clone(), KeyPolicy::Pinned).expect("dirs");
+        let ssh = Ssh::new(&Home::at(&root), dest.clone(), None, KeyPolicy::Pinned).expect("dirs");
         assert!(fits(ssh.control_path()), "{}", ssh.control_path().display());
-        let short = Ssh::new(&Home::at(long.path()), dest, KeyPolicy::Pinned).expect("dirs");
+        let short = Ssh::new(&Home::at(long.path()), dest, None, KeyPolicy::Pinned).expect("dirs");
         assert!(short.control_path().starts_with(long.path().join("ssh")));
     }
 }

@@ -58,6 +58,9 @@ pub struct SessionInfo {
     pub signal: Option<i32>,
     /// The pane's title, as the agent set it (escape sequence OSC 0/2).
     pub title: String,
+    /// What the agent last reported through its pane (agents on remote
+    /// hosts: [`crate::remote::report`]); empty when none.
+    pub report: String,
 }
 
 /// How to start an agent.
@@ -401,7 +404,7 @@ impl TmuxServer {
 }
 
 /// What `list-panes -a` prints for [`parse_sessions`].
-pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_title}";
+pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@switchboard_report}\t#{pane_title}";
 
 /// tmux's answer when there is no server yet, or a server with no session
 /// left (it stays up).
@@ -444,7 +447,8 @@ pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
             dead,
             exit_status: status.filter(|_| dead),
             signal: signal.filter(|_| dead),
-            title: f.get(6..).map(|t| t.join("\t")).unwrap_or_default(),
+            report: f.get(6).map(|r| r.to_string()).unwrap_or_default(),
+            title: f.get(7..).map(|t| t.join("\t")).unwrap_or_default(),
         });
     }
     sessions

@@ -16,18 +16,96 @@ pub enum GitError {
     Spawn(String),
     #[error("{0}")]
     Failed(String),
+    /// The repository's host could not be reached (or refused us).
+    #[error("{0}")]
+    Host(String),
+}
+
+/// Where a repository is: on this machine, or on a host over SSH (its
+/// paths are then paths there).
+#[derive(Debug, Clone, Default)]
+pub enum Place {
+    #[default]
+    Local,
+    Host(std::sync::Arc<crate::remote::Ssh>),
+}
+
+impl Place {
+    pub fn is_local(&self) -> bool {
+        matches!(self, Place::Local)
+    }
+
+    /// Whether `path` is a file or directory there.
+    pub fn exists(&self, path: &Path) -> Result<bool, GitError> {
+        match self {
+            Place::Local => Ok(path.exists()),
+            Place::Host(ssh) => match ssh.run(&crate::remote::commands::exists(path)) {
+                Ok(_) => Ok(true),
+                Err(crate::remote::SshError::Remote { code: 1, .. }) => Ok(false),
+                Err(e) => Err(GitError::Host(e.to_string())),
+            },
+        }
+    }
+
+    /// Makes `dir` and its parents there.
+    pub fn create_dir_all(&self, dir: &Path) -> Result<(), GitError> {
+        match self {
+            Place::Local => {
+                std::fs::create_dir_all(dir).map_err(|e| GitError::Failed(e.to_string()))
+            }
+            Place::Host(ssh) => ssh
+                .run(&crate::remote::commands::private_dir(dir))
+                .map(|_| ())
+                .map_err(|e| GitError::Host(e.to_string())),
+        }
+    }
+
+    /// The text of `file` there; `None` when it cannot be read.
+    pub fn read_to_string(&self, file: &Path) -> Option<String> {
+        match self {
+            Place::Local => std::fs::read_to_string(file).ok(),
+            Place::Host(ssh) => ssh
+                .run(&crate::remote::commands::read_file(file))
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned()),
+        }
+    }
+
+    /// Writes `content` to `file` there (its directory must exist).
+    pub fn write(&self, file: &Path, content: &[u8]) -> Result<(), GitError> {
+        match self {
+            Place::Local => {
+                std::fs::write(file, content).map_err(|e| GitError::Failed(e.to_string()))
+            }
+            Place::Host(ssh) => ssh
+                .run(&crate::remote::commands::write_file(file, content.to_vec()))
+                .map(|_| ())
+                .map_err(|e| GitError::Host(e.to_string())),
+        }
+    }
 }
 
 /// git, run in one directory.
 #[derive(Debug, Clone)]
 pub struct Git {
     dir: PathBuf,
+    place: Place,
 }
 
 impl Git {
     pub fn at(dir: &Path) -> Git {
         Git {
             dir: dir.to_path_buf(),
+            place: Place::Local,
+        }
+    }
+
+    /// git in `dir` at `place` (over the host's master connection for a
+    /// remote one).
+    pub fn on(place: &Place, dir: &Path) -> Git {
+        Git {
+            dir: dir.to_path_buf(),
+            place: place.clone(),
         }
     }
 
@@ -48,6 +126,20 @@ impl Git {
 
     /// Runs git with extra environment.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
+        if let Place::Host(ssh) = &self.place {
+            return match ssh.run(&crate::remote::commands::git(&self.dir, args, env)) {
+                Ok(out) => Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string()),
+                Err(crate::remote::SshError::Remote {
+                    code: 127, host, ..
+                }) => Err(GitError::Failed(format!(
+                    "git is not installed on {host}; {INSTALL_GIT}"
+                ))),
+                Err(crate::remote::SshError::Remote { stderr, .. }) => {
+                    Err(GitError::Failed(stderr))
+                }
+                Err(e) => Err(GitError::Host(e.to_string())),
+            };
+        }
         let mut cmd = self.command(args);
         for (k, v) in env {
             cmd.env(k, v);

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, Place};
 use crate::config::MergeStrategy;
 
 /// What a merge did.
@@ -45,7 +45,19 @@ pub fn merge_with(
     message: &str,
     strategy: MergeStrategy,
 ) -> Result<MergeOutcome, GitError> {
-    let git = Git::at(repo);
+    merge_on(&Place::Local, repo, base, branch, message, strategy)
+}
+
+/// [`merge_with`] at `place`: on a host, every git step runs there.
+pub fn merge_on(
+    place: &Place,
+    repo: &Path,
+    base: &str,
+    branch: &str,
+    message: &str,
+    strategy: MergeStrategy,
+) -> Result<MergeOutcome, GitError> {
+    let git = Git::on(place, repo);
     let base_ref = format!("refs/heads/{base}");
     let old = git.run(&["rev-parse", "--verify", &base_ref])?;
     let theirs = git.run(&["rev-parse", "--verify", &format!("refs/heads/{branch}")])?;
@@ -57,7 +69,7 @@ pub fn merge_with(
     }
     let checkout = checkout_of(&git, &base_ref)?;
     if let Some(dir) = &checkout {
-        let status = Git::at(dir).run(&["status", "--porcelain", "--untracked-files=no"])?;
+        let status = Git::on(place, dir).run(&["status", "--porcelain", "--untracked-files=no"])?;
         if !status.is_empty() {
             return Ok(MergeOutcome::Refused {
                 reason: format!(
@@ -99,7 +111,7 @@ pub fn merge_with(
     };
     match checkout {
         Some(dir) => {
-            Git::at(&dir).run(&["merge", "--ff-only", "--quiet", &commit])?;
+            Git::on(place, &dir).run(&["merge", "--ff-only", "--quiet", &commit])?;
         }
         None => {
             git.run(&["update-ref", "-m", message, &base_ref, &commit, &old])?;

@@ -12,12 +12,13 @@ mod worktree;
 
 use std::path::{Path, PathBuf};
 
-pub use git::{Git, GitError, INSTALL_GIT, git_version};
-pub use merge::{MergeOutcome, merge, merge_base_into, merge_with};
+pub use git::{Git, GitError, INSTALL_GIT, Place, git_version};
+pub use merge::{MergeOutcome, merge, merge_base_into, merge_on, merge_with};
 pub use update::{UpdateOutcome, bring_up_to_date};
 pub use worktree::{
-    DiffStat, PRIVATE_DIR, Worktree, commit_all, diff_stat, diff_text, files_changed, kept_out,
-    open_worktree, private_dir, remove_worktree, uncommitted,
+    DiffStat, PRIVATE_DIR, Worktree, commit_all, commit_all_on, diff_stat, diff_stat_on, diff_text,
+    diff_text_on, files_changed, kept_out, open_worktree, open_worktree_on, private_dir,
+    remove_worktree, remove_worktree_on, uncommitted,
 };
 
 /// The top directory of the git work tree that holds `path`.

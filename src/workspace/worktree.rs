@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, Place};
 
 /// An attempt's worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,18 @@ pub fn open_worktree(
     worktrees: &Path,
     job: i64,
 ) -> Result<Worktree, GitError> {
-    let git = Git::at(repo);
+    open_worktree_on(&Place::Local, repo, base, worktrees, job)
+}
+
+/// [`open_worktree`] at `place` (paths there).
+pub fn open_worktree_on(
+    place: &Place,
+    repo: &Path,
+    base: &str,
+    worktrees: &Path,
+    job: i64,
+) -> Result<Worktree, GitError> {
+    let git = Git::on(place, repo);
     let branch = format!("switchboard/{job}");
     let path = worktrees.join(format!("job-{job}"));
     let branch_exists = git
@@ -65,7 +76,7 @@ pub fn open_worktree(
             "--verify",
             &format!("refs/heads/{base}^{{commit}}"),
         ])?;
-        std::fs::create_dir_all(worktrees).map_err(|e| GitError::Failed(e.to_string()))?;
+        place.create_dir_all(worktrees)?;
         let path_text = path.to_string_lossy();
         git.run(&[
             "worktree",
@@ -82,7 +93,7 @@ pub fn open_worktree(
             base_commit,
         });
     }
-    if !path.join(".git").exists() {
+    if !place.exists(&path.join(".git"))? {
         git.run(&["worktree", "prune"])?;
         let path_text = path.to_string_lossy();
         git.run(&["worktree", "add", "--quiet", &path_text, &branch])?;
@@ -102,8 +113,17 @@ pub fn open_worktree(
 /// Commits everything in the worktree (untracked files included) with
 /// `message`; `None` when there was nothing to commit.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
-    let git = Git::at(worktree);
-    let kept = kept_out(worktree);
+    commit_all_on(&Place::Local, worktree, message)
+}
+
+/// [`commit_all`] at `place`.
+pub fn commit_all_on(
+    place: &Place,
+    worktree: &Path,
+    message: &str,
+) -> Result<Option<String>, GitError> {
+    let git = Git::on(place, worktree);
+    let kept = kept_out_on(place, worktree);
     let excludes: Vec<String> = kept
         .iter()
         .map(|p| format!(":(exclude,literal){p}"))
@@ -149,7 +169,12 @@ pub fn private_dir(worktree: &Path) -> std::io::Result<std::path::PathBuf> {
 /// `include`): listed in `.switchboard/include`, never committed and not
 /// counted as uncommitted work.
 pub fn kept_out(worktree: &Path) -> Vec<String> {
-    std::fs::read_to_string(worktree.join(PRIVATE_DIR).join("include"))
+    kept_out_on(&Place::Local, worktree)
+}
+
+fn kept_out_on(place: &Place, worktree: &Path) -> Vec<String> {
+    place
+        .read_to_string(&worktree.join(PRIVATE_DIR).join("include"))
         .map(|t| {
             t.lines()
                 .filter(|l| !l.is_empty())
@@ -161,7 +186,17 @@ pub fn kept_out(worktree: &Path) -> Vec<String> {
 
 /// What `branch` changed since `base_commit`.
 pub fn diff_stat(repo: &Path, base_commit: &str, branch: &str) -> Result<DiffStat, GitError> {
-    let out = Git::at(repo).run(&[
+    diff_stat_on(&Place::Local, repo, base_commit, branch)
+}
+
+/// [`diff_stat`] at `place`.
+pub fn diff_stat_on(
+    place: &Place,
+    repo: &Path,
+    base_commit: &str,
+    branch: &str,
+) -> Result<DiffStat, GitError> {
+    let out = Git::on(place, repo).run(&[
         "diff",
         "--numstat",
         base_commit,
@@ -189,11 +224,23 @@ pub fn diff_text(
     branch: &str,
     max_lines: usize,
 ) -> Result<Vec<String>, GitError> {
+    diff_text_on(&Place::Local, repo, base_commit, base, branch, max_lines)
+}
+
+/// [`diff_text`] at `place`: the review's diff, fetched from its host.
+pub fn diff_text_on(
+    place: &Place,
+    repo: &Path,
+    base_commit: Option<&str>,
+    base: &str,
+    branch: &str,
+    max_lines: usize,
+) -> Result<Vec<String>, GitError> {
     let range = match base_commit {
         Some(commit) => format!("{commit}..refs/heads/{branch}"),
         None => format!("{base}...refs/heads/{branch}"),
     };
-    let out = Git::at(repo).run(&["diff", "--no-color", "--no-ext-diff", &range, "--"])?;
+    let out = Git::on(place, repo).run(&["diff", "--no-color", "--no-ext-diff", &range, "--"])?;
     let mut all = out.lines();
     let mut lines: Vec<String> = all.by_ref().take(max_lines).map(str::to_string).collect();
     if all.next().is_some() {
@@ -204,8 +251,13 @@ pub fn diff_text(
 
 /// Removes the worktree (its branch stays, for review and merging).
 pub fn remove_worktree(repo: &Path, path: &Path) -> Result<(), GitError> {
-    let git = Git::at(repo);
-    if path.exists() {
+    remove_worktree_on(&Place::Local, repo, path)
+}
+
+/// [`remove_worktree`] at `place`.
+pub fn remove_worktree_on(place: &Place, repo: &Path, path: &Path) -> Result<(), GitError> {
+    let git = Git::on(place, repo);
+    if place.exists(path)? {
         git.run(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
     }
     git.run(&["worktree", "prune"])?;

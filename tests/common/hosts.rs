@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use switchboard::remote::Destination;
+use switchboard::model::HostAddress;
 
 const SSHD: &str = "/usr/sbin/sshd";
 const CLAIMS: &str = "/tmp/switchboard-test-nets";
@@ -202,13 +202,8 @@ impl TestHost {
         format!("root@{}:22", self.address)
     }
 
-    pub fn destination(&self, key: &UserKey) -> Destination {
-        Destination {
-            user: Some("root".into()),
-            host: self.address.clone(),
-            port: 22,
-            identity: Some(key.private()),
-        }
+    pub fn destination(&self) -> HostAddress {
+        HostAddress::parse(&self.address_text()).expect("address")
     }
 
     /// The host's `HOME` as its logins see it.

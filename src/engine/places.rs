@@ -1,0 +1,236 @@
+//! Where agents run: the engine's own machine (`local`) and every remote
+//! host, each with its tmux server, its control client and its place for
+//! git. A job runs where its project lives.
+//!
+//! Each pass lists the sessions of every host; a host that cannot be
+//! reached is marked unreachable (since when, in the journal) and its
+//! jobs are left as they are: not patrolled, not restarted, not counted
+//! dead, nothing new started there. When it answers again its sessions
+//! are listed like any others, and the patrol re-adopts them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::Engine;
+use crate::model::{Host, HostName, Job, Reachability, Timestamp};
+use crate::remote::Ssh;
+use crate::runtime::{ControlClient, RemoteTmux, SessionInfo, TmuxServer};
+use crate::workspace::Place;
+
+/// How an agent is reached: its server, control client and git place.
+#[derive(Clone)]
+pub(super) struct Runtime {
+    pub server: TmuxServer,
+    pub control: Arc<ControlClient>,
+    pub place: Place,
+    /// `None` for the engine's own machine.
+    pub host: Option<HostName>,
+}
+
+impl Runtime {
+    pub fn is_remote(&self) -> bool {
+        self.host.is_some()
+    }
+
+    /// Switchboard's private directory on the host (worktrees live there).
+    pub fn remote_dir(&self) -> anyhow::Result<Option<std::path::PathBuf>> {
+        Ok(match self.server.remote() {
+            Some(remote) => Some(remote.dir()?),
+            None => None,
+        })
+    }
+}
+
+/// A remote host the engine talks to.
+pub(super) struct HostPlace {
+    pub host: Host,
+    pub runtime: Runtime,
+}
+
+/// The engine's remote hosts, and which could not be reached this pass.
+#[derive(Default)]
+pub(super) struct Places {
+    pub hosts: HashMap<HostName, HostPlace>,
+    pub unreachable: HashSet<HostName>,
+    /// What the journal was last told of each host (reachable or not), so
+    /// that it is written only on a change.
+    pub told: HashMap<HostName, bool>,
+}
+
+impl Engine {
+    /// Brings the hosts in line with the journal and the config (a host
+    /// added while the engine runs is taken up; a changed address or key
+    /// gets a new transport).
+    pub(super) fn refresh_hosts(&mut self) -> anyhow::Result<()> {
+        let known = self.config.hosts_with(self.journal.hosts()?);
+        let names: HashSet<HostName> = known.iter().map(|h| h.name.clone()).collect();
+        self.places.hosts.retain(|name, _| names.contains(name));
+        for host in known {
+            if self
+                .places
+                .hosts
+                .get(&host.name)
+                .is_some_and(|p| p.host == host)
+            {
+                continue;
+            }
+            let ssh = Ssh::for_host(&self.home, &host)?;
+            let server = TmuxServer::on_host(RemoteTmux::new(
+                &self.home,
+                host.name.as_str(),
+                ssh.clone(),
+                self.config.tmux.history_limit,
+            ));
+            let runtime = Runtime {
+                control: Arc::new(ControlClient::new(server.clone())),
+                server,
+                place: Place::Host(Arc::new(ssh)),
+                host: Some(host.name.clone()),
+            };
+            self.places
+                .hosts
+                .insert(host.name.clone(), HostPlace { host, runtime });
+        }
+        Ok(())
+    }
+
+    /// The runtime of `host` (`local` or `None`: this machine).
+    pub(super) fn runtime_for(&self, host: Option<&HostName>) -> anyhow::Result<Runtime> {
+        match host {
+            None => Ok(self.local_runtime()),
+            Some(h) if h.is_local() => Ok(self.local_runtime()),
+            Some(h) => self
+                .places
+                .hosts
+                .get(h)
+                .map(|p| p.runtime.clone())
+                .ok_or_else(|| anyhow::anyhow!("host {h} is not known (switchboard host list)")),
+        }
+    }
+
+    fn local_runtime(&self) -> Runtime {
+        Runtime {
+            server: self.server.clone(),
+            control: Arc::clone(&self.control),
+            place: Place::Local,
+            host: None,
+        }
+    }
+
+    /// The switchboard program agents of `runtime` run (`{switchboard}`
+    /// in a profile): this very binary here, `switchboard` on the host's
+    /// PATH there (installed as the README says).
+    pub(super) fn switchboard_for(&self, runtime: &Runtime) -> std::path::PathBuf {
+        if runtime.is_remote() {
+            std::path::PathBuf::from("switchboard")
+        } else {
+            self.me.clone()
+        }
+    }
+
+    /// The host of a job's project (`None`: this machine).
+    pub(super) fn host_of(&self, job: &Job) -> anyhow::Result<Option<HostName>> {
+        let Some(project) = job.project.as_deref() else {
+            return Ok(None);
+        };
+        Ok(self
+            .journal
+            .project(project)?
+            .map(|p| p.host)
+            .filter(|h| !h.is_local()))
+    }
+
+    /// The runtime of the agent of `job`.
+    pub(super) fn runtime_of(&self, job: &Job) -> anyhow::Result<Runtime> {
+        self.runtime_for(self.host_of(job)?.as_ref())
+    }
+
+    /// Whether `job`'s host could not be reached this pass.
+    pub(super) fn out_of_reach(&self, job: &Job) -> anyhow::Result<bool> {
+        Ok(self
+            .host_of(job)?
+            .is_some_and(|h| self.places.unreachable.contains(&h)))
+    }
+
+    /// The sessions of every remote host, over each one's control client;
+    /// a host that cannot be reached is marked so (and its reports read
+    /// from the panes journaled).
+    pub(super) fn remote_sessions(&mut self) -> anyhow::Result<Vec<SessionInfo>> {
+        let mut all = Vec::new();
+        let mut unreachable = HashSet::new();
+        let mut results = Vec::new();
+        for (name, place) in &self.places.hosts {
+            results.push((name.clone(), place.runtime.control.sessions()));
+        }
+        for (name, result) in results {
+            let now = Timestamp::now();
+            match result {
+                Ok(sessions) => {
+                    if self.places.told.get(&name) != Some(&true) {
+                        tracing::info!("host {name} reachable");
+                        self.journal.set_host_reachability(
+                            &name,
+                            &Reachability::Reachable { since: now },
+                            now,
+                        )?;
+                        self.places.told.insert(name.clone(), true);
+                    }
+                    all.extend(sessions);
+                }
+                Err(e) if e.is_unreachable() => {
+                    if self.places.told.get(&name) != Some(&false) {
+                        tracing::warn!("host {name} unreachable: {e}");
+                        self.journal.set_host_reachability(
+                            &name,
+                            &Reachability::Unreachable {
+                                since: now,
+                                error: e.to_string(),
+                            },
+                            now,
+                        )?;
+                        self.places.told.insert(name.clone(), false);
+                    }
+                    unreachable.insert(name);
+                }
+                // The host answers but its tmux does not: a fault of the
+                // surroundings, as for the local server.
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.places.unreachable = unreachable;
+        self.take_pane_reports(&all)?;
+        Ok(all)
+    }
+
+    /// Journals the reports agents on hosts left in their panes, each once.
+    fn take_pane_reports(&mut self, sessions: &[SessionInfo]) -> anyhow::Result<()> {
+        for session in sessions {
+            let Some(report) = crate::remote::report::parse(&session.report) else {
+                continue;
+            };
+            // The report must be of the job the session runs.
+            if super::parse_session_name(&session.name).map(|(job, _)| job) != Some(report.job) {
+                continue;
+            }
+            if self.pane_reports.get(&report.job) >= Some(&report.at) {
+                continue;
+            }
+            self.pane_reports.insert(report.job, report.at);
+            // A host's clock ahead of ours must not put a report after
+            // what the operator does next.
+            let at = Timestamp::from_millis(report.at.min(Timestamp::now().millis()));
+            if self.journal.has_report_at(report.job, at, &report.source)? {
+                continue;
+            }
+            self.journal.record_report(
+                report.job,
+                report.status(),
+                report.progress,
+                report.message.as_deref(),
+                &report.source,
+                at,
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,290 @@
+//! The engine with agents on two remote hosts (real sshd servers in
+//! network namespaces, tests/common/hosts.rs): dispatch, capture, nudge,
+//! report, commit, merge, a cut link and an engine killed, all over SSH.
+//! Skipped, with a message, where namespaces cannot be made (not root).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::engine::{EngineProcess, start_engine, wait_secs};
+use common::hosts::{TestHost, UserKey, net_namespace_of};
+use common::{BIN, Sandbox};
+use serde_json::Value;
+use switchboard::home::Home;
+use switchboard::model::HostAddress;
+use switchboard::remote::{KeyPolicy, Ssh};
+use switchboard::runtime::{RemoteTmux, TmuxServer};
+
+const CONFIG: &str = r#"
+[scheduler]
+active_interval = "200ms"
+idle_interval = "500ms"
+
+[agents.fast]
+command = ["{switchboard}", "demo-agent", "--steps", "2", "--step-ms", "50", "{prompt}"]
+prompt = "argv"
+ready = '(?m)^demo> \s*\z'
+busy = '⠿ working[^\n]*\s*\z'
+ask = '\[y/n\]\s*\z'
+
+[agents.slow]
+command = ["{switchboard}", "demo-agent", "--steps", "30", "--step-ms", "500", "{prompt}"]
+prompt = "argv"
+ready = '(?m)^demo> \s*\z'
+busy = '⠿ working[^\n]*\s*\z'
+ask = '\[y/n\]\s*\z'
+"#;
+
+/// A home with two hosts, a project on each (`api1` on build1, `api2` on
+/// build2), the hosts' keys pinned.
+struct Cluster {
+    key: UserKey,
+    hosts: Vec<TestHost>,
+    repos: Vec<PathBuf>,
+    sb: Sandbox,
+}
+
+impl Cluster {
+    fn new(agent: &str) -> Cluster {
+        let key = UserKey::new();
+        let hosts: Vec<TestHost> = ["build1", "build2"]
+            .iter()
+            .map(|n| TestHost::start(n, &key))
+            .collect();
+        let sb = Sandbox::new();
+        std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
+        std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+        let mut pinned = String::new();
+        let mut repos = Vec::new();
+        for (i, host) in hosts.iter().enumerate() {
+            host.install_switchboard(Path::new(BIN));
+            pinned.push_str(host.known_hosts_line());
+            sb.run(&[
+                "host",
+                "add",
+                &host.name,
+                &host.address_text(),
+                "--identity",
+                key.private().to_str().expect("utf-8"),
+            ])
+            .ok();
+            repos.push(host.repo(&format!("api{}", i + 1)));
+        }
+        std::fs::write(sb.home().join("ssh/known_hosts"), pinned).expect("pin");
+        for (i, host) in hosts.iter().enumerate() {
+            let out = sb.run(&[
+                "project",
+                "add",
+                &format!("api{}", i + 1),
+                repos[i].to_str().expect("utf-8"),
+                "--host",
+                &host.name,
+                "--agent",
+                agent,
+            ]);
+            let said = out.ok();
+            assert!(!said.contains("Not checked"), "checked over ssh: {said}");
+        }
+        Cluster {
+            key,
+            hosts,
+            repos,
+            sb,
+        }
+    }
+
+    /// A view of host `i`'s tmux server, as the engine's (same home).
+    fn server(&self, i: usize) -> TmuxServer {
+        let home = Home::at(self.sb.home());
+        let host = &self.hosts[i];
+        let ssh = Ssh::new(
+            &home,
+            HostAddress::parse(&host.address_text()).expect("address"),
+            Some(self.key.private()),
+            KeyPolicy::Pinned,
+        )
+        .expect("ssh");
+        TmuxServer::on_host(RemoteTmux::new(&home, &host.name, ssh, 2000))
+    }
+
+    fn job(&self, id: u32) -> Value {
+        self.sb.run(&["jobs", &id.to_string(), "--json"]).json()
+    }
+
+    fn review(&self) -> Vec<Value> {
+        self.sb
+            .run(&["review", "--json"])
+            .json()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn host_state(&self, name: &str) -> String {
+        let list = self.sb.run(&["host", "list", "--json"]).json();
+        list.as_array()
+            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+            .map(|r| r["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    }
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    common::git_output(dir, args).trim().to_string()
+}
+
+#[test]
+fn tasks_run_report_commit_and_merge_on_their_hosts() {
+    need_test_hosts!();
+    let c = Cluster::new("fast");
+    let engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
+    wait_secs(60, "both review items", || {
+        c.review().iter().filter(|r| r["state"] == "ready").count() == 2
+    });
+    for (id, i) in [(1u32, 0usize), (2, 1)] {
+        let job = c.job(id);
+        assert_eq!(job["state"], "done", "{job}");
+        // The demo agent's done report came through its pane.
+        let events = c.sb.run(&["jobs", &id.to_string()]).ok().to_string();
+        assert!(
+            events.contains("agent reports (demo-agent): done"),
+            "{events}"
+        );
+        // Committed on its host, in its host's repository.
+        let branch = format!("switchboard/{id}");
+        let log = git_out(&c.repos[i], &["log", "-1", "--format=%s", &branch]);
+        assert!(log.contains(&format!("job #{id}")), "{log}");
+        let worktree = c.hosts[i]
+            .home()
+            .join(".switchboard")
+            .read_dir()
+            .expect("place")
+            .next()
+            .expect("one")
+            .expect("entry")
+            .path()
+            .join("worktrees")
+            .join(format!("job-{id}"));
+        assert!(worktree.join("DEMO.md").exists(), "{}", worktree.display());
+        // The agent's pane lives in the host's namespace: it went over SSH.
+        let server = c.server(i);
+        let pane = server
+            .session(&format!("sb-{id}-1"))
+            .expect("list")
+            .expect("session");
+        assert_eq!(
+            net_namespace_of(pane.pid.expect("pid")),
+            Some(c.hosts[i].net_namespace())
+        );
+        let screen = server
+            .capture(&format!("sb-{id}-1"), false, 0)
+            .expect("capture");
+        assert!(screen.contains("demo>"), "{screen}");
+    }
+    let local = common::engine::agents_tmux(&c.sb, &["list-sessions"]);
+    assert!(
+        !String::from_utf8_lossy(&local.stdout).contains("sb-"),
+        "no agent ran on this machine"
+    );
+
+    c.sb.run(&["approve", "1"]).ok();
+    c.sb.run(&["approve", "2"]).ok();
+    wait_secs(30, "both merges", || {
+        c.review().iter().filter(|r| r["state"] == "merged").count() == 2
+    });
+    assert_eq!(
+        std::fs::read_to_string(c.repos[0].join("DEMO.md")).expect("merged"),
+        "- write the docs\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(c.repos[1].join("DEMO.md")).expect("merged"),
+        "- write the tests\n"
+    );
+    drop(engine);
+}
+
+#[test]
+fn a_nudge_with_hostile_text_arrives_literally() {
+    need_test_hosts!();
+    let c = Cluster::new("slow");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api2", "take your time"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    let hostile = "$(touch pwned) `touch pwned2` 'q' \"d\" -n ; touch pwned3 \\ #{pane_id}";
+    c.sb.run(&["nudge", "1", hostile]).ok();
+    let server = c.server(1);
+    wait_secs(20, "the nudge on the agent's screen", || {
+        server
+            .capture("sb-1-1", false, 0)
+            .is_ok_and(|s| s.contains(hostile))
+    });
+    let worktree_root = c.hosts[1].home();
+    for f in ["pwned", "pwned2", "pwned3"] {
+        let found = std::process::Command::new("find")
+            .arg(&worktree_root)
+            .args(["-name", f])
+            .output()
+            .expect("find");
+        assert!(found.stdout.is_empty(), "{f} was made by a shell");
+    }
+}
+
+/// The job's events, as `jobs ID` prints them.
+fn events(c: &Cluster, id: u32) -> String {
+    c.sb.run(&["jobs", &id.to_string()]).ok().to_string()
+}
+
+#[test]
+fn a_cut_link_leaves_the_agent_alone_and_it_is_adopted_again() {
+    need_test_hosts!();
+    let c = Cluster::new("slow");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "survive the cut"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    std::thread::sleep(Duration::from_secs(1));
+    c.hosts[0].link_down();
+    wait_secs(40, "build1 shown unreachable", || {
+        c.host_state("build1") == "unreachable"
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let job = c.job(1);
+    assert_eq!(job["state"], "running", "not counted dead: {job}");
+    let log = events(&c, 1);
+    assert!(!log.contains("restart"), "nothing restarted: {log}");
+    c.hosts[0].link_up();
+    wait_secs(40, "build1 reachable again", || {
+        c.host_state("build1") == "reachable"
+    });
+    wait_secs(60, "the job done after the link came back", || {
+        c.job(1)["state"] == "done"
+    });
+    let log = events(&c, 1);
+    assert!(!log.contains("restart"), "nothing restarted: {log}");
+    let sessions = c.server(0).sessions().expect("sessions");
+    assert_eq!(sessions.len(), 1, "one agent, never a second: {sessions:?}");
+}
+
+#[test]
+fn an_engine_killed_re_adopts_remote_agents_without_a_second_start() {
+    need_test_hosts!();
+    let c = Cluster::new("slow");
+    let engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "outlive the engine"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    engine.crash();
+    std::thread::sleep(Duration::from_secs(1));
+    let _engine: EngineProcess = start_engine(&c.sb);
+    wait_secs(60, "the job done under the new engine", || {
+        c.job(1)["state"] == "done"
+    });
+    let job = c.job(1);
+    assert_eq!(job["attempts"], 1, "{job}");
+    let log = events(&c, 1);
+    assert!(!log.contains("restart"), "no second start: {log}");
+    let sessions = c.server(0).sessions().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+}
