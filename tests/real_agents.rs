@@ -544,3 +544,61 @@ fn claude_killed_mid_turn_resumes_its_conversation() {
 fn codex_killed_mid_turn_resumes_its_conversation() {
     killed_agent_resumes(Agent::Codex);
 }
+
+/// A turn whose every request fails with an HTTP 500 (after the agent's
+/// own retry): the agent shows the error and is back at its prompt. The
+/// job is never `done`: its attempt fails with the error (and the
+/// scheduler's retries with backoff follow).
+fn failed_turn(agent: Agent) {
+    let Some(rig) = Rig::new(Script::fail(), true) else {
+        return;
+    };
+    let job = rig.dispatch(agent);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    // The screen before the attempt's end took the session with it.
+    let mut last_screen = (String::new(), String::new());
+    let failed = loop {
+        let plain = rig.screen(job, false);
+        if !plain.trim().is_empty() {
+            last_screen = (plain, rig.screen(job, true));
+        }
+        let state = rig.state(job);
+        if seen.last() != Some(&state) {
+            seen.push(state);
+        }
+        let events = rig.sb.journal().events(job).expect("events");
+        if let Some(e) = events.iter().find(|e| e.kind == "failed") {
+            break e.message.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the attempt fails; states {seen:?}; phases {:?}; screen:\n{}",
+            rig.api.phases(),
+            rig.screen(job, false)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    record(
+        &format!("{}_failed", agent.name()),
+        &last_screen.0,
+        &last_screen.1,
+    );
+    assert!(
+        rig.api.phases().iter().any(|(_, p)| *p == Phase::Failed),
+        "the API failed the turn"
+    );
+    assert!(!seen.contains(&StateName::Done), "never done: {seen:?}");
+    assert!(failed.contains("ended on an error"), "{failed}");
+    eprintln!("{}: {failed}", agent.name());
+}
+
+#[test]
+fn claude_turn_that_fails_fails_its_attempt() {
+    failed_turn(Agent::Claude);
+}
+
+#[test]
+fn codex_turn_that_fails_fails_its_attempt() {
+    failed_turn(Agent::Codex);
+}

@@ -5,4 +5,4 @@
 #   SWITCHBOARD_CLAUDE_VERSION=latest SWITCHBOARD_CODEX_VERSION=latest tests/record_screens.sh
 set -e
 cd "$(dirname "$0")/.."
-SWITCHBOARD_RECORD_SCREENS=1 cargo test --test real_agents -- --test-threads=1 --nocapture asks_is_answered
+SWITCHBOARD_RECORD_SCREENS=1 cargo test --test real_agents -- --test-threads=1 --nocapture asks_is_answered turn_that_fails

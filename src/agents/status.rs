@@ -27,6 +27,9 @@ pub enum AgentStatus {
     Idle,
     /// Needs the operator: a question, a permission.
     Asking,
+    /// Its turn ended on an error (the model API failed after the agent's
+    /// own retries), and it is back at its prompt.
+    Errored,
     /// The process ended, with its exit status when known.
     Exited(Option<i32>),
     /// The session is missing.
@@ -40,6 +43,7 @@ impl fmt::Display for AgentStatus {
             AgentStatus::Busy => f.write_str("busy"),
             AgentStatus::Idle => f.write_str("idle"),
             AgentStatus::Asking => f.write_str("asking"),
+            AgentStatus::Errored => f.write_str("errored"),
             AgentStatus::Exited(Some(c)) => write!(f, "exited {c}"),
             AgentStatus::Exited(None) => f.write_str("exited"),
             AgentStatus::Gone => f.write_str("gone"),
@@ -132,7 +136,7 @@ impl Reading {
         match (self.status, self.signal) {
             (AgentStatus::Busy, Signal::Quiet) => false,
             (AgentStatus::Busy, _) => true,
-            (AgentStatus::Idle, Signal::Hook | Signal::Report) => true,
+            (AgentStatus::Idle | AgentStatus::Errored, Signal::Hook | Signal::Report) => true,
             _ => false,
         }
     }
@@ -191,7 +195,8 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
     if let Some(r) = report {
         let status = match r.status {
             ReportStatus::Waiting => Some(AgentStatus::Asking),
-            ReportStatus::Done | ReportStatus::Failed => Some(AgentStatus::Idle),
+            ReportStatus::Done => Some(AgentStatus::Idle),
+            ReportStatus::Failed => Some(AgentStatus::Errored),
             ReportStatus::Working => None,
         };
         let detail = format!("{}: {}", r.status.as_str(), r.what);
@@ -219,6 +224,9 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
     let found = title_rule(&profile.title_ask, AgentStatus::Asking)
         .or_else(|| screen_rule(&profile.ask, AgentStatus::Asking))
         .or_else(|| title_rule(&profile.title_busy, AgentStatus::Busy))
+        // An error the turn ended on outweighs the hook that said the
+        // turn began (Claude Code runs no Stop hook after an API error).
+        .or_else(|| screen_rule(&profile.error, AgentStatus::Errored))
         .or(working_report)
         .or_else(|| screen_rule(&profile.busy, AgentStatus::Busy))
         .or_else(|| screen_rule(&profile.ready, AgentStatus::Idle));
@@ -301,7 +309,7 @@ fn matched_line<'p>(pattern: &'p Pattern, text: &str) -> Option<(&'p str, String
 }
 
 /// What the profile's screen rules say of a screen (its last lines), in
-/// the order ask, busy, ready.
+/// the order ask, busy, error, ready.
 pub fn screen_status(screen: &str, profile: &AgentProfile) -> Option<AgentStatus> {
     let tail = last_lines(screen, profile.screen_lines);
     let matches = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.is_match(tail));
@@ -309,6 +317,8 @@ pub fn screen_status(screen: &str, profile: &AgentProfile) -> Option<AgentStatus
         Some(AgentStatus::Asking)
     } else if matches(&profile.busy) {
         Some(AgentStatus::Busy)
+    } else if matches(&profile.error) {
+        Some(AgentStatus::Errored)
     } else if matches(&profile.ready) {
         Some(AgentStatus::Idle)
     } else {

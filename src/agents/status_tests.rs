@@ -21,6 +21,8 @@ fn every_profile_reads_its_recorded_screens() {
         ("claude", "claude_ask", AgentStatus::Asking),
         ("codex", "codex_ready", AgentStatus::Idle),
         ("codex", "codex_ask", AgentStatus::Asking),
+        ("claude", "claude_failed", AgentStatus::Errored),
+        ("codex", "codex_failed", AgentStatus::Errored),
         ("aider", "aider_busy", AgentStatus::Busy),
         ("aider", "aider_ready", AgentStatus::Idle),
         ("aider", "aider_ask", AgentStatus::Asking),
@@ -276,4 +278,67 @@ fn a_reported_question_is_over_once_the_title_shows_work() {
         Duration::from_secs(5),
     );
     assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Title));
+}
+
+#[test]
+fn a_turn_that_ended_on_an_api_error_is_read_as_errored() {
+    // Claude Code runs no Stop hook after an API error: the hook that said
+    // the turn began stays the latest report, and must not keep the job
+    // busy for ever.
+    let config = Config::builtin().unwrap();
+    let claude = &config.agents["claude"];
+    let idle_title = session(false, None, "✳ Claude Code");
+    let screen_text = screen("claude_failed");
+    let began = CurrentReport {
+        status: ReportStatus::Working,
+        signal: Signal::Hook,
+        what: "took the prompt",
+    };
+    let signals = Signals {
+        report: Some(began),
+        session: Some(&idle_title),
+        screen: &screen_text,
+        quiet_for: Duration::ZERO,
+        has_output: true,
+    };
+    let got = read_status(&signals, claude, Duration::from_secs(5));
+    assert_eq!(
+        (got.status, got.signal),
+        (AgentStatus::Errored, Signal::Screen)
+    );
+    assert!(got.detail.contains("API Error: 500"), "{}", got.detail);
+    // Claude's StopFailure hook says it first.
+    let failed = CurrentReport {
+        status: ReportStatus::Failed,
+        signal: Signal::Hook,
+        what: "the turn ended on an error: server_error",
+    };
+    let signals = Signals {
+        report: Some(failed),
+        ..signals
+    };
+    let got = read_status(&signals, claude, Duration::from_secs(5));
+    assert_eq!(
+        (got.status, got.signal),
+        (AgentStatus::Errored, Signal::Hook)
+    );
+    // While it retries, its title spins: it works.
+    let spinning = session(false, None, "⠂ Claude Code");
+    let signals = Signals {
+        report: Some(began),
+        session: Some(&spinning),
+        ..signals
+    };
+    let got = read_status(&signals, claude, Duration::from_secs(5));
+    assert_eq!(got.status, AgentStatus::Busy);
+    // An operator's Esc in Codex is no API error.
+    let codex = &config.agents["codex"];
+    let interrupted = screen("codex_ready").replace(
+        "Worked for",
+        "■ Conversation interrupted - tell the model what to do differently.\n\nWorked for",
+    );
+    assert_ne!(
+        screen_status(&interrupted, codex),
+        Some(AgentStatus::Errored)
+    );
 }

@@ -76,6 +76,10 @@ pub struct AgentProfile {
     pub busy: Option<Pattern>,
     #[serde(default)]
     pub ask: Option<Pattern>,
+    /// On screen when the agent's turn ended on an error (the model API
+    /// failed after the agent's own retries): the attempt fails.
+    #[serde(default)]
+    pub error: Option<Pattern>,
     /// Matched against the pane title the agent sets: it works (Claude
     /// Code and Codex draw a braille spinner, U+2800 to U+28FF).
     #[serde(default)]
@@ -108,6 +112,7 @@ impl AgentProfile {
             ("ready", &self.ready),
             ("busy", &self.busy),
             ("ask", &self.ask),
+            ("error", &self.error),
             ("title_busy", &self.title_busy),
             ("title_ask", &self.title_ask),
         ]

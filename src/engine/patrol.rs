@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{Engine, session_name};
 use crate::agents::status::{AgentStatus, CurrentReport, Reading, Signal, Signals, read_status};
-use crate::journal::{JobFilter, ReportStatus};
+use crate::journal::JobFilter;
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
 use crate::workspace::{commit_all_on, diff_stat_on};
@@ -178,14 +178,14 @@ impl Engine {
         let step = self.judge(job.id, &reading);
         self.note_status(job.id, &reading, step)?;
         let now = Timestamp::now();
-        let hook_said = |s: ReportStatus| {
-            report.is_some_and(|r| r.status == s)
-                && reading.signal == report.map_or(Signal::Quiet, |r| r.signal)
-        };
         match step {
             AgentStatus::Exited(Some(0)) => self.finish(job, "the agent exited 0")?,
-            AgentStatus::Idle if hook_said(ReportStatus::Failed) => {
-                self.fail(job, name, "the agent reported it failed")?
+            AgentStatus::Errored => {
+                let why = format!(
+                    "the agent's turn ended on an error ({}: {})",
+                    reading.signal, reading.detail
+                );
+                self.fail(job, name, &why)?
             }
             AgentStatus::Idle => {
                 let why = format!(
@@ -583,7 +583,7 @@ fn judge(watch: &mut Watch, reading: &Reading, now: Instant) -> AgentStatus {
     {
         watch.busy_since = None;
     }
-    if reading.status != AgentStatus::Idle {
+    if !matches!(reading.status, AgentStatus::Idle | AgentStatus::Errored) {
         watch.idle_since = None;
         return reading.status;
     }
@@ -591,11 +591,11 @@ fn judge(watch: &mut Watch, reading: &Reading, now: Instant) -> AgentStatus {
         return AgentStatus::Starting;
     }
     if matches!(reading.signal, Signal::Hook | Signal::Report) {
-        return AgentStatus::Idle;
+        return reading.status;
     }
     let since = *watch.idle_since.get_or_insert(now);
     if now.duration_since(since) >= IDLE_DEBOUNCE {
-        AgentStatus::Idle
+        reading.status
     } else {
         AgentStatus::Busy
     }

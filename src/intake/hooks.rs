@@ -57,6 +57,14 @@ pub fn claude_hook(json: &str) -> Result<HookReport, String> {
             Some(ReportStatus::Done),
             text(&obj, "last_assistant_message"),
         ),
+        // The turn ended on an API error (no Stop hook runs then).
+        "StopFailure" => (
+            Some(ReportStatus::Failed),
+            Some(format!(
+                "the turn ended on an error: {}",
+                text(&obj, "error").unwrap_or_else(|| "unknown".into())
+            )),
+        ),
         "PermissionRequest" => (
             Some(ReportStatus::Waiting),
             Some(format!("asks to use {}", tool())),
@@ -145,6 +153,11 @@ mod tests {
         let r = claude_hook(tool).unwrap();
         assert_eq!(r.message.as_deref(), Some("using Edit"));
         assert_eq!(r.status, Some(ReportStatus::Working));
+        let failure =
+            r#"{"hook_event_name":"StopFailure","error":"server_error","error_details":"500"}"#;
+        let r = claude_hook(failure).unwrap();
+        assert_eq!(r.status, Some(ReportStatus::Failed));
+        assert!(r.message.unwrap().contains("server_error"));
         let ask = r#"{"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"touch x"}}"#;
         let r = claude_hook(ask).unwrap();
         assert_eq!(r.status, Some(ReportStatus::Waiting));

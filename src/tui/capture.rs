@@ -63,6 +63,7 @@ pub fn live_status(
         Some(AgentStatus::Busy) => Some("busy"),
         Some(AgentStatus::Exited(_)) | Some(AgentStatus::Gone) => Some("ended"),
         Some(AgentStatus::Idle) => Some("idle"),
+        Some(AgentStatus::Errored) => Some("error"),
         _ => Some("busy"),
     }
 }

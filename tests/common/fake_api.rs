@@ -23,7 +23,7 @@ pub enum Act {
     /// Ask to run a shell command that needs the operator's approval
     /// (ends the response).
     AskTool,
-    /// Answer with an HTTP error at once.
+    /// Answer with an HTTP 500 at once (the agents retry it).
     Fail,
     /// Accept the request and never answer.
     Hang,
@@ -57,6 +57,16 @@ impl Script {
             first: vec![Act::Stream(for_)],
             after_tool: vec![Act::Stream(Duration::from_millis(300))],
             later: None,
+        }
+    }
+
+    /// Every turn of the agent's own fails with an HTTP 500 (retries
+    /// too).
+    pub fn fail() -> Script {
+        Script {
+            first: vec![Act::Fail],
+            after_tool: vec![Act::Fail],
+            later: Some(vec![Act::Fail]),
         }
     }
 
@@ -334,11 +344,11 @@ fn serve(
         Some(Act::Fail) => {
             note(Phase::Failed);
             let error = if anthropic {
-                json!({"type": "error", "error": {"type": "invalid_request_error", "message": "scripted failure"}})
+                json!({"type": "error", "error": {"type": "api_error", "message": "scripted failure"}})
             } else {
-                json!({"error": {"type": "invalid_request_error", "message": "scripted failure", "code": "scripted"}})
+                json!({"error": {"type": "server_error", "message": "scripted failure", "code": "server_error"}})
             };
-            return respond(sse.out, 400, "application/json", &error.to_string());
+            return respond(sse.out, 500, "application/json", &error.to_string());
         }
         Some(Act::Hang) => {
             note(Phase::Hung);

@@ -154,6 +154,8 @@ name = "fake"
 base_url = "{}/v1"
 wire_api = "responses"
 env_key = "OPENAI_API_KEY"
+request_max_retries = 1
+stream_max_retries = 1
 
 [projects."{trusted}"]
 trust_level = "trusted"
@@ -189,6 +191,8 @@ trust_level = "trusted"
             ("ANTHROPIC_API_KEY", CLAUDE_KEY.into()),
             ("OPENAI_API_KEY", "sk-fake".into()),
             ("DISABLE_AUTOUPDATER", "1".into()),
+            // A failing API is retried once, not ten times with backoff.
+            ("CLAUDE_CODE_MAX_RETRIES", "1".into()),
             ("DISABLE_TELEMETRY", "1".into()),
             ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
             ("HTTP_PROXY", "http://127.0.0.1:9".into()),
