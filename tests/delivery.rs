@@ -370,3 +370,43 @@ fn a_conflict_sent_back_is_resolved_by_the_agent_then_merged() {
         sb.run(&["jobs", "1"]).stdout
     );
 }
+
+/// Approve with each strategy after the base moved: the branch is brought
+/// up to date in its worktree first, then merged; the worktree is left
+/// clean (so it is removed) and the base has both sides.
+#[test]
+fn approve_brings_the_branch_up_to_date_with_a_moved_base_by_each_strategy() {
+    for strategy in ["merge", "rebase", "squash"] {
+        let config = format!("{FAST}\n[projects.api]\nmerge_strategy = \"{strategy}\"\n");
+        let sb = home_with(&config, &["api"]);
+        let repo = sb.dir.path().join("api");
+        let _engine = start_engine(&sb);
+        sb.run(&["dispatch", "api", "write the docs"]).ok();
+        wait_secs(30, "the review item", || review_state(&sb) == "ready");
+        fs::write(repo.join("other.txt"), "meanwhile\n").unwrap();
+        git(&repo, &["add", "other.txt"]);
+        git(&repo, &["commit", "-q", "-m", "meanwhile on main"]);
+        sb.run(&["approve", "1"]).ok();
+        wait_secs(30, "the merge", || review_state(&sb) == "merged");
+        let events = job_json(&sb, 1)["events"].to_string();
+        assert!(
+            !sb.home().join("worktrees/job-1").exists(),
+            "{strategy}: the worktree is removed: {events}"
+        );
+        assert!(!has_branch(&repo, "switchboard/1"), "{strategy}: {events}");
+        let tree = git_output(&repo, &["ls-tree", "--name-only", "main"]);
+        assert!(
+            tree.contains("other.txt") && tree.contains("DEMO.md"),
+            "{strategy}: {tree}"
+        );
+        let how = match strategy {
+            "merge" => "was merged into the branch",
+            "rebase" => "the branch was rebased onto the base",
+            _ => "the branch was squashed into one commit on the base",
+        };
+        assert!(
+            events.contains(how),
+            "{strategy}: the event says how the branch was brought up to date: {events}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use super::{Engine, session_name};
 use crate::config::MergeStrategy;
 use crate::journal::OperatorCommand;
 use crate::model::{StateName, Timestamp};
-use crate::workspace::{MergeOutcome, merge_on};
+use crate::workspace::{MergeOutcome, UpdateOutcome, bring_up_to_date, merge_on};
 
 impl Engine {
     pub(super) fn carry_out_commands(&mut self) -> anyhow::Result<()> {
@@ -145,6 +145,37 @@ impl Engine {
         };
         let now = Timestamp::now();
         let runtime = self.runtime_for(Some(&project.host))?;
+        // A base that moved since the agent started: the branch is brought
+        // up to date in its own worktree first (a conflict there is undone
+        // and shown; nothing merges).
+        let worktree = self.home.worktrees().join(format!("job-{id}"));
+        let mut updated = None;
+        if !runtime.is_remote() && worktree.exists() {
+            let squash_message = format!(
+                "switchboard job #{id}: {}\n\nTask: {}",
+                job.title,
+                job.prompt.lines().take(20).collect::<Vec<_>>().join("\n")
+            );
+            match bring_up_to_date(
+                &worktree,
+                &format!("refs/heads/{}", project.base_branch),
+                settings.merge_strategy,
+                &squash_message,
+            )? {
+                UpdateOutcome::Conflict { files } => {
+                    let why = format!(
+                        "{} conflicts with {} in {}; the base is unchanged",
+                        item.branch,
+                        project.base_branch,
+                        files.join(", ")
+                    );
+                    self.journal.set_review_state(id, "conflict", &why, now)?;
+                    return Ok(why);
+                }
+                UpdateOutcome::Updated { how } => updated = Some(how),
+                UpdateOutcome::AlreadyUpToDate => {}
+            }
+        }
         match merge_on(
             &runtime.place,
             &project.path,
@@ -165,7 +196,6 @@ impl Engine {
                         item.branch, project.host
                     )
                 } else {
-                    let worktree = self.home.worktrees().join(format!("job-{id}"));
                     super::cleanup::after_merge(
                         &project.path,
                         &worktree,
@@ -174,7 +204,8 @@ impl Engine {
                     )
                 };
                 let why = format!(
-                    "{} merged into {} ({}) as {}; {fate}",
+                    "{}{} merged into {} ({}) as {}; {fate}",
+                    updated.map(|how| format!("{how}; ")).unwrap_or_default(),
                     item.branch,
                     project.base_branch,
                     settings.merge_strategy.as_str(),

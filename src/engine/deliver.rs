@@ -30,6 +30,17 @@ impl Engine {
         settings: &ProjectSettings,
     ) -> anyhow::Result<String> {
         let id = job.id;
+        if self.runtime_for(Some(&project.host))?.is_remote() {
+            anyhow::bail!(
+                "deliver = \"{}\" is not done yet for a project on another host ({}): nothing was pushed; set deliver = \"merge\" for it, or push switchboard/{id} from that host",
+                if settings.deliver == Deliver::Pr {
+                    "pr"
+                } else {
+                    "push"
+                },
+                project.host
+            );
+        }
         let repo = &project.path;
         let base = &project.base_branch;
         let remote =

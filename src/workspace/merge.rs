@@ -94,6 +94,15 @@ pub fn merge_on(
             let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
             git.run_with(&args, &env)?
         }
+        // Already on the base (brought up to date in its worktree): the
+        // base moves to it, as a rebase onto an unmoved base would.
+        MergeStrategy::Rebase
+            if git
+                .run(&["merge-base", "--is-ancestor", &old, &theirs])
+                .is_ok() =>
+        {
+            theirs.clone()
+        }
         MergeStrategy::Rebase => match replay(&git, &old, &theirs)? {
             Ok(tip) => {
                 git.run(&[
