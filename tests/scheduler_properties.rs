@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;
-use switchboard::model::{AlarmMessage, AlarmState, StateName, TicketMessage, Timestamp};
+use switchboard::model::{AlarmMessage, AlarmState, HostName, StateName, TicketMessage, Timestamp};
 use switchboard::scheduler::{Action, Arrival, Decision};
 use switchboard::simulator::{AgentRule, Line, Simulation};
 
@@ -25,6 +25,8 @@ enum Step {
         project: u8,
     },
     Drain(bool),
+    /// Host b1 (web and ops) found out of reach, or back.
+    HostReachable(bool),
 }
 
 fn step() -> impl Strategy<Value = (u32, Step)> {
@@ -37,6 +39,7 @@ fn step() -> impl Strategy<Value = (u32, Step)> {
         }),
         (0u8..3).prop_map(|project| Step::Task { project }),
         any::<bool>().prop_map(Step::Drain),
+        any::<bool>().prop_map(Step::HostReachable),
     ];
     // Minutes since the previous step, and the step.
     (0u32..40, step)
@@ -53,6 +56,9 @@ fn scenario() -> impl Strategy<Value = (u32, u32, u32, u32, Vec<(u32, Step)>)> {
 }
 
 const PROJECTS: [&str; 3] = ["api", "web", "ops"];
+
+/// web and ops run on host b1, which takes this many agents at once.
+const HOST_AGENTS: u32 = 2;
 
 /// Runs a scenario, checking the promises after every step; returns the
 /// decisions as JSON lines.
@@ -76,7 +82,8 @@ fn run(
     };
     let config: toml::Table = format!(
         "[scheduler]\nmax_agents = {max_agents}\nmax_attempts = 2\nretry_backoff = \"2m\"\njob_timeout = \"3h\"\n\
-         [routing]\ndefault_project = \"ops\"\njira = {{ \"WEB\" = \"web\" }}\naccounts = {{ \"acct0\" = \"api\" }}\n"
+         [routing]\ndefault_project = \"ops\"\njira = {{ \"WEB\" = \"web\" }}\naccounts = {{ \"acct0\" = \"api\" }}\n\
+         [hosts.b1]\naddress = \"b1\"\nmax_agents = {HOST_AGENTS}\n"
     )
     .parse()
     .unwrap();
@@ -94,7 +101,7 @@ fn run(
         Line::Project {
             name: "web".into(),
             max_agents: 2,
-            host: None,
+            host: Some(b1()),
         },
         &mut log,
     )
@@ -103,7 +110,7 @@ fn run(
         Line::Project {
             name: "ops".into(),
             max_agents: 1,
-            host: None,
+            host: Some(b1()),
         },
         &mut log,
     )
@@ -119,9 +126,12 @@ fn run(
     .unwrap();
     let limits: BTreeMap<&str, u32> = [("api", api_agents), ("web", 2), ("ops", 1)].into();
     let mut clock = T0;
+    let mut down = false;
     for (gap, step) in steps {
         clock += i64::from(*gap) * 60_000;
         let now = Timestamp::from_millis(clock);
+        let was_down = down;
+        let before = on_b1(&sim);
         let arrival = match step {
             Step::Ticket { key } => Some(Arrival::Ticket(TicketMessage {
                 key: format!("{}-{key}", if key % 2 == 0 { "WEB" } else { "OPS" }),
@@ -155,6 +165,19 @@ fn run(
                 title: None,
                 priority: None,
             }),
+            Step::HostReachable(reachable) => {
+                sim.feed(
+                    Line::Host {
+                        at: Some(now),
+                        host: b1(),
+                        reachable: *reachable,
+                    },
+                    &mut log,
+                )
+                .unwrap();
+                down = !reachable;
+                None
+            }
             Step::Drain(on) => {
                 sim.feed(
                     Line::Drain {
@@ -171,6 +194,15 @@ fn run(
             sim.arrive(Some(now), arrival, &mut log).unwrap();
         }
         check(&sim, max_agents, &limits);
+        if was_down && down {
+            // Out of reach the whole step: nothing started there, nothing
+            // of it ended or was counted dead.
+            assert_eq!(
+                on_b1(&sim),
+                before,
+                "b1's agents changed while out of reach"
+            );
+        }
     }
     sim.feed(
         Line::Drain {
@@ -186,6 +218,20 @@ fn run(
         assert!(n <= 1, "ticket {key} got {n} jobs");
     }
     out
+}
+
+fn b1() -> HostName {
+    HostName::parse("b1").unwrap()
+}
+
+/// The jobs with an agent on host b1.
+fn on_b1(sim: &Simulation) -> Vec<i64> {
+    sim.state
+        .jobs
+        .values()
+        .filter(|j| j.is_active() && matches!(j.project.as_deref(), Some("web" | "ops")))
+        .map(|j| j.id)
+        .collect()
 }
 
 /// The promises that hold at every moment.
@@ -204,6 +250,11 @@ fn check(sim: &Simulation, max_agents: u32, limits: &BTreeMap<&str, u32>) {
             .count() as u32;
         assert!(n <= *limit, "{n} agents in {project}, limit {limit}");
     }
+    let on_host = on_b1(sim).len() as u32;
+    assert!(
+        on_host <= HOST_AGENTS,
+        "{on_host} agents on b1, limit {HOST_AGENTS}"
+    );
     // Never two active jobs for one ticket key; never two jobs for one chain.
     let mut seen_jobs = std::collections::HashSet::new();
     for ticket in state.tickets.values() {
