@@ -64,6 +64,7 @@ fn busy_room() -> App {
                 note: None,
             },
             reason: (id % 4 == 0).then(|| "repo claimed by another job".into()),
+            after: Vec::new(),
         })
         .collect();
     let chains = (1..=50)
@@ -177,6 +178,7 @@ fn live_latency(c: &mut Criterion) {
             created_at: Timestamp::now(),
             progress: Progress::default(),
             reason: None,
+            after: Vec::new(),
         }],
         ..Snapshot::default()
     });

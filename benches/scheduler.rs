@@ -274,6 +274,7 @@ fn queued_state(running: i64) -> (State, Timestamp) {
             wait: (!active).then_some(WaitKind::AgentsBusy),
             unrouted: None,
             gave_up: false,
+            after: Vec::new(),
         });
     }
     (state, now)

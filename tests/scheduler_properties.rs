@@ -164,6 +164,7 @@ fn run(
                 prompt: "work".into(),
                 title: None,
                 priority: None,
+                after: Vec::new(),
             }),
             Step::HostReachable(reachable) => {
                 sim.feed(

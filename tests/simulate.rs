@@ -332,3 +332,48 @@ fn a_host_limit_holds_and_an_unreachable_host_starts_nothing() {
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["retries"], 0, "nothing restarted");
 }
+
+#[test]
+fn jobs_that_wait_start_in_order_and_a_failed_one_holds_its_dependent() {
+    let (decisions, summary) = run_scenario("jobs-that-wait.jsonl");
+    let starts: Vec<(i64, &str)> = decisions
+        .iter()
+        .filter(|d| d["decision"] == "start")
+        .map(|d| (d["job"].as_i64().unwrap(), d["at"].as_str().unwrap()))
+        .collect();
+    let first = |job: i64| starts.iter().find(|s| s.0 == job).map(|s| s.1);
+    // #2 starts when #1 is done (10 minutes), #5 when #2 is.
+    assert_eq!(first(2), Some("2026-11-02T09:10:00.000Z"), "{starts:?}");
+    assert_eq!(first(5), Some("2026-11-02T09:20:00.000Z"), "{starts:?}");
+    assert_eq!(first(4), None, "#3 failed for good: #4 never starts");
+    let held = decisions
+        .iter()
+        .rfind(|d| d["job"] == 4 && d["decision"] == "wait")
+        .unwrap();
+    assert_eq!(held["wait"], "after_failed");
+    assert_eq!(held["reason"], "after #3 (failed)");
+    assert_eq!(summary["done"], 3);
+    assert_eq!(summary["failed"], 1);
+}
+
+#[test]
+fn a_wait_on_a_job_not_created_yet_is_refused_so_no_cycle_can_form() {
+    let sb = Sandbox::new();
+    let path = sb.dir.path().join("cycle.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            "{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"task\",\"project\":\"api\",\"prompt\":\"a\"}\n",
+            "{\"at\":\"2026-01-01T00:00:00Z\",\"type\":\"task\",\"project\":\"api\",\"prompt\":\"b\",\"after\":[1,2]}\n",
+        ),
+    )
+    .unwrap();
+    let err = sb
+        .run(&["simulate", path.to_str().unwrap()])
+        .fails(1)
+        .to_string();
+    assert!(
+        err.contains("scenario line 2") && err.contains("no job #2"),
+        "{err}"
+    );
+}

@@ -32,6 +32,10 @@ pub struct Args {
     /// A short title for lists [default: the prompt's first line]
     #[arg(long)]
     pub title: Option<String>,
+    /// Start only after job ID is merged (or done, where nothing is
+    /// reviewed); repeat it or give a comma list to wait for several
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub after: Vec<i64>,
     /// Print JSON only
     #[arg(long)]
     pub json: bool,
@@ -44,6 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     // The same limits as every other intake.
     limits::task(&prompt, args.title.as_deref(), args.priority).map_err(anyhow::Error::msg)?;
+    limits::after(&args.after).map_err(anyhow::Error::msg)?;
     let config = ctx.config()?;
     if let Some(agent) = &args.agent {
         check_agent(&config, agent)?;
@@ -56,6 +61,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         args.priority.unwrap_or(config.priorities.task),
     );
     job.agent = args.agent;
+    job.after = args.after;
+    job.after.sort_unstable();
+    job.after.dedup();
     if let Some(title) = args.title {
         job.title = title;
     }
@@ -78,6 +86,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "priority": job.priority,
             "agent": job.agent,
             "runs": runs,
+            "after": job.after,
             "registered_project": registered,
         });
         println!("{out}");
@@ -101,6 +110,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 "Agent: {} (none of claude, codex, aider is on PATH; `switchboard doctor` says how to install one).",
                 crate::engine::DEMO_FALLBACK
             );
+        }
+        if !job.after.is_empty() {
+            let ids: Vec<String> = job.after.iter().map(|a| format!("#{a}")).collect();
+            anstream::println!("It starts after {} merged.", ids.join(", "));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -13,6 +13,7 @@ use super::Context;
 use super::output::{BOLD, DIM, YELLOW, age, fit, paint, progress_line, state_label, visible};
 use crate::journal::{Event, JobFilter, Journal, JournalError};
 use crate::model::{HostName, Job, JobKind, JobState, StateName, Timestamp};
+use crate::scheduler::after_reason;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -116,6 +117,8 @@ pub struct JobJson<'a> {
     /// The host its project is on (`local`: the engine's machine); `None`
     /// for a job without a registered project.
     host: Option<&'a HostName>,
+    /// The jobs it waits for (`dispatch --after`).
+    after: &'a [i64],
 }
 
 impl<'a> JobJson<'a> {
@@ -145,6 +148,7 @@ impl<'a> JobJson<'a> {
             progress: job.progress.percent,
             note: job.progress.note.as_deref(),
             host: None,
+            after: &job.after,
         }
     }
 
@@ -299,6 +303,10 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
                 origins.len() - SHOWN_ORIGINS
             );
         }
+    }
+    let waits = journal.waits_of(id)?;
+    if !waits.is_empty() {
+        println!("  after     {}", &after_reason(&waits)["after ".len()..]);
     }
     println!("  prompt");
     for line in job.prompt.lines() {

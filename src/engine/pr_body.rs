@@ -91,6 +91,7 @@ mod tests {
             created_at: Timestamp::from_millis(0),
             progress: Progress::default(),
             reason: None,
+            after: Vec::new(),
         }
     }
 

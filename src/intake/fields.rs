@@ -15,7 +15,10 @@ pub enum Field<'a> {
     Int(i64),
     /// A whole number beyond what a 64-bit integer holds.
     OutOfRange,
-    /// Anything else, described ("an array", "a number", …).
+    /// An array (only a parsed object has them; the fast form sends a
+    /// message with one to the strict path).
+    List(&'a [Value]),
+    /// Anything else, described ("a boolean", "a number", …).
     Other(&'static str),
 }
 
@@ -37,6 +40,7 @@ impl Fields for Object {
                 (None, Some(f)) if f.fract() == 0.0 => Field::OutOfRange,
                 _ => Field::Other("a fraction"),
             },
+            Some(Value::Array(items)) => Field::List(items),
             Some(other) => Field::Other(describe(other)),
         }
     }
@@ -65,6 +69,7 @@ pub fn required_str(obj: &impl Fields, key: &str, what: &str) -> Result<String, 
         Field::Str(s) if s.trim().is_empty() => Err(format!("{what} has an empty \"{key}\"")),
         Field::Str(s) => Ok(s.to_string()),
         Field::Int(_) | Field::OutOfRange => Err(not_a_string(what, key, "a number")),
+        Field::List(_) => Err(not_a_string(what, key, "an array")),
         Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
@@ -75,6 +80,7 @@ pub fn optional_str(obj: &impl Fields, key: &str, what: &str) -> Result<Option<S
         Field::Absent => Ok(None),
         Field::Str(s) => Ok(Some(s.to_string())),
         Field::Int(_) | Field::OutOfRange => Err(not_a_string(what, key, "a number")),
+        Field::List(_) => Err(not_a_string(what, key, "an array")),
         Field::Other(found) => Err(not_a_string(what, key, found)),
     }
 }
@@ -115,10 +121,36 @@ pub fn optional_int(obj: &impl Fields, key: &str, what: &str) -> Result<Option<i
             i64::MIN,
             i64::MAX
         )),
+        Field::List(_) => Err(format!(
+            "{what}: \"{key}\" must be a whole number, not an array"
+        )),
         Field::Other(found) => Err(format!(
             "{what}: \"{key}\" must be a whole number, not {found}"
         )),
     }
+}
+
+/// An optional list of job ids (`"after": [12, 14]`), or one id alone;
+/// absent, null and `[]` are no ids.
+pub fn optional_ids(obj: &impl Fields, key: &str, what: &str) -> Result<Vec<i64>, String> {
+    let refuse = |found: &str| {
+        format!("{what}: \"{key}\" must be a list of job ids such as [12, 14], not {found}")
+    };
+    let items = match obj.field(key) {
+        Field::Absent => return Ok(Vec::new()),
+        Field::Int(n) => return Ok(vec![n]),
+        Field::List(items) => items,
+        Field::Str(_) => return Err(refuse("a string")),
+        Field::OutOfRange => return Err(refuse("a number out of range")),
+        Field::Other(found) => return Err(refuse(found)),
+    };
+    items
+        .iter()
+        .map(|item| match item.as_i64() {
+            Some(n) => Ok(n),
+            None => Err(refuse(&format!("a list holding {}", describe(item)))),
+        })
+        .collect()
 }
 
 /// A nested object, or `None`.

@@ -53,6 +53,8 @@ pub fn ingest_lines(
     let mut batch = Vec::with_capacity(BATCH);
     let mut batch_bytes = 0;
     let mut last_line = 0;
+    // The line number of each message in the batch.
+    let mut lines: Vec<u64> = Vec::new();
     for line in LineReader::new(input) {
         let line = line.map_err(|error| IngestError::Read {
             source_name: source.label.clone(),
@@ -69,16 +71,31 @@ pub fn ingest_lines(
             },
             None => read_item(line.bytes, Some(line.number)),
         };
+        lines.push(line.number);
         if let Incoming::Rejected { reason, .. } = &item {
             report.rejected.push((line.number, reason.clone()));
         }
         batch.push(item);
         if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
-            flush(journal, &mut batch, source, priorities, &mut report)?;
+            flush(
+                journal,
+                &mut batch,
+                source,
+                priorities,
+                &mut lines,
+                &mut report,
+            )?;
             batch_bytes = 0;
         }
     }
-    flush(journal, &mut batch, source, priorities, &mut report)?;
+    flush(
+        journal,
+        &mut batch,
+        source,
+        priorities,
+        &mut lines,
+        &mut report,
+    )?;
     Ok(report)
 }
 
@@ -87,6 +104,7 @@ fn flush(
     batch: &mut Vec<Incoming>,
     source: &Source,
     priorities: &Priorities,
+    lines: &mut Vec<u64>,
     report: &mut IngestReport,
 ) -> Result<(), JournalError> {
     if batch.is_empty() {
@@ -95,6 +113,15 @@ fn flush(
     let outcome = journal.ingest(batch, source, priorities, Timestamp::now())?;
     report.accepted += outcome.accepted;
     report.duplicates += outcome.duplicates;
+    if !outcome.refused.is_empty() {
+        for (place, reason) in outcome.refused {
+            report
+                .rejected
+                .push((lines.get(place).copied().unwrap_or(0), reason));
+        }
+        report.rejected.sort_by_key(|(line, _)| *line);
+    }
+    lines.clear();
     report.jobs.extend(outcome.jobs);
     batch.clear();
     Ok(())

@@ -5,6 +5,7 @@
 //! operator can act on.
 
 use crate::model::{Message, Timestamp};
+pub use crate::scheduler::MAX_AFTER;
 
 /// A task's prompt and a ticket's body. Prompts longer than what argv or a
 /// tmux command takes reach the agent through a file (see
@@ -31,6 +32,7 @@ pub fn check(message: Message) -> Result<Message, String> {
             task(&t.prompt, t.title.as_deref(), t.priority)?;
             optional("the task's project", &t.project, MAX_NAME_BYTES)?;
             optional("the task's agent", &t.agent, MAX_NAME_BYTES)?;
+            after(&t.after)?;
         }
         Message::Ticket(t) => {
             text("the ticket's key", &t.key, MAX_NAME_BYTES)?;
@@ -60,6 +62,23 @@ pub fn task(prompt: &str, title: Option<&str>, priority: Option<i64>) -> Result<
         text("the task's title", title, MAX_TITLE_BYTES)?;
     }
     priority.map_or(Ok(()), self::priority)
+}
+
+/// The jobs a task waits for: job ids (whole numbers from 1), at most
+/// [`MAX_AFTER`] of them. Whether they exist is the journal's to say.
+pub fn after(ids: &[i64]) -> Result<(), String> {
+    if ids.len() > MAX_AFTER {
+        return Err(format!(
+            "the task waits for {} jobs, over the limit of {MAX_AFTER}",
+            ids.len()
+        ));
+    }
+    if let Some(bad) = ids.iter().find(|id| **id < 1) {
+        return Err(format!(
+            "\"after\" names job {bad}; job ids are whole numbers from 1"
+        ));
+    }
+    Ok(())
 }
 
 /// A priority within range (the scheduler orders by its negation, which

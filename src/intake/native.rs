@@ -13,7 +13,9 @@
 
 use serde::Deserialize;
 
-use super::fields::{Field, Fields, optional_int, optional_str, required_account, required_str};
+use super::fields::{
+    Field, Fields, optional_ids, optional_int, optional_str, required_account, required_str,
+};
 use crate::model::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage, Timestamp};
 
 /// A native message read without allocating, when it has the usual shape.
@@ -87,6 +89,9 @@ pub fn parse(obj: &impl Fields) -> Result<Message, String> {
         Field::Other(found) => Err(format!(
             "\"type\" must be a string (task, ticket or alarm), not {found}"
         )),
+        Field::List(_) => {
+            Err("\"type\" must be a string (task, ticket or alarm), not an array".into())
+        }
         Field::Absent => Err("message has no \"type\"".to_string()),
     }
 }
@@ -99,6 +104,7 @@ fn task(obj: &impl Fields) -> Result<TaskMessage, String> {
         title: optional_str(obj, "title", what)?,
         agent: optional_str(obj, "agent", what)?,
         priority: optional_int(obj, "priority", what)?,
+        after: optional_ids(obj, "after", what)?,
     })
 }
 

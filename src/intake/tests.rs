@@ -328,3 +328,60 @@ fn a_time_beyond_what_can_be_shown_is_refused() {
     assert!(r.contains("\"at\"") && r.contains("range"), "{r}");
     alarm(br#"{"type":"alarm","account":"1","name":"n","state":"OK","at":"9999-12-31T23:59:59Z"}"#);
 }
+
+#[test]
+fn a_task_may_wait_for_jobs_by_id() {
+    let after = |bytes: &[u8]| match parse_message(bytes) {
+        Ok(Message::Task(t)) => Ok(t.after),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e),
+    };
+    assert_eq!(
+        after(br#"{"type":"task","prompt":"p","after":[12,14]}"#),
+        Ok(vec![12, 14])
+    );
+    assert_eq!(
+        after(br#"{"type":"task","prompt":"p","after":12}"#),
+        Ok(vec![12])
+    );
+    assert_eq!(
+        after(br#"{"type":"task","prompt":"p","after":[]}"#),
+        Ok(vec![])
+    );
+    assert_eq!(after(br#"{"type":"task","prompt":"p"}"#), Ok(vec![]));
+    for (bad, says) in [
+        (
+            &br#"{"type":"task","prompt":"p","after":"12"}"#[..],
+            "not a string",
+        ),
+        (
+            br#"{"type":"task","prompt":"p","after":[12,"x"]}"#,
+            "a list holding a string",
+        ),
+        (
+            br#"{"type":"task","prompt":"p","after":[1.5]}"#,
+            "a list holding a number",
+        ),
+        (
+            br#"{"type":"task","prompt":"p","after":[0]}"#,
+            "job ids are whole numbers from 1",
+        ),
+        (
+            br#"{"type":"task","prompt":"p","after":{"a":1}}"#,
+            "not an object",
+        ),
+    ] {
+        let e = reason(bad);
+        assert!(e.contains(says), "{e}");
+    }
+    let many: Vec<String> = (1..=40).map(|i| i.to_string()).collect();
+    let text = format!(
+        r#"{{"type":"task","prompt":"p","after":[{}]}}"#,
+        many.join(",")
+    );
+    assert!(reason(text.as_bytes()).contains("over the limit of 32"));
+    // Written back as the journal keeps a message, and read again.
+    let m = parse_message(br#"{"type":"task","prompt":"p","after":[3]}"#).unwrap();
+    let again: Message = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+    assert_eq!(again, m);
+}

@@ -16,6 +16,8 @@ pub struct JobDetails {
     /// The ticket or the alarms the job was made from, and where each
     /// arrived.
     pub sources: Vec<Origin>,
+    /// The jobs it waits for (`dispatch --after`) and where each stands.
+    pub after: super::Waits,
 }
 
 /// What a job was made from: its ticket, or one alarm of its chain.
@@ -85,6 +87,7 @@ impl Journal {
             return Ok(None);
         };
         Ok(Some(JobDetails {
+            after: self.waits_of(id)?,
             events: self.events(id)?,
             attempts: self.attempts(id)?,
             job,

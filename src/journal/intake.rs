@@ -7,7 +7,7 @@
 use rusqlite::{CachedStatement, Transaction, params};
 
 use super::jobs::{JobInserter, NewJob};
-use super::{Journal, Result};
+use super::{Journal, JournalError, Result};
 use crate::config::Priorities;
 use crate::model::{AlarmMessage, JobKind, Message, Source, Timestamp, title_of};
 
@@ -47,6 +47,9 @@ pub struct IngestOutcome {
     pub jobs: Vec<i64>,
     /// Messages skipped: their delivery id was journaled before.
     pub duplicates: u64,
+    /// Messages the journal refused (a task waiting for a job that does
+    /// not exist): their place in the batch and the reason.
+    pub refused: Vec<(usize, String)>,
 }
 
 impl Journal {
@@ -138,7 +141,7 @@ fn ingest_in(
     let mut outcome = IngestOutcome::default();
     // Alarms, the high-rate rows, go in many to a statement.
     let mut alarms: Vec<(&AlarmMessage, Option<&str>)> = Vec::new();
-    for item in batch {
+    for (place, item) in batch.iter().enumerate() {
         match item {
             Incoming::Message { message, delivery } => {
                 if let Some(id) = delivery
@@ -150,10 +153,31 @@ fn ingest_in(
                 let delivery = delivery.as_deref().or(source.delivery.as_deref());
                 if let Message::Alarm(alarm) = message {
                     alarms.push((alarm, delivery));
-                } else if let Some(job) = writer.message(message, delivery)? {
-                    outcome.jobs.push(job);
+                    outcome.accepted += 1;
+                    continue;
                 }
-                outcome.accepted += 1;
+                match writer.message(message, delivery) {
+                    Ok(job) => {
+                        outcome.jobs.extend(job);
+                        outcome.accepted += 1;
+                    }
+                    // A task that waits for a job that does not exist:
+                    // refused like a message that cannot be read, before
+                    // anything of it was written.
+                    Err(JournalError::Refused(reason)) => {
+                        let raw = serde_json::to_vec(message).unwrap_or_default();
+                        writer.rejected.execute(params![
+                            now.millis(),
+                            source.label,
+                            None::<u64>,
+                            reason,
+                            raw
+                        ])?;
+                        outcome.rejected += 1;
+                        outcome.refused.push((place, reason));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Incoming::Rejected { line, reason, raw } => {
                 writer
@@ -236,6 +260,7 @@ impl<'tx> IntakeWriter<'tx> {
                     agent: task.agent.clone(),
                     priority: task.priority.unwrap_or(self.priorities.task),
                     ticket_key: None,
+                    after: task.after.clone(),
                 };
                 Ok(Some(self.jobs.insert(&job, self.now, &self.task_event)?))
             }

@@ -7,6 +7,7 @@ use super::{Journal, JournalError, Result, crash_point};
 use crate::model::{
     Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError, title_of,
 };
+use crate::scheduler::{AfterState, after_reason};
 
 /// Work to be journaled as a new job.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct NewJob {
     pub agent: Option<String>,
     pub priority: i64,
     pub ticket_key: Option<String>,
+    /// The jobs it waits for (`dispatch --after`): each must exist.
+    pub after: Vec<i64>,
 }
 
 impl NewJob {
@@ -31,6 +34,7 @@ impl NewJob {
             agent: None,
             priority,
             ticket_key: None,
+            after: Vec::new(),
         }
     }
 }
@@ -57,6 +61,7 @@ pub(super) const JOB_COLUMNS: &str = "id, kind, state, state_since, not_before, 
 /// Inserts jobs and their first events inside one transaction, with the
 /// statements prepared once (bulk intake inserts thousands).
 pub(super) struct JobInserter<'tx> {
+    tx: &'tx Transaction<'tx>,
     job: rusqlite::CachedStatement<'tx>,
     event: rusqlite::CachedStatement<'tx>,
 }
@@ -64,6 +69,7 @@ pub(super) struct JobInserter<'tx> {
 impl<'tx> JobInserter<'tx> {
     pub(super) fn new(tx: &'tx Transaction) -> Result<Self> {
         Ok(JobInserter {
+            tx,
             job: tx.prepare_cached(
                 "INSERT INTO jobs (kind, state, state_since, project, title, prompt, agent, priority, \
                  ticket_key, created_at, updated_at) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2, ?2)",
@@ -72,8 +78,11 @@ impl<'tx> JobInserter<'tx> {
         })
     }
 
-    /// Inserts a job and its first event; the caller commits.
+    /// Inserts a job and its first event; the caller commits. A job that
+    /// would wait for a job that does not exist is refused
+    /// ([`JournalError::Refused`]) before anything is written.
     pub(super) fn insert(&mut self, job: &NewJob, now: Timestamp, why: &str) -> Result<i64> {
+        let after = super::after::checked(self.tx, &job.after)?;
         let id = self.job.insert(params![
             job.kind.as_str(),
             now.millis(),
@@ -84,9 +93,17 @@ impl<'tx> JobInserter<'tx> {
             job.priority,
             job.ticket_key,
         ])?;
+        super::after::insert(self.tx, id, &after)?;
         crash_point("between-job-and-event");
-        self.event
-            .execute(params![now.millis(), id, "queued", why])?;
+        if after.is_empty() {
+            self.event
+                .execute(params![now.millis(), id, "queued", why])?;
+        } else {
+            let ids: Vec<String> = after.iter().map(|a| format!("#{a}")).collect();
+            let why = format!("{why}; starts after {} merged", ids.join(", "));
+            self.event
+                .execute(params![now.millis(), id, "queued", why])?;
+        }
         Ok(id)
     }
 }
@@ -172,6 +189,7 @@ pub(super) fn job_from_row(row: &Row) -> rusqlite::Result<std::result::Result<Jo
                 note: row.get(14).map_err(|e| e.to_string())?,
             },
             reason: row.get(15).map_err(|e| e.to_string())?,
+            after: Vec::new(),
         })
     };
     Ok(build())
@@ -214,6 +232,8 @@ pub(super) fn read_job(tx: &rusqlite::Connection, id: i64) -> Result<Option<Job>
 #[derive(Default)]
 struct Claims {
     agents: Option<std::collections::HashMap<String, ProjectAgents>>,
+    /// What each job waits for (`dispatch --after`), read once.
+    waits: Option<std::collections::HashMap<i64, super::after::Waits>>,
 }
 
 /// A project's agents now: how many, the lowest job id with one, its max.
@@ -226,6 +246,25 @@ impl Claims {
         job: &mut Job,
         wait: Option<&str>,
     ) -> Result<()> {
+        if self.waits.is_none() {
+            self.waits = Some(super::after::waits_where(conn, false)?);
+        }
+        if let Some(waits) = self.waits.as_ref().and_then(|w| w.get(&job.id)) {
+            job.after = waits.iter().map(|(id, _)| *id).collect();
+            // Where the jobs it waits for stand now, not when the wait was
+            // told (nor before the scheduler told it at all).
+            if job.state.name() == StateName::Queued {
+                let open: Vec<_> = waits
+                    .iter()
+                    .filter(|(_, s)| *s != AfterState::Landed)
+                    .copied()
+                    .collect();
+                if !open.is_empty() {
+                    job.reason = Some(after_reason(&open));
+                }
+            }
+            return Ok(());
+        }
         if job.state.name() != StateName::Queued
             || !matches!(wait, Some("claimed" | "project_full"))
         {

@@ -5,6 +5,7 @@
 //! synchronous (`synchronous = FULL`): once a job id has been printed, the
 //! job survives a power loss.
 
+mod after;
 mod attempts;
 mod commands;
 mod details;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use after::Waits;
 pub use attempts::Attempt;
 pub use commands::{CommandKind, OperatorCommand};
 pub use details::{JobDetails, Origin, OriginKind};

@@ -54,6 +54,9 @@ impl Journal {
                     prompt: row.get(3)?,
                     title: row.get(4)?,
                     priority: row.get(5)?,
+                    // The simulator numbers jobs its own way: the journal's
+                    // ids name other jobs there, so waits are not replayed.
+                    after: Vec::new(),
                 },
             };
             each(arrive, arrival)?;

@@ -23,8 +23,8 @@ use super::{Journal, JournalError, Result};
 use crate::config::Config;
 use crate::model::{AlarmMessage, AlarmState, HostName, JobState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    Applied, Arrival, Chain, Decision, HostLimits, Pending, ProjectLimits, SchedJob, State, Ticket,
-    WaitKind, pass,
+    AfterState, Applied, Arrival, Chain, Decision, HostLimits, Pending, ProjectLimits, SchedJob,
+    State, Ticket, WaitKind, pass,
 };
 
 /// How many times one `schedule` starts again from the journal after a
@@ -85,6 +85,8 @@ impl Journal {
         }
         self.load_hosts(&mut state, config)?;
         let conn = self.conn();
+        // What the queued jobs wait for, and where each of those stands.
+        let mut waits = super::after::waits_where(conn, true)?;
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('done', 'killed') \
              AND NOT (state = 'failed' AND reason IS NOT NULL) ORDER BY id"
@@ -113,7 +115,15 @@ impl Journal {
                 .project
                 .is_none()
                 .then(|| job.reason.clone().unwrap_or_else(|| "no project".into()));
+            let mut after = Vec::new();
+            for (id, standing) in waits.remove(&job.id).unwrap_or_default() {
+                if standing != AfterState::Landed {
+                    after.push(id);
+                    state.settled.insert(id, standing);
+                }
+            }
             state.put_job(SchedJob {
+                after,
                 id: job.id,
                 kind: job.kind,
                 project: job.project,

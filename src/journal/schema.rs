@@ -222,6 +222,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE review_items ADD COLUMN delivery_state TEXT;
     ALTER TABLE review_items ADD COLUMN delivery_checked_at INTEGER;
     "#,
+    // 8: jobs that wait for each other (`dispatch --after`): a job starts
+    // once every job it waits for is merged.
+    r#"
+    CREATE TABLE job_after (
+        job_id   INTEGER NOT NULL REFERENCES jobs(id),
+        after_id INTEGER NOT NULL REFERENCES jobs(id),
+        PRIMARY KEY (job_id, after_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX job_after_by_after ON job_after(after_id);
+    "#,
 ];
 
 /// The version a journal has after every migration.

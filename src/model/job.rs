@@ -409,6 +409,9 @@ pub struct Job {
     pub progress: Progress,
     /// Why the job is as it is (why it waits, why it failed), for the operator.
     pub reason: Option<String>,
+    /// The jobs it waits for (`dispatch --after`): it starts once they
+    /// are merged.
+    pub after: Vec<i64>,
 }
 
 impl Job {

@@ -35,6 +35,9 @@ pub struct TaskMessage {
     pub agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
+    /// The jobs it waits for: it starts once they are merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<i64>,
 }
 
 /// A work item of a ticket system, unique by key.

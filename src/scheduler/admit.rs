@@ -21,6 +21,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
             prompt,
             title,
             priority,
+            after,
         } => {
             let (project, unrouted) = route(project.clone(), None, config, || {
                 "no project given".to_string()
@@ -32,6 +33,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                 title: title.clone().unwrap_or_else(|| title_of(prompt)),
                 prompt: prompt.clone(),
                 priority: priority.unwrap_or(config.priorities.task),
+                after: after.clone(),
             };
             let reason = format!(
                 "task for {}",
@@ -74,6 +76,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                     title: title_of(&format!("{}: {}", ticket.key, ticket.title)),
                     prompt,
                     priority: config.priorities.ticket,
+                    after: Vec::new(),
                 };
                 let reason = format!(
                     "first message for ticket {}: one job for the key",
@@ -133,6 +136,7 @@ pub fn admit(state: &State, pending: &Pending, config: &Config, now: Timestamp) 
                         title: title_of(&format!("{} in {}", alarm.name, alarm.account)),
                         prompt,
                         priority: config.priorities.incident,
+                        after: Vec::new(),
                     };
                     let reason = format!(
                         "{} in account {}: no chain of this account within {}, a new incident",

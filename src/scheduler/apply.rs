@@ -225,6 +225,7 @@ fn create(state: &mut State, spec: &JobSpec, now: Timestamp) -> Box<SchedJob> {
         wait: None,
         unrouted: spec.unrouted.clone(),
         gave_up: false,
+        after: spec.after.clone(),
     };
     state.put_job(job.clone());
     Box::new(job)

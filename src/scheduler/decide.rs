@@ -7,6 +7,7 @@
 //! is told its wait when it starts waiting and when the kind of its wait
 //! changes, never because the job ahead of it changed.
 
+use super::after::{AfterState, after_reason};
 use super::backoff::backoff;
 use super::decision::{Action, Decision};
 use super::state::{QueueKey, SchedJob, State, WaitKind};
@@ -130,6 +131,28 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
                 at: now,
                 action: Action::Wait { job: id, kind },
                 reason: slots.why(state, job, kind),
+            });
+        }
+    }
+    // Jobs that wait for others are told when the kind of their wait
+    // changes: one they wait for failed for good or was killed (the
+    // operator decides), or is back in hand.
+    for job in state.blocked() {
+        let waits: Vec<(i64, AfterState)> = job
+            .after
+            .iter()
+            .map(|&id| (id, state.after_state(id)))
+            .collect();
+        let kind = if waits.iter().any(|(_, s)| s.needs_operator()) {
+            WaitKind::AfterFailed
+        } else {
+            WaitKind::After
+        };
+        if job.wait != Some(kind) {
+            plan.decisions.push(Decision {
+                at: now,
+                action: Action::Wait { job: job.id, kind },
+                reason: after_reason(&waits),
             });
         }
     }
@@ -380,6 +403,14 @@ impl<'a> Slots<'a> {
             }
             WaitKind::AgentsBusy | WaitKind::RetryAt => {
                 format!("{}/{} agents busy", self.active, self.max)
+            }
+            WaitKind::After | WaitKind::AfterFailed => {
+                let waits: Vec<_> = job
+                    .after
+                    .iter()
+                    .map(|&id| (id, state.after_state(id)))
+                    .collect();
+                after_reason(&waits)
             }
         }
     }

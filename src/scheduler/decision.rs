@@ -17,6 +17,9 @@ pub struct JobSpec {
     #[serde(skip)]
     pub prompt: String,
     pub priority: i64,
+    /// The jobs it waits for (`dispatch --after`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<i64>,
 }
 
 /// One decision.

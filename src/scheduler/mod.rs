@@ -12,6 +12,7 @@
 //! All three are pure functions of (state, config, now).
 
 mod admit;
+mod after;
 mod apply;
 mod backoff;
 mod decide;
@@ -19,6 +20,7 @@ mod decision;
 mod state;
 
 pub use admit::admit;
+pub use after::{AfterError, AfterState, MAX_AFTER, after_reason, check_after};
 pub use apply::{ApplyError, Effect, apply};
 pub use backoff::backoff;
 pub use decide::{Plan, decide, wake_at};

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use super::after::AfterState;
 use crate::model::{AlarmMessage, HostName, JobKind, JobState, TicketMessage, Timestamp};
 
 /// A chain's id.
@@ -33,6 +34,9 @@ pub struct SchedJob {
     pub unrouted: Option<String>,
     /// A failed job the scheduler has given up on.
     pub gave_up: bool,
+    /// The jobs it waits for that have not landed yet (`dispatch --after`);
+    /// a queued job with any never starts.
+    pub after: Vec<i64>,
 }
 
 impl SchedJob {
@@ -68,6 +72,11 @@ pub enum WaitKind {
     /// The project names a host that is neither registered nor in the
     /// config (its `[hosts.NAME]` was removed, say).
     HostUnknown,
+    /// Jobs it waits for have not landed yet.
+    After,
+    /// A job it waits for failed for good or was killed: the operator
+    /// retries that job or cancels this one.
+    AfterFailed,
 }
 
 impl WaitKind {
@@ -83,6 +92,8 @@ impl WaitKind {
             WaitKind::HostFull => "host_full",
             WaitKind::HostUnreachable => "host_unreachable",
             WaitKind::HostUnknown => "host_unknown",
+            WaitKind::After => "after",
+            WaitKind::AfterFailed => "after_failed",
         }
     }
 
@@ -98,6 +109,8 @@ impl WaitKind {
             WaitKind::HostFull,
             WaitKind::HostUnreachable,
             WaitKind::HostUnknown,
+            WaitKind::After,
+            WaitKind::AfterFailed,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
@@ -179,6 +192,8 @@ pub enum Arrival {
         prompt: String,
         title: Option<String>,
         priority: Option<i64>,
+        /// The jobs it waits for, checked when it arrived.
+        after: Vec<i64>,
     },
     Ticket(TicketMessage),
     /// An alarm, with its own time (its timestamp, else its arrival).
@@ -215,6 +230,9 @@ pub struct State {
     pub tickets: HashMap<String, Ticket>,
     /// Arrivals to admit, in arrival order.
     pub inbox: VecDeque<Pending>,
+    /// Where the jobs that queued jobs wait for stand, for those no longer
+    /// in `jobs` (a job in `jobs` speaks for itself).
+    pub settled: BTreeMap<i64, AfterState>,
     /// No new starts while draining.
     pub draining: bool,
     /// The jobs indexed by what `decide` asks of them.
@@ -240,6 +258,7 @@ impl State {
             chains: HashMap::new(),
             tickets: HashMap::new(),
             inbox: VecDeque::new(),
+            settled: BTreeMap::new(),
             draining: false,
             index: Index {
                 queues: BTreeMap::new(),
@@ -249,6 +268,7 @@ impl State {
                 agents_total: 0,
                 failed: BTreeSet::new(),
                 untold: BTreeSet::new(),
+                blocked: BTreeSet::new(),
             },
             next_job: 1,
             next_chain: 1,
@@ -390,6 +410,61 @@ impl State {
         self.index.untold.iter().filter_map(|id| self.jobs.get(id))
     }
 
+    /// Queued jobs that wait for other jobs, lowest id first.
+    pub fn blocked(&self) -> impl Iterator<Item = &SchedJob> + '_ {
+        self.index.blocked.iter().filter_map(|id| self.jobs.get(id))
+    }
+
+    /// Where job `id` stands for the jobs that wait for it.
+    pub fn after_state(&self, id: i64) -> AfterState {
+        match self.jobs.get(&id) {
+            Some(job) => match &job.state {
+                JobState::Queued { .. } => AfterState::Queued,
+                JobState::Failed { .. } if job.gave_up => AfterState::Failed,
+                JobState::Failed { .. } => AfterState::Retrying,
+                JobState::Killed { .. } => AfterState::Killed,
+                JobState::Done { .. } => AfterState::InReview,
+                _ => AfterState::Running,
+            },
+            None => self
+                .settled
+                .get(&id)
+                .copied()
+                .unwrap_or(AfterState::Missing),
+        }
+    }
+
+    /// Job `id` landed (merged, or done without review): the jobs waiting
+    /// for it wait for it no more, and those waiting for nothing else join
+    /// their project's queue.
+    pub fn land(&mut self, id: i64) {
+        self.settled.remove(&id);
+        let waiting: Vec<i64> = self
+            .blocked()
+            .filter(|j| j.after.contains(&id))
+            .map(|j| j.id)
+            .collect();
+        for job in waiting {
+            self.change_job(job, |j| {
+                j.after.retain(|a| *a != id);
+                if j.after.is_empty() {
+                    // Its wait is told again: it is no longer the others.
+                    j.wait = None;
+                }
+                Ok::<_, std::convert::Infallible>(())
+            });
+        }
+    }
+
+    /// Job `id`, about to be forgotten, stands at `state` for the jobs
+    /// that wait for it now or will.
+    pub fn settle(&mut self, id: i64, state: AfterState) {
+        if state == AfterState::Landed {
+            return self.land(id);
+        }
+        self.settled.insert(id, state);
+    }
+
     /// Whether job `id` has an agent now.
     pub fn job_is_active(&self, id: Option<i64>) -> bool {
         id.and_then(|id| self.jobs.get(&id))
@@ -451,6 +526,8 @@ struct Index {
     failed: BTreeSet<i64>,
     /// Queued jobs whose wait has not been told.
     untold: BTreeSet<i64>,
+    /// Queued jobs that wait for other jobs: never in `queues`.
+    blocked: BTreeSet<i64>,
 }
 
 impl Index {
@@ -459,6 +536,9 @@ impl Index {
             JobState::Queued { not_before, .. } => match not_before {
                 Some(t) if t > self.released_until => {
                     self.delayed.insert((t, job.id));
+                }
+                _ if !job.after.is_empty() => {
+                    self.blocked.insert(job.id);
                 }
                 _ => {
                     let project = job.project.as_deref().unwrap_or_default();
@@ -510,6 +590,7 @@ impl Index {
                     }
                 }
                 self.untold.remove(&job.id);
+                self.blocked.remove(&job.id);
             }
             _ if job.is_active() => {
                 let project = job.project.as_deref().unwrap_or_default();

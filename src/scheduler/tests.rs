@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::Config;
-use crate::model::{AlarmMessage, AlarmState, JobKind, StateName, TicketMessage, Timestamp};
+use crate::model::{
+    AlarmMessage, AlarmState, JobKind, JobState, StateName, TicketMessage, Timestamp,
+};
 
 const MIN: i64 = 60_000;
 
@@ -93,6 +95,20 @@ impl World {
                 prompt: prompt.into(),
                 title: None,
                 priority: None,
+                after: Vec::new(),
+            },
+            now,
+        )
+    }
+
+    fn task_after(&mut self, project: &str, after: &[i64], now: Timestamp) -> Vec<Decision> {
+        self.arrive(
+            Arrival::Task {
+                project: Some(project.into()),
+                prompt: format!("after {after:?}"),
+                title: None,
+                priority: None,
+                after: after.to_vec(),
             },
             now,
         )
@@ -548,3 +564,109 @@ fn with_every_slot_taken_the_queue_is_left_alone() {
 
 #[path = "host_tests.rs"]
 mod hosts;
+
+// --- jobs that wait for each other ------------------------------------------
+
+fn wait_of(d: &[Decision], job: i64) -> Option<(WaitKind, String)> {
+    d.iter().find_map(|d| match d.action {
+        Action::Wait { job: j, kind } if j == job => Some((kind, d.reason.clone())),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_job_after_another_starts_only_once_it_landed() {
+    // web has room for two: only the wait holds #2 back.
+    let mut w = World::new("");
+    assert_eq!(
+        kinds(&w.task(Some("web"), "first", t(0))),
+        ["create_job", "start"]
+    );
+    let d = w.task_after("web", &[1], t(1));
+    assert_eq!(kinds(&d), ["create_job", "wait"]);
+    assert_eq!(
+        wait_of(&d, 2),
+        Some((WaitKind::After, "after #1 (running)".into()))
+    );
+    // Done is not landed while its work waits for review.
+    w.agent_up(1, t(2));
+    let d = w.agent_ends(1, true, t(3));
+    assert!(d.is_empty(), "the kind of wait did not change: {d:?}");
+    assert_eq!(w.state_of(2), StateName::Queued);
+    // Merged: the job after it starts, from the base as it is now.
+    w.state.drop_job(1);
+    w.state.land(1);
+    let d = w.run(t(4));
+    assert_eq!(kinds(&d), ["start"]);
+    assert_eq!(w.state_of(2), StateName::Starting);
+}
+
+#[test]
+fn a_job_waits_for_every_job_it_names() {
+    let mut w = World::new("");
+    w.task(Some("web"), "a", t(0));
+    w.task(Some("web"), "b", t(0));
+    w.task_after("web", &[1, 2], t(0));
+    w.state.drop_job(1);
+    w.state.land(1);
+    assert!(kinds(&w.run(t(1))).is_empty());
+    assert_eq!(w.state.jobs[&3].after, [2]);
+    w.state.drop_job(2);
+    w.state.land(2);
+    assert_eq!(kinds(&w.run(t(2))), ["start"]);
+}
+
+#[test]
+fn a_failed_dependency_holds_the_job_with_that_reason_until_retried() {
+    let mut w = World::new("[scheduler]\nmax_attempts = 1\n");
+    w.task(Some("web"), "a", t(0));
+    w.task_after("web", &[1], t(0));
+    w.agent_up(1, t(1));
+    let d = w.agent_ends(1, false, t(2));
+    assert_eq!(kinds(&d), ["give_up", "wait"], "{d:?}");
+    assert_eq!(
+        wait_of(&d, 2),
+        Some((WaitKind::AfterFailed, "after #1 (failed)".into()))
+    );
+    // Nothing more is told while nothing changes in kind.
+    assert!(w.run(t(3)).is_empty());
+    // The operator retries #1: #2 waits for it again.
+    let mut j = w.state.jobs[&1].clone();
+    j.state = JobState::new(t(4));
+    j.gave_up = false;
+    j.attempts = 0;
+    w.state.put_job(j);
+    let d = w.run(t(4));
+    assert_eq!(kinds(&d), ["start", "wait"]);
+    assert_eq!(
+        wait_of(&d, 2),
+        Some((WaitKind::After, "after #1 (queued)".into()))
+    );
+    assert_eq!(w.state_of(2), StateName::Queued);
+}
+
+#[test]
+fn a_killed_dependency_known_only_as_settled_holds_the_job() {
+    let mut w = World::new("");
+    w.task(Some("web"), "a", t(0));
+    w.task_after("web", &[1], t(0));
+    w.state.drop_job(1);
+    w.state.settle(1, AfterState::Killed);
+    let d = w.run(t(1));
+    assert_eq!(
+        wait_of(&d, 2),
+        Some((WaitKind::AfterFailed, "after #1 (killed)".into()))
+    );
+}
+
+#[test]
+fn a_job_that_waits_does_not_hold_up_the_queue_behind_it() {
+    // api has one agent: #2 waits for #1, #3 (lower priority, later) may start.
+    let mut w = World::new("");
+    w.task(Some("web"), "a", t(0));
+    w.task_after("api", &[1], t(0));
+    let d = w.task(Some("api"), "c", t(1));
+    assert_eq!(kinds(&d), ["create_job", "start"]);
+    assert_eq!(w.state_of(3), StateName::Starting);
+    assert_eq!(w.state_of(2), StateName::Queued);
+}

@@ -20,7 +20,8 @@ pub use summary::Summary;
 use crate::config::Config;
 use crate::model::Timestamp;
 use crate::scheduler::{
-    Action, Arrival, Decision, HostLimits, Pending, ProjectLimits, State, pass,
+    Action, AfterError, AfterState, Arrival, Decision, HostLimits, Pending, ProjectLimits, State,
+    check_after, pass,
 };
 
 /// Why a simulation stopped.
@@ -220,6 +221,14 @@ impl Simulation {
             (None, None) => Timestamp::from_millis(0),
         };
         self.advance_to(now, out)?;
+        let mut arrival = arrival;
+        if let Arrival::Task { after, .. } = &mut arrival {
+            self.check_after(after)?;
+            // A job forgotten without being settled landed.
+            after.retain(|id| {
+                self.state.jobs.contains_key(id) || self.state.settled.contains_key(id)
+            });
+        }
         let routed = match &arrival {
             Arrival::Task { project, .. } => project.clone(),
             Arrival::Ticket(ticket) => ticket.project.clone(),
@@ -237,6 +246,30 @@ impl Simulation {
         self.summary.messages += 1;
         self.state.inbox.push_back(Pending { row: 0, arrival });
         self.pass(now, out)
+    }
+
+    /// The same rule as `dispatch --after`: every job waited for was
+    /// created before (the simulator numbers jobs from 1 in the order it
+    /// creates them), so a job can neither wait for itself nor close a
+    /// cycle.
+    fn check_after(&self, after: &[i64]) -> Result<(), String> {
+        let next = self.state.next_job;
+        check_after(None, after, |id| {
+            (1..next).contains(&id).then(|| {
+                self.state
+                    .jobs
+                    .get(&id)
+                    .map(|j| j.after.clone())
+                    .unwrap_or_default()
+            })
+        })
+        .map(|_| ())
+        .map_err(|e| match e {
+            AfterError::Unknown(id) => format!(
+                "there is no job #{id} yet to wait for: a job waits only for jobs created before it, so waits never form a cycle"
+            ),
+            e => e.to_string(),
+        })
     }
 
     /// Runs the clock on until nothing more can happen.
@@ -295,6 +328,8 @@ impl Simulation {
         self.summary.events += 1;
         if !end.fails && matches!(changed, Some(Ok(_))) {
             self.summary.done += 1;
+            // Nothing is reviewed here: done is landed.
+            self.state.land(end.job);
             self.state.drop_job(end.job);
         }
     }
@@ -317,6 +352,7 @@ impl Simulation {
         })
         .map_err(|e| e.to_string())?;
         for id in gave_up {
+            self.state.settle(id, AfterState::Failed);
             self.state.drop_job(id);
         }
         // Memory stays flat: chains long closed are forgotten.

@@ -207,6 +207,7 @@ fn arrival_of(message: Message, arrive: Option<Timestamp>) -> Arrival {
             prompt: task.prompt,
             title: task.title,
             priority: task.priority,
+            after: task.after,
         },
         Message::Ticket(ticket) => Arrival::Ticket(ticket),
         Message::Alarm(alarm) => {

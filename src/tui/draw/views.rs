@@ -52,6 +52,12 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             Style::new().fg(Color::Yellow),
         ));
     }
+    if !d.after.is_empty() {
+        lines.push(Line::raw(format!(
+            "starts {}",
+            crate::scheduler::after_reason(&d.after)
+        )));
+    }
     let explained = Explanation::of(job, &d.events);
     if let Some(c) = explained.now() {
         lines.push(Line::raw(format!(

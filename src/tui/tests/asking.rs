@@ -50,6 +50,7 @@ fn asking(screen: &str) -> App {
             }],
             attempts: Vec::new(),
             sources: Vec::new(),
+            after: Vec::new(),
         });
     }
     app

@@ -67,6 +67,7 @@ fn the_details_view_shows_outside_text_with_visible_escapes() {
             source: Some(format!("inbox/f{HOSTILE}")),
             delivery: Some(format!("sns:d{HOSTILE}")),
         }],
+        after: Vec::new(),
     };
     let mut view = Scrolled::new(1);
     view.content = Some(details);

@@ -50,6 +50,7 @@ fn job(id: i64, state: JobState, title: &str) -> Job {
             note: None,
         },
         reason: (id == 4).then(|| "repo api claimed by #1".to_string()),
+        after: Vec::new(),
     }
 }
 

@@ -467,3 +467,33 @@ fn every_action_in_the_main_view_has_an_effect() {
         assert!(changed || idle, "{action:?} did nothing");
     }
 }
+
+#[test]
+fn a_job_that_waits_for_others_shows_them_in_the_queue_and_its_details() {
+    use crate::journal::JobDetails;
+    use crate::scheduler::AfterState;
+    let mut app = sample();
+    let mut snap = snapshot();
+    snap.jobs[3].reason = Some("after #1 (running), #2 (in review)".into());
+    snap.jobs[3].after = vec![1, 2];
+    app.set_snapshot(snap);
+    let screen = render(&app, 200, 48);
+    assert!(
+        screen.contains("add rate limiting — after #1 (running), #2 (in review)"),
+        "{screen}"
+    );
+    let mut view = crate::tui::app::Scrolled::new(4);
+    view.content = Some(JobDetails {
+        job: app.snapshot.jobs[3].clone(),
+        events: Vec::new(),
+        attempts: Vec::new(),
+        sources: Vec::new(),
+        after: vec![(1, AfterState::Running), (2, AfterState::InReview)],
+    });
+    app.mode = crate::tui::app::Mode::Details(view);
+    let screen = render(&app, 200, 48);
+    assert!(
+        screen.contains("starts after #1 (running), #2 (in review)"),
+        "{screen}"
+    );
+}

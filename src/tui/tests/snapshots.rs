@@ -125,6 +125,7 @@ fn details() -> JobDetails {
             source: None,
             delivery: None,
         }],
+        after: Vec::new(),
     }
 }
 
