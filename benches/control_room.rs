@@ -159,6 +159,7 @@ fn live_latency(c: &mut Criterion) {
     watcher.want(Request {
         sessions: vec!["sb-1-1".into()],
         history: 0,
+        hosts: Vec::new(),
     });
     let mut app = busy_room();
     app.set_snapshot(Snapshot {

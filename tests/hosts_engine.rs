@@ -289,3 +289,166 @@ fn an_engine_killed_re_adopts_remote_agents_without_a_second_start() {
     let sessions = c.server(0).sessions().expect("sessions");
     assert_eq!(sessions.len(), 1, "{sessions:?}");
 }
+
+#[test]
+fn an_unknown_host_key_is_refused_and_a_hosts_max_agents_holds() {
+    need_test_hosts!();
+    let key = UserKey::new();
+    let host = TestHost::start("build1", &key);
+    host.install_switchboard(Path::new(BIN));
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).expect("home");
+    std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+    let repo_a = host.repo("a");
+    let repo_b = host.repo("b");
+    let key_path = key.private().to_str().expect("utf-8").to_string();
+    let address = host.address_text();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "host",
+            "add",
+            "build1",
+            &address,
+            "--identity",
+            &key_path,
+            "--max-agents",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        sb.run(&args).ok();
+    };
+    add(&[]);
+    let project = |name: &str, repo: &Path| {
+        sb.run(&[
+            "project",
+            "add",
+            name,
+            repo.to_str().expect("utf-8"),
+            "--host",
+            "build1",
+            "--agent",
+            "slow",
+        ])
+    };
+    let refused = project("a", &repo_a);
+    let err = refused.fails(1).to_string();
+    assert!(
+        err.contains("not pinned") && err.contains("--accept-new-key"),
+        "{err}"
+    );
+    assert!(
+        !sb.home().join("ssh/known_hosts").exists()
+            || std::fs::read_to_string(sb.home().join("ssh/known_hosts"))
+                .expect("read")
+                .is_empty()
+    );
+
+    sb.run(&["host", "remove", "build1"]).ok();
+    add(&["--accept-new-key"]);
+    assert!(!project("a", &repo_a).ok().contains("Not checked"));
+    let pinned = std::fs::read_to_string(sb.home().join("ssh/known_hosts")).expect("pinned");
+    let host_key = host
+        .known_hosts_line()
+        .split_whitespace()
+        .nth(2)
+        .expect("key")
+        .to_string();
+    assert!(pinned.contains(&host_key), "{pinned}");
+    assert!(!project("b", &repo_b).ok().contains("Not checked"));
+
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "a", "first"]).ok();
+    sb.run(&["dispatch", "b", "second"]).ok();
+    let job = |id: &str| sb.run(&["jobs", id, "--json"]).json();
+    wait_secs(30, "one job running", || {
+        job("1")["state"] == "running" || job("2")["state"] == "running"
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let states = [job("1")["state"].clone(), job("2")["state"].clone()];
+    assert_eq!(
+        states.iter().filter(|s| *s == "running").count(),
+        1,
+        "build1 holds one agent: {states:?}"
+    );
+    let queued = sb.run(&["jobs"]).ok().to_string();
+    assert!(queued.contains("host build1 has 1/1 agents"), "{queued}");
+}
+
+/// A terminal of the test's own (a tmux server), where the room runs.
+struct Terminal {
+    socket: PathBuf,
+}
+
+impl Terminal {
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "=room:"])
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let mut screen = String::new();
+        wait_secs(30, text, || {
+            screen = self.screen();
+            screen.contains(text)
+        });
+        screen
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn the_room_shows_a_remote_agent_live_and_attaches_over_ssh() {
+    need_test_hosts!();
+    let c = Cluster::new("slow");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api2", "watched from afar"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    let term = Terminal {
+        socket: c.sb.dir.path().join("terminal.sock"),
+    };
+    let script = format!(
+        "SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
+        c.sb.home().display()
+    );
+    term.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "room",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    // The Live pane shows the agent's screen, captured on build2.
+    let screen = term.wait_for("⠿ working");
+    assert!(screen.contains("@build2"), "{screen}");
+    // Attach is ssh -t into the session on its host; detach comes back.
+    term.tmux(&["send-keys", "-t", "=room:", "a"]);
+    term.wait_for("C-b d: back to switchboard");
+    std::thread::sleep(Duration::from_millis(300));
+    term.tmux(&["send-keys", "-t", "=room:", "C-b", "d"]);
+    term.wait_for("⠿ working");
+    term.tmux(&["send-keys", "-t", "=room:", "q"]);
+    term.wait_for("room exited 0");
+}

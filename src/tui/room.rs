@@ -27,7 +27,7 @@ use crate::home::Home;
 use crate::journal::{Journal, NewJob};
 use crate::model::{Project, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
-use crate::workspace::diff_text;
+use crate::workspace::diff_text_on;
 
 /// Lines of an agent's scrollback the Live pane reads once the operator
 /// scrolls back.
@@ -45,6 +45,8 @@ pub struct Room<'a> {
     engine: Option<&'a JoinHandle<()>>,
     journal: Journal,
     server: TmuxServer,
+    /// The tmux server of each remote host, by name.
+    hosts: HashMap<String, TmuxServer>,
     projects: Vec<Project>,
     /// The latest capture of each watched session.
     screens: HashMap<String, Text<'static>>,
@@ -66,13 +68,33 @@ impl<'a> Room<'a> {
         let (tx, events) = mpsc::channel();
         let input = Input::start(tx.clone())?;
         watch_signals(tx.clone())?;
-        let watcher = Watcher::start(ControlClient::new(server.clone()), tx)?;
+        // A server per remote host, for the Live pane, the grid and attach.
+        let hosts: HashMap<String, TmuxServer> = config
+            .hosts_with(journal.hosts()?)
+            .into_iter()
+            .filter_map(|host| {
+                let ssh = crate::remote::Ssh::for_host(home, &host).ok()?;
+                let name = host.name.as_str().to_string();
+                let remote =
+                    crate::runtime::RemoteTmux::new(home, &name, ssh, config.tmux.history_limit);
+                Some((name, TmuxServer::on_host(remote)))
+            })
+            .collect();
+        let clients = super::watch::Clients {
+            local: ControlClient::new(server.clone()),
+            hosts: hosts
+                .iter()
+                .map(|(name, s)| (name.clone(), ControlClient::new(s.clone())))
+                .collect(),
+        };
+        let watcher = Watcher::start(clients, tx)?;
         Ok(Room {
             home,
             config,
             engine,
             journal,
             server,
+            hosts,
             projects: Vec::new(),
             screens: HashMap::new(),
             events,
@@ -243,10 +265,38 @@ impl<'a> Room<'a> {
         }
     }
 
+    /// The remote host job `job` runs on (`None`: this machine), from
+    /// what the room already holds.
+    fn host_of(&self, app: &App, job: i64) -> Option<String> {
+        let project = app
+            .snapshot
+            .jobs
+            .iter()
+            .find(|j| j.id == job)?
+            .project
+            .as_deref()?;
+        self.projects
+            .iter()
+            .find(|p| p.name == project)
+            .filter(|p| !p.host.is_local())
+            .map(|p| p.host.as_str().to_string())
+    }
+
+    /// The tmux server job `job`'s agent is on.
+    fn server_of(&self, app: &App, job: i64) -> TmuxServer {
+        self.host_of(app, job)
+            .and_then(|h| self.hosts.get(&h).cloned())
+            .unwrap_or_else(|| self.server.clone())
+    }
+
     /// Tells the watcher what is on screen now.
     fn watch(&mut self, app: &App) {
-        let sessions: Vec<String> = app
-            .watched()
+        let watched = app.watched();
+        let hosts: Vec<Option<String>> = watched
+            .iter()
+            .map(|(job, _)| self.host_of(app, *job))
+            .collect();
+        let sessions: Vec<String> = watched
             .into_iter()
             .map(|(job, attempt)| session_name(job, attempt))
             .collect();
@@ -256,7 +306,11 @@ impl<'a> Room<'a> {
         } else {
             0
         };
-        self.watcher.want(Request { sessions, history });
+        self.watcher.want(Request {
+            sessions,
+            history,
+            hosts,
+        });
     }
 
     /// Puts the latest captures into the Live pane and the grid; says
@@ -355,7 +409,8 @@ impl<'a> Room<'a> {
                     .record_command(kind, job, text.as_deref(), Timestamp::now())?;
             }
             Intent::Attach { job, attempt } => {
-                self.attach(terminal, &session_name(job, attempt), app)?;
+                let server = self.server_of(app, job);
+                self.attach(terminal, &server, &session_name(job, attempt), app)?;
             }
             Intent::Dispatch(request) => {
                 let result = self.dispatch(&request);
@@ -420,7 +475,17 @@ impl<'a> Room<'a> {
             .into_iter()
             .rev()
             .find_map(|a| a.base_commit);
-        Ok(diff_text(
+        let place = match self.hosts.get(project.host.as_str()) {
+            Some(server) if !project.host.is_local() => match server.remote() {
+                Some(remote) => {
+                    crate::workspace::Place::Host(std::sync::Arc::new(remote.ssh().clone()))
+                }
+                None => crate::workspace::Place::Local,
+            },
+            _ => crate::workspace::Place::Local,
+        };
+        Ok(diff_text_on(
+            &place,
             &project.path,
             base.as_deref(),
             &project.base_branch,
@@ -435,10 +500,11 @@ impl<'a> Room<'a> {
     fn attach(
         &mut self,
         terminal: &mut ratatui::DefaultTerminal,
+        server: &TmuxServer,
         session: &str,
         app: &mut App,
     ) -> anyhow::Result<()> {
-        let (program, args, unset) = self.server.attach_command(session);
+        let (program, args, unset) = server.attach_command(session);
         let paused = self.input.pause();
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
         ratatui::restore();
@@ -453,18 +519,14 @@ impl<'a> Room<'a> {
             ("status-right", " C-b d: back to switchboard "),
             ("status-style", "reverse"),
         ] {
-            let _ = self
-                .server
-                .run(&["set-option", "-t", &target, option, value]);
+            let _ = server.run(&["set-option", "-t", &target, option, value]);
         }
         let status = std::process::Command::new(program)
             .args(&args)
             .env_remove(unset)
             .status();
         for option in ["status", "status-left", "status-right", "status-style"] {
-            let _ = self
-                .server
-                .run(&["set-option", "-u", "-t", &target, option]);
+            let _ = server.run(&["set-option", "-u", "-t", &target, option]);
         }
         *terminal = ratatui::init();
         let _ = execute!(std::io::stdout(), EnableMouseCapture);

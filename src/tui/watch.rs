@@ -19,6 +19,62 @@ pub const INTERVAL: Duration = Duration::from_millis(40);
 pub struct Request {
     pub sessions: Vec<String>,
     pub history: u32,
+    /// The host of each session (by position); `None` (or missing): the
+    /// engine's own machine.
+    pub hosts: Vec<Option<String>>,
+}
+
+/// The control clients the watcher captures with: this machine's, and
+/// one per remote host (over its ssh master).
+pub struct Clients {
+    pub local: ControlClient,
+    pub hosts: HashMap<String, ControlClient>,
+}
+
+impl From<ControlClient> for Clients {
+    /// This machine's client only.
+    fn from(local: ControlClient) -> Clients {
+        Clients {
+            local,
+            hosts: HashMap::new(),
+        }
+    }
+}
+
+impl Clients {
+    /// Every session's screen, one round trip per host; a host that does
+    /// not answer gives empty screens for its sessions.
+    fn capture(&self, request: &Request) -> Result<Vec<String>, crate::runtime::TmuxError> {
+        let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+        for i in 0..request.sessions.len() {
+            let host = request.hosts.get(i).and_then(|h| h.as_deref());
+            groups.entry(host).or_default().push(i);
+        }
+        let mut screens = vec![String::new(); request.sessions.len()];
+        for (host, indices) in groups {
+            let names: Vec<&str> = indices
+                .iter()
+                .map(|&i| request.sessions[i].as_str())
+                .collect();
+            let client = match host {
+                None => &self.local,
+                Some(h) => match self.hosts.get(h) {
+                    Some(c) => c,
+                    None => continue,
+                },
+            };
+            match client.capture_many_with(&names, true, request.history) {
+                Ok(captured) => {
+                    for (i, screen) in indices.into_iter().zip(captured) {
+                        screens[i] = screen;
+                    }
+                }
+                Err(e) if host.is_none() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(screens)
+    }
 }
 
 #[derive(Default)]
@@ -33,7 +89,8 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub fn start(control: ControlClient, tx: Sender<RoomEvent>) -> std::io::Result<Watcher> {
+    pub fn start(control: impl Into<Clients>, tx: Sender<RoomEvent>) -> std::io::Result<Watcher> {
+        let control = control.into();
         let wanted = Arc::new((Mutex::new(Wanted::default()), Condvar::new()));
         let shared = Arc::clone(&wanted);
         std::thread::Builder::new()
@@ -61,7 +118,7 @@ impl Drop for Watcher {
     }
 }
 
-fn watch(control: ControlClient, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condvar)) {
+fn watch(control: Clients, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condvar)) {
     let (lock, wake) = wanted;
     let mut last: HashMap<String, String> = HashMap::new();
     let mut asked = Request::default();
@@ -81,8 +138,7 @@ fn watch(control: ControlClient, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>,
             last.clear();
             asked = request.clone();
         }
-        let names: Vec<&str> = request.sessions.iter().map(String::as_str).collect();
-        if let Ok(screens) = control.capture_many_with(&names, true, request.history) {
+        if let Ok(screens) = control.capture(&request) {
             let changed: Vec<(String, String)> = request
                 .sessions
                 .iter()
