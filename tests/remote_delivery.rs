@@ -200,7 +200,11 @@ fn push_without_a_remote_says_so_and_changes_nothing() {
     let _engine = engine(&sb);
     sb.run(&["dispatch", "api", "write the docs"]).ok();
     wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
+    let said = sb.run(&["approve", "1"]).fails(1).to_string();
+    assert!(
+        said.contains("has no remote `origin`"),
+        "approve says why: {said}"
+    );
     wait_secs(30, "the approve's answer", || {
         events(&sb, 1).contains("has no remote `origin`")
     });
@@ -404,7 +408,12 @@ fn pr_without_gh_pushes_and_gives_the_compare_url() {
     let _engine = engine(&sb);
     sb.run(&["dispatch", "api", "write the docs"]).ok();
     wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
+    let printed = sb.run(&["approve", "1"]).ok().to_string();
+    assert!(
+        printed.contains("gh is not on PATH")
+            && printed.contains("https://github.com/acme/api/compare/main...switchboard/1"),
+        "approve prints the compare URL: {printed}"
+    );
     wait_secs(30, "the push", || review_state(&sb) == "delivered");
     assert!(has_ref(&bare, "refs/heads/switchboard/1"));
     let item = review(&sb);

@@ -16,6 +16,7 @@ mod host;
 mod ingest;
 mod jobs;
 mod operator;
+mod outcome;
 mod output;
 mod pipe;
 mod project;

@@ -63,6 +63,17 @@ fn journal_command(
     job: Option<i64>,
     text: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    journal_command_id(journal, kind, job, text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// As `journal_command`; the command's id.
+fn journal_command_id(
+    journal: &mut Journal,
+    kind: CommandKind,
+    job: Option<i64>,
+    text: Option<&str>,
+) -> anyhow::Result<i64> {
     let id = journal.record_command(kind, job, text, Timestamp::now())?;
     let target = job.map(|j| format!(" job #{j}")).unwrap_or_default();
     anstream::println!(
@@ -72,7 +83,7 @@ fn journal_command(
     if let Some(j) = job {
         println!("Follow it with `switchboard jobs {j} --watch`.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(id)
 }
 
 pub fn kill(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
@@ -100,7 +111,10 @@ pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
 pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
     gated(&journal, args.id, OperatorAction::Approve)?;
-    journal_command(&mut journal, CommandKind::Approve, Some(args.id), None)
+    let command = journal_command_id(&mut journal, CommandKind::Approve, Some(args.id), None)?;
+    // With an engine running, its answer (merged, pushed with the pull
+    // request's URL, a conflict, or why not) is printed when it comes.
+    super::outcome::print_when_done(ctx, &journal, command)
 }
 
 pub fn reject(ctx: &Context, args: RejectArgs) -> anyhow::Result<ExitCode> {

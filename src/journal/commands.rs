@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Journal, Result, jobs::insert_event};
@@ -80,6 +80,25 @@ impl Journal {
                 &format!("operator asked to {kind}{target} (command {id})"),
             )?;
             Ok(id)
+        })
+    }
+
+    /// A command's outcome once the engine carried it out (whether it
+    /// went through, and its result); `None` while it is pending.
+    pub fn command_outcome(&self, id: i64) -> Result<Option<(bool, String)>> {
+        let row: Option<(String, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT state, result FROM commands WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((state, result)) if state != "pending" => {
+                Some((state == "done", result.unwrap_or_default()))
+            }
+            _ => None,
         })
     }
 
