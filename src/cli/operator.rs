@@ -35,6 +35,10 @@ pub struct RejectArgs {
     /// What is wrong; the agent is told
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// A comment on a line of the diff, sent with the reason; repeat it
+    /// for several
+    #[arg(long, value_name = "PATH:LINE: TEXT")]
+    pub comment: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -120,6 +124,21 @@ pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
 pub fn reject(ctx: &Context, args: RejectArgs) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
     gated(&journal, args.id, OperatorAction::Reject)?;
+    // Every comment is read before any is kept: a bad one keeps none.
+    let comments = args
+        .comment
+        .iter()
+        .map(|c| {
+            let c = crate::model::ReviewComment::parse(c)?;
+            crate::intake::limits::comment(&c)?;
+            Ok(c)
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let now = crate::model::Timestamp::now();
+    for c in &comments {
+        journal.add_review_comment(args.id, c, now)?;
+    }
     journal_command(
         &mut journal,
         CommandKind::Reject,

@@ -266,6 +266,11 @@ impl Engine {
             (Some(brief), None) => brief.as_str(),
             (None, r) => r.unwrap_or("The operator rejected this work; look at it again."),
         };
+        // The operator's comments on lines of the diff go with the reason,
+        // each as `path:line: comment`.
+        let comments = self.journal.open_review_comments(id)?;
+        let with_comments = crate::model::reject_text(Some(reason), &comments);
+        let reason = with_comments.as_str();
         let now = Timestamp::now();
         self.journal
             .set_review_state(id, "rejected", &format!("rejected: {reason}"), now)?;
@@ -291,6 +296,7 @@ impl Engine {
                     |st| st.run(now),
                     &format!("rejected; told the agent: {reason}"),
                 )?;
+                self.journal.mark_review_comments_sent(id, now)?;
                 Ok(format!(
                     "job #{id} rejected; the agent was told and works again"
                 ))
@@ -306,6 +312,7 @@ impl Engine {
                     id,
                     &format!("\n\nThe operator rejected the previous attempt: {reason}"),
                 )?;
+                self.journal.mark_review_comments_sent(id, now)?;
                 Ok(format!("job #{id} rejected; queued again"))
             }
         }

@@ -4,7 +4,7 @@
 //! priorities and times within range. Every refusal is a reason the
 //! operator can act on.
 
-use crate::model::{Message, Timestamp};
+use crate::model::{Message, ReviewComment, Timestamp};
 pub use crate::scheduler::MAX_AFTER;
 
 /// A task's prompt and a ticket's body. Prompts longer than what argv or a
@@ -80,6 +80,16 @@ pub fn after(ids: &[i64]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A review comment (`reject --comment`, the room's diff view): its path
+/// and text within limits and without NUL.
+pub fn comment(c: &ReviewComment) -> Result<(), String> {
+    text("the comment's path", &c.path, MAX_PATH_BYTES)?;
+    text("the comment", &c.text, MAX_REASON_BYTES)
+}
+
+/// A path in a repository, as a review comment names it.
+pub const MAX_PATH_BYTES: usize = 4096;
 
 /// A priority within range (the scheduler orders by its negation, which
 /// must not overflow).

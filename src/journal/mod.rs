@@ -8,6 +8,7 @@
 mod after;
 mod attempts;
 mod commands;
+mod comments;
 mod details;
 mod hosts;
 mod intake;

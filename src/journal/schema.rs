@@ -232,6 +232,20 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX job_after_by_after ON job_after(after_id);
     "#,
+    // 9: review comments: a line of a review item's diff and what the
+    // operator says of it, sent to the agent with the next rejection.
+    r#"
+    CREATE TABLE review_comments (
+        id      INTEGER PRIMARY KEY,
+        job_id  INTEGER NOT NULL REFERENCES jobs(id),
+        path    TEXT NOT NULL,
+        line    INTEGER NOT NULL,
+        text    TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX review_comments_by_job ON review_comments(job_id, id);
+    "#,
 ];
 
 /// The version a journal has after every migration.

@@ -1,6 +1,7 @@
 //! The operator's world as plain data: jobs and their states, projects, the
 //! messages that bring work, and time. No I/O lives here.
 
+mod comment;
 mod delivery;
 mod gate;
 mod host;
@@ -12,6 +13,7 @@ mod project;
 mod source;
 mod timestamp;
 
+pub use comment::{ReviewComment, diff_position, reject_text};
 pub use delivery::{DeliveryKind, DeliveryState, RemoteDelivery};
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
 pub use host::{Host, HostName, HostSource, LOCAL_HOST, merge_hosts};

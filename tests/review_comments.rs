@@ -1,0 +1,83 @@
+//! Review comments reach the agent literally: `reject --comment` keeps
+//! each comment with the review item, and the engine sends the agent the
+//! reason and every comment as `path:line: comment` through the paste
+//! buffer (the demo agent writes each line it gets to DEMO.md).
+
+mod common;
+
+use common::Sandbox;
+use common::engine::{FAST, home_with, start_engine, wait_secs};
+use serde_json::Value;
+
+fn job(sb: &Sandbox, id: i64) -> Value {
+    sb.run(&["jobs", &id.to_string(), "--json"]).json()
+}
+
+fn review_state(sb: &Sandbox) -> Option<String> {
+    sb.run(&["review", "--json"]).json()[0]["state"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Shell and tmux syntax that must arrive as written.
+const HOSTILE: &str = "$(rm -rf /) `id`; 'q' \"dq\" \\ ; send-keys C-c | & #{pane_id}";
+
+#[test]
+fn comments_reach_the_agent_literally_with_the_reason() {
+    let sb = home_with(FAST, &["api"]);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let _engine = start_engine(&sb);
+    wait_secs(30, "in review", || {
+        review_state(&sb).as_deref() == Some("ready")
+    });
+    // A bad comment keeps none.
+    let err = sb
+        .run(&[
+            "reject",
+            "1",
+            "--comment",
+            "DEMO.md:1: fine",
+            "--comment",
+            "no line",
+        ])
+        .fails(1)
+        .to_string();
+    assert!(err.contains("a comment is PATH:LINE: TEXT"), "{err}");
+    let first = format!("DEMO.md:1: {HOSTILE}");
+    sb.run(&[
+        "reject",
+        "1",
+        "--reason",
+        "not yet",
+        "--comment",
+        &first,
+        "--comment",
+        "src/a b.rs:12: and a space in the path",
+    ])
+    .ok();
+    let told = "not yet\nReview comments (path:line: comment):\n".to_string()
+        + &first
+        + "\nsrc/a b.rs:12: and a space in the path";
+    wait_secs(30, "the agent told", || {
+        job(&sb, 1)["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == format!("rejected; told the agent: {told}"))
+    });
+    // What the agent got, line by line, as written.
+    let demo = sb.home().join("worktrees/job-1/DEMO.md");
+    wait_secs(30, "every line at the agent", || {
+        std::fs::read_to_string(&demo)
+            .unwrap_or_default()
+            .contains("- src/a b.rs:12: and a space in the path")
+    });
+    let demo = std::fs::read_to_string(&demo).unwrap();
+    assert!(demo.contains(&format!("- {first}\n")), "{demo}");
+    assert!(demo.contains("- not yet\n"), "{demo}");
+    // Sent: the next rejection does not send them again.
+    assert!(
+        sb.journal().open_review_comments(1).unwrap().is_empty(),
+        "{demo}"
+    );
+}
