@@ -89,14 +89,20 @@ pub fn snapshot(
                 .filter(|p| !p.host.is_local())
                 .map(|p| (p.name.clone(), p.host.clone()))
                 .collect(),
-            unreachable: journal
-                .host_health()?
-                .into_iter()
-                .filter_map(|h| match h.reachability {
-                    Reachability::Unreachable { since, .. } => Some((h.host, since)),
-                    _ => None,
-                })
-                .collect(),
+            // Only hosts still known: a host removed from the config
+            // leaves its last state behind.
+            unreachable: {
+                let known = config.hosts_with(journal.hosts()?);
+                journal
+                    .host_health()?
+                    .into_iter()
+                    .filter(|h| known.iter().any(|k| k.name == h.host))
+                    .filter_map(|h| match h.reachability {
+                        Reachability::Unreachable { since, .. } => Some((h.host, since)),
+                        _ => None,
+                    })
+                    .collect()
+            },
         },
         projects,
     ))

@@ -26,6 +26,7 @@ fn clock(t: crate::model::Timestamp) -> String {
 fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
     let job = &d.job;
     let (style, symbol) = state_style(job.state.name());
+    let host = app.snapshot.host_of(job);
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -34,9 +35,10 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             ),
             Span::styled(format!("{symbol} {}", job.state.name()), style),
             Span::raw(format!(
-                " · {} · project {} · agent {} · priority {} · {} attempt{} · {} old",
+                " · {} · project {}{} · agent {} · priority {} · {} attempt{} · {} old",
                 job.kind.as_str(),
                 visible(job.project.as_deref().unwrap_or("-")),
+                host.map(|h| format!(" on host {h}")).unwrap_or_default(),
                 visible(job.agent.as_deref().unwrap_or("(project's)")),
                 job.priority,
                 job.attempts,
@@ -57,6 +59,16 @@ fn detail_lines(app: &App, d: &JobDetails) -> Vec<Line<'static>> {
             "starts {}",
             crate::scheduler::after_reason(&d.after)
         )));
+    }
+    if let Some((host, since)) = host.and_then(|h| Some((h, app.snapshot.unreachable_since(h)?))) {
+        lines.push(Line::styled(
+            format!(
+                "⚠ host {host} unreachable since {}Z ({} ago): its agent is left as it is",
+                clock(since),
+                short_age(now(app).since(since))
+            ),
+            Style::new().fg(Color::Red),
+        ));
     }
     let explained = Explanation::of(job, &d.events);
     if let Some(c) = explained.now() {

@@ -67,3 +67,25 @@ fn an_unreachable_host_shows_in_the_status_bar_and_its_agents_rows() {
         .unwrap_or_default();
     assert!(!queued.contains("unreachable since"), "{queued}");
 }
+
+#[test]
+fn the_details_of_a_job_on_an_unreachable_host_say_so() {
+    use crate::journal::JobDetails;
+    use crate::tui::app::{Mode, Scrolled};
+    let mut app = on_hosts(true);
+    let mut view = Scrolled::new(1);
+    view.content = Some(JobDetails {
+        job: app.snapshot.jobs[0].clone(),
+        events: Vec::new(),
+        attempts: Vec::new(),
+        sources: Vec::new(),
+        after: Default::default(),
+    });
+    app.mode = Mode::Details(view);
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("project api on host build1"), "{screen}");
+    assert!(
+        screen.contains("⚠ host build1 unreachable since 08:06:00Z (4m ago)"),
+        "{screen}"
+    );
+}
