@@ -191,6 +191,15 @@ fn push_delivers_the_branch_and_the_job_ends_once_it_is_merged_there() {
     assert_eq!(item["delivery"]["state"], "merged", "{item}");
     let said = events(&sb, 1);
     assert!(said.contains("the branch was deleted on origin"), "{said}");
+    assert_eq!(
+        rev(&repo, "refs/heads/main"),
+        rev(&bare, "refs/heads/main"),
+        "the local main follows the remote's: {said}"
+    );
+    assert!(
+        repo.join("DEMO.md").exists(),
+        "its clean checkout too: {said}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::workspace::forge::ForgeRepo;
 use crate::workspace::remote::{
     contains, delete_remote_branch, fetch_base, push_branch, remote_url, resolve_remote,
 };
-use crate::workspace::{Git, UpdateOutcome, bring_up_to_date};
+use crate::workspace::{Git, UpdateOutcome, bring_up_to_date, fast_forward_base};
 
 impl Engine {
     /// Approve of a project that delivers to its remote.
@@ -291,11 +291,16 @@ impl Engine {
                 Err(e) => format!("the branch stays on {}: {e}", delivery.remote),
             }
         };
+        // The local base follows the remote's when it can, so work that
+        // starts next (a job waiting `--after` this one) is cut from it.
+        let base = &project.base_branch;
+        let forward = fetch_base(&project.path, &delivery.remote, base)
+            .and_then(|onto| fast_forward_base(&project.path, base, &onto))
+            .unwrap_or_else(|e| format!("the local {base} was left as it is: {e}"));
         let why = format!(
-            "{} merged into {}/{}{}; {local}; {there}",
+            "{} merged into {}/{base}{}; {forward}; {local}; {there}",
             item.branch,
             delivery.remote,
-            project.base_branch,
             delivery
                 .url
                 .as_deref()

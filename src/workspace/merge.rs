@@ -206,6 +206,52 @@ fn replay(git: &Git, onto: &str, theirs: &str) -> Result<Result<String, Vec<Stri
     Ok(Ok(tip))
 }
 
+/// Moves the local `base` forward to `to` (the remote's base, after work
+/// delivered there was merged) when that is a fast-forward; where `base`
+/// is checked out, only when that checkout is clean (its files follow).
+/// Says what happened, for the event.
+pub fn fast_forward_base(repo: &Path, base: &str, to: &str) -> Result<String, GitError> {
+    let git = Git::at(repo);
+    let base_ref = format!("refs/heads/{base}");
+    let old = git.run(&["rev-parse", "--verify", &base_ref])?;
+    let new = git.run(&["rev-parse", "--verify", &format!("{to}^{{commit}}")])?;
+    let ancestor = |a: &str, b: &str| git.run(&["merge-base", "--is-ancestor", a, b]).is_ok();
+    if ancestor(&new, &old) {
+        return Ok(format!("the local {base} already has it"));
+    }
+    if !ancestor(&old, &new) {
+        return Ok(format!(
+            "the local {base} has commits of its own, so it was left as it is"
+        ));
+    }
+    match checkout_of(&git, &base_ref)? {
+        Some(dir) => {
+            let here = Git::at(&dir);
+            if !here
+                .run(&["status", "--porcelain", "--untracked-files=no"])?
+                .is_empty()
+            {
+                return Ok(format!(
+                    "the local {base} is checked out at {} with uncommitted changes, so it was left as it is",
+                    dir.display()
+                ));
+            }
+            here.run(&["merge", "--ff-only", "--quiet", &new])?;
+        }
+        None => {
+            git.run(&[
+                "update-ref",
+                "-m",
+                "switchboard: forward to the remote's base",
+                &base_ref,
+                &new,
+                &old,
+            ])?;
+        }
+    }
+    Ok(format!("the local {base} moved forward to it"))
+}
+
 /// The worktree (the main one included) where `branch_ref` is checked out.
 fn checkout_of(git: &Git, branch_ref: &str) -> Result<Option<PathBuf>, GitError> {
     let list = git.run(&["worktree", "list", "--porcelain"])?;
