@@ -164,6 +164,36 @@ pub struct Signals<'a> {
     pub quiet_for: Duration,
     /// Whether the screen ever changed since the agent started.
     pub has_output: bool,
+    /// What the screen rules found on `screen`, when the caller kept it
+    /// from a pass that saw the same screen; read from `screen` if `None`.
+    pub rules: Option<&'a ScreenRules>,
+}
+
+/// What the profile's screen rules find on one screen (its last lines):
+/// worked out once for each new screen and kept while it does not change,
+/// so an unchanged pane is not read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScreenRules {
+    pub ask: Option<Reading>,
+    pub error: Option<Reading>,
+    pub busy: Option<Reading>,
+    pub ready: Option<Reading>,
+}
+
+/// Reads `screen` with the profile's screen rules.
+pub fn read_screen(screen: &str, profile: &AgentProfile) -> ScreenRules {
+    let tail = last_lines(screen, profile.screen_lines);
+    let rule = |p: &Option<Pattern>, status| {
+        p.as_ref()
+            .and_then(|p| matched_line(p, tail))
+            .map(|(pat, line)| Reading::new(status, Signal::Screen, format!("/{pat}/ on {line:?}")))
+    };
+    ScreenRules {
+        ask: rule(&profile.ask, AgentStatus::Asking),
+        error: rule(&profile.error, AgentStatus::Errored),
+        busy: rule(&profile.busy, AgentStatus::Busy),
+        ready: rule(&profile.ready, AgentStatus::Idle),
+    }
 }
 
 /// The status, which signal said so, and what matched.
@@ -205,7 +235,14 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
             None => working_report = Some(Reading::new(AgentStatus::Busy, r.signal, detail)),
         }
     }
-    let tail = last_lines(signals.screen, profile.screen_lines);
+    let read;
+    let rules = match signals.rules {
+        Some(rules) => rules,
+        None => {
+            read = read_screen(signals.screen, profile);
+            &read
+        }
+    };
     let title_rule = |p: &Option<Pattern>, status| {
         p.as_ref().filter(|p| p.is_match(title)).map(|p| {
             Reading::new(
@@ -215,21 +252,16 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
             )
         })
     };
-    let screen_rule = |p: &Option<Pattern>, status| {
-        p.as_ref()
-            .and_then(|p| matched_line(p, tail))
-            .map(|(pat, line)| Reading::new(status, Signal::Screen, format!("/{pat}/ on {line:?}")))
-    };
     // A question wins over a spinner that keeps turning behind it.
     let found = title_rule(&profile.title_ask, AgentStatus::Asking)
-        .or_else(|| screen_rule(&profile.ask, AgentStatus::Asking))
+        .or_else(|| rules.ask.clone())
         .or_else(|| title_rule(&profile.title_busy, AgentStatus::Busy))
         // An error the turn ended on outweighs the hook that said the
         // turn began (Claude Code runs no Stop hook after an API error).
-        .or_else(|| screen_rule(&profile.error, AgentStatus::Errored))
+        .or_else(|| rules.error.clone())
         .or(working_report)
-        .or_else(|| screen_rule(&profile.busy, AgentStatus::Busy))
-        .or_else(|| screen_rule(&profile.ready, AgentStatus::Idle));
+        .or_else(|| rules.busy.clone())
+        .or_else(|| rules.ready.clone());
     if let Some(reading) = found {
         return reading;
     }

@@ -114,6 +114,7 @@ fn the_strongest_signal_wins() {
         screen: &busy,
         quiet_for: Duration::ZERO,
         has_output: true,
+        rules: None,
     };
     let idle = Duration::from_secs(30);
     let r = read_status(&base, demo, idle);
@@ -158,6 +159,7 @@ fn the_title_says_busy_and_asking() {
         screen: &ready,
         quiet_for: Duration::ZERO,
         has_output: true,
+        rules: None,
     };
     let r = read_status(&s, codex, Duration::from_secs(5));
     assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Title));
@@ -210,6 +212,7 @@ fn without_patterns_quiet_decides() {
         screen: "some output",
         quiet_for: Duration::from_secs(5),
         has_output: true,
+        rules: None,
     };
     let idle = Duration::from_secs(30);
     assert_eq!(read_status(&s, &plain, idle).status, AgentStatus::Busy);
@@ -221,6 +224,7 @@ fn without_patterns_quiet_decides() {
     assert_eq!((r.status, r.signal), (AgentStatus::Idle, Signal::Quiet));
     let fresh = Signals {
         has_output: false,
+        rules: None,
         ..s
     };
     assert_eq!(
@@ -263,6 +267,7 @@ fn a_reported_question_is_over_once_the_title_shows_work() {
         screen: &ask,
         quiet_for: Duration::ZERO,
         has_output: true,
+        rules: None,
     };
     let r = read_status(&s, claude, Duration::from_secs(5));
     assert_eq!((r.status, r.signal), (AgentStatus::Asking, Signal::Hook));
@@ -300,6 +305,7 @@ fn a_turn_that_ended_on_an_api_error_is_read_as_errored() {
         screen: &screen_text,
         quiet_for: Duration::ZERO,
         has_output: true,
+        rules: None,
     };
     let got = read_status(&signals, claude, Duration::from_secs(5));
     assert_eq!(

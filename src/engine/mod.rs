@@ -21,6 +21,7 @@ mod patrol;
 mod places;
 pub mod pr_body;
 pub mod pull_request;
+mod schedule_gate;
 pub mod setup;
 
 use std::collections::HashMap;
@@ -81,6 +82,14 @@ pub struct Engine {
     news_mark: i64,
     /// HTTP and SQS intake, when configured.
     network: Option<crate::net::NetIntake>,
+    /// How the journal stood at the last schedule: a pass with nothing
+    /// new skips the scheduler.
+    scheduled: Option<schedule_gate::Scheduled>,
+    /// Scheduler runs and skips, for tests and benches.
+    pub schedule_counts: (u64, u64),
+    /// Screens the patrol read with the profiles' rules (a new or changed
+    /// pane each); an unchanged pane costs only its hash.
+    pub screen_reads: u64,
     _lock: EngineLock,
 }
 
@@ -157,6 +166,9 @@ impl Engine {
             network: None,
             cleaned_at: None,
             followed_at: None,
+            scheduled: None,
+            schedule_counts: (0, 0),
+            screen_reads: 0,
             _lock: lock,
         }))
     }
@@ -338,11 +350,7 @@ impl Engine {
         {
             self.take_inbox()?;
         }
-        let now = Timestamp::now();
-        let (decisions, _) = self.journal.schedule(&self.config, now, self.draining())?;
-        for d in &decisions {
-            tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
-        }
+        self.schedule_if_due()?;
         // One look at each server a pass (over the control clients), and
         // another only if agents were started.
         self.refresh_hosts()?;
@@ -362,6 +370,39 @@ impl Engine {
         self.follow_deliveries();
         self.clean_up_hourly();
         Ok(active)
+    }
+
+    /// Runs the scheduler when the journal changed since it last ran (or a
+    /// retry or timeout is due); a pass at rest reads no queue.
+    fn schedule_if_due(&mut self) -> anyhow::Result<()> {
+        let now = Timestamp::now();
+        let draining = self.draining();
+        let mark = schedule_gate::JournalMark {
+            others: self.journal.data_version()?,
+            own: self.journal.total_changes(),
+        };
+        if !schedule_gate::due(self.scheduled.as_ref(), mark, draining, now, Instant::now()) {
+            self.schedule_counts.1 += 1;
+            return Ok(());
+        }
+        self.schedule_counts.0 += 1;
+        let (decisions, wake) = self.journal.schedule(&self.config, now, draining)?;
+        for d in &decisions {
+            tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
+        }
+        // Others' commits are counted from before the schedule read the
+        // journal (one landing meanwhile makes the next pass schedule);
+        // this engine's own, after what the schedule wrote.
+        self.scheduled = Some(schedule_gate::Scheduled {
+            mark: schedule_gate::JournalMark {
+                others: mark.others,
+                own: self.journal.total_changes(),
+            },
+            wake,
+            draining,
+            at: Instant::now(),
+        });
+        Ok(())
     }
 
     /// Once an hour: worktrees and branches that merged jobs left, and
@@ -392,13 +433,7 @@ impl Engine {
 
     /// Jobs the journal has in an active state.
     fn active_jobs(&self) -> anyhow::Result<usize> {
-        Ok(self
-            .journal
-            .job_counts()?
-            .into_iter()
-            .filter(|(state, _)| state.is_active())
-            .map(|(_, n)| n as usize)
-            .sum())
+        Ok(self.journal.active_job_count()? as usize)
     }
 
     /// Starts the agent of every job in `starting` whose session does not

@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use super::{Engine, session_name};
-use crate::agents::status::{AgentStatus, CurrentReport, Reading, Signal, Signals, read_status};
+use crate::agents::status::{
+    AgentStatus, CurrentReport, Reading, ScreenRules, Signal, Signals, read_screen, read_status,
+};
 use crate::journal::JobFilter;
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
@@ -41,6 +43,8 @@ pub(super) struct Watch {
     /// When the agent last got input from the operator (an answer), after
     /// which earlier reports are history.
     input_at: Option<Timestamp>,
+    /// What the profile's screen rules found on the screen of `hash`.
+    rules: ScreenRules,
 }
 
 impl Engine {
@@ -155,14 +159,15 @@ impl Engine {
                 what: r.message.as_deref().unwrap_or(""),
             })
         });
-        let (quiet_for, has_output) = self.watch_screen(job.id, screen);
         let profile = self.profile_of(job)?;
+        let (quiet_for, has_output, rules) = self.watch_screen(job.id, screen, &profile);
         let signals = Signals {
             report,
             session,
             screen,
             quiet_for,
             has_output,
+            rules: Some(&rules),
         };
         let idle_after = self
             .config
@@ -374,25 +379,45 @@ impl Engine {
 
     /// Tracks a job's screen: how long it has not changed, and whether it
     /// changed at all while this engine watched (the agent did something).
-    fn watch_screen(&mut self, job: i64, screen: &str) -> (Duration, bool) {
+    ///
+    /// The screen is hashed first; the profile's rules read it only when
+    /// the hash changed (what they found is kept with the watch), so a
+    /// quiet agent's pane costs a hash a pass.
+    fn watch_screen(
+        &mut self,
+        job: i64,
+        screen: &str,
+        profile: &crate::config::AgentProfile,
+    ) -> (Duration, bool, ScreenRules) {
         let hash = content_hash(screen);
         let now = Instant::now();
-        let entry = self.quiet.entry(job).or_insert(Watch {
-            hash,
-            changed_at: now,
-            has_output: false,
-            took_up: false,
-            idle_since: None,
-            busy_since: None,
-            last: None,
-            input_at: None,
+        let reads = &mut self.screen_reads;
+        let entry = self.quiet.entry(job).or_insert_with(|| {
+            *reads += 1;
+            Watch {
+                hash,
+                changed_at: now,
+                has_output: false,
+                took_up: false,
+                idle_since: None,
+                busy_since: None,
+                last: None,
+                input_at: None,
+                rules: read_screen(screen, profile),
+            }
         });
         if entry.hash != hash {
+            *reads += 1;
             entry.hash = hash;
             entry.changed_at = now;
             entry.has_output = true;
+            entry.rules = read_screen(screen, profile);
         }
-        (now.duration_since(entry.changed_at), entry.has_output)
+        (
+            now.duration_since(entry.changed_at),
+            entry.has_output,
+            entry.rules.clone(),
+        )
     }
 
     fn profile_of(&self, job: &Job) -> anyhow::Result<crate::config::AgentProfile> {
@@ -615,6 +640,7 @@ mod tests {
             busy_since: None,
             last: None,
             input_at: None,
+            rules: ScreenRules::default(),
         }
     }
 

@@ -56,6 +56,10 @@ pub struct OperatorCommand {
     pub state: String,
 }
 
+/// Commands not carried out (the partial index `commands_pending`).
+pub(super) const PENDING_COMMANDS: &str =
+    "SELECT id, at, kind, job_id, text, state FROM commands WHERE state = 'pending' ORDER BY id";
+
 impl Journal {
     /// Journals a command for the engine, with an event saying who asked.
     pub fn record_command(
@@ -133,9 +137,7 @@ impl Journal {
 
     /// Commands the engine has not carried out yet, oldest first.
     pub fn pending_commands(&self) -> Result<Vec<OperatorCommand>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT id, at, kind, job_id, text, state FROM commands WHERE state = 'pending' ORDER BY id",
-        )?;
+        let mut stmt = self.conn().prepare_cached(PENDING_COMMANDS)?;
         let rows = stmt.query_map([], |r| {
             Ok(OperatorCommand {
                 id: r.get(0)?,

@@ -55,6 +55,18 @@ pub struct JobFilter {
     pub state: Option<StateName>,
 }
 
+/// The jobs in one state (`?1`), oldest first, on the `jobs_by_state`
+/// index (the patrol's query, every pass).
+pub(super) const JOBS_IN_STATE: &str = "state = ?1 ORDER BY id";
+
+/// The journal's last event, the engine's wake-up mark.
+pub(super) const LAST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
+
+/// The jobs with an agent ([`StateName::is_active`]), counted on the
+/// `jobs_by_state` index.
+pub(super) const ACTIVE_JOB_COUNT: &str =
+    "SELECT COUNT(*) FROM jobs WHERE state IN ('starting', 'running', 'waiting', 'stalled')";
+
 pub(super) const JOB_COLUMNS: &str = "id, kind, state, state_since, not_before, attempt, state_reason, \
      project, title, prompt, agent, priority, attempts, progress, note, reason, created_at";
 
@@ -330,7 +342,7 @@ impl Journal {
         mut each: impl FnMut(Job) -> Result<()>,
     ) -> Result<()> {
         let sql = match filter.state {
-            Some(_) => format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = ?1 ORDER BY id"),
+            Some(_) => format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {JOBS_IN_STATE}"),
             None => format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"),
         };
         let mut stmt = self.conn().prepare(&sql)?;
@@ -356,6 +368,15 @@ impl Journal {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// How many jobs have an agent (starting, running, waiting, stalled):
+    /// an index search on those states, not a count of the whole history.
+    pub fn active_job_count(&self) -> Result<u64> {
+        Ok(self
+            .conn()
+            .prepare_cached(ACTIVE_JOB_COUNT)?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// How many jobs are in each state.
@@ -386,9 +407,7 @@ impl Journal {
 
     /// The id of the newest event, 0 when there is none.
     pub fn last_event_id(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+        Ok(self.conn().query_row(LAST_EVENT, [], |r| r.get(0))?)
     }
 
     fn events_where(&self, clause: &str, value: i64) -> Result<Vec<Event>> {

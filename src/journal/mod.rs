@@ -148,6 +148,15 @@ impl Journal {
         self.conn.total_changes() as i64
     }
 
+    /// SQLite's `data_version`: it moves whenever another connection
+    /// commits to the journal (not on this connection's own writes; see
+    /// [`Journal::total_changes`] for those).
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The connection, for reads.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
@@ -249,3 +258,7 @@ pub(crate) fn crash_point(_point: &str) {}
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod plan_tests;

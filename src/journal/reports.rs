@@ -123,6 +123,15 @@ impl Journal {
     }
 }
 
+/// From the review items waiting for the operator (the partial index
+/// `review_items_waiting`; CROSS JOIN keeps them first), never from every
+/// done job.
+pub(super) const LATE_DONE_REPORTS: &str = "SELECT r.job_id FROM review_items r CROSS JOIN jobs j ON j.id = r.job_id \
+     WHERE r.state IN ('ready', 'conflict') AND j.state = 'done' \
+     AND EXISTS (SELECT 1 FROM reports p WHERE p.job_id = r.job_id \
+                 AND p.status = 'done' AND p.at > r.updated_at) \
+     ORDER BY r.job_id";
+
 impl Journal {
     /// Whether job `job` has a report from `source` made at exactly `at`
     /// (a report read from a remote agent's pane is journaled once, also
@@ -143,13 +152,7 @@ impl Journal {
     /// was last refreshed, while the item still waits for the operator:
     /// work after "done" (the operator gave the agent more to do).
     pub fn late_done_reports(&self) -> Result<Vec<i64>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT r.job_id FROM review_items r JOIN jobs j ON j.id = r.job_id \
-             WHERE r.state IN ('ready', 'conflict') AND j.state = 'done' \
-             AND EXISTS (SELECT 1 FROM reports p WHERE p.job_id = r.job_id \
-                         AND p.status = 'done' AND p.at > r.updated_at) \
-             ORDER BY r.job_id",
-        )?;
+        let mut stmt = self.conn().prepare_cached(LATE_DONE_REPORTS)?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

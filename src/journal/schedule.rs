@@ -32,6 +32,19 @@ use crate::scheduler::{
 /// and the engine's next pass carries on where this one stopped.
 const ROUNDS: usize = 64;
 
+/// Jobs that are not over, as the partial index `jobs_open` has them
+/// (word for word: SQLite uses a partial index only for its own WHERE).
+pub(super) const OPEN_JOBS: &str =
+    "state NOT IN ('done', 'killed') AND NOT (state = 'failed' AND reason IS NOT NULL)";
+
+/// Alarms the scheduler has not admitted (index `alarms_unadmitted`).
+pub(super) const UNADMITTED_ALARMS: &str = "SELECT id, received_at, account, name, state, at, reason, region \
+     FROM alarms WHERE chain_id IS NULL";
+
+/// Ticket messages not processed (index `messages_unprocessed`).
+pub(super) const UNPROCESSED_TICKET_MESSAGES: &str =
+    "SELECT id, received_at, body FROM messages WHERE kind = 'ticket' AND processed_at IS NULL";
+
 /// The scheduler's state and the rows that could not be read.
 pub(super) struct Loaded {
     pub state: State,
@@ -87,11 +100,8 @@ impl Journal {
         let conn = self.conn();
         // What the queued jobs wait for, and where each of those stands.
         let mut waits = super::after::waits_where(conn, true)?;
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE state NOT IN ('done', 'killed') \
-             AND NOT (state = 'failed' AND reason IS NOT NULL) ORDER BY id"
-        );
-        let mut stmt = conn.prepare(&sql)?;
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {OPEN_JOBS} ORDER BY id");
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -165,9 +175,7 @@ impl Journal {
     fn pending(&self, faults: &mut Vec<Fault>) -> Result<Vec<Pending>> {
         let conn = self.conn();
         let mut pending: Vec<(i64, i64, Pending)> = Vec::new();
-        let mut alarms = conn.prepare(
-            "SELECT id, received_at, account, name, state, at, reason, region FROM alarms WHERE chain_id IS NULL",
-        )?;
+        let mut alarms = conn.prepare_cached(UNADMITTED_ALARMS)?;
         for row in alarms.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -209,9 +217,7 @@ impl Journal {
                 },
             ));
         }
-        let mut messages = conn.prepare(
-            "SELECT id, received_at, body FROM messages WHERE kind = 'ticket' AND processed_at IS NULL",
-        )?;
+        let mut messages = conn.prepare_cached(UNPROCESSED_TICKET_MESSAGES)?;
         for row in messages.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,

@@ -246,6 +246,19 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX review_comments_by_job ON review_comments(job_id, id);
     "#,
+    // 10: partial indexes on what is still pending, so that an engine pass
+    // reads what waits and not the whole history: jobs not over, alarms
+    // not chained, ticket messages not processed, review items waiting for
+    // the operator. Each holds only its pending rows; the queries that use
+    // them repeat their WHERE clause word for word (SQLite uses a partial
+    // index only then), and `src/journal/plan_tests.rs` checks the plans.
+    r#"
+    CREATE INDEX jobs_open ON jobs(id)
+        WHERE state NOT IN ('done', 'killed') AND NOT (state = 'failed' AND reason IS NOT NULL);
+    CREATE INDEX alarms_unadmitted ON alarms(id) WHERE chain_id IS NULL;
+    CREATE INDEX messages_unprocessed ON messages(id) WHERE kind = 'ticket' AND processed_at IS NULL;
+    CREATE INDEX review_items_waiting ON review_items(job_id) WHERE state IN ('ready', 'conflict');
+    "#,
 ];
 
 /// The version a journal has after every migration.

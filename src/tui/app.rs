@@ -9,7 +9,9 @@ use ratatui_textarea::TextArea;
 
 use super::action::Action;
 use super::form::DispatchForm;
+use super::grid::{self, GridPage};
 use super::keymap::Keymap;
+use super::layout::RoomLayout;
 use crate::agents::question::Question;
 use crate::journal::{JobDetails, ReviewView};
 use crate::model::{
@@ -448,6 +450,25 @@ impl App {
         out
     }
 
+    /// Every job with an agent, in the grid's order.
+    pub fn grid_agents(&self) -> Vec<(i64, u32)> {
+        self.snapshot
+            .jobs
+            .iter()
+            .filter(|j| j.state.name().is_active())
+            .filter_map(|j| Some((j.id, j.state.attempt()?)))
+            .collect()
+    }
+
+    /// The grid's page on screen: the one holding the selected agent.
+    pub fn grid_page(&self, agents: &[(i64, u32)]) -> GridPage {
+        let selected = agents
+            .iter()
+            .position(|(job, _)| Some(*job) == self.grid_pick)
+            .unwrap_or(0);
+        grid::page(agents.len(), selected, RoomLayout::of(self.area).main)
+    }
+
     /// The grid's selected tile's job.
     pub fn grid_job(&self) -> Option<i64> {
         self.grid
@@ -506,13 +527,11 @@ impl App {
     /// active agent's in the grid, else the selected job's.
     pub fn watched(&self) -> Vec<(i64, u32)> {
         if matches!(self.mode, Mode::Grid) {
-            return self
-                .snapshot
-                .jobs
-                .iter()
-                .filter(|j| j.state.name().is_active())
-                .filter_map(|j| Some((j.id, j.state.attempt()?)))
-                .collect();
+            // Only the page on screen: the others are neither drawn nor
+            // captured.
+            let all = self.grid_agents();
+            let page = self.grid_page(&all);
+            return all[page.first..page.first + page.count].to_vec();
         }
         let mut watched: Vec<(i64, u32)> = self
             .queue_job()

@@ -15,6 +15,7 @@ pub mod capture;
 pub mod draw;
 pub mod events;
 pub mod form;
+pub mod grid;
 pub mod keymap;
 pub mod layout;
 pub mod notice;

@@ -468,7 +468,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
 /// The grid: arrows and Tab select a tile; Enter, `a`, `n` and `K` act on
 /// its job, through the same gate as everywhere.
 fn in_grid(app: &mut App, action: Action) -> Vec<Intent> {
-    let tiles: Vec<i64> = app.grid.iter().map(|c| c.job).collect();
+    // Every agent, not only the page on screen: moving past a page's last
+    // tile turns the page.
+    let tiles: Vec<i64> = app.grid_agents().into_iter().map(|(job, _)| job).collect();
     let at = app
         .grid_job()
         .and_then(|j| tiles.iter().position(|t| *t == j))

@@ -143,9 +143,32 @@ pub fn grid(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let n = app.grid.len();
-    let cols = (1..=n).find(|c| c * c >= n).unwrap_or(1);
-    let rows = n.div_ceil(cols);
+    // The page's shape, as the room chose which panes to capture.
+    let page = crate::tui::grid::page(app.grid.len(), 0, area);
+    let agents = app.grid_agents();
+    let shown = app.grid_page(&agents);
+    let (cols, rows) = if shown.total > shown.count {
+        (shown.cols, shown.rows)
+    } else {
+        (page.cols, page.rows)
+    };
+    let area = if shown.total > shown.count {
+        let (number, pages) = shown.number();
+        let [head, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        frame.render_widget(
+            Paragraph::new(format!(
+                " page {number} of {pages}: agents {}-{} of {} (arrows move on)",
+                shown.first + 1,
+                shown.first + shown.count,
+                shown.total
+            )),
+            head,
+        );
+        rest
+    } else {
+        area
+    };
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
     for (r, row_area) in row_areas.iter().enumerate() {
         let cells =

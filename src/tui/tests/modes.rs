@@ -497,3 +497,51 @@ fn a_job_that_waits_for_others_shows_them_in_the_queue_and_its_details() {
         "{screen}"
     );
 }
+
+/// 200 agents in the grid: only the page on screen is watched (captured)
+/// and drawn, and moving past its last tile turns the page.
+#[test]
+fn the_grid_watches_only_the_tiles_on_screen() {
+    use crate::model::JobState;
+    let mut app = sample();
+    app.snapshot.jobs = (1..=200)
+        .map(|id| {
+            super::job(
+                id,
+                JobState::Running {
+                    attempt: 1,
+                    since: super::t(1),
+                },
+                "quiet",
+            )
+        })
+        .collect();
+    app.set_snapshot(app.snapshot.clone());
+    app.area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    app.mode = Mode::Grid;
+    let watched = app.watched();
+    let page = app.grid_page(&app.grid_agents());
+    assert!(page.count < 20, "{page:?}");
+    assert_eq!(watched.len(), page.count);
+    assert_eq!(watched[0], (1, 1));
+    // Past the page's last tile: the next page, holding the pick.
+    for _ in 0..page.count {
+        handle_key(&mut app, code(KeyCode::Down));
+        app.grid = app
+            .watched()
+            .into_iter()
+            .map(|(job, _)| crate::tui::app::GridCell {
+                job,
+                title: String::new(),
+                text: Default::default(),
+            })
+            .collect();
+    }
+    let next = app.watched();
+    assert_eq!(next.len(), page.count);
+    assert_eq!(next[0].0, page.count as i64 + 1, "{next:?}");
+    assert_eq!(app.grid_job(), Some(page.count as i64 + 1));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("page 2 of"), "{screen}");
+    assert!(!screen.contains("#1 "), "{screen}");
+}
