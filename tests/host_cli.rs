@@ -250,6 +250,9 @@ fn doctor_fails_a_project_on_a_host_nobody_knows_and_jobs_json_names_the_host() 
     assert_eq!(host_of(1), "gpu");
     assert_eq!(host_of(2), "local");
     assert_eq!(sb.run(&["jobs", "1", "--json"]).json()["host"], "gpu");
+    let text = sb.run(&["jobs"]);
+    assert!(text.ok().contains("ml@gpu"), "{}", text.stdout);
+    assert!(!text.stdout.contains("api@"), "{}", text.stdout);
 
     std::fs::write(&config, "").unwrap();
     let out = sb.run(&["doctor", "--json"]);

@@ -181,6 +181,7 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
         return Ok(ExitCode::SUCCESS);
     }
     let now = Timestamp::now();
+    let hosts = journal.project_hosts()?;
     let mut out = BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
     let mut count = 0u64;
     writeln!(
@@ -201,7 +202,17 @@ fn list(journal: &Journal, filter: &JobFilter, as_json: bool) -> anyhow::Result<
             job.id,
             state_label(job.state.name(), 11),
             job.kind.as_str(),
-            fit(job.project.as_deref().unwrap_or("-"), 10),
+            // A project on another machine shows its host: api@build1.
+            fit(
+                &match (
+                    job.project.as_deref(),
+                    job.project.as_ref().and_then(|p| hosts.get(p))
+                ) {
+                    (Some(p), Some(h)) if !h.is_local() => format!("{p}@{h}"),
+                    (p, _) => p.unwrap_or("-").to_string(),
+                },
+                10
+            ),
             age(job.created_at, now),
             fit(&job.title, 60),
         );
