@@ -181,6 +181,8 @@ pub struct Keys {
     pub approve: KeyList,
     pub reject: KeyList,
     pub diff: KeyList,
+    /// In the diff view: comment on the selected line.
+    pub comment: KeyList,
     pub grid: KeyList,
     pub filter: KeyList,
     pub drain: KeyList,
@@ -190,7 +192,7 @@ pub struct Keys {
 
 impl Keys {
     /// Every command with its keys, as named in the file.
-    pub fn fields(&self) -> [(&'static str, &KeyList); 18] {
+    pub fn fields(&self) -> [(&'static str, &KeyList); 19] {
         [
             ("focus_next", &self.focus_next),
             ("focus_prev", &self.focus_prev),
@@ -205,6 +207,7 @@ impl Keys {
             ("approve", &self.approve),
             ("reject", &self.reject),
             ("diff", &self.diff),
+            ("comment", &self.comment),
             ("grid", &self.grid),
             ("filter", &self.filter),
             ("drain", &self.drain),

@@ -34,6 +34,9 @@ pub enum Action {
     Reject,
     /// The selected review item's diff.
     Diff,
+    /// In the diff view: comment on the selected line (sent to the agent
+    /// with the next rejection).
+    Comment,
     /// Every live agent's pane at once.
     Grid,
     /// Filter the queue.
@@ -52,7 +55,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests that try each in each mode.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::Up,
@@ -68,6 +71,7 @@ impl Action {
         Action::Approve,
         Action::Reject,
         Action::Diff,
+        Action::Comment,
         Action::Grid,
         Action::Filter,
         Action::Drain,
@@ -105,6 +109,7 @@ impl Action {
             Action::Approve => "approve",
             Action::Reject => "reject",
             Action::Diff => "diff",
+            Action::Comment => "comment on the line",
             Action::Grid => "grid",
             Action::Filter => "filter",
             Action::Drain => "drain/resume",

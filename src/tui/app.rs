@@ -15,7 +15,7 @@ use super::layout::RoomLayout;
 use crate::agents::question::Question;
 use crate::journal::{JobDetails, ReviewView};
 use crate::model::{
-    HostName, Job, OperatorAction, Refusal, ReviewState, StateName, Timestamp, gate,
+    HostName, Job, OperatorAction, Refusal, ReviewComment, ReviewState, StateName, Timestamp, gate,
 };
 use crate::scheduler::Chain;
 
@@ -127,6 +127,30 @@ pub enum Purpose {
     Reject(i64),
 }
 
+/// A review item's diff as the diff view shows it: a line can be
+/// selected and commented on.
+#[derive(Debug, Clone, Default)]
+pub struct DiffView {
+    pub lines: Vec<String>,
+    /// The comments not yet sent to the agent, oldest first.
+    pub comments: Vec<ReviewComment>,
+    /// The selected line.
+    pub cursor: usize,
+    /// The comment being typed on the selected line: its file and line,
+    /// and the one-line box.
+    pub input: Option<(String, u32, TextArea<'static>)>,
+}
+
+impl DiffView {
+    pub fn new(lines: Vec<String>, comments: Vec<ReviewComment>) -> DiffView {
+        DiffView {
+            lines,
+            comments,
+            ..DiffView::default()
+        }
+    }
+}
+
 /// A scrolled, full-screen view of one job.
 #[derive(Debug, Clone)]
 pub struct Scrolled<T> {
@@ -159,8 +183,8 @@ pub enum Mode {
     Dispatch(Box<DispatchForm>),
     Text(Purpose, TextArea<'static>),
     Details(Scrolled<JobDetails>),
-    /// A review item's diff, a line each.
-    Diff(Scrolled<Vec<String>>),
+    /// A review item's diff, a line each, with its comments.
+    Diff(Scrolled<DiffView>),
     Grid,
 }
 

@@ -42,6 +42,7 @@ impl Keymap {
                 k(Action::Approve, &keys.approve),
                 k(Action::Reject, &keys.reject),
                 k(Action::Diff, &keys.diff),
+                k(Action::Comment, &keys.comment),
                 k(Action::Grid, &keys.grid),
                 k(Action::Filter, &keys.filter),
                 k(Action::Drain, &keys.drain),

@@ -14,7 +14,7 @@ use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
 use ratatui::text::Text;
 
-use super::app::{App, EngineState, GridCell, Mode};
+use super::app::{App, DiffView, EngineState, GridCell, Mode};
 use super::capture::{live_status, plain, read_capture};
 use super::events::{Input, RoomEvent, watch_signals};
 use super::update::{Intent, dispatched, handle_key, handle_mouse};
@@ -436,10 +436,21 @@ impl<'a> Room<'a> {
                 let lines = self
                     .diff(job)
                     .unwrap_or_else(|e| vec![format!("cannot show the diff: {e:#}")]);
+                let comments = self.journal.open_review_comments(job)?;
                 if let Mode::Diff(view) = &mut app.mode
                     && view.job == job
                 {
-                    view.content = Some(lines);
+                    view.content = Some(DiffView::new(lines, comments));
+                }
+            }
+            Intent::Comment { job, comment } => {
+                // Kept with the review item: it survives a restart of the
+                // room and goes to the agent with the next rejection.
+                if let Err(e) = self
+                    .journal
+                    .add_review_comment(job, &comment, Timestamp::now())
+                {
+                    app.message = Some(format!("comment not kept: {e}"));
                 }
             }
         }

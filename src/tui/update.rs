@@ -8,12 +8,12 @@ use ratatui::crossterm::event::{
 use ratatui_textarea::TextArea;
 
 use super::action::Action;
-use super::app::{App, Confirm, EngineState, Mode, Pane, Purpose, Scrolled};
+use super::app::{App, Confirm, DiffView, EngineState, Mode, Pane, Purpose, Scrolled};
 use super::form::{DispatchForm, DispatchRequest, FormOutcome};
 use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
 use crate::agents::question::Offer;
 use crate::journal::CommandKind;
-use crate::model::OperatorAction;
+use crate::model::{OperatorAction, ReviewComment, diff_position};
 
 /// What the control room asks of the world outside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum Intent {
     LoadDetails(i64),
     /// Read a review item's diff for the diff view.
     LoadDiff(i64),
+    /// Keep a comment on a line of job's review item.
+    Comment { job: i64, comment: ReviewComment },
 }
 
 /// Lines a page key or the wheel moves in the full views.
@@ -118,11 +120,62 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Intent> {
                 },
             }
         }
+        Mode::Diff(view) if view.content.as_ref().is_some_and(|d| d.input.is_some()) => {
+            let job = view.job;
+            let Some(diff) = view.content.as_mut() else {
+                return vec![];
+            };
+            let (said, intents) = comment_key(diff, job, key);
+            if let Some(said) = said {
+                app.message = Some(said);
+            }
+            intents
+        }
         Mode::Normal | Mode::Details(_) | Mode::Diff(_) | Mode::Grid => {
             match app.keymap.action(&key) {
                 Some(action) => update(app, action),
                 None => vec![],
             }
+        }
+    }
+}
+
+/// A key in the comment box of the diff view: Enter keeps the comment,
+/// Esc drops it, the rest is typing. Returns what to tell the operator
+/// and what to ask of the world.
+fn comment_key(diff: &mut DiffView, job: i64, key: KeyEvent) -> (Option<String>, Vec<Intent>) {
+    match key.code {
+        KeyCode::Esc => {
+            diff.input = None;
+            (Some("comment dropped".into()), vec![])
+        }
+        KeyCode::Enter => {
+            let Some((path, line, area)) = diff.input.take() else {
+                return (None, vec![]);
+            };
+            let text = area.lines().join(" ").trim().to_string();
+            if text.is_empty() {
+                return (Some("an empty comment is not kept".into()), vec![]);
+            }
+            let comment = ReviewComment { path, line, text };
+            if let Err(no) = crate::intake::limits::comment(&comment) {
+                diff.input = Some((comment.path, comment.line, area));
+                return (Some(format!("not kept: {no}")), vec![]);
+            }
+            diff.comments.push(comment.clone());
+            (
+                Some(format!(
+                    "comment on {}:{} kept; a reject sends it to the agent",
+                    comment.path, comment.line
+                )),
+                vec![Intent::Comment { job, comment }],
+            )
+        }
+        _ => {
+            if let Some((_, _, area)) = diff.input.as_mut() {
+                area.input(key);
+            }
+            (None, vec![])
         }
     }
 }
@@ -298,6 +351,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
     match action {
         Action::Quit => {
             app.quit = true;
+            vec![]
+        }
+        Action::Comment => {
+            app.message = Some(format!(
+                "comments go on lines of a diff: {} opens the selected review item's",
+                app.keymap.label(Action::Diff)
+            ));
             vec![]
         }
         Action::FocusNext | Action::FocusPrev => {
@@ -512,6 +572,28 @@ fn in_grid(app: &mut App, action: Action) -> Vec<Intent> {
 /// The full views take few actions: scrolling (down stops near the end)
 /// and leaving.
 fn in_view(app: &mut App, action: Action) {
+    let page_size = page(app);
+    if let Mode::Diff(view) = &mut app.mode {
+        let page = page_size;
+        let job = view.job;
+        if let Some(diff) = view.content.as_mut()
+            && in_diff(diff, &mut view.scroll, action, page, &mut app.message)
+        {
+            return;
+        }
+        if action == Action::Reject {
+            match app.can(OperatorAction::Reject, job) {
+                Ok(()) => {
+                    app.mode = Mode::Text(
+                        Purpose::Reject(job),
+                        text_box("why, for the agent (the comments go with it)"),
+                    )
+                }
+                Err(no) => app.message = Some(no.to_string()),
+            }
+            return;
+        }
+    }
     let (page, end) = (page(app), view_lines(&app.mode));
     let scrolled = match &mut app.mode {
         Mode::Details(v) => Some(&mut v.scroll),
@@ -539,11 +621,58 @@ fn in_view(app: &mut App, action: Action) {
     }
 }
 
+/// The diff view's own keys: up and down move the selected line (the
+/// view scrolls to keep it in sight), the comment key opens a one-line
+/// box on it. Returns whether the action was the view's.
+fn in_diff(
+    diff: &mut DiffView,
+    scroll: &mut usize,
+    action: Action,
+    page: usize,
+    message: &mut Option<String>,
+) -> bool {
+    let last = diff.lines.len().saturating_sub(1);
+    diff.cursor = match action {
+        Action::Up => diff.cursor.saturating_sub(1),
+        Action::Down => (diff.cursor + 1).min(last),
+        Action::PageUp => diff.cursor.saturating_sub(page),
+        Action::PageDown => (diff.cursor + page).min(last),
+        Action::Comment => {
+            match diff_position(&diff.lines, diff.cursor) {
+                Some((path, line)) => {
+                    let place = format!("{path}:{line}");
+                    diff.input = Some((
+                        path,
+                        line,
+                        text_box(&format!(
+                            "comment on {place} (Enter keeps it, Esc drops it)"
+                        )),
+                    ));
+                }
+                None => {
+                    *message = Some(
+                        "select a line of a hunk (added, removed or context) to comment on".into(),
+                    )
+                }
+            }
+            return true;
+        }
+        _ => return false,
+    };
+    // The selected line stays in sight.
+    if diff.cursor < *scroll {
+        *scroll = diff.cursor;
+    } else if diff.cursor >= *scroll + page {
+        *scroll = diff.cursor + 1 - page;
+    }
+    true
+}
+
 /// About how many lines a full view has, so scrolling stops near its end
 /// (the drawing stops at the last screenful exactly).
 fn view_lines(mode: &Mode) -> usize {
     match mode {
-        Mode::Diff(v) => v.content.as_ref().map_or(0, Vec::len),
+        Mode::Diff(v) => v.content.as_ref().map_or(0, |d| d.lines.len()),
         Mode::Details(v) => v.content.as_ref().map_or(0, |d| {
             d.events.len() + d.attempts.len() + d.sources.len() + d.job.prompt.lines().count() + 16
         }),

@@ -176,7 +176,17 @@ fn footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
             ("Enter".into(), "keep filter"),
             ("Esc".into(), "clear filter"),
         ],
-        Mode::Details(_) | Mode::Diff(_) => {
+        Mode::Diff(view) if view.content.as_ref().is_some_and(|d| d.input.is_some()) => vec![
+            ("Enter".into(), "keep the comment"),
+            ("Esc".into(), "drop it"),
+        ],
+        Mode::Diff(_) => {
+            let mut hints = vec![("↑↓ PgUp/PgDn".to_string(), "line")];
+            hints.extend(app.keymap.footer(&[Action::Comment, Action::Reject]));
+            hints.push(("Esc".into(), "back"));
+            hints
+        }
+        Mode::Details(_) => {
             vec![("↑↓ PgUp/PgDn".into(), "scroll"), ("Esc".into(), "back")]
         }
         Mode::Grid => {

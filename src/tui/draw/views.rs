@@ -1,7 +1,7 @@
 //! The full views of one job: its details and its review item's diff.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -11,7 +11,7 @@ use crate::agents::explain::Explanation;
 use crate::agents::question::Question;
 use crate::journal::JobDetails;
 use crate::model::short_age;
-use crate::tui::app::{App, Scrolled};
+use crate::tui::app::{App, DiffView, Scrolled};
 use crate::untrusted::visible;
 
 fn heading(text: &str) -> Line<'static> {
@@ -176,32 +176,87 @@ pub fn details(app: &App, view: &Scrolled<JobDetails>, frame: &mut Frame, area: 
     show(lines, view.scroll, block, frame, area);
 }
 
-pub fn diff(view: &Scrolled<Vec<String>>, frame: &mut Frame, area: Rect) {
+pub fn diff(view: &Scrolled<DiffView>, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(format!(" Diff of #{} ", view.job));
-    let lines: Vec<Line> = match &view.content {
-        None => vec![Line::raw("reading…")],
-        Some(text) if text.is_empty() => vec![Line::raw("No changes.")],
-        Some(text) => text
-            .iter()
-            .map(|l| {
-                let style = if l.starts_with("+++") || l.starts_with("---") {
-                    Style::new().add_modifier(Modifier::BOLD)
-                } else if l.starts_with('+') {
-                    Style::new().fg(Color::Green)
-                } else if l.starts_with('-') {
-                    Style::new().fg(Color::Red)
-                } else if l.starts_with("@@") {
-                    Style::new().fg(Color::Cyan)
-                } else if l.starts_with("diff ") {
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
-                } else {
-                    Style::new()
-                };
-                Line::styled(visible(l).into_owned(), style)
-            })
-            .collect(),
+    let Some(d) = &view.content else {
+        return show(vec![Line::raw("reading…")], 0, block, frame, area);
     };
-    show(lines, view.scroll, block, frame, area);
+    if d.lines.is_empty() {
+        return show(vec![Line::raw("No changes.")], 0, block, frame, area);
+    }
+    // The comments (and the one being typed) under the diff.
+    let below = if d.comments.is_empty() && d.input.is_none() {
+        0
+    } else {
+        (d.comments.len() as u16 + if d.input.is_some() { 3 } else { 0 } + 2).min(area.height / 2)
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(below)]).areas(area);
+    let lines: Vec<Line> = d
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let style = if l.starts_with("+++") || l.starts_with("---") {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else if l.starts_with('+') {
+                Style::new().fg(Color::Green)
+            } else if l.starts_with('-') {
+                Style::new().fg(Color::Red)
+            } else if l.starts_with("@@") {
+                Style::new().fg(Color::Cyan)
+            } else if l.starts_with("diff ") {
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+            let style = if i == d.cursor {
+                style.add_modifier(Modifier::REVERSED)
+            } else {
+                style
+            };
+            Line::styled(visible(l).into_owned(), style)
+        })
+        .collect();
+    show(lines, view.scroll, block, frame, top);
+    if below == 0 {
+        return;
+    }
+    let [listed, typing] = Layout::vertical([
+        Constraint::Min(2),
+        Constraint::Length(if d.input.is_some() { 3 } else { 0 }),
+    ])
+    .areas(bottom);
+    let comments: Vec<Line> = d
+        .comments
+        .iter()
+        .map(|c| Line::raw(visible(&c.to_string()).into_owned()))
+        .collect();
+    let title = format!(
+        " {} comment{}: a reject sends them to the agent ",
+        d.comments.len(),
+        if d.comments.len() == 1 { "" } else { "s" }
+    );
+    let skip = comments
+        .len()
+        .saturating_sub(listed.height.saturating_sub(2) as usize);
+    show(
+        comments,
+        skip,
+        Block::bordered().title(title),
+        frame,
+        listed,
+    );
+    if let Some((path, line, input)) = &d.input {
+        let mut boxed = input.clone();
+        boxed.set_block(
+            Block::bordered()
+                .title(format!(" Comment on {}:{line} ", visible(path)))
+                .border_style(Style::new().fg(Color::Cyan)),
+        );
+        boxed.set_cursor_line_style(Style::new());
+        frame.render_widget(&boxed, typing);
+    }
 }
 
 /// A scrolled text; the scroll stops at the last screenful.

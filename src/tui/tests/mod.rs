@@ -4,6 +4,7 @@
 
 mod actions;
 mod asking;
+mod comments;
 mod hostile;
 mod hosts;
 mod modes;

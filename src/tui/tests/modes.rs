@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, 
 use super::*;
 use crate::config::{Desktop, Notify};
 use crate::journal::CommandKind;
-use crate::tui::app::{Mode, Pane, Purpose, Scrolled};
+use crate::tui::app::{DiffView, Mode, Pane, Purpose, Scrolled};
 use crate::tui::form::{DispatchRequest, Field};
 use crate::tui::notice;
 use crate::tui::update::{Intent, dispatched, handle_key, handle_mouse};
@@ -227,20 +227,28 @@ fn the_filter_narrows_the_queue_as_it_is_typed() {
 fn full_views_scroll_and_close() {
     let mut app = sample();
     let mut diff = Scrolled::new(2);
-    diff.content = Some((0..100).map(|n| format!("+line {n}")).collect());
+    diff.content = Some(DiffView::new(
+        (0..100).map(|n| format!("+line {n}")).collect(),
+        Vec::new(),
+    ));
     app.mode = Mode::Diff(diff);
+    // In the diff, up and down move the selected line; the view follows.
+    let cursor = |app: &App| match &app.mode {
+        Mode::Diff(v) => v.content.as_ref().map(|d| (d.cursor, v.scroll)),
+        _ => None,
+    };
     handle_key(&mut app, key('j'));
     handle_key(&mut app, key('j'));
     handle_key(&mut app, key('k'));
-    assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll == 1));
+    assert_eq!(cursor(&app), Some((1, 0)));
     handle_key(&mut app, code(KeyCode::PageDown));
-    assert!(matches!(&app.mode, Mode::Diff(v) if v.scroll > 10));
+    assert!(cursor(&app).is_some_and(|(c, s)| c > 10 && s > 0 && c >= s));
     for _ in 0..50 {
         handle_key(&mut app, code(KeyCode::PageDown));
     }
     assert!(
-        matches!(&app.mode, Mode::Diff(v) if v.scroll == 100),
-        "scrolling stops at the end"
+        cursor(&app).is_some_and(|(c, _)| c == 99),
+        "the selection stops at the last line"
     );
     handle_key(&mut app, key('q'));
     assert!(matches!(app.mode, Mode::Normal));
@@ -392,7 +400,7 @@ fn every_action_in_every_full_view() {
         ("details", Mode::Details(Scrolled::new(1))),
         ("diff", {
             let mut d = Scrolled::new(2);
-            d.content = Some(vec!["+a".into(); 100]);
+            d.content = Some(DiffView::new(vec!["+a".into(); 100], Vec::new()));
             Mode::Diff(d)
         }),
         ("grid", Mode::Grid),
@@ -410,7 +418,10 @@ fn every_action_in_every_full_view() {
             let closes = name == "help"
                 || matches!(action, Action::Back | Action::Quit | Action::Grid)
                 || (name != "grid" && matches!(action, Action::Details | Action::Diff));
-            let expected = if closes {
+            // The diff's own reject opens the reject box on its job.
+            let expected = if name == "diff" && action == Action::Reject {
+                "other"
+            } else if closes {
                 "normal"
             } else if action == Action::Help {
                 "help"

@@ -147,12 +147,13 @@ fn the_details_view() {
 fn the_diff_view() {
     let mut app = sample();
     let mut view = Scrolled::new(2);
-    view.content = Some(
+    view.content = Some(crate::tui::app::DiffView::new(
         "diff --git a/DOCS.md b/DOCS.md\n--- a/DOCS.md\n+++ b/DOCS.md\n@@ -1,3 +1,4 @@\n # Docs\n-old line\n+new line\n+another line"
             .lines()
             .map(str::to_string)
             .collect(),
-    );
+        Vec::new(),
+    ));
     app.mode = Mode::Diff(view);
     both("diff", &app);
     let buffer = draw(&app, 80, 24);
