@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use common::Sandbox;
 use common::fake_api::{FakeApi, Phase, Script, Truth};
 use common::real_agents::{Agent, AgentHome, installed};
+use switchboard::agents::question::read_question;
 use switchboard::model::StateName;
 use switchboard::runtime::procs;
 
@@ -65,13 +66,29 @@ struct Rig {
 
 impl Rig {
     fn new(script: Script, claude_hooks: bool) -> Option<Rig> {
+        Rig::with_env(script, claude_hooks, |_| Vec::new())
+    }
+
+    /// As `new`, with more environment for the agents (from the API).
+    fn with_env(
+        script: Script,
+        claude_hooks: bool,
+        extra: impl FnOnce(&FakeApi) -> Vec<(String, String)>,
+    ) -> Option<Rig> {
         let agents = installed()?;
         let sb = Sandbox::new();
         let repo = sb.project("api");
         std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
         let api = FakeApi::start(script);
         let agent_home = AgentHome::new(&api, &repo, claude_hooks);
-        let env = agent_home.env(&api, &agents);
+        let mut env = agent_home.env(&api, &agents);
+        for (k, v) in extra(&api) {
+            // A PATH given goes in front of the agents' PATH.
+            match env.iter_mut().find(|(key, _)| *key == k && k == "PATH") {
+                Some((_, path)) => *path = format!("{v}:{path}"),
+                None => env.push((k, v)),
+            }
+        }
         let mut rig = Rig {
             sb,
             api,
@@ -99,12 +116,16 @@ impl Rig {
     }
 
     fn dispatch(&self, agent: Agent) -> i64 {
+        self.dispatch_to(agent.name())
+    }
+
+    fn dispatch_to(&self, profile: &str) -> i64 {
         let out = common::Run::of(&mut self.cmd(&[
             "dispatch",
             "api",
             "create the file",
             "--agent",
-            agent.name(),
+            profile,
             "--json",
         ]));
         out.json()["id"].as_i64().expect("job id")
@@ -144,6 +165,65 @@ fn record(name: &str, plain: &str, colours: &str) {
     std::fs::write(dir.join(format!("{name}.ans")), colours).expect("write fixture");
 }
 
+/// Watches a job's pane every 20 ms for a question (read as the room
+/// reads it): when it is first drawn, and when it is gone again. The
+/// fake API knows when it asked for the tool, not when the agent drew the
+/// question (Claude Code runs its hooks first).
+struct QuestionWatch {
+    times: std::sync::Arc<std::sync::Mutex<(Option<Instant>, Option<Instant>)>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl QuestionWatch {
+    fn start(home: PathBuf, session: String) -> QuestionWatch {
+        use std::sync::atomic::Ordering;
+        let times = std::sync::Arc::new(std::sync::Mutex::new((None, None)));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t, halt) = (times.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let target = format!("={session}:");
+            while !halt.load(Ordering::Relaxed) {
+                let screen = tmux(&home, &["capture-pane", "-p", "-t", &target]);
+                let asks = read_question(&screen).is_some();
+                let now = Instant::now();
+                if let Ok(mut t) = t.lock() {
+                    match (asks, *t) {
+                        (true, (None, _)) => t.0 = Some(now),
+                        (false, (Some(_), None)) => t.1 = Some(now),
+                        _ => {}
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        QuestionWatch { times, stop }
+    }
+
+    /// When the question was drawn, and when it was gone.
+    fn times(&self) -> (Option<Instant>, Option<Instant>) {
+        self.times.lock().map(|t| *t).unwrap_or_default()
+    }
+}
+
+impl Drop for QuestionWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The truth at `at` with the question as the screen shows it: asking
+/// from when it was drawn until it was gone (the API's phases otherwise).
+fn screen_truth(api: Truth, at: Instant, drawn: Option<Instant>, gone: Option<Instant>) -> Truth {
+    let shown = drawn.is_some_and(|d| at >= d) && gone.is_none_or(|g| at < g);
+    match api {
+        _ if shown => Truth::Asking,
+        // Asked for the tool, question not drawn yet, or answered and
+        // gone: the agent works.
+        Truth::Asking => Truth::Busy,
+        other => other,
+    }
+}
+
 /// One sample of a run: when, what switchboard said, what was true.
 #[derive(Debug)]
 struct Sample {
@@ -171,6 +251,13 @@ fn agrees(state: StateName, truth: Truth) -> bool {
 struct Figures {
     /// From the tool call going out to the job showing `waiting`.
     to_waiting: Duration,
+    /// From the question being drawn on screen to the job `waiting`, in
+    /// ms (negative: waiting before the question was drawn, as Claude's
+    /// PermissionRequest hook fires first).
+    drawn_to_waiting: i64,
+    /// Every sample, transitions included, and how many were wrong
+    /// against the truth as the screen shows the question.
+    all_wrong: usize,
     /// From the turn's end to the job `done`.
     to_done: Duration,
     samples: usize,
@@ -204,6 +291,7 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let rig = Rig::new(Script::ask(think, Duration::from_secs(2)), true)?;
     let start = Instant::now();
     let job = rig.dispatch(agent);
+    let watch = QuestionWatch::start(rig.sb.home(), rig.session(job));
     let mut samples = Vec::new();
     let mut answered = false;
     let mut recorded_busy = false;
@@ -322,7 +410,33 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     };
     let asked = phase_time(&rig, Phase::Asked, 0).expect("asked");
     let ended = phase_time(&rig, Phase::TurnEnded, 0).expect("turn end");
+    let (drawn, gone) = watch.times();
+    let drawn_at = drawn.expect("the question was seen on screen");
+    let waiting_wall = event_time(&rig, job, "waiting");
+    // The drawn moment by the wall clock, to compare with the journal's.
+    let drawn_wall = std::time::SystemTime::now() - drawn_at.elapsed();
+    let all_wrong: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| {
+            let at = start + s.at;
+            !agrees(s.state, screen_truth(s.truth, at, drawn, gone))
+        })
+        .collect();
+    eprintln!(
+        "{}: question drawn at +{:?}, gone at +{:?}; {} of {} samples wrong with transitions: {:?}",
+        agent.name(),
+        drawn_at - start,
+        gone.map(|g| g - start),
+        all_wrong.len(),
+        samples.len(),
+        all_wrong
+    );
     let figures = Figures {
+        drawn_to_waiting: waiting_wall.map_or(i64::MAX, |w| match w.duration_since(drawn_wall) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        }),
+        all_wrong: all_wrong.len(),
         to_waiting: since(asked, event_time(&rig, job, "waiting")),
         to_done: since(ended, event_time(&rig, job, "done")),
         samples: samples.len(),
@@ -377,11 +491,15 @@ fn measure_real_agents() {
         };
         let (w50, wmax) = p50(all.iter().map(|f| f.to_waiting).collect());
         let (d50, dmax) = p50(all.iter().map(|f| f.to_done).collect());
+        let mut drawn: Vec<i64> = all.iter().map(|f| f.drawn_to_waiting).collect();
+        drawn.sort();
+        let (dw50, dwmax) = (drawn[drawn.len() / 2], drawn[drawn.len() - 1]);
+        let all_wrong: usize = all.iter().map(|f| f.all_wrong).sum();
         let samples: usize = all.iter().map(|f| f.samples).sum();
         let settled: usize = all.iter().map(|f| f.settled).sum();
         let wrong: usize = all.iter().map(|f| f.settled_wrong).sum();
         println!(
-            "FIGURES {}: {runs} runs; tool call -> waiting p50 {w50:?} max {wmax:?}; turn end -> done p50 {d50:?} max {dmax:?}; {samples} samples, {settled} outside transitions, {wrong} of them wrong",
+            "FIGURES {}: {runs} runs; question drawn -> waiting p50 {dw50} ms max {dwmax} ms (all: {drawn:?}); tool call -> waiting p50 {w50:?} max {wmax:?}; turn end -> done p50 {d50:?} max {dmax:?}; {samples} samples, {all_wrong} wrong with transitions (question as drawn); {settled} outside transitions, {wrong} of them wrong",
             agent.name()
         );
     }
@@ -601,4 +719,102 @@ fn claude_turn_that_fails_fails_its_attempt() {
 #[test]
 fn codex_turn_that_fails_fails_its_attempt() {
     failed_turn(Agent::Codex);
+}
+
+/// Aider, where it is installed: `SWITCHBOARD_AIDER` names its program,
+/// else `target/tmp/real-agents/aider/bin/aider` (a virtualenv made by
+/// hand: `python3 -m venv target/tmp/real-agents/aider &&
+/// target/tmp/real-agents/aider/bin/pip install aider-chat==0.86.2`; the
+/// install takes minutes and 700 MB, so it is not made by the tests).
+fn aider() -> Option<PathBuf> {
+    let path = std::env::var_os("SWITCHBOARD_AIDER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-agents/aider/bin/aider")
+        });
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: Aider is not installed at {} (see the README: real agents)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// Aider against the fake Chat Completions API: it streams, offers to run
+/// a shell command (its "(Y)es/(N)o" question, after its response),
+/// is answered with `switchboard answer ID y`, runs it and is back at its
+/// prompt: done.
+#[test]
+fn aider_asks_is_answered_and_finishes() {
+    let Some(aider) = aider() else {
+        return;
+    };
+    let bin = aider
+        .parent()
+        .expect("bin dir")
+        .to_string_lossy()
+        .into_owned();
+    let Some(rig) = Rig::with_env(
+        Script::ask(Duration::from_secs(2), Duration::from_secs(1)),
+        false,
+        |api| {
+            [
+                ("OPENAI_API_BASE", format!("{}/v1", api.base_url())),
+                ("AIDER_MODEL", "openai/gpt-fake".into()),
+                ("AIDER_CHECK_UPDATE", "false".into()),
+                ("AIDER_ANALYTICS_DISABLE", "true".into()),
+                ("AIDER_GITIGNORE", "false".into()),
+                ("AIDER_SHOW_MODEL_WARNINGS", "false".into()),
+                ("AIDER_AUTO_COMMITS", "false".into()),
+                ("AIDER_SHOW_RELEASE_NOTES", "false".into()),
+                ("AIDER_MAP_TOKENS", "0".into()),
+                // Shell commands in the reply are offered to run.
+                ("AIDER_EDIT_FORMAT", "diff".into()),
+                ("LITELLM_LOCAL_MODEL_COST_MAP", "True".into()),
+                ("PATH", bin),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        },
+    ) else {
+        return;
+    };
+    let job = rig.dispatch_to("aider");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while rig.state(job) != StateName::Waiting {
+        let s = rig.state(job);
+        if seen.last() != Some(&s) {
+            seen.push(s);
+        }
+        assert!(
+            Instant::now() < deadline && !matches!(s, StateName::Done | StateName::Failed),
+            "aider asks; states {seen:?}; phases {:?}; screen:\n{}",
+            rig.api.phases(),
+            rig.screen(job, false)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    record("aider_ask", &rig.screen(job, false), &rig.screen(job, true));
+    common::Run::of(&mut rig.cmd(&["answer", &job.to_string(), "y"])).ok();
+    while rig.state(job) != StateName::Done {
+        assert!(
+            Instant::now() < deadline && rig.state(job) != StateName::Failed,
+            "aider finishes; phases {:?}; events {:#?}; screen:\n{}",
+            rig.api.phases(),
+            rig.sb.journal().events(job).expect("events"),
+            rig.screen(job, false)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        walk_for(&rig.sb.home().join("worktrees"), "made-by-agent.txt"),
+        "the approved command ran in the job's worktree; screen:\n{}",
+        rig.screen(job, false)
+    );
 }

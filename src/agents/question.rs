@@ -220,6 +220,17 @@ mod tests {
     }
 
     #[test]
+    fn aiders_question_offers_y_and_n() {
+        let aider = include_str!("../../tests/fixtures/screens/aider_ask.txt");
+        let q = read_question(aider).expect("a question");
+        assert_eq!(
+            q.text,
+            ["Run shell command? (Y)es/(N)o/(D)on't ask again [Yes]:"]
+        );
+        assert_eq!(q.offer('y').map(|o| o.choice), Some(Choice::Yes));
+    }
+
+    #[test]
     fn screens_without_a_question_have_none() {
         for screen in [CLAUDE_READY, CODEX_READY, CODEX_BUSY, "", "1. one item\n"] {
             assert_eq!(read_question(screen), None, "{screen}");

@@ -131,11 +131,15 @@ impl Reading {
 
     /// Whether this reading shows that the agent took up its task: it
     /// works by a signal that only work gives (not a screen that merely
-    /// changed, as a start-up animation does), or a hook says a turn ended.
+    /// changed, as a start-up animation does), it asks the operator about
+    /// it (Aider shows no sign of work while a fast model streams, but
+    /// asks before it runs a command), or a hook says a turn ended.
     pub fn takes_up_task(&self) -> bool {
         match (self.status, self.signal) {
             (AgentStatus::Busy, Signal::Quiet) => false,
             (AgentStatus::Busy, _) => true,
+            (AgentStatus::Asking, Signal::Quiet) => false,
+            (AgentStatus::Asking, _) => true,
             (AgentStatus::Idle | AgentStatus::Errored, Signal::Hook | Signal::Report) => true,
             _ => false,
         }

@@ -99,6 +99,10 @@ pub struct AgentProfile {
     /// agent is started afresh with a checkpoint.
     #[serde(default)]
     pub resume: Option<Vec<String>>,
+    /// The agent reads an answer to its question as a line (Aider's
+    /// "(Y)es/(N)o … [Yes]:"): Enter follows the answer's key.
+    #[serde(default)]
+    pub answer_enter: bool,
     /// The agent runs its input as commands (a shell): only an operator's
     /// own tasks may go to it, never the text of tickets or alarms.
     #[serde(default)]

@@ -73,9 +73,16 @@ impl Engine {
                             );
                         }
                         let key = command.text.clone().unwrap_or_default();
-                        let choice = crate::agents::answer::Choice::parse(&key)
-                            .map_err(anyhow::Error::msg)?;
+                        use crate::agents::answer::Choice;
+                        let choice = Choice::parse(&key).map_err(anyhow::Error::msg)?;
                         runtime.control.send_key(&s, &choice.key())?;
+                        // An agent that reads its answer as a line gets
+                        // the Enter that ends it.
+                        if self.profile_of(&job)?.answer_enter
+                            && !matches!(choice, Choice::Enter | Choice::Esc)
+                        {
+                            runtime.control.send_key(&s, "Enter")?;
+                        }
                         Ok(format!("answered job #{id}'s question with {choice}"))
                     }
                     "nudge" => {

@@ -420,7 +420,7 @@ impl Engine {
         )
     }
 
-    fn profile_of(&self, job: &Job) -> anyhow::Result<crate::config::AgentProfile> {
+    pub(super) fn profile_of(&self, job: &Job) -> anyhow::Result<crate::config::AgentProfile> {
         let project = match job.project.as_deref() {
             Some(p) => self.journal.project(p)?,
             None => None,

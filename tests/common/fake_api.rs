@@ -302,10 +302,13 @@ fn serve(
         .to_string();
     let anthropic = path.starts_with("/v1/messages");
     let openai = path.starts_with("/v1/responses");
-    if !req.line.starts_with("POST") || !(anthropic || openai) {
+    // OpenAI's Chat Completions API (Aider, through litellm): no tools;
+    // every request is the agent's own turn.
+    let chat = path.starts_with("/v1/chat/completions");
+    if !req.line.starts_with("POST") || !(anthropic || openai || chat) {
         return respond(&mut out, 200, "application/json", "{}");
     }
-    let own_turn = req.body["tools"].as_array().is_some_and(|t| !t.is_empty());
+    let own_turn = chat || req.body["tools"].as_array().is_some_and(|t| !t.is_empty());
     let mut sse = Sse { out: &mut out };
     if !own_turn {
         // Title generation and other side requests.
@@ -329,7 +332,9 @@ fn serve(
         };
     }
     let body = req.body.to_string();
-    let after_tool = body.contains("\"tool_result\"") || body.contains("\"function_call_output\"");
+    let after_tool = body.contains("\"tool_result\"")
+        || body.contains("\"function_call_output\"")
+        || (chat && body.contains(COMMAND));
     let earlier = logs.turns.lock().map(|mut t| {
         t.push(body.clone());
         t.len() - 1
@@ -358,7 +363,9 @@ fn serve(
         _ => {}
     }
     sse.start()?;
-    if anthropic {
+    if chat {
+        chat_turn(&mut sse, acts, &note)
+    } else if anthropic {
         anthropic_turn(&mut sse, acts, "", &note)
     } else {
         openai_turn(&mut sse, acts, "", &note)
@@ -391,6 +398,13 @@ impl Sse<'_> {
     fn event(&mut self, data: Value) -> std::io::Result<()> {
         let name = data["type"].as_str().unwrap_or("message").to_string();
         write!(self.out, "event: {name}\ndata: {data}\n\n")?;
+        self.out.flush()
+    }
+
+    /// A bare `data:` line, as Chat Completions streams are written (an
+    /// `event:` line would make the OpenAI SDK wrap the data).
+    fn data(&mut self, data: Value) -> std::io::Result<()> {
+        write!(self.out, "data: {data}\n\n")?;
         self.out.flush()
     }
 }
@@ -455,6 +469,49 @@ fn anthropic_turn(
     )?;
     sse.event(json!({"type": "message_stop"}))?;
     note(if stop == "tool_use" {
+        Phase::Asked
+    } else {
+        Phase::TurnEnded
+    });
+    Ok(())
+}
+
+/// A Chat Completions stream. There are no tools: asking to run a
+/// command is a shell block in the text, which Aider offers to run once
+/// the response has ended ("Run shell command? (Y)es/(N)o").
+fn chat_turn(sse: &mut Sse, acts: &[Act], note: &dyn Fn(Phase)) -> std::io::Result<()> {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+            "model": "gpt-fake", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    // A model takes a moment before its first token (Aider shows
+    // "Waiting for <model>" meanwhile).
+    std::thread::sleep(Duration::from_millis(1000));
+    sse.data(chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))?;
+    let mut asked = false;
+    for act in acts {
+        match act {
+            Act::Stream(d) => {
+                for w in words(*d, "") {
+                    sse.data(chunk(json!({"content": w}), Value::Null))?;
+                    pause(*d, "");
+                }
+            }
+            Act::AskTool => {
+                let text = format!("\n\nRun this to create the file:\n\n```bash\n{COMMAND}\n```\n");
+                sse.data(chunk(json!({"content": text}), Value::Null))?;
+                asked = true;
+            }
+            Act::Fail | Act::Hang => {}
+        }
+    }
+    sse.data(chunk(json!({}), json!("stop")))?;
+    sse.out.write_all(b"data: [DONE]\n\n")?;
+    sse.out.flush()?;
+    note(if asked {
         Phase::Asked
     } else {
         Phase::TurnEnded
