@@ -558,3 +558,120 @@ fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent()
         "{pushed}"
     );
 }
+
+/// The calls a [`fake_glab`] recorded: arguments NUL-terminated (a
+/// description has newlines), each call ended by an RS argument.
+fn glab_calls(dir: &Path) -> Vec<Vec<String>> {
+    let text = fs::read_to_string(dir.join("calls")).unwrap_or_default();
+    let mut out = vec![Vec::new()];
+    for arg in text.split('\0').filter(|a| !a.is_empty()) {
+        if arg == "\u{1e}" {
+            out.push(Vec::new());
+        } else if let Some(last) = out.last_mut() {
+            last.push(arg.to_string());
+        }
+    }
+    out.retain(|c| !c.is_empty());
+    out
+}
+
+/// A stand-in for `glab` in `dir/bin`, as [`fake_gh`]: `mr create` prints
+/// what glab prints (the URL on its last line), `mr view` answers with
+/// `dir/state.json`.
+fn fake_glab(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let d = dir.to_str().unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+{{ for a in "$@"; do printf '%s\0' "$a"; done; printf '\036\0'; }} >> '{d}/calls'
+if [ "$1" = mr ] && [ "$2" = create ]; then
+  printf '\nCreating merge request for switchboard/1 into main in acme/api\n\n!3 title (switchboard/1)\n https://gitlab.com/acme/api/-/merge_requests/3\n\n'
+  exit 0
+fi
+if [ "$1" = mr ] && [ "$2" = view ]; then
+  cat '{d}/state.json'
+  exit 0
+fi
+echo "glab stand-in: unexpected call" >&2
+exit 1
+"#
+    );
+    let glab = bin.join("glab");
+    fs::write(&glab, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&glab, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(dir.join("state.json"), "glab: 401 Unauthorized").unwrap();
+    bin
+}
+
+#[test]
+fn pr_on_a_gitlab_remote_opens_a_merge_request_with_glab() {
+    let url = "https://gitlab.com/acme/api.git";
+    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(url));
+    let fake = sb.dir.path().join("fake-glab");
+    let bin = fake_glab(&fake);
+    let path = format!("{}:{}", bin.display(), path_without_gh());
+    let _engine = engine_with_path(&sb, &path);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the merge request", || review_state(&sb) == "delivered");
+    assert!(has_ref(&bare, "refs/heads/switchboard/1"));
+    let item = review(&sb);
+    assert_eq!(item["delivery"]["kind"], "mr", "{item}");
+    assert_eq!(
+        item["url"], "https://gitlab.com/acme/api/-/merge_requests/3",
+        "{item}"
+    );
+    let made = glab_calls(&fake);
+    let create = &made[0];
+    assert_eq!(
+        &create[..8],
+        [
+            "mr",
+            "create",
+            "--source-branch",
+            "switchboard/1",
+            "--target-branch",
+            "main",
+            "--title",
+            "write the docs"
+        ]
+    );
+    assert_eq!(create[8], "--description");
+    assert!(create[9].contains("> write the docs"), "{:?}", create[9]);
+    assert_eq!(&create[10..], ["--yes", "--repo", "acme/api"]);
+
+    // A look that fails is told once, as a fault event; the item waits.
+    wait_secs(30, "the failed look told", || {
+        events(&sb, 1).contains("cannot look at its delivery on the remote")
+    });
+    assert_eq!(review_state(&sb), "delivered");
+    fs::write(
+        fake.join("state.json"),
+        r#"{"iid":3,"state":"merged","web_url":"https://gitlab.com/acme/api/-/merge_requests/3"}"#,
+    )
+    .unwrap();
+    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    let view = glab_calls(&fake)
+        .into_iter()
+        .find(|c| c[1] == "view")
+        .unwrap();
+    assert_eq!(
+        view,
+        [
+            "mr",
+            "view",
+            "switchboard/1",
+            "--output",
+            "json",
+            "--repo",
+            "acme/api"
+        ]
+    );
+    let faults = events(&sb, 1)
+        .matches("cannot look at its delivery")
+        .count();
+    assert_eq!(faults, 1, "told once, not at every look");
+}

@@ -201,8 +201,22 @@ impl Engine {
             let Some(delivery) = item.delivery.clone() else {
                 continue;
             };
-            if let Err(e) = self.follow(&item, delivery) {
-                tracing::warn!(job = item.job, "following its delivery: {e:#}");
+            match self.follow(&item, delivery) {
+                Ok(()) => {
+                    self.follow_faults.remove(&item.job);
+                }
+                Err(e) => {
+                    // Told once per new reason (an expired gh login, a
+                    // remote away), not at every look.
+                    let why = format!("cannot look at its delivery on the remote: {e:#}");
+                    tracing::warn!(job = item.job, "{why}");
+                    if self.follow_faults.get(&item.job) != Some(&why) {
+                        let _ =
+                            self.journal
+                                .record_event(item.job, "fault", &why, Timestamp::now());
+                        self.follow_faults.insert(item.job, why);
+                    }
+                }
             }
         }
     }

@@ -77,6 +77,9 @@ pub struct Engine {
     /// When delivered work was last looked at on its remote (at the idle
     /// interval).
     followed_at: Option<Instant>,
+    /// Per job: the last reason its delivery could not be looked at
+    /// (told once as an event).
+    follow_faults: HashMap<i64, String>,
     /// The journal's last event when the latest pass began: news that
     /// arrives during a pass (an agent's report) wakes the next sleep.
     news_mark: i64,
@@ -169,6 +172,7 @@ impl Engine {
             scheduled: None,
             schedule_counts: (0, 0),
             screen_reads: 0,
+            follow_faults: HashMap::new(),
             _lock: lock,
         }))
     }
