@@ -168,3 +168,48 @@ fn a_message_may_wait_and_one_naming_no_job_is_rejected_with_its_line() {
     assert_eq!(jobs.len(), 2, "{jobs:?}");
     assert_eq!(jobs[1]["after"], serde_json::json!([1]));
 }
+
+#[test]
+fn with_the_engine_a_job_after_another_starts_from_the_base_with_its_work_merged() {
+    use common::engine::{FAST, start_engine, wait_secs};
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(sb.home().join("config.toml"), FAST).unwrap();
+    let repo = sb.repo("api");
+    // Room for two agents: only the wait holds #2 back.
+    sb.run(&[
+        "project",
+        "add",
+        "api",
+        repo.to_str().unwrap(),
+        "--agent",
+        "fast",
+        "--max-agents",
+        "2",
+    ])
+    .ok();
+    sb.run(&["dispatch", "api", "first"]).ok();
+    sb.run(&["dispatch", "api", "second", "--after", "1"]).ok();
+    let _engine = start_engine(&sb);
+    let review = |id: i64| -> Option<String> {
+        sb.run(&["review", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["job"] == id)
+            .and_then(|r| r["state"].as_str().map(str::to_string))
+    };
+    wait_secs(30, "#1 in review", || review(1).as_deref() == Some("ready"));
+    // Done, not merged: #2 has not started.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let second = job(&sb, 2);
+    assert_eq!(second["state"], "queued", "{second}");
+    assert_eq!(second["attempts"], 0);
+    assert_eq!(second["reason"], "after #1 (in review)");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "#2 in review", || review(2).as_deref() == Some("ready"));
+    // It started from the base as it was then: #1's work is in it.
+    let demo = common::git_output(&repo, &["show", "switchboard/2:DEMO.md"]);
+    assert_eq!(demo, "- first\n- second\n");
+}
