@@ -1,4 +1,4 @@
-//! `switchboard project add|list`.
+//! `switchboard project add|list|remove`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +43,9 @@ pub enum ProjectCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a project (refused while it has active jobs or work in
+    /// review); its finished jobs keep its name in history
+    Remove { name: String },
 }
 
 pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
@@ -100,6 +103,11 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> anyhow::Result<ExitCode> {
                     project.host
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProjectCommand::Remove { name } => {
+            ctx.journal()?.remove_project(&name, Timestamp::now())?;
+            anstream::println!("Removed project {}.", paint(BOLD, visible(&name)));
             Ok(ExitCode::SUCCESS)
         }
         ProjectCommand::List { json } => {

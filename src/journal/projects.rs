@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Journal, JournalError, Result};
-use crate::model::{HostName, Project, Timestamp};
+use crate::model::{HostName, Project, ReviewState, StateName, Timestamp};
 
 const COLUMNS: &str = "name, path, base_branch, agent, max_agents, created_at, host";
 
@@ -122,5 +122,66 @@ impl Journal {
             .prepare_cached(&sql)?
             .query_row([path.as_ref()], from_row)
             .optional()?)
+    }
+
+    /// Removes project `name`, refused while any of its jobs is not over
+    /// (queued, running, …) or has work still in review (ready, conflict,
+    /// delivered, closed), naming them. Its finished jobs keep the name in
+    /// history; only the registration goes.
+    pub fn remove_project(&mut self, name: &str, now: Timestamp) -> Result<()> {
+        let over: Vec<String> = StateName::ALL
+            .iter()
+            .filter(|s| s.is_over())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let settled: Vec<String> = ReviewState::ALL
+            .iter()
+            .filter(|r| matches!(r, ReviewState::Merged | ReviewState::Rejected))
+            .map(|r| format!("'{}'", r.as_str()))
+            .collect();
+        let sql = format!(
+            "SELECT j.id, j.state, r.state FROM jobs j
+               LEFT JOIN review_items r ON r.job_id = j.id
+             WHERE j.project = ?1
+               AND (j.state NOT IN ({over})
+                    OR (r.state IS NOT NULL AND r.state NOT IN ({settled})))
+             ORDER BY j.id",
+            over = over.join(", "),
+            settled = settled.join(", "),
+        );
+        self.write(|tx| {
+            let known: Option<String> = tx
+                .query_row("SELECT name FROM projects WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if known.is_none() {
+                return Err(JournalError::Refused(format!(
+                    "no project {name}; `switchboard project list` shows the projects"
+                )));
+            }
+            let active: Vec<(i64, String, Option<String>)> = tx
+                .prepare(&sql)?
+                .query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            if !active.is_empty() {
+                let each: Vec<String> = active
+                    .iter()
+                    .map(|(id, state, review)| match review {
+                        Some(review) if state == StateName::Done.as_str() => {
+                            format!("#{id} in review ({review})")
+                        }
+                        _ => format!("#{id} {state}"),
+                    })
+                    .collect();
+                return Err(JournalError::Refused(format!(
+                    "project {name} has active jobs ({}); kill them, let them finish or settle their review first",
+                    each.join(", ")
+                )));
+            }
+            tx.execute("DELETE FROM projects WHERE name = ?1", [name])?;
+            super::jobs::insert_event(tx, now, None, "project", &format!("project {name} removed"))?;
+            Ok(())
+        })
     }
 }
