@@ -5,10 +5,12 @@
 mod common;
 
 use common::engine::{FAST, home_with};
+use std::time::{Duration, Instant};
 use switchboard::config::Config;
 use switchboard::engine::Engine;
 use switchboard::home::Home;
-use switchboard::journal::NewJob;
+
+use switchboard::journal::{Journal, NewJob};
 use switchboard::model::Timestamp;
 
 #[test]
@@ -101,13 +103,10 @@ fn the_patrol_reads_only_the_panes_that_changed() {
     }
     // Until both agents run and their screens have settled (three passes
     // in a row without a read).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut still = 0;
     while still < 3 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agents did not settle"
-        );
+        assert!(Instant::now() < deadline, "the agents did not settle");
         let before = engine.screen_reads;
         engine.pass().expect("pass");
         let running = engine.journal.active_job_count().expect("count");
@@ -116,7 +115,7 @@ fn the_patrol_reads_only_the_panes_that_changed() {
         } else {
             0
         };
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(100));
     }
     let reads = engine.screen_reads;
     assert!(
@@ -138,7 +137,118 @@ fn the_patrol_reads_only_the_panes_that_changed() {
         .server
         .run(&["send-keys", "-t", &format!("={session}:"), "-l", "x"])
         .expect("type");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(200));
     engine.pass().expect("pass");
     assert_eq!(engine.screen_reads, reads + 1);
+}
+
+// Figures: an engine pass with 100 and with 10,000 finished jobs in the
+// journal, side by side, at rest and with the scheduler made to run (a
+// write by another process before each pass). Goal: a ratio near 1.
+// `cargo test --test pass_cost -- --ignored --nocapture`
+/// Finished work behind `engine`: `n` done jobs, each with an event, a
+/// merged review item, a chained alarm and a processed ticket message.
+fn history(engine: &Engine, n: usize) {
+    let conn = rusqlite::Connection::open(engine.home.journal_file()).unwrap();
+    conn.execute_batch(&format!(
+        "BEGIN;
+         WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {n})
+         INSERT INTO jobs (kind, state, state_since, title, prompt, project, created_at, updated_at)
+             SELECT 'task', 'done', i, 'old', 'old', 'api', i, i FROM k;
+         INSERT INTO events (at, job_id, kind, message) SELECT id, id, 'done', 'old' FROM jobs;
+         INSERT INTO review_items (job_id, attempt, project, branch, state, created_at, updated_at)
+             SELECT id, 1, 'api', 'b', 'merged', id, id FROM jobs;
+         INSERT INTO alarms (account, name, state, at, received_at, chain_id)
+             SELECT '123', 'cpu', 'ALARM', id, id, 0 FROM jobs;
+         INSERT INTO messages (received_at, kind, source, body, processed_at)
+             SELECT id, 'ticket', 'old', '{{}}', id FROM jobs;
+         WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 20)
+         INSERT INTO jobs (kind, state, state_since, title, prompt, project, created_at, updated_at)
+             SELECT 'task', 'queued', i, 'waits', 'waits', 'held', i, i FROM k;
+         COMMIT;"
+    ))
+    .unwrap();
+}
+
+#[test]
+#[ignore = "a measurement: two engines, 600 passes each"]
+fn figures_pass_with_history() {
+    const PASSES: usize = 300;
+    let mut rows = Vec::new();
+    for n in [100, 10_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut engine = engine_in(dir.path());
+        history(&engine, n);
+        let mut other = Journal::open(&engine.home.journal_file()).unwrap();
+        engine.pass().unwrap();
+        let mut at_rest = Vec::new();
+        for _ in 0..PASSES {
+            let start = Instant::now();
+            engine.pass().unwrap();
+            at_rest.push(start.elapsed());
+        }
+        let mut scheduled = Vec::new();
+        for i in 0..PASSES {
+            // Another process writes: the next pass must run the scheduler.
+            other
+                .record_note("bench", &format!("news {i}"), Timestamp::now())
+                .unwrap();
+            let start = Instant::now();
+            engine.pass().unwrap();
+            scheduled.push(start.elapsed());
+        }
+        rows.push((n, p50(at_rest), p50(scheduled), engine.schedule_counts));
+        let _ = engine.server.kill_server();
+    }
+    println!("load average {}", load());
+    for (n, rest, sched, counts) in &rows {
+        println!(
+            "engine pass, {n:>6} finished jobs + 20 queued: at rest p50 {rest:?}, \
+             scheduler run p50 {sched:?} (scheduler runs, skips: {counts:?})"
+        );
+    }
+    println!(
+        "10,000 / 100 finished jobs: at rest {:.2}x, with the scheduler {:.2}x",
+        rows[1].1.as_secs_f64() / rows[0].1.as_secs_f64(),
+        rows[1].2.as_secs_f64() / rows[0].2.as_secs_f64()
+    );
+}
+
+fn p50(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// An engine on a fresh home under `dir` with one project, `api`, one
+/// agent at a time.
+fn engine_in(dir: &std::path::Path) -> Engine {
+    let config = QUIET.replace("{switchboard}", env!("CARGO_BIN_EXE_switchboard"));
+    let home = Home::at(dir.join("home"));
+    home.ensure().expect("home");
+    std::fs::write(home.config_file(), config).expect("config");
+    let repo = dir.join("api");
+    std::fs::create_dir_all(&repo).expect("repo");
+    common::git(&repo, &["init", "-q", "-b", "main"]);
+    common::git(&repo, &["commit", "-q", "--allow-empty", "-m", "init"]);
+    let config = Config::load(&home.config_file()).expect("config");
+    let mut engine = Engine::start(home, config).expect("engine");
+    engine
+        .journal
+        .add_project(&switchboard::model::Project {
+            name: "api".into(),
+            path: repo,
+            base_branch: "main".into(),
+            agent: Some("quiet".into()),
+            max_agents: 1,
+            host: switchboard::model::HostName::local(),
+            created_at: Timestamp::now(),
+        })
+        .expect("project");
+    engine
 }

@@ -187,7 +187,7 @@ impl Engine {
             return;
         }
         self.followed_at = Some(Instant::now());
-        let items = match self.journal.review_items() {
+        let items = match self.journal.delivered_review_items() {
             Ok(items) => items,
             Err(e) => {
                 tracing::warn!("following deliveries: {e}");

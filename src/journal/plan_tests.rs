@@ -7,16 +7,18 @@ use super::commands::PENDING_COMMANDS;
 use super::jobs::{ACTIVE_JOB_COUNT, JOB_COLUMNS, JOBS_IN_STATE, LAST_EVENT};
 use super::reports::LATE_DONE_REPORTS;
 use super::schedule::{OPEN_JOBS, UNADMITTED_ALARMS, UNPROCESSED_TICKET_MESSAGES};
+use super::views::DELIVERED;
 use super::*;
 use crate::model::StateName;
 
-/// Indexes that hold only pending rows (schema version 10, and
+/// Indexes that hold only pending rows (schema versions 10 and 11, and
 /// `commands_pending` of version 1).
 const PARTIAL: &[&str] = &[
     "jobs_open",
     "alarms_unadmitted",
     "messages_unprocessed",
     "review_items_waiting",
+    "review_items_delivered",
     "commands_pending",
 ];
 
@@ -49,7 +51,7 @@ fn with_history(history: i64) -> (tempfile::TempDir, Journal) {
                  VALUES ('task', 'queued', 1, 'new', 'new', 1, 1), ('task', 'running', 1, 'now', 'now', 1, 1);
              INSERT INTO alarms (account, name, state, at, received_at) VALUES ('123', 'cpu', 'OK', 1, 1);
              INSERT INTO messages (received_at, kind, source, body) VALUES (1, 'ticket', 'new', '{{}}');
-             ANALYZE;"
+             SELECT 1;"
         ))
         .unwrap();
     (dir, journal)
@@ -79,6 +81,12 @@ fn hot_queries() -> Vec<(&'static str, String)> {
         ("late work", LATE_DONE_REPORTS.into()),
         ("commands", PENDING_COMMANDS.into()),
         ("wake-up mark", LAST_EVENT.into()),
+        (
+            "deliveries followed",
+            format!(
+                "SELECT job_id FROM review_items WHERE {DELIVERED} AND ?1 = ?1 ORDER BY created_at, job_id"
+            ),
+        ),
     ]
 }
 

@@ -259,6 +259,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX messages_unprocessed ON messages(id) WHERE kind = 'ticket' AND processed_at IS NULL;
     CREATE INDEX review_items_waiting ON review_items(job_id) WHERE state IN ('ready', 'conflict');
     "#,
+    // 11: the review items delivered to a remote, which the engine follows
+    // at every idle interval (see 10).
+    r#"
+    CREATE INDEX review_items_delivered ON review_items(job_id) WHERE state = 'delivered';
+    "#,
 ];
 
 /// The version a journal has after every migration.

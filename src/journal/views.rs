@@ -24,6 +24,9 @@ pub struct ReviewView {
     pub delivery: Option<RemoteDelivery>,
 }
 
+/// The review items delivered (index `review_items_delivered`).
+pub(super) const DELIVERED: &str = "state = 'delivered'";
+
 impl Journal {
     /// Every chain, newest activity first.
     pub fn chains(&self) -> Result<Vec<Chain>> {
@@ -48,6 +51,13 @@ impl Journal {
     /// Every review item, oldest first.
     pub fn review_items(&self) -> Result<Vec<ReviewView>> {
         self.reviews_where("1 = 1", 0)
+    }
+
+    /// The items delivered to a remote (a push or a pull request) whose
+    /// fate is still followed: read on the partial index
+    /// `review_items_delivered`, not from every item ever reviewed.
+    pub fn delivered_review_items(&self) -> Result<Vec<ReviewView>> {
+        self.reviews_where(DELIVERED, 0)
     }
 
     /// The review item of one job, if it has one.
