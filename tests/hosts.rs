@@ -261,6 +261,18 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
     control
         .send_text("sb-1-1", hostile, Duration::from_millis(50), 3)
         .expect("nudge over the control client");
+    // It travelled as stdin of the session kept open for text, into a
+    // private file of the host that tmux loaded.
+    let staged: Vec<_> = std::fs::read_dir(place.join("buffers"))
+        .expect("buffers")
+        .flatten()
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert_eq!(
+        std::fs::read_to_string(staged[0].path()).expect("staged"),
+        hostile
+    );
+    assert_eq!(mode(&place.join("buffers")), 0o700);
     server
         .send_text("sb-2-1", hostile, Duration::from_millis(50), 3)
         .expect("nudge one-shot");

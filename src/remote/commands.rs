@@ -82,6 +82,31 @@ pub fn prepare_place(place: &str, tmux_config: &str) -> RemoteCommand {
     .with_input(tmux_config.as_bytes().to_vec())
 }
 
+/// A long-lived writer of paste-buffer files in `dir`: reads frames
+/// `NAME LEN\n` + LEN bytes on stdin, writes each to `dir/NAME` (private,
+/// the previous one removed) and answers `ok`. Text for agents travels
+/// this way, as stdin of one ssh session kept open, so a nudge costs no
+/// new ssh process; tmux then loads the file by its path. NAME is checked
+/// here as by the sender (letters, digits, `-`, `_`, starting `sb-`).
+pub fn buffer_writer(dir: &Path) -> RemoteCommand {
+    RemoteCommand::new([
+        "sh".to_string(),
+        "-c".into(),
+        "umask 077 && d=\"$1\" && mkdir -p -- \"$d\" && chmod 700 -- \"$d\" || exit 1
+while IFS=' ' read -r name len; do
+  case \"$name\" in sb-*) ;; *) exit 2 ;; esac
+  case \"$name\" in *[!A-Za-z0-9_-]*) exit 2 ;; esac
+  case \"$len\" in ''|*[!0-9]*) exit 2 ;; esac
+  rm -f -- \"$d\"/sb-*
+  head -c \"$len\" > \"$d/$name\" || exit 1
+  echo ok
+done"
+            .into(),
+        "sh".into(),
+        path(dir),
+    ])
+}
+
 /// Writes stdin to `file` (created private to the user).
 pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
     RemoteCommand::new([
@@ -226,6 +251,36 @@ mod tests {
         assert_eq!(cmd.input(), Some(HOSTILE.as_bytes()));
         assert!(!cmd.argv().iter().any(|w| w.contains("pwned")));
         assert_eq!(cmd.argv().last().map(String::as_str), Some("-"));
+    }
+
+    #[test]
+    fn the_buffer_writer_keeps_text_as_data() {
+        let dir = tempfile::tempdir().expect("temp");
+        let out_dir = dir.path().join("buffers");
+        let mut input = Vec::new();
+        for (name, text) in [("sb-a-1", HOSTILE), ("sb-b-2", "second\nline\0nul")] {
+            input.extend_from_slice(format!("{name} {}\n", text.len()).as_bytes());
+            input.extend_from_slice(text.as_bytes());
+        }
+        let out = run_as_host(&buffer_writer(&out_dir).with_input(input), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\nok\n");
+        assert!(
+            !out_dir.join("sb-a-1").exists(),
+            "the previous file is removed"
+        );
+        assert_eq!(
+            std::fs::read(out_dir.join("sb-b-2")).expect("written"),
+            b"second\nline\0nul"
+        );
+        // A name that is not ours ends the writer.
+        let bad = run_as_host(
+            &buffer_writer(&out_dir).with_input(b"../x 1\nz".to_vec()),
+            dir.path(),
+        );
+        assert!(!bad.status.success());
+        assert!(!dir.path().join("x").exists());
+        assert!(!dir.path().join("pwned").exists());
     }
 
     #[test]

@@ -220,9 +220,21 @@ impl ControlClient {
         let buffer = format!("sb-{name}-{}-{seq}", std::process::id());
         let target = format!("={name}:");
         let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let replies = if self.server.remote().is_some() {
-            // On a host, the text goes to `tmux load-buffer -` on ssh's
-            // stdin (one round trip over the master), then is pasted here.
+        let staged = match self.server.remote() {
+            Some(remote) => remote.stage_text(&buffer, normalise(text).as_bytes()).ok(),
+            None => None,
+        };
+        let replies = if let Some(file) = staged {
+            // On a host, the text went as stdin of the session kept open
+            // for it into a private file there; tmux loads and pastes it.
+            let path = file.to_string_lossy().into_owned();
+            self.commands(&[
+                words(&["load-buffer", "-b", &buffer, &path]),
+                words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
+            ])
+        } else if self.server.remote().is_some() {
+            // Else it goes to `tmux load-buffer -` on the stdin of one
+            // ssh command over the master, then is pasted here.
             self.server.run_with_input(
                 &["load-buffer", "-b", &buffer, "-"],
                 Some(normalise(text).as_bytes()),

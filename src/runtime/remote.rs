@@ -4,9 +4,12 @@
 //! home and the host (so two engines, or two hosts sharing an NFS home,
 //! never share a server).
 
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
 
 use super::server::{TmuxError, config_text};
 use crate::home::Home;
@@ -20,6 +23,27 @@ struct Paths {
     config: PathBuf,
 }
 
+/// The open ssh session that writes paste-buffer files on the host
+/// ([`commands::buffer_writer`]).
+struct Writer {
+    child: Child,
+    stdin: ChildStdin,
+    acks: Receiver<String>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Writer({})", self.child.id())
+    }
+}
+
 /// A home's tmux server on one host.
 #[derive(Debug)]
 pub struct RemoteTmux {
@@ -28,6 +52,7 @@ pub struct RemoteTmux {
     place: String,
     history_limit: u32,
     paths: Mutex<Option<Paths>>,
+    writer: Mutex<Option<Writer>>,
 }
 
 impl RemoteTmux {
@@ -46,6 +71,7 @@ impl RemoteTmux {
             place: format!("{}-{safe}", crate::remote::ssh::short_hash(root)),
             history_limit,
             paths: Mutex::new(None),
+            writer: Mutex::new(None),
         }
     }
 
@@ -113,6 +139,82 @@ impl RemoteTmux {
         }
         let out = self.ssh.run(&cmd).map_err(|e| self.error(e))?;
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Puts `text` in a private file on the host named `name` (letters,
+    /// digits, `-`, `_`, starting `sb-`) through the session kept open for
+    /// it, and returns the file's path there, for tmux to load. Text for
+    /// an agent thus travels as ssh's stdin, with no new process per nudge.
+    pub fn stage_text(&self, name: &str, text: &[u8]) -> Result<PathBuf, TmuxError> {
+        let ok_name = name.starts_with("sb-")
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok_name {
+            return Err(TmuxError::BadName(name.to_string()));
+        }
+        let dir = self.paths()?.dir.join("buffers");
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| TmuxError::Failed("buffer writer lock poisoned".into()))?;
+        for attempt in 0..2 {
+            if guard
+                .as_mut()
+                .is_none_or(|w| w.child.try_wait().ok().flatten().is_some())
+            {
+                *guard = Some(self.open_writer(&dir)?);
+            }
+            if let Some(writer) = guard.as_mut() {
+                let sent = writer
+                    .stdin
+                    .write_all(format!("{name} {}\n", text.len()).as_bytes())
+                    .and_then(|()| writer.stdin.write_all(text))
+                    .and_then(|()| writer.stdin.flush());
+                if sent.is_ok()
+                    && writer.acks.recv_timeout(Duration::from_secs(10)).as_deref() == Ok("ok")
+                {
+                    return Ok(dir.join(name));
+                }
+            }
+            *guard = None;
+            if attempt == 1 {
+                break;
+            }
+        }
+        Err(TmuxError::Failed(format!(
+            "host {}: the text could not be written there",
+            self.host
+        )))
+    }
+
+    fn open_writer(&self, dir: &std::path::Path) -> Result<Writer, TmuxError> {
+        let mut cmd = self
+            .ssh
+            .command(&commands::buffer_writer(dir))
+            .map_err(|e| self.error(e))?;
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| TmuxError::Spawn(e.to_string()))?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(TmuxError::Spawn("no stdin or stdout".into()));
+        };
+        let (tx, acks) = channel();
+        std::thread::Builder::new()
+            .name("ssh-buffers".into())
+            .spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| TmuxError::Spawn(e.to_string()))?;
+        Ok(Writer { child, stdin, acks })
     }
 
     /// `ssh -t` into the session: the operator's attach.
