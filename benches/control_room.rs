@@ -99,6 +99,7 @@ fn busy_room() -> App {
         reviews,
         projects: vec!["api".into()],
         bases: Default::default(),
+        delivers: Default::default(),
         max_agents: 8,
         task_priority: 0,
         chain_window: Duration::from_secs(3600),

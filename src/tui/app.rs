@@ -68,6 +68,9 @@ pub struct Snapshot {
     pub projects: Vec<String>,
     /// Each project's base branch, where approve merges.
     pub bases: std::collections::BTreeMap<String, String>,
+    /// Projects whose approve pushes (`push`) or opens a pull request
+    /// (`pr`) instead of merging here; the others are not listed.
+    pub delivers: std::collections::BTreeMap<String, crate::config::Deliver>,
     pub max_agents: u32,
     /// The priority a dispatched task gets unless the operator says.
     pub task_priority: i64,

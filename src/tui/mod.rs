@@ -79,6 +79,11 @@ pub fn snapshot(
                 .iter()
                 .map(|p| (p.name.clone(), p.base_branch.clone()))
                 .collect(),
+            delivers: projects
+                .iter()
+                .map(|p| (p.name.clone(), config.project(&p.name).deliver))
+                .filter(|(_, d)| *d != crate::config::Deliver::Merge)
+                .collect(),
             max_agents: config.scheduler.max_agents,
             task_priority: config.priorities.task,
             chain_window: config.scheduler.chain_window,

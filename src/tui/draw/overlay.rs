@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
+use crate::config::Deliver;
 use crate::tui::app::{App, Confirm, Mode, Purpose};
 use crate::tui::form::{DispatchForm, Field};
 use crate::untrusted::visible;
@@ -77,18 +78,37 @@ fn question(app: &App, confirm: &Confirm, frame: &mut Frame, main: Rect) {
                         .unwrap_or_else(|| "its base branch".into()),
                 )
             });
-            (
-                " Approve ",
-                vec![
+            let deliver = item
+                .and_then(|r| app.snapshot.delivers.get(&r.project))
+                .copied()
+                .unwrap_or_default();
+            let (question, footer) = match deliver {
+                Deliver::Merge => (
                     format!(
                         "Merge job #{job}'s {} into {}?",
                         visible(&branch),
                         visible(&base)
                     ),
-                    stat,
-                ],
-                "y/Enter: merge   any other key: keep",
-            )
+                    "y/Enter: merge   any other key: keep",
+                ),
+                Deliver::Push => (
+                    format!(
+                        "Push job #{job}'s {} to the remote, for {}?",
+                        visible(&branch),
+                        visible(&base)
+                    ),
+                    "y/Enter: push   any other key: keep",
+                ),
+                Deliver::Pr => (
+                    format!(
+                        "Push job #{job}'s {} and open a PR into {}?",
+                        visible(&branch),
+                        visible(&base)
+                    ),
+                    "y/Enter: push and open   any other key: keep",
+                ),
+            };
+            (" Approve ", vec![question, stat], footer)
         }
     };
     let area = centered(main, 60, 5);

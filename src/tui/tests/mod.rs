@@ -5,6 +5,7 @@
 mod actions;
 mod asking;
 mod comments;
+mod delivery;
 mod hostile;
 mod hosts;
 mod modes;
@@ -115,6 +116,7 @@ fn snapshot() -> Snapshot {
         }],
         projects: vec!["api".into(), "web".into()],
         bases: [("api".to_string(), "main".to_string())].into(),
+        delivers: Default::default(),
         max_agents: 8,
         task_priority: 0,
         chain_window: std::time::Duration::from_secs(3600),
