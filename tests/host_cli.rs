@@ -271,3 +271,80 @@ fn doctor_fails_a_project_on_a_host_nobody_knows_and_jobs_json_names_the_host() 
         failed[0]
     );
 }
+
+#[test]
+fn without_an_engine_a_host_s_state_is_only_the_last_known() {
+    let sb = Sandbox::new();
+    sb.run(&["host", "add", "build1", "ops@build1"]).ok();
+    sb.run(&["host", "add", "build2", "ops@build2"]).ok();
+    let now = Timestamp::now();
+    let mut journal = sb.journal();
+    journal
+        .set_host_reachability(
+            &HostName::parse("build1").unwrap(),
+            &Reachability::Unreachable {
+                since: now,
+                error: "Connection refused".into(),
+            },
+            now,
+        )
+        .unwrap();
+    journal
+        .set_host_reachability(
+            &HostName::parse("build2").unwrap(),
+            &Reachability::Reachable { since: now },
+            now,
+        )
+        .unwrap();
+    const LAST_KNOWN: &str = "last known: the engine is not running";
+    let host_checks = |sb: &Sandbox| -> Vec<String> {
+        sb.run(&["doctor", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["check"] == "host")
+            .map(|c| c["detail"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // No engine runs.
+    let text = sb.run(&["host", "list"]);
+    let line = |name: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("build1").contains("unreachable since"),
+        "{}",
+        text.stdout
+    );
+    assert!(line("build1").ends_with(LAST_KNOWN), "{}", text.stdout);
+    assert!(
+        line("build2").ends_with(&format!("reachable, {LAST_KNOWN}")),
+        "{}",
+        text.stdout
+    );
+    assert!(!line("local").contains(LAST_KNOWN), "{}", text.stdout);
+    let list = sb.run(&["host", "list", "--json"]).json();
+    assert_eq!(list[0]["last_known"], false);
+    assert_eq!(list[1]["last_known"], true);
+    let checks = host_checks(&sb);
+    assert!(checks.iter().all(|c| c.ends_with(LAST_KNOWN)), "{checks:?}");
+
+    // An engine holds the home's lock: the state is current.
+    let lock = std::fs::File::create(sb.home().join("engine.lock")).unwrap();
+    lock.lock().unwrap();
+    let text = sb.run(&["host", "list"]);
+    assert!(!text.ok().contains(LAST_KNOWN), "{}", text.stdout);
+    assert!(text.stdout.contains("unreachable since"), "{}", text.stdout);
+    assert_eq!(
+        sb.run(&["host", "list", "--json"]).json()[1]["last_known"],
+        false
+    );
+    let checks = host_checks(&sb);
+    assert!(!checks.iter().any(|c| c.contains(LAST_KNOWN)), "{checks:?}");
+}

@@ -3,7 +3,7 @@
 
 use super::{Check, Status};
 use crate::cli::Context;
-use crate::model::{Reachability, Timestamp};
+use crate::model::{Freshness, Reachability, Timestamp};
 
 /// One line a remote host (none when there are none), and a failure for
 /// each project on a host that is neither registered nor configured.
@@ -18,6 +18,7 @@ pub(super) fn hosts(ctx: &Context) -> Vec<Check> {
     };
     let hosts = config.hosts_with(registered);
     let now = Timestamp::now();
+    let freshness = Freshness::of(crate::engine::health::engine_running(&ctx.home));
     let mut checks: Vec<Check> = hosts
         .iter()
         .map(|host| {
@@ -40,12 +41,16 @@ pub(super) fn hosts(ctx: &Context) -> Vec<Check> {
                 Reachability::Unreachable { error, .. } => Check {
                     name: "host",
                     status: Status::Warn,
-                    detail: format!("{head}: {}: {error}", reachability.describe(now)),
+                    detail: format!(
+                        "{head}: {}: {error}{}",
+                        reachability.describe(now),
+                        freshness.suffix()
+                    ),
                 },
                 Reachability::Reachable { .. } => Check {
                     name: "host",
                     status: Status::Ok,
-                    detail: format!("{head}: reachable"),
+                    detail: format!("{head}: {}", reachability.describe_as(now, freshness)),
                 },
                 Reachability::Unknown => Check {
                     name: "host",

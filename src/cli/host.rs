@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::Context;
 use super::output::{BOLD, RED, paint, visible};
-use crate::model::{Host, HostAddress, HostName, HostSource, LOCAL_HOST, Reachability, Timestamp};
+use crate::model::{
+    Freshness, Host, HostAddress, HostName, HostSource, LOCAL_HOST, Reachability, Timestamp,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum HostCommand {
@@ -136,6 +138,9 @@ struct HostRow {
     /// `state`, `since`, `error`; none for `local`, the machine this runs on.
     #[serde(flatten)]
     reachability: Option<Reachability>,
+    /// No engine runs, so `state` is the last one an engine found (false
+    /// for `local`).
+    last_known: bool,
 }
 
 fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
@@ -148,6 +153,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|h| (h.host, h.reachability))
         .collect();
+    let freshness = Freshness::of(crate::engine::health::engine_running(&ctx.home));
     let local = HostName::local();
     let mut rows = vec![HostRow {
         agents: agents.get(&local).copied().unwrap_or(0),
@@ -158,6 +164,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         accept_new_key: false,
         source: LOCAL_HOST,
         reachability: None,
+        last_known: false,
     }];
     for host in hosts {
         rows.push(HostRow {
@@ -169,6 +176,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             identity: host.identity,
             accept_new_key: host.accept_new_key,
             source: host.source.as_str(),
+            last_known: freshness == Freshness::LastKnown,
         });
     }
     if json {
@@ -201,8 +209,8 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
     for row in &rows {
         let state = match &row.reachability {
             None => "this machine".to_string(),
-            Some(r) if r.is_unreachable() => paint(RED, r.describe(now)),
-            Some(r) => r.describe(now),
+            Some(r) if r.is_unreachable() => paint(RED, r.describe_as(now, freshness)),
+            Some(r) => r.describe_as(now, freshness),
         };
         anstream::println!(
             "{:width$}  {:address_width$}  {:>3}  {:>6}  {:7}  {state}",

@@ -56,6 +56,50 @@ impl Reachability {
     }
 }
 
+/// Whether a host's reachability is being kept up to date: only a running
+/// engine looks at hosts, so without one the journal holds what it last
+/// found, which may no longer be true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// An engine runs and looks at every host each pass.
+    Live,
+    /// No engine runs: the state is the last one an engine found.
+    LastKnown,
+}
+
+impl Freshness {
+    /// [`Freshness::Live`] when an engine runs.
+    pub fn of(engine_running: bool) -> Freshness {
+        if engine_running {
+            Freshness::Live
+        } else {
+            Freshness::LastKnown
+        }
+    }
+
+    /// What follows a state for people: nothing when live, else
+    /// `, last known: the engine is not running`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Freshness::Live => "",
+            Freshness::LastKnown => ", last known: the engine is not running",
+        }
+    }
+}
+
+impl Reachability {
+    /// As [`describe`](Self::describe), saying when it is only the last
+    /// known state (`unreachable since 12:03:00Z (4m ago), last known: the
+    /// engine is not running`). `unknown` stays as it is: nothing was
+    /// known.
+    pub fn describe_as(&self, now: Timestamp, freshness: Freshness) -> String {
+        match self {
+            Reachability::Unknown => self.describe(now),
+            _ => format!("{}{}", self.describe(now), freshness.suffix()),
+        }
+    }
+}
+
 /// One host's reachability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostHealth {
@@ -97,5 +141,32 @@ mod tests {
         assert_eq!(json["state"], "unreachable");
         assert_eq!(json["host"], "b");
         assert_eq!(json["error"], "x");
+    }
+
+    #[test]
+    fn without_an_engine_a_state_is_only_the_last_known() {
+        let now = Timestamp::from_millis(240_000);
+        let down = Reachability::Unreachable {
+            since: Timestamp::from_millis(0),
+            error: "x".into(),
+        };
+        let up = Reachability::Reachable {
+            since: Timestamp::from_millis(0),
+        };
+        for r in [&down, &up] {
+            assert_eq!(r.describe_as(now, Freshness::Live), r.describe(now));
+            let last = r.describe_as(now, Freshness::LastKnown);
+            assert!(last.starts_with(&r.describe(now)), "{last}");
+            assert!(
+                last.ends_with(", last known: the engine is not running"),
+                "{last}"
+            );
+        }
+        assert_eq!(
+            Reachability::Unknown.describe_as(now, Freshness::LastKnown),
+            "unknown"
+        );
+        assert_eq!(Freshness::of(true), Freshness::Live);
+        assert_eq!(Freshness::of(false), Freshness::LastKnown);
     }
 }

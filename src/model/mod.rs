@@ -18,7 +18,7 @@ pub use delivery::{DeliveryKind, DeliveryState, RemoteDelivery};
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
 pub use host::{Host, HostName, HostSource, LOCAL_HOST, merge_hosts};
 pub use host_address::{AddressError, DEFAULT_SSH_PORT, HostAddress};
-pub use host_health::{HostHealth, Reachability};
+pub use host_health::{Freshness, HostHealth, Reachability};
 pub use job::{Job, JobKind, JobState, Progress, StateName, TransitionError, title_of};
 pub use message::{AlarmMessage, AlarmState, Message, TaskMessage, TicketMessage};
 pub use project::{Project, check_project_name};

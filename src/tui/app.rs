@@ -15,7 +15,8 @@ use super::layout::RoomLayout;
 use crate::agents::question::Question;
 use crate::journal::{JobDetails, ReviewView};
 use crate::model::{
-    HostName, Job, OperatorAction, Refusal, ReviewComment, ReviewState, StateName, Timestamp, gate,
+    Freshness, HostName, Job, OperatorAction, Refusal, ReviewComment, ReviewState, StateName,
+    Timestamp, gate,
 };
 use crate::scheduler::Chain;
 
@@ -240,6 +241,9 @@ pub struct App {
     /// The network intakes (HTTP, SQS), as one short segment for the
     /// status bar; `None` when none runs.
     pub intakes: Option<String>,
+    /// Whether an engine runs to keep the hosts' reachability current;
+    /// without one the status bar says it is only the last known.
+    pub hosts_freshness: Freshness,
     pub keymap: Keymap,
     /// Agent profile names, for the dispatch form.
     pub profiles: Vec<String>,
@@ -275,6 +279,7 @@ impl App {
             engine,
             engine_fault: None,
             intakes: None,
+            hosts_freshness: Freshness::Live,
             keymap: Keymap::builtin(),
             profiles: Vec::new(),
             here: None,

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::engine::{profile_name, session_name};
 use crate::home::Home;
 use crate::journal::{Journal, NewJob};
-use crate::model::{Project, StateName, Timestamp};
+use crate::model::{Freshness, Project, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
 use crate::workspace::diff_text_on;
 
@@ -186,6 +186,13 @@ impl<'a> Room<'a> {
                 .map(|f| format!("{}: {}", f.kind.as_str(), f.kind.advice()));
             if fault != app.engine_fault {
                 app.engine_fault = fault;
+                dirty = true;
+            }
+            // Only a running engine looks at hosts (this room's or another
+            // process's): without one, their state is the last known.
+            let freshness = Freshness::of(crate::engine::health::engine_running(self.home));
+            if freshness != app.hosts_freshness {
+                app.hosts_freshness = freshness;
                 dirty = true;
             }
             let intakes = crate::net::status::read(self.home).and_then(|s| s.bar());

@@ -140,9 +140,10 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     if let Some(now) = app.snapshot.now {
         for (host, since) in &app.snapshot.unreachable {
             text.push_str(&format!(
-                " │ ⚠ host {host} unreachable since {} ({} ago)",
+                " │ ⚠ host {host} unreachable since {} ({} ago){}",
                 panes::clock_of(*since),
-                crate::model::short_age(now.since(*since))
+                crate::model::short_age(now.since(*since)),
+                app.hosts_freshness.suffix()
             ));
         }
     }

@@ -89,3 +89,24 @@ fn the_details_of_a_job_on_an_unreachable_host_say_so() {
         "{screen}"
     );
 }
+
+#[test]
+fn without_an_engine_the_status_bar_says_a_host_s_state_is_the_last_known() {
+    let mut app = on_hosts(true);
+    let bar = |app: &App| {
+        render(app, 260, 30)
+            .lines()
+            .find(|l| l.contains("⚠ host build1"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!bar(&app).contains("last known"), "{}", bar(&app));
+    app.hosts_freshness = crate::model::Freshness::LastKnown;
+    assert!(
+        bar(&app).contains(
+            "⚠ host build1 unreachable since 08:06:00Z (4m ago), last known: the engine is not running"
+        ),
+        "{}",
+        bar(&app)
+    );
+}
