@@ -17,6 +17,10 @@ fn a_project_is_removed_once_its_work_is_over_and_its_jobs_keep_its_name() {
     sb.run(&["dispatch", "api", "second"]).ok();
     sb.run(&["dispatch", "web", "elsewhere"]).ok();
 
+    let err = sb.run(&["host", "remove", "build1"]).fails(1).to_string();
+    assert!(err.contains("has projects (api)"), "{err}");
+    assert!(err.contains("switchboard project remove"), "{err}");
+
     // Queued jobs are active: refused, each named.
     let err = sb.run(&["project", "remove", "api"]).fails(1).to_string();
     assert!(err.contains("project api has active jobs"), "{err}");

@@ -101,7 +101,7 @@ impl Journal {
             }
             if !projects.is_empty() {
                 return Err(JournalError::Refused(format!(
-                    "host {name} has projects ({}); they belong to it",
+                    "host {name} has projects ({}); remove them first (`switchboard project remove NAME`)",
                     projects.join(", ")
                 )));
             }
