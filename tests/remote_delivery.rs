@@ -675,3 +675,36 @@ fn pr_on_a_gitlab_remote_opens_a_merge_request_with_glab() {
         .count();
     assert_eq!(faults, 1, "told once, not at every look");
 }
+
+#[test]
+fn work_sent_back_after_its_pull_request_opened_updates_the_same_pull_request() {
+    let (sb, repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let fake = sb.dir.path().join("fake-gh");
+    let bin = fake_gh(&fake);
+    let path = format!("{}:{}", bin.display(), path_without_gh());
+    let _engine = engine_with_path(&sb, &path);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the pull request", || review_state(&sb) == "delivered");
+    let first = rev(&bare, "refs/heads/switchboard/1");
+
+    // A reviewer asked for more: the operator sends it back.
+    sb.run(&["reject", "1", "--reason", "also write the changelog"])
+        .ok();
+    wait_secs(30, "the new work in review", || {
+        review_state(&sb) == "ready"
+    });
+    sb.run(&["approve", "1"]).ok();
+    wait_secs(30, "the second push", || review_state(&sb) == "delivered");
+    let second = rev(&bare, "refs/heads/switchboard/1");
+    assert_ne!(first, second, "the new work was pushed");
+    assert_eq!(second, rev(&repo, "refs/heads/switchboard/1"));
+    assert_eq!(
+        calls(&fake).iter().filter(|c| c[1] == "create").count(),
+        1,
+        "the open pull request shows the new push; no second one"
+    );
+    assert_eq!(review(&sb)["url"], "https://github.com/acme/api/pull/7");
+    assert!(events(&sb, 1).contains("its open pull request now shows the new push"));
+}
