@@ -192,6 +192,23 @@ fn tasks_run_report_commit_and_merge_on_their_hosts() {
         "no agent ran on this machine: {local}"
     );
 
+    // Work after done, typed into the agent's session on build1, is
+    // committed there and refreshes the review item.
+    c.server(0)
+        .send_text("sb-1-1", "and the changelog", Duration::from_millis(50), 3)
+        .expect("type into the done agent");
+    let item_of_1 = || {
+        c.review()
+            .into_iter()
+            .find(|r| r["branch"] == "switchboard/1")
+            .expect("item of job 1")
+    };
+    wait_secs(30, "job 1's new diff stat", || {
+        item_of_1()["insertions"] == 2
+    });
+    let log = git_out(&c.repos[0], &["log", "--format=%s", "switchboard/1"]);
+    assert!(log.contains("(after done)"), "{log}");
+
     c.sb.run(&["approve", "1"]).ok();
     c.sb.run(&["approve", "2"]).ok();
     wait_secs(30, "both merges", || {
@@ -199,7 +216,7 @@ fn tasks_run_report_commit_and_merge_on_their_hosts() {
     });
     assert_eq!(
         std::fs::read_to_string(c.repos[0].join("DEMO.md")).expect("merged"),
-        "- write the docs\n"
+        "- write the docs\n- and the changelog\n"
     );
     assert_eq!(
         std::fs::read_to_string(c.repos[1].join("DEMO.md")).expect("merged"),
@@ -397,12 +414,18 @@ impl Terminal {
     }
 
     fn wait_for(&self, text: &str) -> String {
-        let mut screen = String::new();
-        wait_secs(30, text, || {
-            screen = self.screen();
-            screen.contains(text)
-        });
-        screen
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{text:?} never showed:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -449,6 +472,12 @@ fn the_room_shows_a_remote_agent_live_and_attaches_over_ssh() {
     std::thread::sleep(Duration::from_millis(300));
     term.tmux(&["send-keys", "-t", "=room:", "C-b", "d"]);
     term.wait_for("⠿ working");
-    term.tmux(&["send-keys", "-t", "=room:", "q"]);
+    // A key pressed while the room is still coming back may be lost: q
+    // again until it quits.
+    wait_secs(30, "the room quitting", || {
+        term.tmux(&["send-keys", "-t", "=room:", "q"]);
+        std::thread::sleep(Duration::from_millis(500));
+        term.screen().contains("room exited")
+    });
     term.wait_for("room exited 0");
 }

@@ -246,10 +246,11 @@ impl Engine {
         if item.state != "conflict" {
             return Ok(None);
         }
-        let worktree = self.home.worktrees().join(format!("job-{id}"));
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
         let settings = self.config.project(&project.name);
         let base = super::deliver::conflict_base(&project, &settings)?;
-        let files = crate::workspace::merge_base_into(&worktree, &base)?;
+        let files = crate::workspace::merge_base_into_on(&runtime.place, &worktree, &base)?;
         Ok(Some(format!(
             "The base branch {} moved on and conflicts with your work in {}; it is being merged into your branch in this worktree: resolve the conflicts in those files (keep what both sides meant and remove the conflict markers), then finish.",
             project.base_branch,

@@ -5,7 +5,7 @@
 
 use super::Engine;
 use crate::model::Timestamp;
-use crate::workspace::{commit_all, diff_stat};
+use crate::workspace::{commit_all_on, diff_stat_on};
 
 impl Engine {
     /// Commits the late work of every done job whose agent reported done
@@ -43,8 +43,10 @@ impl Engine {
             .journal
             .review_with_project(id)?
             .ok_or_else(|| anyhow::anyhow!("job #{id} has nothing in review"))?;
-        let worktree = self.home.worktrees().join(format!("job-{id}"));
-        if !worktree.exists() {
+        // On a host, the worktree is the attempt's there, and git runs there.
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
+        if !runtime.place.exists(&worktree)? {
             return Ok(None);
         }
         let job = self
@@ -52,7 +54,7 @@ impl Engine {
             .job(id)?
             .ok_or_else(|| anyhow::anyhow!("no job #{id}"))?;
         let message = format!("switchboard: job #{id}: {} (after done)", job.title);
-        let Some(commit) = commit_all(&worktree, &message).map_err(|e| {
+        let Some(commit) = commit_all_on(&runtime.place, &worktree, &message).map_err(|e| {
             anyhow::anyhow!("cannot commit the work left in {}: {e}", worktree.display())
         })?
         else {
@@ -69,7 +71,7 @@ impl Engine {
             .and_then(|a| a.base_commit.clone())
             .unwrap_or_else(|| project.base_branch.clone());
         let number = attempt.map_or(1, |a| a.number);
-        let stat = diff_stat(&project.path, &base, &item.branch)?;
+        let stat = diff_stat_on(&runtime.place, &project.path, &base, &item.branch)?;
         self.journal.add_review_item(
             id,
             number,

@@ -520,13 +520,10 @@ impl Engine {
             );
         }
         let runtime = self.runtime_for(Some(&project.host))?;
-        let worktrees = match runtime.remote_dir()? {
-            Some(dir) => dir.join("worktrees"),
-            None => {
-                agent::check_installed(&profile)?;
-                self.home.worktrees()
-            }
-        };
+        if !runtime.is_remote() {
+            agent::check_installed(&profile)?;
+        }
+        let worktrees = self.worktrees_of(&runtime)?;
         let worktree = open_worktree_on(
             &runtime.place,
             &project.path,

@@ -128,6 +128,15 @@ impl Engine {
         }
     }
 
+    /// Where the worktrees of `runtime`'s agents are: the home's
+    /// `worktrees/` here, `…/worktrees` in switchboard's directory on a host.
+    pub(super) fn worktrees_of(&self, runtime: &Runtime) -> anyhow::Result<std::path::PathBuf> {
+        Ok(match runtime.remote_dir()? {
+            Some(dir) => dir.join("worktrees"),
+            None => self.home.worktrees(),
+        })
+    }
+
     /// The host of a job's project (`None`: this machine).
     pub(super) fn host_of(&self, job: &Job) -> anyhow::Result<Option<HostName>> {
         let Some(project) = job.project.as_deref() else {

@@ -271,7 +271,16 @@ fn checkout_of(git: &Git, branch_ref: &str) -> Result<Option<PathBuf>, GitError>
 /// next commit concludes the merge). Returns the conflicted files; empty
 /// when the merge went through cleanly (then it is already committed).
 pub fn merge_base_into(worktree: &Path, base: &str) -> Result<Vec<String>, GitError> {
-    let git = Git::at(worktree);
+    merge_base_into_on(&Place::Local, worktree, base)
+}
+
+/// [`merge_base_into`] at `place`.
+pub fn merge_base_into_on(
+    place: &Place,
+    worktree: &Path,
+    base: &str,
+) -> Result<Vec<String>, GitError> {
+    let git = Git::on(place, worktree);
     let identity = git.identity();
     let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let merged = git.run_with(

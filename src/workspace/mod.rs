@@ -13,7 +13,10 @@ mod worktree;
 use std::path::{Path, PathBuf};
 
 pub use git::{Git, GitError, INSTALL_GIT, Place, git_version};
-pub use merge::{MergeOutcome, fast_forward_base, merge, merge_base_into, merge_on, merge_with};
+pub use merge::{
+    MergeOutcome, fast_forward_base, merge, merge_base_into, merge_base_into_on, merge_on,
+    merge_with,
+};
 pub use update::{UpdateOutcome, bring_up_to_date};
 pub use worktree::{
     DiffStat, PRIVATE_DIR, Worktree, commit_all, commit_all_on, diff_stat, diff_stat_on, diff_text,
