@@ -116,7 +116,15 @@ impl Engine {
         }
         let mut screens = vec![None; jobs.len()];
         for (host, indices) in groups {
-            let runtime = self.runtime_for(host.as_ref())?;
+            let runtime = match self.runtime_for(host.as_ref()) {
+                Ok(runtime) => runtime,
+                // A host no longer known: its agents are left as they are.
+                Err(e) if host.is_some() => {
+                    tracing::warn!("{e}");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let refs: Vec<&str> = indices.iter().map(|&i| names[i].as_str()).collect();
             match runtime.control.capture_many(&refs) {
                 Ok(captured) => {
@@ -124,9 +132,11 @@ impl Engine {
                         screens[i] = Some(screen);
                     }
                 }
-                Err(e) if e.is_unreachable() && host.is_some() => {
+                // A host's own trouble (out of reach, or its tmux failing)
+                // sets that host aside for the pass, not the whole patrol.
+                Err(e) if host.is_some() => {
                     if let Some(h) = host {
-                        tracing::warn!("host {h} went out of reach during the patrol: {e}");
+                        tracing::warn!("host {h} set aside during the patrol: {e}");
                         self.places.unreachable.insert(h);
                     }
                 }

@@ -154,11 +154,14 @@ impl Engine {
         self.runtime_for(self.host_of(job)?.as_ref())
     }
 
-    /// Whether `job`'s host could not be reached this pass.
+    /// Whether `job`'s agent is out of the engine's reach this pass: its
+    /// host could not be reached, its tmux failed, or the host is no
+    /// longer known (its entry removed while the agent ran). Such agents
+    /// are left as they are, never counted dead.
     pub(super) fn out_of_reach(&self, job: &Job) -> anyhow::Result<bool> {
-        Ok(self
-            .host_of(job)?
-            .is_some_and(|h| self.places.unreachable.contains(&h)))
+        Ok(self.host_of(job)?.is_some_and(|h| {
+            self.places.unreachable.contains(&h) || !self.places.hosts.contains_key(&h)
+        }))
     }
 
     /// The sessions of every remote host, over each one's control client;
@@ -186,7 +189,10 @@ impl Engine {
                     }
                     all.extend(sessions);
                 }
-                Err(e) if e.is_unreachable() => {
+                // Out of reach, or the host answers but its tmux does not:
+                // either way that host's trouble, set aside so the engine
+                // goes on with every other place.
+                Err(e) => {
                     if self.places.told.get(&name) != Some(&false) {
                         tracing::warn!("host {name} unreachable: {e}");
                         self.journal.set_host_reachability(
@@ -201,9 +207,6 @@ impl Engine {
                     }
                     unreachable.insert(name);
                 }
-                // The host answers but its tmux does not: a fault of the
-                // surroundings, as for the local server.
-                Err(e) => return Err(e.into()),
             }
         }
         self.places.unreachable = unreachable;

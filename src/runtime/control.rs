@@ -529,17 +529,80 @@ fn read_replies(
     }
 }
 
-/// Quotes a word for tmux's command parser: single quotes, and a word that
-/// holds one is refused by the caller's checks (names are checked, the
-/// rest are fixed words).
+/// Quotes a word for tmux's command parser, whatever it holds: inside
+/// single quotes, a quote written `'\''` and a control character (a
+/// newline would end the command line) as a double-quoted octal escape,
+/// pieces tmux joins into one word.
 fn quote(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_=:%#.@/".contains(c))
     {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', ""))
+        return word.to_string();
+    }
+    let mut quoted = String::with_capacity(word.len() + 2);
+    quoted.push('\'');
+    for c in word.chars() {
+        match c {
+            '\'' => quoted.push_str("'\\''"),
+            c if c.is_ascii_control() => {
+                quoted.push_str(&format!("'\"\\{:03o}\"'", c as u32));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('\'');
+    quoted
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::quote;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    /// Every word reaches tmux whole and exact through a control client:
+    /// quotes, newlines, escapes, shell and format syntax.
+    #[test]
+    fn words_reach_tmux_exactly() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sock = dir.path().join("s");
+        let tmux = |args: &[&str]| {
+            Command::new("tmux")
+                .arg("-f")
+                .arg("/dev/null")
+                .arg("-S")
+                .arg(&sock)
+                .args(args)
+                .output()
+                .expect("tmux")
+        };
+        assert!(tmux(&["new-session", "-d", "-s", "q"]).status.success());
+        let words = [
+            "Jane's Mac/home",
+            "line one\nline two\r",
+            "tab\there \u{1b}[31mred",
+            "$(touch /tmp/x); `id` \"q\" \\ #{pane_id} ~ ;",
+            "'",
+        ];
+        for word in words {
+            let mut child = Command::new("tmux")
+                .arg("-S")
+                .arg(&sock)
+                .args(["-C", "attach", "-t", "q"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("control client");
+            let line = format!("set-buffer -b t {}\n", quote(word));
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(line.as_bytes()).expect("write");
+            drop(stdin);
+            child.wait().expect("wait");
+            let saved = tmux(&["save-buffer", "-b", "t", "-"]);
+            assert_eq!(String::from_utf8_lossy(&saved.stdout), word, "{line:?}");
+        }
+        tmux(&["kill-server"]);
     }
 }
