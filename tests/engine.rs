@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::engine::{EngineProcess, FAST, agents_tmux, home_with, jobs, start_engine, wait_secs};
-use common::{Run, Sandbox, git};
+use common::{Sandbox, git};
 use serde_json::Value;
 use switchboard::journal::Event;
 
@@ -391,7 +391,10 @@ fn sessions_the_journal_does_not_know_are_shown_not_killed() {
     let socket = sb.home().join("tmux/server.sock");
     let conf = sb.home().join("tmux/tmux.conf");
     wait_for("the engine's server config", || conf.exists());
-    Run::of(
+    // Someone else's session on the engine's server. Under load the first
+    // try can meet the server just as it exits with its last session (an
+    // agent's ended) and the engine starts it again: try again then.
+    wait_for("someone's session on the engine's server", || {
         std::process::Command::new("tmux")
             .arg("-S")
             .arg(&socket)
@@ -405,9 +408,10 @@ fn sessions_the_journal_does_not_know_are_shown_not_killed() {
                 "--",
                 "sleep",
                 "60",
-            ]),
-    )
-    .ok();
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     sb.run(&["dispatch", "api", "poke the engine"]).ok();
     wait_for("the orphan event", || {
         sb.journal()
