@@ -55,7 +55,13 @@ pub(super) struct Places {
     /// What the journal was last told of each host (reachable or not), so
     /// that it is written only on a change.
     pub told: HashMap<HostName, bool>,
+    /// When a host out of reach is tried again: trying costs up to the
+    /// connect timeout, which every pass would otherwise wait out.
+    pub retry_at: HashMap<HostName, std::time::Instant>,
 }
+
+/// How long a host out of reach is left before it is tried again.
+const RETRY_UNREACHABLE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Engine {
     /// Brings the hosts in line with the journal and the config (a host
@@ -172,6 +178,15 @@ impl Engine {
         let mut unreachable = HashSet::new();
         let mut results = Vec::new();
         for (name, place) in &self.places.hosts {
+            if self
+                .places
+                .retry_at
+                .get(name)
+                .is_some_and(|at| std::time::Instant::now() < *at)
+            {
+                unreachable.insert(name.clone());
+                continue;
+            }
             results.push((name.clone(), place.runtime.control.sessions()));
         }
         for (name, result) in results {
@@ -187,12 +202,18 @@ impl Engine {
                         )?;
                         self.places.told.insert(name.clone(), true);
                     }
+                    self.places.retry_at.remove(&name);
                     all.extend(sessions);
                 }
                 // Out of reach, or the host answers but its tmux does not:
                 // either way that host's trouble, set aside so the engine
                 // goes on with every other place.
                 Err(e) => {
+                    if e.is_unreachable() {
+                        self.places
+                            .retry_at
+                            .insert(name.clone(), std::time::Instant::now() + RETRY_UNREACHABLE);
+                    }
                     if self.places.told.get(&name) != Some(&false) {
                         tracing::warn!("host {name} unreachable: {e}");
                         self.journal.set_host_reachability(
