@@ -11,8 +11,23 @@ use std::time::Duration;
 use super::events::RoomEvent;
 use crate::runtime::ControlClient;
 
-/// How often watched panes are captured.
+/// How often watched panes are captured: the Live pane (and a question in
+/// the details) follows an agent closely.
 pub const INTERVAL: Duration = Duration::from_millis(40);
+
+/// How often the grid's page of tiles is captured: small tiles, many
+/// panes, an overview; a third of the Live pane's rate.
+pub const GRID_INTERVAL: Duration = Duration::from_millis(120);
+
+/// The capture interval for a request of `sessions` panes: more than the
+/// Live pane and a question's (two) is the grid.
+pub fn interval_for(sessions: usize) -> Duration {
+    if sessions > 2 {
+        GRID_INTERVAL
+    } else {
+        INTERVAL
+    }
+}
 
 /// What to capture: sessions, and lines of scrollback above each screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -157,6 +172,19 @@ fn watch(control: Clients, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condv
         }
         let w = lock.lock().unwrap_or_else(|e| e.into_inner());
         // Sleep one interval, or less when the request changes.
-        let _ = wake.wait_timeout(w, INTERVAL);
+        let _ = wake.wait_timeout(w, interval_for(request.sessions.len()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_captured_less_often_than_the_live_pane() {
+        assert_eq!(interval_for(1), INTERVAL);
+        assert_eq!(interval_for(2), INTERVAL);
+        assert_eq!(interval_for(9), GRID_INTERVAL);
+        assert!(GRID_INTERVAL > INTERVAL);
     }
 }
