@@ -129,6 +129,17 @@ fn the_patrol_reads_only_the_panes_that_changed() {
         engine.screen_reads, reads,
         "unchanged panes were read again"
     );
+    // Quiet for a whole second of tmux's clock: not even captured.
+    std::thread::sleep(Duration::from_millis(1100));
+    engine.pass().expect("pass");
+    let captures = engine.screen_captures;
+    for _ in 0..10 {
+        engine.pass().expect("pass");
+    }
+    assert_eq!(
+        engine.screen_captures, captures,
+        "quiet panes were captured again"
+    );
 
     // One agent's screen changes (text typed into its pane): that pane, and
     // only it, is read again.
@@ -140,6 +151,11 @@ fn the_patrol_reads_only_the_panes_that_changed() {
     std::thread::sleep(Duration::from_millis(200));
     engine.pass().expect("pass");
     assert_eq!(engine.screen_reads, reads + 1);
+    assert_eq!(
+        engine.screen_captures,
+        captures + 1,
+        "the pane with new output, and only it, is captured"
+    );
 }
 
 // Figures: an engine pass with 100 and with 10,000 finished jobs in the

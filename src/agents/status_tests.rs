@@ -99,6 +99,7 @@ fn session(dead: bool, status: Option<i32>, title: &str) -> SessionInfo {
         signal: None,
         title: title.into(),
         report: String::new(),
+        activity: None,
     }
 }
 

@@ -53,6 +53,9 @@ pub struct Engine {
     places: places::Places,
     /// Per job on a host: the time of the last report read from its pane.
     pane_reports: HashMap<i64, i64>,
+    /// Per local session: its last screen and the second its capture began
+    /// (a pane with no output since is not captured again).
+    screens: HashMap<String, patrol::Captured>,
     me: PathBuf,
     /// Per job: what the patrol knows of its agent between passes.
     quiet: HashMap<i64, patrol::Watch>,
@@ -93,6 +96,9 @@ pub struct Engine {
     /// Screens the patrol read with the profiles' rules (a new or changed
     /// pane each); an unchanged pane costs only its hash.
     pub screen_reads: u64,
+    /// Panes the patrol captured; a local pane with no output since its
+    /// last capture is not captured again.
+    pub screen_captures: u64,
     _lock: EngineLock,
 }
 
@@ -156,6 +162,7 @@ impl Engine {
             control,
             places: places::Places::default(),
             pane_reports: HashMap::new(),
+            screens: HashMap::new(),
             me,
             quiet: HashMap::new(),
             restart_due: HashMap::new(),
@@ -172,6 +179,7 @@ impl Engine {
             scheduled: None,
             schedule_counts: (0, 0),
             screen_reads: 0,
+            screen_captures: 0,
             follow_faults: HashMap::new(),
             _lock: lock,
         }))

@@ -76,7 +76,7 @@ impl Engine {
             .iter()
             .map(|j| session_name(j.id, j.state.attempt().unwrap_or(0)))
             .collect();
-        let screens = self.capture_by_host(&jobs, &names)?;
+        let screens = self.capture_by_host(&jobs, &names, sessions)?;
         for ((job, name), screen) in jobs.iter().zip(&names).zip(screens.iter()) {
             let Some(screen) = screen else {
                 // Its host went out of reach during this pass.
@@ -108,7 +108,12 @@ impl Engine {
         &mut self,
         jobs: &[Job],
         names: &[String],
+        sessions: &[crate::runtime::SessionInfo],
     ) -> anyhow::Result<Vec<Option<String>>> {
+        // Local sessions with no output since their last capture began keep
+        // that screen: 200 quiet agents cost no capture at all.
+        self.screens.retain(|name, _| names.contains(name));
+        let started = now_second();
         let mut groups: std::collections::BTreeMap<Option<crate::model::HostName>, Vec<usize>> =
             Default::default();
         for (i, job) in jobs.iter().enumerate() {
@@ -125,10 +130,37 @@ impl Engine {
                 }
                 Err(e) => return Err(e),
             };
+            let indices: Vec<usize> = if host.is_none() {
+                indices
+                    .into_iter()
+                    .filter(|&i| match self.screens.get(&names[i]) {
+                        Some(kept) if unchanged_since(kept, &names[i], sessions) => {
+                            screens[i] = Some(kept.screen.clone());
+                            false
+                        }
+                        _ => true,
+                    })
+                    .collect()
+            } else {
+                indices
+            };
+            if indices.is_empty() {
+                continue;
+            }
             let refs: Vec<&str> = indices.iter().map(|&i| names[i].as_str()).collect();
+            self.screen_captures += refs.len() as u64;
             match runtime.control.capture_many(&refs) {
                 Ok(captured) => {
                     for (i, screen) in indices.into_iter().zip(captured) {
+                        if host.is_none() {
+                            self.screens.insert(
+                                names[i].clone(),
+                                Captured {
+                                    second: started,
+                                    screen: screen.clone(),
+                                },
+                            );
+                        }
                         screens[i] = Some(screen);
                     }
                 }
@@ -636,8 +668,60 @@ fn judge(watch: &mut Watch, reading: &Reading, now: Instant) -> AgentStatus {
     }
 }
 
+/// A local pane's last screen and the second (of the machine's clock, which
+/// its tmux server shares) its capture began.
+pub(super) struct Captured {
+    second: u64,
+    screen: String,
+}
+
+fn now_second() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Whether session `name`'s window had no output since `kept` was
+/// captured: its last output (whole seconds, tmux's `window_activity`)
+/// came in a second before the capture began. Output in the same second
+/// counts as new, so nothing is missed for the clock's coarseness.
+fn unchanged_since(kept: &Captured, name: &str, sessions: &[crate::runtime::SessionInfo]) -> bool {
+    sessions
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.activity)
+        .is_some_and(|activity| activity < kept.second)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pane_is_unchanged_only_without_output_since_the_second_before_its_capture() {
+        let session = |activity| crate::runtime::SessionInfo {
+            name: "sb-1-1".into(),
+            pane: "%0".into(),
+            pid: None,
+            dead: false,
+            exit_status: None,
+            signal: None,
+            title: String::new(),
+            report: String::new(),
+            activity,
+        };
+        let kept = Captured {
+            second: 100,
+            screen: "demo> ".into(),
+        };
+        assert!(unchanged_since(&kept, "sb-1-1", &[session(Some(99))]));
+        // Output in the second the capture began may have come after it.
+        assert!(!unchanged_since(&kept, "sb-1-1", &[session(Some(100))]));
+        assert!(!unchanged_since(&kept, "sb-1-1", &[session(Some(101))]));
+        // No activity known, or the session gone: captured again.
+        assert!(!unchanged_since(&kept, "sb-1-1", &[session(None)]));
+        assert!(!unchanged_since(&kept, "sb-2-1", &[session(Some(99))]));
+    }
+
     use super::*;
 
     fn watch(took_up: bool) -> Watch {

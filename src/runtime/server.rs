@@ -61,6 +61,9 @@ pub struct SessionInfo {
     /// What the agent last reported through its pane (agents on remote
     /// hosts: [`crate::remote::report`]); empty when none.
     pub report: String,
+    /// When its window last had output, in whole seconds of the tmux
+    /// server's clock (`#{window_activity}`).
+    pub activity: Option<u64>,
 }
 
 /// How to start an agent.
@@ -404,7 +407,7 @@ impl TmuxServer {
 }
 
 /// What `list-panes -a` prints for [`parse_sessions`].
-pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@switchboard_report}\t#{pane_title}";
+pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@switchboard_report}\t#{window_activity}\t#{pane_title}";
 
 /// tmux's answer when there is no server yet, or a server with no session
 /// left (it stays up).
@@ -448,7 +451,8 @@ pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
             exit_status: status.filter(|_| dead),
             signal: signal.filter(|_| dead),
             report: f.get(6).map(|r| r.to_string()).unwrap_or_default(),
-            title: f.get(7..).map(|t| t.join("\t")).unwrap_or_default(),
+            activity: f.get(7).and_then(|a| a.parse().ok()),
+            title: f.get(8..).map(|t| t.join("\t")).unwrap_or_default(),
         });
     }
     sessions
