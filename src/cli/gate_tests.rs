@@ -100,9 +100,7 @@ fn the_room_and_the_command_line_refuse_the_same_actions() {
                     .add_review_item(id, 1, "api", &branch, stat, now)
                     .unwrap();
                 if r != ReviewState::Ready {
-                    journal
-                        .set_review_state(id, r.as_str(), "test", now)
-                        .unwrap();
+                    journal.set_review_state(id, r, "test", now).unwrap();
                 }
             }
             cases.push((id, state, review));

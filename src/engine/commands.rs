@@ -176,7 +176,12 @@ impl Engine {
                         project.base_branch,
                         files.join(", ")
                     );
-                    self.journal.set_review_state(id, "conflict", &why, now)?;
+                    self.journal.set_review_state(
+                        id,
+                        crate::model::ReviewState::Conflict,
+                        &why,
+                        now,
+                    )?;
                     return Ok(why);
                 }
                 UpdateOutcome::Updated { how } => updated = Some(how),
@@ -218,7 +223,8 @@ impl Engine {
                     settings.merge_strategy.as_str(),
                     &commit[..commit.len().min(12)],
                 );
-                self.journal.set_review_state(id, "merged", &why, now)?;
+                self.journal
+                    .set_review_state(id, crate::model::ReviewState::Merged, &why, now)?;
                 Ok(why)
             }
             MergeOutcome::Conflict { files } => {
@@ -228,7 +234,12 @@ impl Engine {
                     project.base_branch,
                     files.join(", ")
                 );
-                self.journal.set_review_state(id, "conflict", &why, now)?;
+                self.journal.set_review_state(
+                    id,
+                    crate::model::ReviewState::Conflict,
+                    &why,
+                    now,
+                )?;
                 Ok(why)
             }
             MergeOutcome::Refused { reason } => anyhow::bail!("{reason}"),
@@ -280,8 +291,12 @@ impl Engine {
         let with_comments = crate::model::reject_text(Some(reason), &comments);
         let reason = with_comments.as_str();
         let now = Timestamp::now();
-        self.journal
-            .set_review_state(id, "rejected", &format!("rejected: {reason}"), now)?;
+        self.journal.set_review_state(
+            id,
+            crate::model::ReviewState::Rejected,
+            &format!("rejected: {reason}"),
+            now,
+        )?;
         let runtime = match self.journal.job(id)? {
             Some(job) => self.runtime_of(&job)?,
             None => self.runtime_for(None)?,

@@ -70,7 +70,12 @@ impl Engine {
                     item.branch,
                     files.join(", ")
                 );
-                self.journal.set_review_state(id, "conflict", &why, now)?;
+                self.journal.set_review_state(
+                    id,
+                    crate::model::ReviewState::Conflict,
+                    &why,
+                    now,
+                )?;
                 return Ok(why);
             }
             UpdateOutcome::Updated { how } => notes.push(how),

@@ -20,9 +20,15 @@ impl Engine {
                     .journal
                     .review_with_project(id)?
                     .ok_or_else(|| anyhow::anyhow!("job #{id} has nothing in review"))?;
+                let state = crate::model::ReviewState::parse(&item.state).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "job #{id}'s review item is in a state this version does not know: {}",
+                        crate::untrusted::visible(&item.state)
+                    )
+                })?;
                 self.journal.set_review_state(
                     id,
-                    &item.state,
+                    state,
                     "the agent reported done again; nothing new to commit",
                     Timestamp::now(),
                 )?;

@@ -157,14 +157,14 @@ impl Journal {
     pub fn set_review_state(
         &mut self,
         job: i64,
-        state: &str,
+        state: ReviewState,
         why: &str,
         now: Timestamp,
     ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE review_items SET state = ?2, updated_at = ?3 WHERE job_id = ?1",
-                params![job, state, now.millis()],
+                params![job, state.as_str(), now.millis()],
             )?;
             insert_event(tx, now, Some(job), "review", why)?;
             Ok(())
