@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::engine::{EngineProcess, start_engine, wait_secs};
+use common::engine::{EngineProcess, FAST, start_engine, wait_secs};
 use common::hosts::{TestHost, UserKey, net_namespace_of};
 use common::{BIN, Sandbox};
 use serde_json::Value;
@@ -17,25 +17,20 @@ use switchboard::model::HostAddress;
 use switchboard::remote::{KeyPolicy, Ssh};
 use switchboard::runtime::{RemoteTmux, TmuxServer};
 
-const CONFIG: &str = r#"
-[scheduler]
-active_interval = "200ms"
-idle_interval = "500ms"
-
-[agents.fast]
-command = ["{switchboard}", "demo-agent", "--steps", "2", "--step-ms", "50", "{prompt}"]
-prompt = "argv"
-ready = '(?m)^demo> \s*\z'
-busy = '⠿ working[^\n]*\s*\z'
-ask = '\[y/n\]\s*\z'
-
+/// The engine harness's fast demo agent, and a slow one.
+fn config() -> String {
+    format!(
+        "{FAST}{}",
+        r#"
 [agents.slow]
 command = ["{switchboard}", "demo-agent", "--steps", "30", "--step-ms", "500", "{prompt}"]
 prompt = "argv"
 ready = '(?m)^demo> \s*\z'
 busy = '⠿ working[^\n]*\s*\z'
 ask = '\[y/n\]\s*\z'
-"#;
+"#
+    )
+}
 
 /// A home with two hosts, a project on each (`api1` on build1, `api2` on
 /// build2), the hosts' keys pinned.
@@ -55,7 +50,7 @@ impl Cluster {
             .collect();
         let sb = Sandbox::new();
         std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
-        std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+        std::fs::write(sb.home().join("config.toml"), config()).expect("config");
         let mut pinned = String::new();
         let mut repos = Vec::new();
         for (i, host) in hosts.iter().enumerate() {
@@ -315,7 +310,7 @@ fn an_unknown_host_key_is_refused_and_a_hosts_max_agents_holds() {
     host.install_switchboard(Path::new(BIN));
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.home()).expect("home");
-    std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+    std::fs::write(sb.home().join("config.toml"), config()).expect("config");
     let repo_a = host.repo("a");
     let repo_b = host.repo("b");
     let key_path = key.private().to_str().expect("utf-8").to_string();

@@ -170,19 +170,7 @@ impl Engine {
                 &squash_message,
             )? {
                 UpdateOutcome::Conflict { files } => {
-                    let why = format!(
-                        "{} conflicts with {} in {}; the base is unchanged",
-                        item.branch,
-                        project.base_branch,
-                        files.join(", ")
-                    );
-                    self.journal.set_review_state(
-                        id,
-                        crate::model::ReviewState::Conflict,
-                        &why,
-                        now,
-                    )?;
-                    return Ok(why);
+                    return self.conflicted(id, &item.branch, &project.base_branch, &files, now);
                 }
                 UpdateOutcome::Updated { how } => updated = Some(how),
                 UpdateOutcome::AlreadyUpToDate => {}
@@ -228,19 +216,7 @@ impl Engine {
                 Ok(why)
             }
             MergeOutcome::Conflict { files } => {
-                let why = format!(
-                    "{} conflicts with {} in {}; the base is unchanged",
-                    item.branch,
-                    project.base_branch,
-                    files.join(", ")
-                );
-                self.journal.set_review_state(
-                    id,
-                    crate::model::ReviewState::Conflict,
-                    &why,
-                    now,
-                )?;
-                Ok(why)
+                self.conflicted(id, &item.branch, &project.base_branch, &files, now)
             }
             MergeOutcome::Refused { reason } => anyhow::bail!("{reason}"),
         }
@@ -339,5 +315,26 @@ impl Engine {
                 Ok(format!("job #{id} rejected; queued again"))
             }
         }
+    }
+}
+
+impl Engine {
+    /// Marks job `id`'s review item `conflict` (its branch against the
+    /// base, in `files`), with an event; what it says.
+    fn conflicted(
+        &mut self,
+        id: i64,
+        branch: &str,
+        base: &str,
+        files: &[String],
+        now: Timestamp,
+    ) -> anyhow::Result<String> {
+        let why = format!(
+            "{branch} conflicts with {base} in {}; the base is unchanged",
+            files.join(", ")
+        );
+        self.journal
+            .set_review_state(id, crate::model::ReviewState::Conflict, &why, now)?;
+        Ok(why)
     }
 }
