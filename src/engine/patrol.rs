@@ -1,6 +1,7 @@
 //! The patrol: every active agent's status, from its signals, and what
 //! follows from it.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::{Engine, session_name};
@@ -112,7 +113,13 @@ impl Engine {
     ) -> anyhow::Result<Vec<Option<String>>> {
         // Local sessions with no output since their last capture began keep
         // that screen: 200 quiet agents cost no capture at all.
-        self.screens.retain(|name, _| names.contains(name));
+        let wanted: HashSet<&str> = names.iter().map(String::as_str).collect();
+        self.screens
+            .retain(|name, _| wanted.contains(name.as_str()));
+        let activity: HashMap<&str, Option<u64>> = sessions
+            .iter()
+            .map(|s| (s.name.as_str(), s.activity))
+            .collect();
         let started = now_second();
         let mut groups: std::collections::BTreeMap<Option<crate::model::HostName>, Vec<usize>> =
             Default::default();
@@ -134,7 +141,12 @@ impl Engine {
                 indices
                     .into_iter()
                     .filter(|&i| match self.screens.get(&names[i]) {
-                        Some(kept) if unchanged_since(kept, &names[i], sessions) => {
+                        Some(kept)
+                            if unchanged_since(
+                                kept,
+                                activity.get(names[i].as_str()).copied().flatten(),
+                            ) =>
+                        {
                             screens[i] = Some(kept.screen.clone());
                             false
                         }
@@ -682,44 +694,28 @@ fn now_second() -> u64 {
         .unwrap_or(0)
 }
 
-/// Whether session `name`'s window had no output since `kept` was
-/// captured: its last output (whole seconds, tmux's `window_activity`)
+/// Whether a window whose last output was at `activity` (None: not known,
+/// or its session gone) had no output since `kept` was captured: its last output (whole seconds, tmux's `window_activity`)
 /// came in a second before the capture began. Output in the same second
 /// counts as new, so nothing is missed for the clock's coarseness.
-fn unchanged_since(kept: &Captured, name: &str, sessions: &[crate::runtime::SessionInfo]) -> bool {
-    sessions
-        .iter()
-        .find(|s| s.name == name)
-        .and_then(|s| s.activity)
-        .is_some_and(|activity| activity < kept.second)
+fn unchanged_since(kept: &Captured, activity: Option<u64>) -> bool {
+    activity.is_some_and(|activity| activity < kept.second)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn a_pane_is_unchanged_only_without_output_since_the_second_before_its_capture() {
-        let session = |activity| crate::runtime::SessionInfo {
-            name: "sb-1-1".into(),
-            pane: "%0".into(),
-            pid: None,
-            dead: false,
-            exit_status: None,
-            signal: None,
-            title: String::new(),
-            report: String::new(),
-            activity,
-        };
         let kept = Captured {
             second: 100,
             screen: "demo> ".into(),
         };
-        assert!(unchanged_since(&kept, "sb-1-1", &[session(Some(99))]));
+        assert!(unchanged_since(&kept, Some(99)));
         // Output in the second the capture began may have come after it.
-        assert!(!unchanged_since(&kept, "sb-1-1", &[session(Some(100))]));
-        assert!(!unchanged_since(&kept, "sb-1-1", &[session(Some(101))]));
+        assert!(!unchanged_since(&kept, Some(100)));
+        assert!(!unchanged_since(&kept, Some(101)));
         // No activity known, or the session gone: captured again.
-        assert!(!unchanged_since(&kept, "sb-1-1", &[session(None)]));
-        assert!(!unchanged_since(&kept, "sb-2-1", &[session(Some(99))]));
+        assert!(!unchanged_since(&kept, None));
     }
 
     use super::*;
