@@ -43,6 +43,11 @@ struct Cluster {
 
 impl Cluster {
     fn new(agent: &str) -> Cluster {
+        Cluster::with_config(agent, &config())
+    }
+
+    /// As [`Cluster::new`], with `config_text` as config.toml.
+    fn with_config(agent: &str, config_text: &str) -> Cluster {
         let key = UserKey::new();
         let hosts: Vec<TestHost> = ["build1", "build2"]
             .iter()
@@ -50,7 +55,7 @@ impl Cluster {
             .collect();
         let sb = Sandbox::new();
         std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
-        std::fs::write(sb.home().join("config.toml"), config()).expect("config");
+        std::fs::write(sb.home().join("config.toml"), config_text).expect("config");
         let mut pinned = String::new();
         let mut repos = Vec::new();
         for (i, host) in hosts.iter().enumerate() {
@@ -475,4 +480,110 @@ fn the_room_shows_a_remote_agent_live_and_attaches_over_ssh() {
         term.screen().contains("room exited")
     });
     term.wait_for("room exited 0");
+}
+
+#[test]
+fn include_and_setup_run_on_the_projects_host() {
+    need_test_hosts!();
+    // One attempt a job: a failed setup is not tried again.
+    let settings = r#"
+[projects.api1]
+include = [".env", "conf/local.toml", "absent.txt"]
+setup = ["sh", "-c", "printf '%s' \"$SB_TEST_HOST\" > .switchboard/setup-ran-on; echo set up on \"$SB_TEST_HOST\" in \"$PWD\"", "$(touch pwned)"]
+
+[projects.api2]
+setup = ["sh", "-c", "echo npm ERR! missing script; exit 3"]
+
+[projects.slow-setup]
+setup = ["sleep", "60"]
+setup_timeout = "2s"
+"#;
+    let c = Cluster::with_config(
+        "fast",
+        &(config().replace("[scheduler]\n", "[scheduler]\nmax_attempts = 1\n") + settings),
+    );
+    // Untracked files of the repository on build1, to be included.
+    std::fs::write(c.repos[0].join(".env"), "SECRET=1\n").expect("write");
+    std::fs::create_dir_all(c.repos[0].join("conf")).expect("mkdir");
+    std::fs::write(c.repos[0].join("conf/local.toml"), "port = 1\n").expect("write");
+    let slow_repo = c.hosts[0].repo("slow-setup");
+    c.sb.run(&[
+        "project",
+        "add",
+        "slow-setup",
+        slow_repo.to_str().expect("utf-8"),
+        "--host",
+        &c.hosts[0].name,
+        "--agent",
+        "fast",
+    ])
+    .ok();
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "use the env"]).ok();
+    c.sb.run(&["dispatch", "api2", "never starts"]).ok();
+    c.sb.run(&["dispatch", "slow-setup", "never starts either"])
+        .ok();
+    wait_secs(60, "job 1 in review", || {
+        c.review().iter().any(|r| r["branch"] == "switchboard/1")
+    });
+    let worktree = c.hosts[0]
+        .home()
+        .join(".switchboard")
+        .read_dir()
+        .expect("place")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path()
+        .join("worktrees/job-1");
+    assert_eq!(
+        std::fs::read_to_string(worktree.join(".env")).expect("included"),
+        "SECRET=1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(worktree.join("conf/local.toml")).expect("included"),
+        "port = 1\n"
+    );
+    // The setup ran on build1 (its login's environment), in the worktree.
+    assert_eq!(
+        std::fs::read_to_string(worktree.join(".switchboard/setup-ran-on")).expect("ran"),
+        "build1"
+    );
+    let log = std::fs::read_to_string(c.sb.home().join("logs/job-1-setup.log")).expect("log");
+    assert!(
+        log.contains(&format!("set up on build1 in {}", worktree.display())),
+        "{log}"
+    );
+    let committed = git_out(
+        &c.repos[0],
+        &["show", "--name-only", "--format=", "switchboard/1"],
+    );
+    assert!(
+        !committed.contains(".env") && !committed.contains("local.toml"),
+        "included files are never committed: {committed}"
+    );
+    let setup_twice = |id: u32| {
+        wait_secs(60, "the job failed", || c.job(id)["state"] == "failed");
+        c.job(id)["events"].to_string()
+    };
+    let events = setup_twice(2);
+    assert!(
+        events.contains("setup `sh -c echo npm ERR! missing script; exit 3` failed")
+            && events.contains("npm ERR! missing script"),
+        "{events}"
+    );
+    let events = setup_twice(3);
+    assert!(events.contains("did not finish within 2s"), "{events}");
+    for dir in [c.hosts[0].home(), c.hosts[1].home(), c.sb.home()] {
+        let found = std::process::Command::new("find")
+            .arg(&dir)
+            .args(["-name", "pwned"])
+            .output()
+            .expect("find");
+        assert!(
+            found.stdout.is_empty(),
+            "made by a shell in {}",
+            dir.display()
+        );
+    }
 }

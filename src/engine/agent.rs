@@ -221,11 +221,7 @@ fn write_prompt_file(place: &Place, worktree: &Path, prompt: &str) -> std::io::R
         return std::fs::write(worktree.join(PROMPT_FILE), prompt);
     }
     let io = |e: crate::workspace::GitError| std::io::Error::other(e.to_string());
-    let private = worktree.join(crate::workspace::PRIVATE_DIR);
-    place.create_dir_all(&private).map_err(io)?;
-    place
-        .write(&private.join(".gitignore"), b"*\n")
-        .map_err(io)?;
+    crate::workspace::private_dir_on(place, worktree).map_err(io)?;
     place
         .write(&worktree.join(PROMPT_FILE), prompt.as_bytes())
         .map_err(io)

@@ -23,6 +23,7 @@ pub mod pr_body;
 pub mod pull_request;
 mod schedule_gate;
 pub mod setup;
+mod setup_host;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -540,19 +541,13 @@ impl Engine {
             job.id,
         )?;
         let settings = self.config.project(&project.name);
-        if !runtime.is_remote() {
-            setup::prepare(
-                &worktree.path,
-                &project.path,
-                &settings,
-                &setup::log_file(&self.home.logs(), job.id),
-            )?;
-        } else if setup::wanted(&settings) {
-            anyhow::bail!(
-                "project {} sets up its worktrees (include, setup), which is not done on a remote host yet; remove them from its settings",
-                project.name
-            );
-        }
+        setup::prepare(
+            &runtime.place,
+            &worktree.path,
+            &project.path,
+            &settings,
+            &setup::log_file(&self.home.logs(), job.id),
+        )?;
         let began = Timestamp::now();
         self.journal.begin_attempt(&Attempt {
             job: job.id,

@@ -3,14 +3,19 @@
 //! `setup` argv run there with a deadline, its output kept in the job's
 //! log. Done once per worktree (a marker in `.switchboard/`), so a restart
 //! or an engine restart does not run it again.
+//!
+//! On a remote host the same happens there, over the host's connection
+//! ([`super::setup_host`]): the files come from the project's repository
+//! on the host, the argv runs in the worktree on the host, and its output
+//! comes back into the same log here.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::config::ProjectSettings;
-use crate::workspace::private_dir;
+use crate::workspace::{Place, private_dir};
 
 /// The log of a job's worktree set-up.
 pub fn log_file(logs: &Path, job: i64) -> PathBuf {
@@ -22,16 +27,21 @@ pub fn wanted(settings: &ProjectSettings) -> bool {
     !(settings.include.is_empty() && settings.setup.is_empty())
 }
 
-/// Sets up `worktree` (cut from the checkout at `source`) by `settings`;
-/// an error says why, with the last lines of the set-up's output.
+/// Sets up `worktree` (cut from the checkout at `source`, both paths at
+/// `place`) by `settings`; an error says why, with the last lines of the
+/// set-up's output.
 pub fn prepare(
+    place: &Place,
     worktree: &Path,
     source: &Path,
     settings: &ProjectSettings,
     log: &Path,
 ) -> anyhow::Result<()> {
-    if settings.include.is_empty() && settings.setup.is_empty() {
+    if !wanted(settings) {
         return Ok(());
+    }
+    if let Place::Host(ssh) = place {
+        return super::setup_host::prepare(ssh, worktree, source, settings, log);
     }
     let private = private_dir(worktree)?;
     let marker = private.join("setup.done");
@@ -40,7 +50,21 @@ pub fn prepare(
     }
     include(worktree, source, &settings.include, &private)?;
     if !settings.setup.is_empty() {
-        run_setup(worktree, &settings.setup, settings.setup_timeout, log)?;
+        let (program, args) = settings
+            .setup
+            .split_first()
+            .ok_or_else(|| anyhow::anyhow!("setup is empty"))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(worktree);
+        let shown = settings.setup.join(" ");
+        let timeout = settings.setup_timeout;
+        let finish = run_logged(cmd, timeout, log)
+            .map_err(|e| anyhow::anyhow!("setup `{shown}` could not start: {e}"))?;
+        match finish {
+            Finish::Exited(s) if s.success() => {}
+            Finish::Exited(s) => return Err(failed(&shown, &s.to_string(), log)),
+            Finish::TimedOut => return Err(timed_out(&shown, timeout, log)),
+        }
     }
     std::fs::write(marker, "")?;
     Ok(())
@@ -72,66 +96,72 @@ fn include(worktree: &Path, source: &Path, paths: &[String], private: &Path) -> 
             Err(e) => anyhow::bail!("include {rel}: {e}"),
         }
     }
-    let mut list = copied.join("\n");
-    list.push('\n');
-    std::fs::write(private.join("include"), list)?;
+    std::fs::write(private.join("include"), include_list(&copied))?;
     Ok(())
 }
 
-/// Runs `argv` in `worktree` (no shell), output to `log`, ended at
-/// `timeout`.
-fn run_setup(
-    worktree: &Path,
-    argv: &[String],
+/// The text of `.switchboard/include`: the copied paths, a line each.
+pub(super) fn include_list(copied: &[String]) -> String {
+    let mut list = copied.join("\n");
+    list.push('\n');
+    list
+}
+
+/// How a set-up command ended.
+pub(super) enum Finish {
+    Exited(ExitStatus),
+    /// Killed at its deadline.
+    TimedOut,
+}
+
+/// Runs `cmd` (stdin empty, stdout and stderr to `log`), killed once
+/// `timeout` has passed.
+pub(super) fn run_logged(
+    mut cmd: Command,
     timeout: Duration,
     log: &Path,
-) -> anyhow::Result<()> {
+) -> std::io::Result<Finish> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let out = std::fs::File::create(log)?;
     let err = out.try_clone()?;
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("setup is empty"))?;
-    let shown = argv.join(" ");
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(worktree)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("setup `{shown}` could not start: {e}"))?;
+    let mut child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
     let deadline = Instant::now() + timeout;
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait()? {
-            break Some(status);
+            return Ok(Finish::Exited(status));
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            break None;
+            return Ok(Finish::TimedOut);
         }
         std::thread::sleep(Duration::from_millis(50));
-    };
-    let tail = last_lines(log, 10);
-    match status {
-        Some(s) if s.success() => Ok(()),
-        Some(s) => anyhow::bail!(
-            "setup `{shown}` failed ({s}); its last lines:\n{tail}\n(all of it in {})",
-            log.display()
-        ),
-        None => anyhow::bail!(
-            "setup `{shown}` did not finish within {}; its last lines:\n{tail}\n(all of it in {})",
-            humantime::format_duration(timeout),
-            log.display()
-        ),
     }
 }
 
+/// `setup `…` failed (how)`, with its last lines.
+pub(super) fn failed(shown: &str, how: &str, log: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "setup `{shown}` failed ({how}); its last lines:\n{}\n(all of it in {})",
+        last_lines(log, 10),
+        log.display()
+    )
+}
+
+/// `setup `…` did not finish within …`, with its last lines.
+pub(super) fn timed_out(shown: &str, timeout: Duration, log: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "setup `{shown}` did not finish within {}; its last lines:\n{}\n(all of it in {})",
+        humantime::format_duration(timeout),
+        last_lines(log, 10),
+        log.display()
+    )
+}
+
 /// The last `n` lines of a file, as text.
-fn last_lines(path: &Path, n: usize) -> String {
+pub(super) fn last_lines(path: &Path, n: usize) -> String {
     let mut text = String::new();
     if let Ok(mut f) = std::fs::File::open(path) {
         let mut bytes = Vec::new();

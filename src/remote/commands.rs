@@ -175,6 +175,73 @@ pub fn remove_dir(dir: &Path) -> RemoteCommand {
     RemoteCommand::new(["rm".to_string(), "-rf".into(), "--".into(), path(dir)])
 }
 
+/// Runs `argv` in `dir` on the host (a project's `setup`), its stdin
+/// empty, stopped (TERM, then KILL 5 s later) once `secs` have passed.
+/// The fixed script takes the directory, the deadline and every word of
+/// the argv as positional arguments; nothing is spliced into it. Exit
+/// status 125: `dir` could not be entered.
+pub fn run_in(dir: &Path, secs: u64, argv: &[String]) -> RemoteCommand {
+    let mut words = vec![
+        "sh".to_string(),
+        "-c".into(),
+        "cd -- \"$1\" || exit 125
+t=$2
+shift 2
+\"$@\" </dev/null &
+p=$!
+( sleep \"$t\"; kill -TERM \"$p\"; sleep 5; kill -KILL \"$p\" ) >/dev/null 2>&1 </dev/null &
+w=$!
+wait \"$p\"
+s=$?
+kill \"$w\" 2>/dev/null
+exit \"$s\""
+            .into(),
+        "sh".into(),
+        path(dir),
+        secs.to_string(),
+    ];
+    words.extend(argv.iter().cloned());
+    RemoteCommand::new(words)
+}
+
+/// What [`copy_files`] did with one path, a word a line in its output.
+pub const COPIED: &str = "copied";
+/// The path is not in the source checkout (skipped).
+pub const MISSING: &str = "missing";
+/// The path is there but not a regular file (a link, a directory): the
+/// copy stops.
+pub const NOT_A_FILE: &str = "not-a-file";
+
+/// Copies each of `paths` (relative) that is a regular file under
+/// `source` to the same place under `worktree` (directories made as
+/// needed, a link never followed), printing one word a path in order
+/// ([`COPIED`], [`MISSING`], [`NOT_A_FILE`]); it stops at the first path
+/// that is not a file, or that cannot be copied (exit 1, cp's message on
+/// stderr).
+pub fn copy_files(source: &Path, worktree: &Path, paths: &[String]) -> RemoteCommand {
+    let mut words = vec![
+        "sh".to_string(),
+        "-c".into(),
+        "s=$1
+w=$2
+shift 2
+for r do
+  f=\"$s/$r\"
+  if [ -L \"$f\" ] || { [ -e \"$f\" ] && [ ! -f \"$f\" ]; }; then echo not-a-file; exit 0; fi
+  if [ ! -e \"$f\" ]; then echo missing; continue; fi
+  t=\"$w/$r\"
+  mkdir -p -- \"${t%/*}\" && cp -- \"$f\" \"$t\" || exit 1
+  echo copied
+done"
+            .into(),
+        "sh".into(),
+        path(source),
+        path(worktree),
+    ];
+    words.extend(paths.iter().cloned());
+    RemoteCommand::new(words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +347,67 @@ mod tests {
         );
         assert!(!bad.status.success());
         assert!(!dir.path().join("x").exists());
+        assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn setup_runs_its_argv_literally_in_the_directory() {
+        let dir = tempfile::tempdir().expect("temp");
+        let work = dir.path().join(HOSTILE.replace('\n', " "));
+        std::fs::create_dir_all(&work).expect("mkdir");
+        let argv = vec![
+            "sh".to_string(),
+            "-c".into(),
+            "printf '%s|' \"$PWD\" \"$@\"".into(),
+            "sh".into(),
+            HOSTILE.into(),
+            "-n".into(),
+        ];
+        let out = run_as_host(&run_in(&work, 30, &argv), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{}|{HOSTILE}|-n|", work.display())
+        );
+        let missing = run_as_host(&run_in(&dir.path().join("gone"), 30, &argv), dir.path());
+        assert_eq!(missing.status.code(), Some(125));
+        let began = std::time::Instant::now();
+        let slow = run_as_host(
+            &run_in(&work, 1, &["sleep".to_string(), "30".into()]),
+            dir.path(),
+        );
+        assert!(!slow.status.success());
+        assert!(began.elapsed() < std::time::Duration::from_secs(10));
+        assert!(!dir.path().join("pwned").exists());
+        assert!(!work.join("pwned").exists());
+    }
+
+    #[test]
+    fn copy_files_copies_regular_files_only_and_says_so_in_order() {
+        let dir = tempfile::tempdir().expect("temp");
+        let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
+        let odd = format!("deep/{}", HOSTILE.replace('\n', " "));
+        std::fs::create_dir_all(src.join("deep")).expect("mkdir");
+        std::fs::create_dir_all(&dst).expect("mkdir");
+        std::fs::write(src.join(".env"), "SECRET=1\n").expect("write");
+        std::fs::write(src.join(&odd), "odd\n").expect("write");
+        std::os::unix::fs::symlink("/etc/passwd", src.join("link")).expect("link");
+        let paths: Vec<String> = vec![".env".into(), "absent".into(), odd.clone(), "link".into()];
+        let out = run_as_host(&copy_files(&src, &dst, &paths), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{COPIED}\n{MISSING}\n{COPIED}\n{NOT_A_FILE}\n")
+        );
+        assert_eq!(
+            std::fs::read_to_string(dst.join(".env")).expect("copied"),
+            "SECRET=1\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dst.join(&odd)).expect("copied"),
+            "odd\n"
+        );
+        assert!(!dst.join("link").exists(), "a link is never followed");
         assert!(!dir.path().join("pwned").exists());
     }
 

@@ -165,6 +165,17 @@ pub fn private_dir(worktree: &Path) -> std::io::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
+/// [`private_dir`] at `place` (on a host: over its connection).
+pub fn private_dir_on(place: &Place, worktree: &Path) -> Result<PathBuf, GitError> {
+    if place.is_local() {
+        return private_dir(worktree).map_err(|e| GitError::Failed(e.to_string()));
+    }
+    let dir = worktree.join(PRIVATE_DIR);
+    place.create_dir_all(&dir)?;
+    place.write(&dir.join(".gitignore"), b"*\n")?;
+    Ok(dir)
+}
+
 /// Files copied into the worktree from the source checkout (a project's
 /// `include`): listed in `.switchboard/include`, never committed and not
 /// counted as uncommitted work.
