@@ -257,7 +257,10 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
     assert_eq!(mode(&place.join("tmux")), 0o700);
 
     // Hostile text arrives literally, through a paste buffer, Enter verified.
-    let hostile = "$(touch pwned) `touch pwned2` 'q' \"d\" -n ; touch pwned3 \\ end";
+    // Backslash escapes and formats that the host's `printf '%b'` (which
+    // writes the staged file) would act on if they were not escaped.
+    let hostile =
+        "$(touch pwned) `touch pwned2` 'q' \"d\" -n ; touch pwned3 \\c \\n \\0101 %b %s é ✓ \\ end";
     control
         .send_text("sb-1-1", hostile, Duration::from_millis(50), 3)
         .expect("nudge over the control client");
@@ -267,12 +270,21 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
         .expect("buffers")
         .flatten()
         .collect();
-    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert_eq!(staged.len(), 1, "one slot file, rewritten: {staged:?}");
     assert_eq!(
         std::fs::read_to_string(staged[0].path()).expect("staged"),
         hostile
     );
     assert_eq!(mode(&place.join("buffers")), 0o700);
+    // The next text takes the same slot: no file is left behind per text.
+    control
+        .send_text("sb-3-1", hostile, Duration::from_millis(50), 3)
+        .expect("second nudge over the control client");
+    let count = std::fs::read_dir(place.join("buffers"))
+        .expect("buffers")
+        .count();
+    assert_eq!(count, 1);
+    // One-shot: loaded from stdin and pasted by one ssh exec.
     server
         .send_text("sb-2-1", hostile, Duration::from_millis(50), 3)
         .expect("nudge one-shot");
@@ -280,7 +292,7 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
         let screens = control
             .capture_many(&["sb-1-1", "sb-2-1", "sb-3-1"])
             .expect("capture");
-        screens[0].matches(hostile).count() == 2 && screens[1].matches(hostile).count() == 2
+        screens.iter().all(|s| s.matches(hostile).count() == 2)
     });
     for f in ["pwned", "pwned2", "pwned3"] {
         assert!(

@@ -173,10 +173,16 @@ fn measure_capture_and_nudge_remote_against_local() {
     };
     let local_nudge = until_visible(&lc);
     let remote_nudge = until_visible(&rc);
+    let host_tmux = remote.remote().expect("a remote server");
+    let staging = timed(100, || {
+        drop(host_tmux.stage_text(b"a nudge").expect("staged"));
+    });
     println!(
-        "text sent until visible (paste buffer, paste, Enter verified, capture): local p50 {}, remote p50 {}",
+        "text sent until visible (paste buffer, paste, Enter verified, capture): local p50 {}, remote p50 {} (remote - local {}; of it, staging the text in a slot file on the host: p50 {})",
         ms(local_nudge),
-        ms(remote_nudge)
+        ms(remote_nudge),
+        ms(remote_nudge.saturating_sub(local_nudge)),
+        ms(staging)
     );
     let _ = local.kill_server();
     let _ = remote.kill_server();

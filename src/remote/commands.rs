@@ -82,29 +82,58 @@ pub fn prepare_place(place: &str, tmux_config: &str) -> RemoteCommand {
     .with_input(tmux_config.as_bytes().to_vec())
 }
 
-/// A long-lived writer of paste-buffer files in `dir`: reads frames
-/// `NAME LEN\n` + LEN bytes on stdin, writes each to `dir/NAME` (private,
-/// the previous one removed) and answers `ok`. Text for agents travels
-/// this way, as stdin of one ssh session kept open, so a nudge costs no
-/// new ssh process; tmux then loads the file by its path. NAME is checked
-/// here as by the sender (letters, digits, `-`, `_`, starting `sb-`).
+/// A long-lived writer of paste-buffer files in `dir`: reads frames of
+/// two lines on stdin (see [`buffer_frame`]), a file name then the text
+/// made one line, writes the text to `dir/NAME` (private) and answers `ok`.
+/// Text for agents travels this way, as stdin of one ssh session kept open,
+/// and only the shell's builtins run per text (`read`, `case`, `printf`,
+/// `echo`): a nudge starts no process on the host. The sender reuses a few
+/// fixed names (slots), so nothing needs removing. NAME is checked here as
+/// by the sender (letters, digits, `-`, `_`, starting `sb-`).
 pub fn buffer_writer(dir: &Path) -> RemoteCommand {
     RemoteCommand::new([
         "sh".to_string(),
         "-c".into(),
         "umask 077 && d=\"$1\" && mkdir -p -- \"$d\" && chmod 700 -- \"$d\" || exit 1
-while IFS=' ' read -r name len; do
+while IFS= read -r name && IFS= read -r text; do
   case \"$name\" in sb-*) ;; *) exit 2 ;; esac
   case \"$name\" in *[!A-Za-z0-9_-]*) exit 2 ;; esac
-  case \"$len\" in ''|*[!0-9]*) exit 2 ;; esac
-  rm -f -- \"$d\"/sb-*
-  head -c \"$len\" > \"$d/$name\" || exit 1
+  printf '%b' \"$text\" > \"$d/$name\" || exit 1
   echo ok
 done"
             .into(),
         "sh".into(),
         path(dir),
     ])
+}
+
+/// One frame for [`buffer_writer`]: `NAME\n`, then `text` on one line,
+/// every backslash doubled, a newline written `\n` and any other control
+/// byte `\0ooo`, which the writer's `printf '%b'` turns back into the
+/// bytes (data, never code: `%b` only reads escapes). `None` for text the
+/// shell cannot hold (a NUL byte) or a name that is not a slot's.
+pub fn buffer_frame(name: &str, text: &[u8]) -> Option<Vec<u8>> {
+    let ok_name = name.starts_with("sb-")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok_name || text.contains(&0) {
+        return None;
+    }
+    let mut frame = Vec::with_capacity(name.len() + text.len() + 8);
+    frame.extend_from_slice(name.as_bytes());
+    frame.push(b'\n');
+    for &b in text {
+        match b {
+            b'\\' => frame.extend_from_slice(b"\\\\"),
+            b'\n' => frame.extend_from_slice(b"\\n"),
+            b'\t' => frame.push(b),
+            b if b < 0x20 || b == 0x7f => frame.extend_from_slice(format!("\\0{b:03o}").as_bytes()),
+            b => frame.push(b),
+        }
+    }
+    frame.push(b'\n');
+    Some(frame)
 }
 
 /// Writes stdin to `file` (created private to the user).
@@ -320,34 +349,54 @@ mod tests {
         assert_eq!(cmd.argv().last().map(String::as_str), Some("-"));
     }
 
+    /// Runs the writer under `shell` (the host's `sh` may be dash or bash).
+    fn run_writer(shell: &str, dir: &Path, input: Vec<u8>) -> std::process::Output {
+        let mut cmd = buffer_writer(dir).with_input(input);
+        cmd.argv[0] = shell.to_string();
+        run_as_host(&cmd, dir.parent().expect("parent"))
+    }
+
     #[test]
     fn the_buffer_writer_keeps_text_as_data() {
-        let dir = tempfile::tempdir().expect("temp");
-        let out_dir = dir.path().join("buffers");
-        let mut input = Vec::new();
-        for (name, text) in [("sb-a-1", HOSTILE), ("sb-b-2", "second\nline\0nul")] {
-            input.extend_from_slice(format!("{name} {}\n", text.len()).as_bytes());
-            input.extend_from_slice(text.as_bytes());
+        // Every byte but NUL, hostile shell text, backslash escapes that
+        // printf would read if they were not doubled, and a long line.
+        let mut every: Vec<u8> = (1u8..=0x7f).collect();
+        every.extend_from_slice("é ✓ \\c \\n \\0101 %s %b \\x41 \\".as_bytes());
+        let long = "x".repeat(20_000) + "\n\\end";
+        for shell in ["sh", "dash", "bash"] {
+            if Command::new(shell).arg("-c").arg("true").status().is_err() {
+                continue;
+            }
+            let dir = tempfile::tempdir().expect("temp");
+            let out_dir = dir.path().join("buffers");
+            let mut input = Vec::new();
+            for (name, text) in [
+                ("sb-a-1", HOSTILE.as_bytes()),
+                ("sb-b-2", &every[..]),
+                ("sb-a-1", long.as_bytes()),
+                ("sb-c-3", b"".as_slice()),
+            ] {
+                input.extend(buffer_frame(name, text).expect("a frame"));
+            }
+            let out = run_writer(shell, &out_dir, input);
+            assert!(out.status.success(), "{shell}: {out:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\nok\nok\nok\n");
+            let read = |n: &str| std::fs::read(out_dir.join(n)).expect("written");
+            assert_eq!(
+                read("sb-a-1"),
+                long.as_bytes(),
+                "{shell}: a slot is rewritten"
+            );
+            assert_eq!(read("sb-b-2"), every, "{shell}");
+            assert_eq!(read("sb-c-3"), b"", "{shell}");
+            // A name that is not ours ends the writer.
+            let bad = run_writer(shell, &out_dir, b"../x\nz\n".to_vec());
+            assert!(!bad.status.success());
+            assert!(!dir.path().join("x").exists());
+            assert!(!dir.path().join("pwned").exists());
         }
-        let out = run_as_host(&buffer_writer(&out_dir).with_input(input), dir.path());
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\nok\n");
-        assert!(
-            !out_dir.join("sb-a-1").exists(),
-            "the previous file is removed"
-        );
-        assert_eq!(
-            std::fs::read(out_dir.join("sb-b-2")).expect("written"),
-            b"second\nline\0nul"
-        );
-        // A name that is not ours ends the writer.
-        let bad = run_as_host(
-            &buffer_writer(&out_dir).with_input(b"../x 1\nz".to_vec()),
-            dir.path(),
-        );
-        assert!(!bad.status.success());
-        assert!(!dir.path().join("x").exists());
-        assert!(!dir.path().join("pwned").exists());
+        assert_eq!(buffer_frame("../x", b"z"), None);
+        assert_eq!(buffer_frame("sb-a", b"nul\0"), None);
     }
 
     #[test]

@@ -220,44 +220,34 @@ impl ControlClient {
         let buffer = format!("sb-{name}-{}-{seq}", std::process::id());
         let target = format!("={name}:");
         let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let staged = match self.server.remote() {
-            Some(remote) => remote.stage_text(&buffer, normalise(text).as_bytes()).ok(),
-            None => None,
-        };
-        let replies = if let Some(file) = staged {
-            // On a host, the text went as stdin of the session kept open
-            // for it into a private file there; tmux loads and pastes it.
-            let path = file.to_string_lossy().into_owned();
-            self.commands(&[
-                words(&["load-buffer", "-b", &buffer, &path]),
-                words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
-            ])
-        } else if self.server.remote().is_some() {
-            // Else it goes to `tmux load-buffer -` on the stdin of one
-            // ssh command over the master, then is pasted here.
-            self.server.run_with_input(
-                &["load-buffer", "-b", &buffer, "-"],
-                Some(normalise(text).as_bytes()),
-            )?;
-            self.commands(&[words(&[
-                "paste-buffer",
-                "-d",
-                "-p",
-                "-b",
-                &buffer,
-                "-t",
-                &target,
-            ])])
-        } else {
-            let file = self.server.buffer_dir().join(format!("{buffer}.txt"));
-            write_private(&file, normalise(text).as_bytes())?;
-            let path = file.to_string_lossy().into_owned();
-            let replies = self.commands(&[
-                words(&["load-buffer", "-b", &buffer, &path]),
-                words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]),
-            ]);
-            let _ = std::fs::remove_file(&file);
-            replies
+        let clean = normalise(text);
+        let paste = words(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target]);
+        let replies = match self.server.remote() {
+            Some(remote) => match remote.stage_text(clean.as_bytes()) {
+                // On a host, the text went as stdin of the session kept
+                // open for it into a private slot file there; tmux loads
+                // and pastes it in one round trip of this client, and the
+                // slot is free again once it is loaded.
+                Ok(staged) => {
+                    let path = staged.path.to_string_lossy().into_owned();
+                    self.commands(&[words(&["load-buffer", "-b", &buffer, &path]), paste])
+                }
+                // Else it goes to `tmux load-buffer -` on the stdin of one
+                // ssh command over the master, which also pastes it.
+                Err(_) => self
+                    .server
+                    .load_and_paste(&buffer, &target, clean.as_bytes())
+                    .map(|()| Vec::new()),
+            },
+            None => {
+                let file = self.server.buffer_dir().join(format!("{buffer}.txt"));
+                write_private(&file, clean.as_bytes())?;
+                let path = file.to_string_lossy().into_owned();
+                let replies =
+                    self.commands(&[words(&["load-buffer", "-b", &buffer, &path]), paste]);
+                let _ = std::fs::remove_file(&file);
+                replies
+            }
         };
         for reply in replies? {
             reply.map_err(|e| {

@@ -53,6 +53,29 @@ pub struct RemoteTmux {
     history_limit: u32,
     paths: Mutex<Option<Paths>>,
     writer: Mutex<Option<Writer>>,
+    /// The text slots in use, one bit each.
+    slots: Mutex<u32>,
+}
+
+/// How many texts may wait on a host at once to be loaded by tmux (a file
+/// each in the private `buffers/` directory there, rewritten, never
+/// removed).
+pub const SLOTS: u32 = 16;
+
+/// Text staged in a slot on a host: its path there; the slot is free
+/// again when this is dropped.
+pub struct StagedText<'a> {
+    pub path: PathBuf,
+    slot: u32,
+    owner: &'a RemoteTmux,
+}
+
+impl Drop for StagedText<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.owner.slots.lock() {
+            *busy &= !(1 << self.slot);
+        }
+    }
 }
 
 impl RemoteTmux {
@@ -72,6 +95,7 @@ impl RemoteTmux {
             history_limit,
             paths: Mutex::new(None),
             writer: Mutex::new(None),
+            slots: Mutex::new(0),
         }
     }
 
@@ -141,19 +165,24 @@ impl RemoteTmux {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Puts `text` in a private file on the host named `name` (letters,
-    /// digits, `-`, `_`, starting `sb-`) through the session kept open for
-    /// it, and returns the file's path there, for tmux to load. Text for
-    /// an agent thus travels as ssh's stdin, with no new process per nudge.
-    pub fn stage_text(&self, name: &str, text: &[u8]) -> Result<PathBuf, TmuxError> {
-        let ok_name = name.starts_with("sb-")
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !ok_name {
-            return Err(TmuxError::BadName(name.to_string()));
-        }
+    /// Puts `text` in a private file on the host, one of [`SLOTS`] kept
+    /// for it, through the session kept open for text, and returns the
+    /// file's path there for tmux to load; the slot is the caller's until
+    /// the [`StagedText`] is dropped (after tmux loaded it). Text for an
+    /// agent thus travels as ssh's stdin, with no new process per nudge,
+    /// here or on the host.
+    pub fn stage_text(&self, text: &[u8]) -> Result<StagedText<'_>, TmuxError> {
         let dir = self.paths()?.dir.join("buffers");
+        let slot = self.take_slot()?;
+        let name = format!("sb-slot-{slot}");
+        let staged = StagedText {
+            path: dir.join(&name),
+            slot,
+            owner: self,
+        };
+        let frame = commands::buffer_frame(&name, text).ok_or_else(|| {
+            TmuxError::Failed("text with a NUL byte cannot be staged in a file".into())
+        })?;
         let mut guard = self
             .writer
             .lock()
@@ -168,13 +197,12 @@ impl RemoteTmux {
             if let Some(writer) = guard.as_mut() {
                 let sent = writer
                     .stdin
-                    .write_all(format!("{name} {}\n", text.len()).as_bytes())
-                    .and_then(|()| writer.stdin.write_all(text))
+                    .write_all(&frame)
                     .and_then(|()| writer.stdin.flush());
                 if sent.is_ok()
                     && writer.acks.recv_timeout(Duration::from_secs(10)).as_deref() == Ok("ok")
                 {
-                    return Ok(dir.join(name));
+                    return Ok(staged);
                 }
             }
             *guard = None;
@@ -186,6 +214,18 @@ impl RemoteTmux {
             "host {}: the text could not be written there",
             self.host
         )))
+    }
+
+    fn take_slot(&self) -> Result<u32, TmuxError> {
+        let mut busy = self
+            .slots
+            .lock()
+            .map_err(|_| TmuxError::Failed("buffer slots lock poisoned".into()))?;
+        let free = (0..SLOTS)
+            .find(|s| *busy & (1 << s) == 0)
+            .ok_or_else(|| TmuxError::Failed("every text slot is in use".into()))?;
+        *busy |= 1 << free;
+        Ok(free)
     }
 
     fn open_writer(&self, dir: &std::path::Path) -> Result<Writer, TmuxError> {

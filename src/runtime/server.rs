@@ -301,8 +301,7 @@ impl TmuxServer {
         let target = target(name);
         let buffer = format!("sb-{name}-{}", std::process::id());
         let clean = normalise(text);
-        self.run_with_input(&["load-buffer", "-b", &buffer, "-"], Some(clean.as_bytes()))?;
-        self.run(&["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &target])
+        self.load_and_paste(&buffer, &target, clean.as_bytes())
             .map_err(|e| self.explain(name, e))?;
         std::thread::sleep(delay_enter);
         press_enter_until_changed(
@@ -316,6 +315,36 @@ impl TmuxServer {
                     .map_err(|e| self.explain(name, e))
             },
         )
+    }
+
+    /// Loads `text` from stdin into paste buffer `buffer` and pastes it
+    /// into `target` (deleting the buffer), in one tmux client: `;` as its
+    /// own argument chains the two commands, so on a host this is one ssh
+    /// exec, the text its stdin.
+    pub(crate) fn load_and_paste(
+        &self,
+        buffer: &str,
+        target: &str,
+        text: &[u8],
+    ) -> Result<(), TmuxError> {
+        self.run_with_input(
+            &[
+                "load-buffer",
+                "-b",
+                buffer,
+                "-",
+                ";",
+                "paste-buffer",
+                "-d",
+                "-p",
+                "-b",
+                buffer,
+                "-t",
+                target,
+            ],
+            Some(text),
+        )
+        .map(|_| ())
     }
 
     /// What the pane shows, where its cursor is and whether it is dead, as
