@@ -2,7 +2,6 @@
 //! an agent's new output is in the Live pane; what an idle room costs
 //! (the real binary in a tmux pane, nothing changing).
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -239,19 +238,6 @@ fn live_latency(c: &mut Criterion) {
     let _ = server.kill_server();
 }
 
-fn tmux(socket: &Path, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .arg("-S")
-        .arg(socket)
-        .arg("-f")
-        .arg("/dev/null")
-        .args(args)
-        .env_remove("TMUX")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn frames_drawn(home: &Home) -> usize {
     std::fs::read_to_string(home.log_file())
         .unwrap_or_default()
@@ -279,41 +265,20 @@ fn idle_room(_c: &mut Criterion) {
         sb(&["dispatch", "api", &format!("task {n}")]);
         sb(&["kill", &n.to_string()]);
     }
-    let socket = dir.path().join("terminal.sock");
+    let terminal = common::Terminal::new(dir.path());
     let script = format!(
         "SWITCHBOARD_LOG=debug SWITCHBOARD_HOME='{}' '{BIN}'",
         home.root().display()
     );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "room",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    terminal.open_script("room", &script);
     // Settle: the engine carries out the kills; then wait for a new minute.
     std::thread::sleep(Duration::from_secs(5));
-    let shell = tmux(
-        &socket,
-        &["list-panes", "-t", "=room:", "-F", "#{pane_pid}"],
-    );
-    let shell = shell.trim().to_string();
-    let pid = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .next()
-        .map(str::to_string)
-        .unwrap_or(shell);
+    let pid = terminal.child_pid("room").unwrap_or_else(|| {
+        terminal
+            .tmux(&["list-panes", "-t", "=room:", "-F", "#{pane_pid}"])
+            .trim()
+            .to_string()
+    });
     let second = || (nanos_now() / 1_000_000_000 % 60) as u64;
     while second() != 3 {
         std::thread::sleep(Duration::from_millis(200));
@@ -326,7 +291,7 @@ fn idle_room(_c: &mut Criterion) {
         "idle control room (20 finished jobs, engine in process), 30 s: {:.2}% of one core, {drawn} frames drawn",
         used / start.elapsed().as_secs_f64() * 100.0
     );
-    tmux(&socket, &["kill-server"]);
+    drop(terminal);
     let _ = TmuxServer::for_home(&home, 2000).map(|s| s.kill_server());
 }
 

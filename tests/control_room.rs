@@ -4,134 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{BIN, Run, Sandbox};
-
-/// A tmux server of the test's own, standing in for the operator's terminal.
-struct Terminal {
-    socket: PathBuf,
-}
-
-impl Terminal {
-    fn new(dir: &Path) -> Terminal {
-        Terminal {
-            socket: dir.join("terminal.sock"),
-        }
-    }
-
-    /// tmux on the test's own server, as a client outside any tmux.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.arg("-S")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg("/dev/null")
-            .args(args)
-            .env_remove("TMUX");
-        cmd
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        Run::of(&mut self.command(args)).stdout
-    }
-
-    /// Opens a window running the room on `home` under a shell that
-    /// stays after it, so the test sees what the room leaves behind.
-    fn open(&self, name: &str, home: &Path) {
-        self.open_with(name, home, "");
-    }
-
-    /// As `open`, with shell words before the room (`cd DIR && HOME=…`).
-    fn open_with(&self, name: &str, home: &Path, before: &str) {
-        let script = format!(
-            "{before} SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
-            home.display()
-        );
-        Run::of(&mut self.command(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "160",
-            "-y",
-            "48",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ]))
-        .ok();
-    }
-
-    /// Keys, one tmux key name each ("a", "C-s", "Tab").
-    fn keys(&self, name: &str, keys: &[&str]) {
-        for key in keys {
-            self.tmux(&["send-keys", "-t", &format!("={name}:"), key]);
-            // An Esc and the next key too close together read as Alt-key.
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    /// Esc, then waits for the main view's footer: an Esc read together
-    /// with the next key would be Alt-key.
-    fn back(&self, name: &str) {
-        self.keys(name, &["Escape"]);
-        self.wait_for(name, "d dispatch");
-    }
-
-    /// Text typed literally.
-    fn type_text(&self, name: &str, text: &str) {
-        self.tmux(&["send-keys", "-t", &format!("={name}:"), "-l", text]);
-    }
-
-    /// The pid of the room under the window's shell.
-    fn room_pid(&self, name: &str) -> u32 {
-        let shell = self.tmux(&[
-            "list-panes",
-            "-t",
-            &format!("={name}:"),
-            "-F",
-            "#{pane_pid}",
-        ]);
-        let shell = shell.trim();
-        let children =
-            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
-        children.split_whitespace().next().unwrap().parse().unwrap()
-    }
-
-    fn screen(&self, name: &str) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &format!("={name}:")])
-    }
-
-    fn wait_for(&self, name: &str, text: &str) -> String {
-        self.wait_until(name, text, |s| s.contains(text))
-    }
-
-    fn wait_until(&self, name: &str, text: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen(name);
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{text:?} never showed:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
+use common::Sandbox;
+use common::terminal::Terminal;
 
 /// Ends the agents' own tmux server of a home, however the test ends.
 struct AgentsServer(PathBuf);
@@ -269,7 +146,7 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     // gives the terminal back.
     terminal.open("second", &sb.home());
     terminal.wait_for("second", "viewer: another process runs this home's engine");
-    let pid = terminal.room_pid("second");
+    let pid = terminal.child_pid("second").expect("the second room");
     Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()

@@ -9,13 +9,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::engine::{EngineProcess, FAST, start_engine, wait_secs};
-use common::hosts::{TestHost, UserKey, net_namespace_of};
+use common::hosts::{TestHost, UserKey, home_on_hosts, net_namespace_of, project_on};
+use common::terminal::Terminal;
 use common::{BIN, Sandbox};
 use serde_json::Value;
 use switchboard::home::Home;
-use switchboard::model::HostAddress;
-use switchboard::remote::{KeyPolicy, Ssh};
-use switchboard::runtime::{RemoteTmux, TmuxServer};
+use switchboard::runtime::TmuxServer;
 
 /// The engine harness's fast demo agent, and a slow one.
 fn config() -> String {
@@ -53,38 +52,13 @@ impl Cluster {
             .iter()
             .map(|n| TestHost::start(n, &key))
             .collect();
-        let sb = Sandbox::new();
-        std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
-        std::fs::write(sb.home().join("config.toml"), config_text).expect("config");
-        let mut pinned = String::new();
+        let sb = home_on_hosts(config_text, &hosts, &key);
         let mut repos = Vec::new();
         for (i, host) in hosts.iter().enumerate() {
-            host.install_switchboard(Path::new(BIN));
-            pinned.push_str(host.known_hosts_line());
-            sb.run(&[
-                "host",
-                "add",
-                &host.name,
-                &host.address_text(),
-                "--identity",
-                key.private().to_str().expect("utf-8"),
-            ])
-            .ok();
-            repos.push(host.repo(&format!("api{}", i + 1)));
-        }
-        std::fs::write(sb.home().join("ssh/known_hosts"), pinned).expect("pin");
-        for (i, host) in hosts.iter().enumerate() {
-            let out = sb.run(&[
-                "project",
-                "add",
-                &format!("api{}", i + 1),
-                repos[i].to_str().expect("utf-8"),
-                "--host",
-                &host.name,
-                "--agent",
-                agent,
-            ]);
-            let said = out.ok();
+            let name = format!("api{}", i + 1);
+            repos.push(host.repo(&name));
+            let said = project_on(&sb, &name, &repos[i], host, agent);
+            let said = said.ok();
             assert!(!said.contains("Not checked"), "checked over ssh: {said}");
         }
         Cluster {
@@ -97,16 +71,7 @@ impl Cluster {
 
     /// A view of host `i`'s tmux server, as the engine's (same home).
     fn server(&self, i: usize) -> TmuxServer {
-        let home = Home::at(self.sb.home());
-        let host = &self.hosts[i];
-        let ssh = Ssh::new(
-            &home,
-            HostAddress::parse(&host.address_text()).expect("address"),
-            Some(self.key.private()),
-            KeyPolicy::Pinned,
-        )
-        .expect("ssh");
-        TmuxServer::on_host(RemoteTmux::new(&home, &host.name, ssh, 2000))
+        self.hosts[i].tmux_server(&Home::at(self.sb.home()), &self.key)
     }
 
     fn job(&self, id: u32) -> Value {
@@ -335,18 +300,7 @@ fn an_unknown_host_key_is_refused_and_a_hosts_max_agents_holds() {
         sb.run(&args).ok();
     };
     add(&[]);
-    let project = |name: &str, repo: &Path| {
-        sb.run(&[
-            "project",
-            "add",
-            name,
-            repo.to_str().expect("utf-8"),
-            "--host",
-            "build1",
-            "--agent",
-            "slow",
-        ])
-    };
+    let project = |name: &str, repo: &Path| project_on(&sb, name, repo, &host, "slow");
     let refused = project("a", &repo_a);
     let err = refused.fails(1).to_string();
     assert!(
@@ -391,50 +345,6 @@ fn an_unknown_host_key_is_refused_and_a_hosts_max_agents_holds() {
     assert!(queued.contains("host build1 has 1/1 agents"), "{queued}");
 }
 
-/// A terminal of the test's own (a tmux server), where the room runs.
-struct Terminal {
-    socket: PathBuf,
-}
-
-impl Terminal {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "=room:"])
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{text:?} never showed:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
 #[test]
 fn the_room_shows_a_remote_agent_live_and_attaches_over_ssh() {
     need_test_hosts!();
@@ -442,44 +352,25 @@ fn the_room_shows_a_remote_agent_live_and_attaches_over_ssh() {
     let _engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api2", "watched from afar"]).ok();
     wait_secs(30, "the job running", || c.job(1)["state"] == "running");
-    let term = Terminal {
-        socket: c.sb.dir.path().join("terminal.sock"),
-    };
-    let script = format!(
-        "SWITCHBOARD_HOME='{}' '{BIN}'; echo \"room exited $?\"; sleep 120",
-        c.sb.home().display()
-    );
-    term.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "room",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let term = Terminal::new(c.sb.dir.path());
+    term.open("room", &c.sb.home());
     // The Live pane shows the agent's screen, captured on build2.
-    let screen = term.wait_for("⠿ working");
+    let screen = term.wait_for("room", "⠿ working");
     assert!(screen.contains("@build2"), "{screen}");
     // Attach is ssh -t into the session on its host; detach comes back.
     term.tmux(&["send-keys", "-t", "=room:", "a"]);
-    term.wait_for("C-b d: back to switchboard");
+    term.wait_for("room", "C-b d: back to switchboard");
     std::thread::sleep(Duration::from_millis(300));
     term.tmux(&["send-keys", "-t", "=room:", "C-b", "d"]);
-    term.wait_for("⠿ working");
+    term.wait_for("room", "⠿ working");
     // A key pressed while the room is still coming back may be lost: q
     // again until it quits.
     wait_secs(30, "the room quitting", || {
         term.tmux(&["send-keys", "-t", "=room:", "q"]);
         std::thread::sleep(Duration::from_millis(500));
-        term.screen().contains("room exited")
+        term.screen("room").contains("room exited")
     });
-    term.wait_for("room exited 0");
+    term.wait_for("room", "room exited 0");
 }
 
 #[test]
@@ -507,17 +398,7 @@ setup_timeout = "2s"
     std::fs::create_dir_all(c.repos[0].join("conf")).expect("mkdir");
     std::fs::write(c.repos[0].join("conf/local.toml"), "port = 1\n").expect("write");
     let slow_repo = c.hosts[0].repo("slow-setup");
-    c.sb.run(&[
-        "project",
-        "add",
-        "slow-setup",
-        slow_repo.to_str().expect("utf-8"),
-        "--host",
-        &c.hosts[0].name,
-        "--agent",
-        "fast",
-    ])
-    .ok();
+    project_on(&c.sb, "slow-setup", &slow_repo, &c.hosts[0], "fast").ok();
     let _engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api1", "use the env"]).ok();
     c.sb.run(&["dispatch", "api2", "never starts"]).ok();

@@ -14,11 +14,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::engine::{start_engine, wait_secs};
-use common::hosts::{TestHost, UserKey};
-use common::{BIN, Sandbox};
+use common::hosts::{TestHost, UserKey, home_on_hosts, project_on};
+use common::terminal::cpu_seconds;
+
 use switchboard::home::Home;
-use switchboard::model::HostAddress;
-use switchboard::remote::{KeyPolicy, Ssh, commands};
+use switchboard::remote::commands;
 use switchboard::runtime::{ControlClient, RemoteTmux, SpawnSpec, TmuxServer};
 
 const PANES: usize = 20;
@@ -41,15 +41,6 @@ fn timed(n: usize, mut f: impl FnMut()) -> Duration {
             t.elapsed()
         })
         .collect())
-}
-
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
 }
 
 /// The pids of processes whose command line holds `needle`.
@@ -93,13 +84,7 @@ fn measure_capture_and_nudge_remote_against_local() {
     home.ensure().expect("home");
     std::fs::create_dir_all(home.root().join("ssh")).expect("ssh");
     std::fs::write(home.root().join("ssh/known_hosts"), host.known_hosts_line()).expect("pin");
-    let ssh = Ssh::new(
-        &home,
-        HostAddress::parse(&host.address_text()).expect("address"),
-        Some(key.private()),
-        KeyPolicy::Pinned,
-    )
-    .expect("ssh");
+    let ssh = host.ssh(&home, &key);
     let local = TmuxServer::for_home(&home, 2000).expect("local");
     let remote = TmuxServer::on_host(RemoteTmux::new(&home, "m1", ssh.clone(), 2000));
     let cwd = host.home();
@@ -197,41 +182,16 @@ fn measure_engine_cpu_with_20_quiet_remote_agents() {
         .iter()
         .map(|n| TestHost::start(n, &key))
         .collect();
-    let sb = Sandbox::new();
-    std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
-    std::fs::write(
-        sb.home().join("config.toml"),
+    let sb = home_on_hosts(
         "[scheduler]\nmax_agents = 20\n[agents.quiet]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--hang\", \"{prompt}\"]\n",
-    )
-    .expect("config");
-    let mut pinned = String::new();
+        &hosts,
+        &key,
+    );
     for (i, host) in hosts.iter().enumerate() {
-        host.install_switchboard(Path::new(BIN));
-        pinned.push_str(host.known_hosts_line());
-        sb.run(&[
-            "host",
-            "add",
-            &host.name,
-            &host.address_text(),
-            "--identity",
-            key.private().to_str().expect("utf-8"),
-        ])
-        .ok();
-        std::fs::write(sb.home().join("ssh/known_hosts"), &pinned).expect("pin");
         for p in 0..10 {
             let name = format!("p{i}x{p}");
             let repo = host.repo(&name);
-            sb.run(&[
-                "project",
-                "add",
-                &name,
-                repo.to_str().expect("utf-8"),
-                "--host",
-                &host.name,
-                "--agent",
-                "quiet",
-            ])
-            .ok();
+            project_on(&sb, &name, &repo, host, "quiet").ok();
             sb.run(&["dispatch", &name, "stay quiet"]).ok();
         }
     }
@@ -246,11 +206,15 @@ fn measure_engine_cpu_with_20_quiet_remote_agents() {
     let pid = engine.child.id();
     let ssh_dir = sb.home().join("ssh").display().to_string();
     let ssh_pids = pids_with(&ssh_dir);
-    let cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
-    let (engine0, ssh0) = (cpu_seconds(pid), cpu(&ssh_pids));
+    let cpu = |pids: &[u32]| {
+        pids.iter()
+            .map(|p| cpu_seconds(&p.to_string()))
+            .sum::<f64>()
+    };
+    let (engine0, ssh0) = (cpu(&[pid]), cpu(&ssh_pids));
     let secs = 30.0;
     std::thread::sleep(Duration::from_secs_f64(secs));
-    let (engine1, ssh1) = (cpu_seconds(pid), cpu(&ssh_pids));
+    let (engine1, ssh1) = (cpu(&[pid]), cpu(&ssh_pids));
     println!(
         "engine with 20 quiet agents on two hosts, {secs} s: engine {:.2}% of one core; its ssh clients and masters ({} processes) {:.2}%",
         (engine1 - engine0) / secs * 100.0,

@@ -10,9 +10,9 @@
 mod common;
 
 use std::ops::Not;
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::terminal::{Terminal, cpu_seconds, cpu_share};
 
 use switchboard::config::Config;
 use switchboard::engine::Engine;
@@ -26,41 +26,10 @@ fn binary() -> String {
     std::env::var("SWITCHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").into())
 }
 
-/// CPU seconds (user + system) of process `pid` so far.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
 fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
-}
-
-fn tmux(socket: &Path, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .arg("-S")
-        .arg(socket)
-        .arg("-f")
-        .arg("/dev/null")
-        .args(args)
-        .env_remove("TMUX")
-        .output()
-        .expect("tmux");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The CPU share of `pid` over `secs` seconds, in percent of one core.
-fn share(pid: &str, secs: u64) -> f64 {
-    let before = cpu_seconds(pid);
-    let start = Instant::now();
-    std::thread::sleep(Duration::from_secs(secs));
-    (cpu_seconds(pid) - before) / start.elapsed().as_secs_f64() * 100.0
 }
 
 #[test]
@@ -157,47 +126,23 @@ fn figures_with_200_live_agents() {
             engine
         })
     };
-    let socket = sb.dir.path().join("outer.sock");
+    let terminal = Terminal {
+        socket: sb.dir.path().join("outer.sock"),
+    };
     let script = format!(
         "SWITCHBOARD_HOME='{}' '{}'; sleep 120",
         sb.home().display(),
         binary()
     );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "room",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    terminal.open_script("room", &script);
     std::thread::sleep(Duration::from_secs(3));
-    let shell = tmux(
-        &socket,
-        &["list-panes", "-t", "=room:", "-F", "#{pane_pid}"],
-    );
-    let shell = shell.trim().to_string();
-    let room = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-        .expect("room process")
-        .split_whitespace()
-        .next()
-        .expect("room pid")
-        .to_string();
-    let room_main = share(&room, 20);
-    tmux(&socket, &["send-keys", "-t", "=room:", "g"]);
+    let room = terminal.child_pid("room").expect("room process");
+    let room_main = cpu_share(&room, 20);
+    terminal.tmux(&["send-keys", "-t", "=room:", "g"]);
     std::thread::sleep(Duration::from_secs(2));
-    let grid_screen = tmux(&socket, &["capture-pane", "-p", "-t", "=room:"]);
-    let room_grid = share(&room, 20);
-    tmux(&socket, &["kill-server"]);
+    let grid_screen = terminal.screen("room");
+    let room_grid = cpu_share(&room, 20);
+    drop(terminal);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _engine = worker.join().expect("engine thread");
 

@@ -5,165 +5,22 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::engine::{EngineProcess, FAST, home_with, wait_secs};
-use common::{Sandbox, git, git_output};
-use serde_json::Value;
-
-/// The address the project's remote is given: GitHub's shape, while
-/// `insteadOf` sends fetch and push to the bare repository.
-const GITHUB: &str = "https://github.com/acme/api.git";
-
-fn review(sb: &Sandbox) -> Value {
-    sb.run(&["review", "--json"]).json()[0].clone()
-}
-
-fn review_state(sb: &Sandbox) -> String {
-    review(sb)["state"].as_str().unwrap_or_default().to_string()
-}
-
-fn events(sb: &Sandbox, id: i64) -> String {
-    sb.run(&["jobs", &id.to_string(), "--json"]).json()["events"].to_string()
-}
-
-/// A home with project `api` delivering by `settings`, and a bare
-/// repository as its remote `origin` (at `address`, when given, through
-/// `insteadOf`). Returns the sandbox, the project's checkout and the bare
-/// repository.
-fn with_remote(settings: &str, address: Option<&str>) -> (Sandbox, PathBuf, PathBuf) {
-    let config = format!("{FAST}\n[projects.api]\n{settings}\n");
-    let sb = home_with(&config, &["api"]);
-    let repo = sb.dir.path().join("api");
-    let bare = sb.dir.path().join("remote.git");
-    git(
-        sb.dir.path(),
-        &["init", "-q", "--bare", "-b", "main", "remote.git"],
-    );
-    let bare_path = bare.to_str().expect("utf-8 path");
-    match address {
-        Some(url) => {
-            git(&repo, &["remote", "add", "origin", url]);
-            git(
-                &repo,
-                &["config", &format!("url.{bare_path}.insteadOf"), url],
-            );
-        }
-        None => git(&repo, &["remote", "add", "origin", bare_path]),
-    }
-    git(&repo, &["push", "-q", "origin", "main"]);
-    (sb, repo, bare)
-}
-
-fn has_ref(repo: &Path, name: &str) -> bool {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--verify", "--quiet", name])
-        .output()
-        .expect("git")
-        .status
-        .success()
-}
-
-fn rev(repo: &Path, what: &str) -> String {
-    git_output(repo, &["rev-parse", what]).trim().to_string()
-}
-
-/// Someone else's work: a commit pushed to the remote's main from a
-/// clone, with `file` set to `text`.
-fn push_to_remote_main(sb: &Sandbox, bare: &Path, file: &str, text: &str) {
-    let clone = sb
-        .dir
-        .path()
-        .join(format!("clone-{}", file.replace('/', "-")));
-    if !clone.exists() {
-        git(
-            sb.dir.path(),
-            &[
-                "clone",
-                "-q",
-                bare.to_str().unwrap(),
-                clone.to_str().unwrap(),
-            ],
-        );
-    }
-    git(&clone, &["pull", "-q", "--no-rebase", "origin", "main"]);
-    fs::write(clone.join(file), text).unwrap();
-    git(&clone, &["add", file]);
-    git(
-        &clone,
-        &["commit", "-q", "-m", &format!("someone's {file}")],
-    );
-    git(&clone, &["push", "-q", "origin", "main"]);
-}
-
-/// Merges `branch` of the remote into its main, as a reviewer would.
-fn merge_on_remote(sb: &Sandbox, bare: &Path, branch: &str) {
-    let clone = sb.dir.path().join("reviewer");
-    git(
-        sb.dir.path(),
-        &[
-            "clone",
-            "-q",
-            bare.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    git(
-        &clone,
-        &[
-            "merge",
-            "-q",
-            "--no-ff",
-            "-m",
-            "merged by a reviewer",
-            &format!("origin/{branch}"),
-        ],
-    );
-    git(&clone, &["push", "-q", "origin", "main"]);
-}
-
-/// The engine with `path` as its PATH.
-fn engine_with_path(sb: &Sandbox, path: &str) -> EngineProcess {
-    let child = sb
-        .cmd(&["run", "--headless"])
-        .env("PATH", path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the engine");
-    EngineProcess {
-        child,
-        home: sb.home(),
-    }
-}
-
-/// PATH without any directory that holds a `gh` (or `glab`).
-fn path_without_gh() -> String {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
-        .filter(|d| !d.join("gh").exists() && !d.join("glab").exists())
-        .collect();
-    std::env::join_paths(dirs)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// The engine of `sb`, certainly without `gh` on its PATH.
-fn engine(sb: &Sandbox) -> EngineProcess {
-    engine_with_path(sb, &path_without_gh())
-}
+use common::engine::{FAST, home_with, wait_secs};
+use common::remote::{
+    GITHUB, Remote, approve_until, calls, dispatch_until_ready, engine, engine_with, events,
+    fake_gh, fake_glab, glab_calls, has_ref, merge_on_remote, push_to_remote_main, rev, review,
+    review_state, until,
+};
+use common::{Sandbox, git_output};
 
 #[test]
 fn push_delivers_the_branch_and_the_job_ends_once_it_is_merged_there() {
-    let (sb, repo, bare) = with_remote("deliver = \"push\"", None);
+    let Remote { sb, repo, bare } = Remote::new("deliver = \"push\"", None);
     let _engine = engine(&sb);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    dispatch_until_ready(&sb);
+    approve_until(&sb, "delivered", "the push");
     assert_eq!(
         rev(&bare, "refs/heads/switchboard/1"),
         rev(&repo, "refs/heads/switchboard/1"),
@@ -181,9 +38,7 @@ fn push_delivers_the_branch_and_the_job_ends_once_it_is_merged_there() {
     assert!(listed.contains("pushed to origin"), "{listed}");
 
     merge_on_remote(&sb, &bare, "switchboard/1");
-    wait_secs(30, "the merge seen on the remote", || {
-        review_state(&sb) == "merged"
-    });
+    until(&sb, "merged", "the merge seen on the remote");
     assert!(!has_ref(&bare, "refs/heads/switchboard/1"), "deleted there");
     assert!(!has_ref(&repo, "refs/heads/switchboard/1"), "deleted here");
     assert!(!sb.home().join("worktrees/job-1").exists());
@@ -207,8 +62,7 @@ fn push_without_a_remote_says_so_and_changes_nothing() {
     let config = format!("{FAST}\n[projects.api]\ndeliver = \"push\"\n");
     let sb = home_with(&config, &["api"]);
     let _engine = engine(&sb);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    dispatch_until_ready(&sb);
     let said = sb.run(&["approve", "1"]).fails(1).to_string();
     assert!(
         said.contains("has no remote `origin`"),
@@ -222,70 +76,19 @@ fn push_without_a_remote_says_so_and_changes_nothing() {
     assert!(said.contains("git remote add origin URL"), "{said}");
 }
 
-/// A stand-in for `gh` in `dir/bin`: it records each call's argv (a line,
-/// tab-separated) in `dir/calls` and the body file of `pr create` in
-/// `dir/body`, prints the URL as `gh pr create` does, and answers `pr
-/// view` with `dir/state.json`.
-fn fake_gh(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let d = dir.to_str().unwrap();
-    let script = format!(
-        r#"#!/bin/sh
-{{ printf 'gh'; for a in "$@"; do printf '\t%s' "$a"; done; printf '\n'; }} >> '{d}/calls'
-cat > '{d}/stdin'
-if [ "$1" = pr ] && [ "$2" = create ]; then
-  prev=""
-  for a in "$@"; do
-    if [ "$prev" = "--body-file" ]; then cp "$a" '{d}/body'; fi
-    prev="$a"
-  done
-  echo "https://github.com/acme/api/pull/7"
-  exit 0
-fi
-if [ "$1" = pr ] && [ "$2" = view ]; then
-  cat '{d}/state.json'
-  exit 0
-fi
-echo "gh stand-in: unexpected call" >&2
-exit 1
-"#
-    );
-    let gh = bin.join("gh");
-    fs::write(&gh, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&gh, fs::Permissions::from_mode(0o755)).unwrap();
-    fs::write(
-        dir.join("state.json"),
-        r#"{"mergedAt":null,"state":"OPEN","url":"https://github.com/acme/api/pull/7"}"#,
-    )
-    .unwrap();
-    bin
-}
-
-fn calls(dir: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(dir.join("calls"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split('\t').skip(1).map(str::to_string).collect())
-        .collect()
-}
-
 #[test]
 fn pr_pushes_opens_a_pull_request_with_gh_and_follows_it_to_the_merge() {
-    let (sb, repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let Remote { sb, repo, bare } = Remote::new("deliver = \"pr\"", Some(GITHUB));
     let fake = sb.dir.path().join("fake-gh");
     let bin = fake_gh(&fake);
-    let path = format!("{}:{}", bin.display(), path_without_gh());
-    let _engine = engine_with_path(&sb, &path);
+    let _engine = engine_with(&sb, &bin);
     sb.run_with_input(
         &["ingest", "-"],
         br#"{"type":"ticket","key":"OPS-12","title":"login broken","body":"the login button does nothing","project":"api"}"#,
     )
     .ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the pull request", || review_state(&sb) == "delivered");
+    until(&sb, "ready", "the review item");
+    approve_until(&sb, "delivered", "the pull request");
 
     assert_eq!(
         rev(&bare, "refs/heads/switchboard/1"),
@@ -367,7 +170,7 @@ fn pr_pushes_opens_a_pull_request_with_gh_and_follows_it_to_the_merge() {
         r#"{"mergedAt":"2026-11-29T21:00:00Z","state":"MERGED","url":"https://github.com/acme/api/pull/7"}"#,
     )
     .unwrap();
-    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    until(&sb, "merged", "the merge");
     assert_eq!(review(&sb)["delivery"]["state"], "merged");
     assert!(!has_ref(&bare, "refs/heads/switchboard/1"));
     assert!(!has_ref(&repo, "refs/heads/switchboard/1"));
@@ -381,7 +184,7 @@ fn pr_pushes_opens_a_pull_request_with_gh_and_follows_it_to_the_merge() {
 
 #[test]
 fn a_closed_pull_request_is_shown_closed_and_left_to_the_operator() {
-    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let Remote { sb, bare, .. } = Remote::new("deliver = \"pr\"", Some(GITHUB));
     let fake = sb.dir.path().join("fake-gh");
     let bin = fake_gh(&fake);
     fs::write(
@@ -389,14 +192,10 @@ fn a_closed_pull_request_is_shown_closed_and_left_to_the_operator() {
         r#"{"mergedAt":null,"state":"CLOSED","url":"https://github.com/acme/api/pull/7"}"#,
     )
     .unwrap();
-    let path = format!("{}:{}", bin.display(), path_without_gh());
-    let _engine = engine_with_path(&sb, &path);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    let _engine = engine_with(&sb, &bin);
+    dispatch_until_ready(&sb);
     sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the closed pull request", || {
-        review_state(&sb) == "closed"
-    });
+    until(&sb, "closed", "the closed pull request");
     assert_eq!(review(&sb)["delivery"]["state"], "closed");
     assert!(
         has_ref(&bare, "refs/heads/switchboard/1"),
@@ -413,17 +212,16 @@ fn a_closed_pull_request_is_shown_closed_and_left_to_the_operator() {
 
 #[test]
 fn pr_without_gh_pushes_and_gives_the_compare_url() {
-    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let Remote { sb, bare, .. } = Remote::new("deliver = \"pr\"", Some(GITHUB));
     let _engine = engine(&sb);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    dispatch_until_ready(&sb);
     let printed = sb.run(&["approve", "1"]).ok().to_string();
     assert!(
         printed.contains("gh is not on PATH")
             && printed.contains("https://github.com/acme/api/compare/main...switchboard/1"),
         "approve prints the compare URL: {printed}"
     );
-    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    until(&sb, "delivered", "the push");
     assert!(has_ref(&bare, "refs/heads/switchboard/1"));
     let item = review(&sb);
     assert_eq!(item["delivery"]["kind"], "push", "{item}");
@@ -442,16 +240,14 @@ fn pr_without_gh_pushes_and_gives_the_compare_url() {
 /// After the agent's work is ready, the remote's main moves on (another
 /// file); approve brings the branch up to date by `strategy` and pushes.
 fn moved_base_delivered(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
-    let (sb, repo, bare) = with_remote(
+    let Remote { sb, repo, bare } = Remote::new(
         &format!("deliver = \"push\"\nmerge_strategy = \"{strategy}\""),
         None,
     );
     let engine = engine(&sb);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    dispatch_until_ready(&sb);
     push_to_remote_main(&sb, &bare, "other.txt", "someone else's\n");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    approve_until(&sb, "delivered", "the push");
     drop(engine);
     let main = rev(&bare, "refs/heads/main");
     let tip = rev(&bare, "refs/heads/switchboard/1");
@@ -515,15 +311,14 @@ fn a_moved_base_is_squashed_onto_before_the_push() {
 
 #[test]
 fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent() {
-    let (sb, repo, bare) = with_remote("deliver = \"push\"\nmerge_strategy = \"rebase\"", None);
+    let Remote { sb, repo, bare } =
+        Remote::new("deliver = \"push\"\nmerge_strategy = \"rebase\"", None);
     let _engine = engine(&sb);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
+    dispatch_until_ready(&sb);
     push_to_remote_main(&sb, &bare, "DEMO.md", "the operator's line\n");
     let tip = rev(&repo, "refs/heads/switchboard/1");
     let remote_main = rev(&bare, "refs/heads/main");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the conflict", || review_state(&sb) == "conflict");
+    approve_until(&sb, "conflict", "the conflict");
     assert!(
         !has_ref(&bare, "refs/heads/switchboard/1"),
         "nothing pushed"
@@ -547,11 +342,8 @@ fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent()
 
     // Sent back: the agent resolves against the remote's base.
     sb.run(&["reject", "1"]).ok();
-    wait_secs(30, "the resolved work in review", || {
-        review_state(&sb) == "ready"
-    });
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the push", || review_state(&sb) == "delivered");
+    until(&sb, "ready", "the resolved work in review");
+    approve_until(&sb, "delivered", "the push");
     let pushed = git_output(&bare, &["show", "switchboard/1:DEMO.md"]);
     assert!(
         pushed.contains("the operator's line") && !pushed.contains("<<<<<<<"),
@@ -559,64 +351,15 @@ fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent()
     );
 }
 
-/// The calls a [`fake_glab`] recorded: arguments NUL-terminated (a
-/// description has newlines), each call ended by an RS argument.
-fn glab_calls(dir: &Path) -> Vec<Vec<String>> {
-    let text = fs::read_to_string(dir.join("calls")).unwrap_or_default();
-    let mut out = vec![Vec::new()];
-    for arg in text.split('\0').filter(|a| !a.is_empty()) {
-        if arg == "\u{1e}" {
-            out.push(Vec::new());
-        } else if let Some(last) = out.last_mut() {
-            last.push(arg.to_string());
-        }
-    }
-    out.retain(|c| !c.is_empty());
-    out
-}
-
-/// A stand-in for `glab` in `dir/bin`, as [`fake_gh`]: `mr create` prints
-/// what glab prints (the URL on its last line), `mr view` answers with
-/// `dir/state.json`.
-fn fake_glab(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let d = dir.to_str().unwrap();
-    let script = format!(
-        r#"#!/bin/sh
-{{ for a in "$@"; do printf '%s\0' "$a"; done; printf '\036\0'; }} >> '{d}/calls'
-if [ "$1" = mr ] && [ "$2" = create ]; then
-  printf '\nCreating merge request for switchboard/1 into main in acme/api\n\n!3 title (switchboard/1)\n https://gitlab.com/acme/api/-/merge_requests/3\n\n'
-  exit 0
-fi
-if [ "$1" = mr ] && [ "$2" = view ]; then
-  cat '{d}/state.json'
-  exit 0
-fi
-echo "glab stand-in: unexpected call" >&2
-exit 1
-"#
-    );
-    let glab = bin.join("glab");
-    fs::write(&glab, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&glab, fs::Permissions::from_mode(0o755)).unwrap();
-    fs::write(dir.join("state.json"), "glab: 401 Unauthorized").unwrap();
-    bin
-}
-
 #[test]
 fn pr_on_a_gitlab_remote_opens_a_merge_request_with_glab() {
     let url = "https://gitlab.com/acme/api.git";
-    let (sb, _repo, bare) = with_remote("deliver = \"pr\"", Some(url));
+    let Remote { sb, bare, .. } = Remote::new("deliver = \"pr\"", Some(url));
     let fake = sb.dir.path().join("fake-glab");
     let bin = fake_glab(&fake);
-    let path = format!("{}:{}", bin.display(), path_without_gh());
-    let _engine = engine_with_path(&sb, &path);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the merge request", || review_state(&sb) == "delivered");
+    let _engine = engine_with(&sb, &bin);
+    dispatch_until_ready(&sb);
+    approve_until(&sb, "delivered", "the merge request");
     assert!(has_ref(&bare, "refs/heads/switchboard/1"));
     let item = review(&sb);
     assert_eq!(item["delivery"]["kind"], "mr", "{item}");
@@ -653,7 +396,7 @@ fn pr_on_a_gitlab_remote_opens_a_merge_request_with_glab() {
         r#"{"iid":3,"state":"merged","web_url":"https://gitlab.com/acme/api/-/merge_requests/3"}"#,
     )
     .unwrap();
-    wait_secs(30, "the merge", || review_state(&sb) == "merged");
+    until(&sb, "merged", "the merge");
     let view = glab_calls(&fake)
         .into_iter()
         .find(|c| c[1] == "view")
@@ -678,25 +421,19 @@ fn pr_on_a_gitlab_remote_opens_a_merge_request_with_glab() {
 
 #[test]
 fn work_sent_back_after_its_pull_request_opened_updates_the_same_pull_request() {
-    let (sb, repo, bare) = with_remote("deliver = \"pr\"", Some(GITHUB));
+    let Remote { sb, repo, bare } = Remote::new("deliver = \"pr\"", Some(GITHUB));
     let fake = sb.dir.path().join("fake-gh");
     let bin = fake_gh(&fake);
-    let path = format!("{}:{}", bin.display(), path_without_gh());
-    let _engine = engine_with_path(&sb, &path);
-    sb.run(&["dispatch", "api", "write the docs"]).ok();
-    wait_secs(30, "the review item", || review_state(&sb) == "ready");
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the pull request", || review_state(&sb) == "delivered");
+    let _engine = engine_with(&sb, &bin);
+    dispatch_until_ready(&sb);
+    approve_until(&sb, "delivered", "the pull request");
     let first = rev(&bare, "refs/heads/switchboard/1");
 
     // A reviewer asked for more: the operator sends it back.
     sb.run(&["reject", "1", "--reason", "also write the changelog"])
         .ok();
-    wait_secs(30, "the new work in review", || {
-        review_state(&sb) == "ready"
-    });
-    sb.run(&["approve", "1"]).ok();
-    wait_secs(30, "the second push", || review_state(&sb) == "delivered");
+    until(&sb, "ready", "the new work in review");
+    approve_until(&sb, "delivered", "the second push");
     let second = rev(&bare, "refs/heads/switchboard/1");
     assert_ne!(first, second, "the new work was pushed");
     assert_eq!(second, rev(&repo, "refs/heads/switchboard/1"));

@@ -4,16 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// CPU seconds (user + system) that process `pid` has used; "self" for
-/// this one (Linux: /proc).
-pub fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
+#[path = "../../tests/common/terminal.rs"]
+mod terminal;
+
+#[allow(unused_imports)]
+pub use terminal::{Terminal, cpu_seconds, cpu_share};
 
 /// A git repository `name` under `dir` with one empty commit on main.
 pub fn empty_repository(dir: &Path, name: &str) -> PathBuf {

@@ -56,8 +56,15 @@ impl EngineProcess {
 }
 
 pub fn start_engine(sb: &Sandbox) -> EngineProcess {
+    start_engine_with_env(sb, &[])
+}
+
+/// The engine of `sb` with `env` (name, value) set over the sandbox's
+/// environment: a `PATH` of the test's choosing, for one.
+pub fn start_engine_with_env(sb: &Sandbox, env: &[(&str, &str)]) -> EngineProcess {
     let child = sb
         .cmd(&["run", "--headless"])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -21,7 +21,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use switchboard::home::Home;
 use switchboard::model::HostAddress;
+use switchboard::remote::{KeyPolicy, Ssh};
+use switchboard::runtime::{RemoteTmux, TmuxServer};
+
+use super::{BIN, Run, Sandbox};
 
 const SSHD: &str = "/usr/sbin/sshd";
 const CLAIMS: &str = "/tmp/switchboard-test-nets";
@@ -238,6 +243,23 @@ impl TestHost {
         path
     }
 
+    /// An SSH connection of `home` to this host, logging in with `key`,
+    /// the host's key as pinned in the home.
+    pub fn ssh(&self, home: &Home, key: &UserKey) -> Ssh {
+        Ssh::new(
+            home,
+            self.destination(),
+            Some(key.private()),
+            KeyPolicy::Pinned,
+        )
+        .expect("ssh")
+    }
+
+    /// This host's tmux server as the engine of `home` sees it.
+    pub fn tmux_server(&self, home: &Home, key: &UserKey) -> TmuxServer {
+        TmuxServer::on_host(RemoteTmux::new(home, &self.name, self.ssh(home, key), 2000))
+    }
+
     /// Cuts the link (this side of the veth pair goes down).
     pub fn link_down(&self) {
         ip(&["link", "set", &self.veth, "down"]);
@@ -288,6 +310,46 @@ impl Drop for TestHost {
             .status();
         let _ = std::fs::remove_file(&self.claim);
     }
+}
+
+/// A sandbox home with `config` and every one of `hosts` added (logging
+/// in with `key`, the switchboard binary installed on it), their host keys
+/// pinned in the home's known_hosts. Projects are the caller's: see
+/// [`project_on`].
+pub fn home_on_hosts(config: &str, hosts: &[TestHost], key: &UserKey) -> Sandbox {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
+    std::fs::write(sb.home().join("config.toml"), config).expect("config");
+    let mut pinned = String::new();
+    for host in hosts {
+        host.install_switchboard(Path::new(BIN));
+        pinned.push_str(host.known_hosts_line());
+        sb.run(&[
+            "host",
+            "add",
+            &host.name,
+            &host.address_text(),
+            "--identity",
+            key.private().to_str().expect("utf-8"),
+        ])
+        .ok();
+    }
+    std::fs::write(sb.home().join("ssh/known_hosts"), pinned).expect("pin");
+    sb
+}
+
+/// `project add NAME REPO --host HOST --agent AGENT` on `sb`.
+pub fn project_on(sb: &Sandbox, name: &str, repo: &Path, host: &TestHost, agent: &str) -> Run {
+    sb.run(&[
+        "project",
+        "add",
+        name,
+        repo.to_str().expect("utf-8"),
+        "--host",
+        &host.name,
+        "--agent",
+        agent,
+    ])
 }
 
 /// The network namespace of process `pid`, e.g. `net:[4026532]`.

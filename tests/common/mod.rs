@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 pub mod fake_api;
 pub mod hosts;
 pub mod real_agents;
+pub mod remote;
+pub mod terminal;
 
 use switchboard::journal::Journal;
 
