@@ -41,6 +41,7 @@ fn a_host_is_added_listed_and_removed() {
     assert_eq!(names, ["local", "build1", "build2"]);
     assert_eq!(list[0]["source"], "local");
     assert!(list[0]["address"].is_null());
+    assert_eq!(list[1]["source"], "journal");
     assert_eq!(list[1]["address"], "ops@[::1]:2222");
     assert_eq!(list[1]["max_agents"], 4);
     assert_eq!(list[1]["identity"], key.to_str().unwrap());
@@ -67,6 +68,16 @@ fn a_host_is_added_listed_and_removed() {
     let text = sb.run(&["host", "list"]);
     assert!(text.ok().contains("unreachable since"), "{}", text.stdout);
     assert!(text.stdout.contains("this machine"), "{}", text.stdout);
+    // The FROM column: where each host comes from.
+    for (name, from) in [
+        ("local ", "local"),
+        ("build1", "journal"),
+        ("build2", "journal"),
+    ] {
+        let row = text.stdout.lines().find(|l| l.starts_with(name));
+        let words: Vec<&str> = row.unwrap_or_default().split_whitespace().collect();
+        assert_eq!(words.get(4), Some(&from), "{}", text.stdout);
+    }
 
     sb.run(&["host", "remove", "build2"]).ok();
     let list = sb.run(&["host", "list", "--json"]).json();

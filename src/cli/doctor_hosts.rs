@@ -31,12 +31,7 @@ pub(super) fn hosts(ctx: &Context) -> Vec<Check> {
                 .max_agents
                 .map(|n| format!(", at most {n} agents"))
                 .unwrap_or_default();
-            let head = format!(
-                "{} {}{limit} ({})",
-                host.name,
-                host.address,
-                host.source.as_str()
-            );
+            let head = format!("{} {}{limit} ({})", host.name, host.address, host.source);
             match &reachability {
                 Reachability::Unreachable { error, .. } => Check {
                     name: "host",

@@ -132,7 +132,7 @@ struct HostRow {
     identity: Option<PathBuf>,
     accept_new_key: bool,
     /// `local`, `journal` (host add) or `config` ([hosts.NAME]).
-    source: &'static str,
+    source: ListedFrom,
     /// Live agents on it now.
     agents: u32,
     /// `state`, `since`, `error`; none for `local`, the machine this runs on.
@@ -141,6 +141,36 @@ struct HostRow {
     /// No engine runs, so `state` is the last one an engine found (false
     /// for `local`).
     last_known: bool,
+}
+
+/// Where a row of `host list` comes from: the machine the engine runs
+/// on, or a remote host's registration. A remote host cannot be `local`,
+/// so [`HostSource`] has no such variant; the list needs all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListedFrom {
+    ThisMachine,
+    Registered(HostSource),
+}
+
+impl ListedFrom {
+    fn as_str(self) -> &'static str {
+        match self {
+            ListedFrom::ThisMachine => LOCAL_HOST,
+            ListedFrom::Registered(source) => source.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for ListedFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for ListedFrom {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
@@ -162,7 +192,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         max_agents: Some(config.scheduler.max_agents),
         identity: None,
         accept_new_key: false,
-        source: LOCAL_HOST,
+        source: ListedFrom::ThisMachine,
         reachability: None,
         last_known: false,
     }];
@@ -175,7 +205,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             max_agents: host.max_agents,
             identity: host.identity,
             accept_new_key: host.accept_new_key,
-            source: host.source.as_str(),
+            source: ListedFrom::Registered(host.source),
             last_known: freshness == Freshness::LastKnown,
         });
     }
@@ -241,4 +271,27 @@ fn remove(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
     ctx.journal()?.remove_host(&name, Timestamp::now())?;
     anstream::println!("Removed host {}.", paint(BOLD, &name));
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rows_source_reads_the_same_in_json_and_in_the_table() {
+        let all = [
+            ListedFrom::ThisMachine,
+            ListedFrom::Registered(HostSource::Journal),
+            ListedFrom::Registered(HostSource::Config),
+        ];
+        let json: Vec<String> = all
+            .iter()
+            .map(|from| serde_json::to_value(from).expect("json").to_string())
+            .collect();
+        assert_eq!(json, [r#""local""#, r#""journal""#, r#""config""#]);
+        for from in all {
+            // The table pads the column: Display honours the width.
+            assert_eq!(format!("[{from:7}]"), format!("[{:7}]", from.as_str()));
+        }
+    }
 }

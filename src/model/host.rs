@@ -77,8 +77,7 @@ impl Serialize for HostName {
 }
 
 /// Where a host's registration comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostSource {
     /// `switchboard host add`, kept in the journal.
     Journal,
@@ -87,11 +86,27 @@ pub enum HostSource {
 }
 
 impl HostSource {
+    /// Every source, for tests that go through them all.
+    pub const ALL: [HostSource; 2] = [HostSource::Journal, HostSource::Config];
+
+    /// Its name in `host list`, `doctor` and JSON: the one spelling.
     pub fn as_str(self) -> &'static str {
         match self {
             HostSource::Journal => "journal",
             HostSource::Config => "config",
         }
+    }
+}
+
+impl fmt::Display for HostSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for HostSource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -180,6 +195,17 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert_eq!(merged[1].source, HostSource::Config);
         assert_eq!(merged[1].address.to_string(), "ops@b2:22");
+    }
+
+    #[test]
+    fn a_hosts_source_has_one_spelling() {
+        for source in HostSource::ALL {
+            let json = serde_json::to_value(source).expect("json");
+            assert_eq!(json, source.as_str(), "{source:?}");
+            assert_eq!(source.to_string(), source.as_str());
+        }
+        let names: Vec<&str> = HostSource::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["journal", "config"]);
     }
 
     #[test]
