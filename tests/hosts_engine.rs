@@ -216,6 +216,61 @@ fn a_nudge_with_hostile_text_arrives_literally() {
     }
 }
 
+#[test]
+fn reports_made_between_two_passes_are_all_journaled_once_in_order() {
+    use switchboard::remote::report::shift_args;
+    need_test_hosts!();
+    let c = Cluster::new("slow");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "report twice"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    let server = c.server(0);
+    let pane = server.session("sb-1-1").expect("list").expect("there").pane;
+    let now = switchboard::model::Timestamp::now().millis();
+    let report = |at: i64, status: Value, source: &str, message: &str| {
+        serde_json::json!({
+            "at": at, "job": 1, "status": status, "progress": null,
+            "message": message, "source": source,
+        })
+        .to_string()
+    };
+    // A hook's Notification, a report this version refuses, then Stop's
+    // turn end, all in one tmux command list: no pass can fall between.
+    // The text holds tmux formats, which must stay text as it moves down.
+    let first = report(
+        now,
+        "waiting".into(),
+        "claude-hook",
+        "first #{pane_id} #(touch pwned)",
+    );
+    let bad = report(now + 1, "finished".into(), "claude-hook", "refused");
+    let last = report(now + 2, Value::Null, "claude-hook", "second ; \\; last");
+    let mut args = shift_args(&pane, &first);
+    for json in [&bad, &last] {
+        args.push(";".into());
+        args.extend(shift_args(&pane, json));
+    }
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    server.run(&words).expect("three reports");
+    wait_secs(20, "the second report journaled", || {
+        events(&c, 1).contains("second ; \\; last")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let log = events(&c, 1);
+    let at = |needle: &str| {
+        assert_eq!(log.matches(needle).count(), 1, "{needle} once: {log}");
+        log.find(needle).expect("there")
+    };
+    let first_at = at("agent reports (claude-hook): waiting — first #{pane_id} #(touch pwned)");
+    let refused_at = at("unknown variant `finished`");
+    let last_at = at("agent reports (claude-hook) — second ; \\; last");
+    assert!(
+        first_at < refused_at && refused_at < last_at,
+        "in order: {log}"
+    );
+    assert!(!c.hosts[0].home().join("pwned").exists());
+}
+
 /// The job's events, as `jobs ID` prints them.
 fn events(c: &Cluster, id: u32) -> String {
     c.sb.run(&["jobs", &id.to_string()]).ok().to_string()

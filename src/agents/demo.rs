@@ -18,7 +18,7 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 
 use crate::home::Home;
-use crate::journal::{Journal, ReportStatus};
+use crate::journal::{Journal, ReportSource, ReportStatus};
 use crate::model::Timestamp;
 
 /// How the demo agent behaves.
@@ -76,9 +76,13 @@ impl Reporter {
 
     fn report(&self, status: Option<ReportStatus>, progress: Option<u8>, message: &str) {
         if let Some(job) = self.pane_job {
-            if let Err(e) =
-                crate::remote::report::send(job, status, progress, Some(message), "demo-agent")
-            {
+            if let Err(e) = crate::remote::report::send(
+                job,
+                status,
+                progress,
+                Some(message),
+                ReportSource::DemoAgent,
+            ) {
                 eprintln!("(could not report: {e})");
             }
             return;
@@ -92,7 +96,7 @@ impl Reporter {
                 status,
                 progress,
                 Some(message),
-                "demo-agent",
+                ReportSource::DemoAgent,
                 Timestamp::now(),
             )
         });

@@ -98,7 +98,7 @@ fn session(dead: bool, status: Option<i32>, title: &str) -> SessionInfo {
         exit_status: status,
         signal: None,
         title: title.into(),
-        report: String::new(),
+        reports: Vec::new(),
         activity: None,
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 
 use super::Context;
 use crate::intake::hooks::{HookReport, claude_hook, codex_notify};
-use crate::journal::ReportStatus;
+use crate::journal::{ReportSource, ReportStatus};
 use crate::model::Timestamp;
 
 #[derive(Debug, clap::Args)]
@@ -90,13 +90,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 HookReport {
                     status,
                     message: args.message.clone(),
-                    source: "cli",
+                    source: ReportSource::Cli,
                 },
             )
         }
     };
     let Some(job_text) = job_text else {
-        if report.source != "cli" {
+        if report.source != ReportSource::Cli {
             // A hook installed for every session of the agent, run outside
             // switchboard: nothing to report, and nothing to complain about.
             eprintln!(

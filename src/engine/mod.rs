@@ -52,8 +52,9 @@ pub struct Engine {
     pub control: std::sync::Arc<ControlClient>,
     /// The remote hosts, each with its runtime.
     places: places::Places,
-    /// Per job on a host: the time of the last report read from its pane.
-    pane_reports: HashMap<i64, i64>,
+    /// Per session on a host: the newest report taken from its pane (its
+    /// text), so that only those after it are journaled.
+    pane_reports: HashMap<String, String>,
     /// Per local session: its last screen and the second its capture began
     /// (a pane with no output since is not captured again).
     screens: HashMap<String, patrol::Captured>,

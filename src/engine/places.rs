@@ -235,35 +235,71 @@ impl Engine {
         Ok(all)
     }
 
-    /// Journals the reports agents on hosts left in their panes, each once.
+    /// Journals the reports agents on hosts left in their panes, each once
+    /// and in the order they were made; a report this version cannot read
+    /// is told in the job's events, once.
     fn take_pane_reports(&mut self, sessions: &[SessionInfo]) -> anyhow::Result<()> {
+        use crate::remote::report;
         for session in sessions {
-            let Some(report) = crate::remote::report::parse(&session.report) else {
+            let Some((job, _)) = super::parse_session_name(&session.name) else {
                 continue;
             };
-            // The report must be of the job the session runs.
-            if super::parse_session_name(&session.name).map(|(job, _)| job) != Some(report.job) {
+            let seen = self.pane_reports.get(&session.name).cloned();
+            let fresh = report::unseen(&session.reports, seen.as_deref());
+            let Some(newest) = fresh.last() else {
                 continue;
+            };
+            self.pane_reports
+                .insert(session.name.clone(), newest.to_string());
+            for text in fresh {
+                let report = match report::parse(text) {
+                    Ok(Some(report)) => report,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!("session {}: {e}", session.name);
+                        self.journal.record_event(
+                            job,
+                            "report",
+                            &format!("a report from the agent's pane was refused: {e}"),
+                            Timestamp::now(),
+                        )?;
+                        continue;
+                    }
+                };
+                // The report must be of the job the session runs.
+                if report.job != job {
+                    continue;
+                }
+                // A host's clock ahead of ours must not put a report after
+                // what the operator does next.
+                let at = Timestamp::from_millis(report.at.min(Timestamp::now().millis()));
+                if seen.is_none()
+                    && self.journal.has_report(
+                        job,
+                        at,
+                        report.source,
+                        report.status,
+                        report.message.as_deref(),
+                    )?
+                {
+                    continue;
+                }
+                self.journal.record_report(
+                    job,
+                    report.status,
+                    report.progress,
+                    report.message.as_deref(),
+                    report.source,
+                    at,
+                )?;
             }
-            if self.pane_reports.get(&report.job) >= Some(&report.at) {
-                continue;
-            }
-            self.pane_reports.insert(report.job, report.at);
-            // A host's clock ahead of ours must not put a report after
-            // what the operator does next.
-            let at = Timestamp::from_millis(report.at.min(Timestamp::now().millis()));
-            if self.journal.has_report_at(report.job, at, &report.source)? {
-                continue;
-            }
-            self.journal.record_report(
-                report.job,
-                report.status(),
-                report.progress,
-                report.message.as_deref(),
-                &report.source,
-                at,
-            )?;
         }
+        // Forget sessions no longer listed (a host out of reach is not
+        // listed: its panes are read again in full when it returns, the
+        // journal telling what it already holds).
+        let listed: HashSet<&str> = sessions.iter().map(|s| s.name.as_str()).collect();
+        self.pane_reports
+            .retain(|name, _| listed.contains(name.as_str()));
         Ok(())
     }
 }

@@ -4,14 +4,14 @@
 
 use serde_json::Value;
 
-use crate::journal::ReportStatus;
+use crate::journal::{ReportSource, ReportStatus};
 
 /// A report read from a hook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookReport {
     pub status: Option<ReportStatus>,
     pub message: Option<String>,
-    pub source: &'static str,
+    pub source: ReportSource,
 }
 
 fn object(json: &str, what: &str) -> Result<serde_json::Map<String, Value>, String> {
@@ -96,7 +96,7 @@ pub fn claude_hook(json: &str) -> Result<HookReport, String> {
     Ok(HookReport {
         status,
         message,
-        source: "claude-hook",
+        source: ReportSource::ClaudeHook,
     })
 }
 
@@ -120,7 +120,7 @@ pub fn codex_notify(json: &str) -> Result<HookReport, String> {
     Ok(HookReport {
         status,
         message,
-        source: "codex-notify",
+        source: ReportSource::CodexNotify,
     })
 }
 

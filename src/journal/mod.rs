@@ -33,7 +33,7 @@ pub use details::{JobDetails, Origin, OriginKind};
 pub use intake::{Delivery, DeliveryOutcome, Incoming, IngestOutcome};
 pub use jobs::{Event, JobFilter, NewJob};
 pub use record::Recorded;
-pub use reports::{Report, ReportStatus};
+pub use reports::{Report, ReportSource, ReportStatus};
 pub use views::ReviewView;
 
 use crate::model::TransitionError;

@@ -2,14 +2,14 @@
 //! status signal the monitor has.
 
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::jobs::insert_event;
 use super::{Journal, JournalError, Result};
 use crate::model::Timestamp;
 
 /// The status an agent reports, if it reports one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportStatus {
     /// The agent finished its work.
@@ -43,6 +43,31 @@ impl ReportStatus {
     }
 }
 
+/// Who made a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportSource {
+    /// `switchboard report` with flags, by the agent or a person.
+    Cli,
+    /// Claude Code's hook JSON on stdin.
+    ClaudeHook,
+    /// Codex's `notify` JSON.
+    CodexNotify,
+    /// The demo agent.
+    DemoAgent,
+}
+
+impl ReportSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportSource::Cli => "cli",
+            ReportSource::ClaudeHook => "claude-hook",
+            ReportSource::CodexNotify => "codex-notify",
+            ReportSource::DemoAgent => "demo-agent",
+        }
+    }
+}
+
 /// One report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -65,9 +90,10 @@ impl Journal {
         status: Option<ReportStatus>,
         progress: Option<u8>,
         message: Option<&str>,
-        source: &str,
+        source: ReportSource,
         now: Timestamp,
     ) -> Result<i64> {
+        let source = source.as_str();
         self.write(|tx| {
             let exists: Option<i64> = tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job], |r| r.get(0)).optional()?;
             exists.ok_or(JournalError::NoJob(job))?;
@@ -133,15 +159,29 @@ pub(super) const LATE_DONE_REPORTS: &str = "SELECT r.job_id FROM review_items r 
      ORDER BY r.job_id";
 
 impl Journal {
-    /// Whether job `job` has a report from `source` made at exactly `at`
-    /// (a report read from a remote agent's pane is journaled once, also
-    /// across engine restarts).
-    pub fn has_report_at(&self, job: i64, at: Timestamp, source: &str) -> Result<bool> {
+    /// Whether job `job` has this very report: from `source`, made at
+    /// exactly `at`, saying the same (a report read from a remote agent's
+    /// pane is journaled once, also across engine restarts).
+    pub fn has_report(
+        &self,
+        job: i64,
+        at: Timestamp,
+        source: ReportSource,
+        status: Option<ReportStatus>,
+        message: Option<&str>,
+    ) -> Result<bool> {
         let found: Option<i64> = self
             .conn()
             .query_row(
-                "SELECT 1 FROM reports WHERE job_id = ?1 AND at = ?2 AND source = ?3 LIMIT 1",
-                params![job, at.millis(), source],
+                "SELECT 1 FROM reports WHERE job_id = ?1 AND at = ?2 AND source = ?3 \
+                 AND status IS ?4 AND message IS ?5 LIMIT 1",
+                params![
+                    job,
+                    at.millis(),
+                    source.as_str(),
+                    status.map(ReportStatus::as_str),
+                    message
+                ],
                 |r| r.get(0),
             )
             .optional()?;

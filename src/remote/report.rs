@@ -1,24 +1,30 @@
 //! Reports from agents on remote hosts.
 //!
 //! An agent on a host has no journal to write to. Its `switchboard report`
-//! (its hooks, the demo agent) sets the report as a user option of its own
-//! pane, `@switchboard_report`, on the host's private tmux server (the
-//! session's `TMUX` and `TMUX_PANE` say which); the engine's patrol reads
-//! it in the `list-panes` it already makes each pass, so a report costs no
-//! extra round trip and needs no connection back to the engine. The
-//! engine journals a report it has not seen (by the report's time) once.
+//! (its hooks, the demo agent) keeps the report in user options of its own
+//! pane on the host's private tmux server (the session's `TMUX` and
+//! `TMUX_PANE` say which); the engine's patrol reads them in the
+//! `list-panes` it already makes each pass, so a report costs no extra
+//! round trip and needs no connection back to the engine.
 //!
-//! The pane keeps the latest report only: progress a patrol pass did not
-//! see in time is superseded by the next, which is what the room shows
-//! anyway; a status (done, failed, waiting) is the agent's last word until
-//! it says another.
+//! The pane keeps the last [`HISTORY`] reports, newest in [`OPTION`]: a
+//! report shifts the older ones down by one in a single tmux command list,
+//! which the server runs without interleaving another client's commands,
+//! so two hooks firing at once (Notification then Stop) both stay, in
+//! order. The engine remembers the newest report it took from each pane
+//! and journals the ones above it, oldest first, each once (and, after a
+//! restart, only those the journal does not already hold).
 
 use serde::{Deserialize, Serialize};
 
-use crate::journal::ReportStatus;
+use crate::journal::{ReportSource, ReportStatus};
 
-/// The pane option the report is kept in.
+/// The pane option the newest report is kept in; the older ones follow in
+/// `@switchboard_report_2` … (see [`option`]).
 pub const OPTION: &str = "@switchboard_report";
+
+/// How many reports a pane keeps.
+pub const HISTORY: usize = 4;
 
 /// Set to [`PANE`] in the environment of agents on remote hosts.
 pub const MODE_VAR: &str = "SWITCHBOARD_REPORT";
@@ -27,22 +33,28 @@ pub const PANE: &str = "pane";
 /// Longest message kept (a pane option is not a log).
 const MAX_MESSAGE: usize = 2000;
 
-/// One report, as it travels in the pane option.
+/// The pane option of the `n`th newest report (0: the newest).
+pub fn option(n: usize) -> String {
+    if n == 0 {
+        OPTION.to_string()
+    } else {
+        format!("{OPTION}_{}", n + 1)
+    }
+}
+
+/// One report, as it travels in a pane option. Unknown fields, statuses
+/// and sources are refused (a report this version cannot read is told,
+/// not guessed at).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PaneReport {
     /// When the agent reported (its host's clock), milliseconds.
     pub at: i64,
     pub job: i64,
-    pub status: Option<String>,
+    pub status: Option<ReportStatus>,
     pub progress: Option<u8>,
     pub message: Option<String>,
-    pub source: String,
-}
-
-impl PaneReport {
-    pub fn status(&self) -> Option<ReportStatus> {
-        self.status.as_deref().and_then(ReportStatus::parse)
-    }
+    pub source: ReportSource,
 }
 
 /// Whether this process reports through its pane (it runs on a host).
@@ -50,28 +62,58 @@ pub fn through_pane() -> bool {
     std::env::var(MODE_VAR).is_ok_and(|v| v == PANE)
 }
 
-/// Sets `report` on this process's pane.
+/// The tmux arguments that put `json` on top of `pane`'s history: each
+/// older option takes the one above it (`-F`: the value is the format
+/// `#{@switchboard_report_N}`, expanded once, so a report's own text is
+/// never read as a format), then the newest is set, the JSON one argument.
+/// `;` as its own argument separates the commands of one list.
+pub fn shift_args(pane: &str, json: &str) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    for n in (1..HISTORY).rev() {
+        args.extend([
+            "set-option".to_string(),
+            "-p".into(),
+            "-t".into(),
+            pane.to_string(),
+            "-F".into(),
+            option(n),
+            format!("#{{{}}}", option(n - 1)),
+            ";".into(),
+        ]);
+    }
+    args.extend([
+        "set-option".to_string(),
+        "-p".into(),
+        "-t".into(),
+        pane.to_string(),
+        OPTION.to_string(),
+        json.to_string(),
+    ]);
+    args
+}
+
+/// Adds `report` to this process's pane.
 pub fn send(
     job: i64,
     status: Option<ReportStatus>,
     progress: Option<u8>,
     message: Option<&str>,
-    source: &str,
+    source: ReportSource,
 ) -> Result<(), String> {
     let pane = std::env::var("TMUX_PANE")
         .map_err(|_| "not inside a tmux pane (no TMUX_PANE): cannot report".to_string())?;
     let report = PaneReport {
         at: crate::model::Timestamp::now().millis(),
         job,
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         progress,
         message: message.map(|m| m.chars().take(MAX_MESSAGE).collect()),
-        source: source.to_string(),
+        source,
     };
     let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
     // The session's own server (TMUX): argv only, the JSON one argument.
     let out = std::process::Command::new("tmux")
-        .args(["set-option", "-p", "-t", &pane, OPTION, &json])
+        .args(shift_args(&pane, &json))
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run tmux: {e}"))?;
@@ -85,12 +127,32 @@ pub fn send(
     }
 }
 
-/// The report in a pane option's text, if it holds one.
-pub fn parse(text: &str) -> Option<PaneReport> {
+/// The report in a pane option's text: `None` when it holds none, an
+/// error naming what is wrong when it holds one this version refuses.
+pub fn parse(text: &str) -> Result<Option<PaneReport>, String> {
     if text.is_empty() {
-        return None;
+        return Ok(None);
     }
-    serde_json::from_str(text).ok()
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| format!("a report this version cannot read ({e})"))
+}
+
+/// The reports of a pane's history (`options`: the option values, newest
+/// first) that came after `seen` (the newest one taken before, by its
+/// text), oldest first. Empty values are skipped; when `seen` is not in
+/// the history (none taken yet, an engine restart, or more reports than
+/// it keeps between two looks) every report is returned.
+pub fn unseen<'a>(options: &'a [String], seen: Option<&str>) -> Vec<&'a str> {
+    let present: Vec<&str> = options
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let end = seen
+        .and_then(|s| present.iter().position(|t| *t == s))
+        .unwrap_or(present.len());
+    present[..end].iter().rev().copied().collect()
 }
 
 #[cfg(test)]
@@ -102,16 +164,57 @@ mod tests {
         let r = PaneReport {
             at: 5,
             job: 7,
-            status: Some("done".into()),
+            status: Some(ReportStatus::Done),
             progress: Some(100),
             message: Some("tab\there \"q\" $(x) #{pane_id} #(id)".into()),
-            source: "demo-agent".into(),
+            source: ReportSource::DemoAgent,
         };
         let text = serde_json::to_string(&r).expect("json");
         assert!(!text.contains('\t') && !text.contains('\n'), "{text}");
-        assert_eq!(parse(&text), Some(r.clone()));
-        assert_eq!(r.status(), Some(ReportStatus::Done));
-        assert_eq!(parse(""), None);
-        assert_eq!(parse("garbage"), None);
+        assert!(text.contains("\"source\":\"demo-agent\""), "{text}");
+        assert_eq!(parse(&text), Ok(Some(r.clone())));
+        assert_eq!(parse(""), Ok(None));
+        assert!(parse("garbage").is_err());
+    }
+
+    #[test]
+    fn unknown_statuses_and_sources_are_refused_by_name() {
+        let status =
+            r#"{"at":1,"job":2,"status":"finished","progress":null,"message":null,"source":"cli"}"#;
+        let e = parse(status).expect_err("refused");
+        assert!(e.contains("finished"), "{e}");
+        let source =
+            r#"{"at":1,"job":2,"status":"done","progress":null,"message":null,"source":"pager"}"#;
+        let e = parse(source).expect_err("refused");
+        assert!(e.contains("pager"), "{e}");
+        let known = r#"{"at":1,"job":2,"status":"waiting","progress":null,"message":null,"source":"claude-hook"}"#;
+        let r = parse(known).expect("read").expect("a report");
+        assert_eq!(
+            (r.status, r.source),
+            (Some(ReportStatus::Waiting), ReportSource::ClaudeHook)
+        );
+    }
+
+    #[test]
+    fn the_history_gives_what_came_after_the_last_seen_oldest_first() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = h(&["d", "c", "b", "a"]);
+        assert_eq!(unseen(&options, Some("b")), vec!["c", "d"]);
+        assert_eq!(unseen(&options, Some("d")), Vec::<&str>::new());
+        assert_eq!(unseen(&options, None), vec!["a", "b", "c", "d"]);
+        assert_eq!(unseen(&options, Some("gone")), vec!["a", "b", "c", "d"]);
+        assert_eq!(unseen(&h(&["b", "a", "", ""]), Some("a")), vec!["b"]);
+        assert_eq!(unseen(&h(&["", "", "", ""]), None), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_shift_names_the_options_in_order_and_keeps_the_json_one_word() {
+        let json = r#"{"message":"a ; b #{pane_id}"}"#;
+        let args = shift_args("%3", json);
+        assert_eq!(args.last().map(String::as_str), Some(json));
+        assert_eq!(args.iter().filter(|a| *a == ";").count(), HISTORY - 1);
+        assert!(args.contains(&"#{@switchboard_report}".to_string()));
+        assert_eq!(option(0), OPTION);
+        assert_eq!(option(3), "@switchboard_report_4");
     }
 }

@@ -64,6 +64,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_listing_reads_every_report_option_in_order() {
+        use crate::remote::report::{HISTORY, option};
+        let fields: Vec<&str> = server::SESSIONS_FORMAT.split('\t').collect();
+        for n in 0..HISTORY {
+            assert_eq!(fields[6 + n], format!("#{{{}}}", option(n)));
+        }
+        assert_eq!(fields[6 + HISTORY], "#{window_activity}");
+        assert_eq!(fields.last(), Some(&"#{pane_title}"));
+    }
+
+    #[test]
     fn versions_compare() {
         assert!(version_at_least("3.3a", 3, 2));
         assert!(version_at_least("next-3.5", 3, 2));

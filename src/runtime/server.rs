@@ -59,8 +59,9 @@ pub struct SessionInfo {
     /// The pane's title, as the agent set it (escape sequence OSC 0/2).
     pub title: String,
     /// What the agent last reported through its pane (agents on remote
-    /// hosts: [`crate::remote::report`]); empty when none.
-    pub report: String,
+    /// hosts: [`crate::remote::report`]), newest first, one value per
+    /// option of its history (empty where none).
+    pub reports: Vec<String>,
     /// When its window last had output, in whole seconds of the tmux
     /// server's clock (`#{window_activity}`).
     pub activity: Option<u64>,
@@ -436,7 +437,16 @@ impl TmuxServer {
 }
 
 /// What `list-panes -a` prints for [`parse_sessions`].
-pub(crate) const SESSIONS_FORMAT: &str = "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@switchboard_report}\t#{window_activity}\t#{pane_title}";
+/// The report options (`crate::remote::report::option(0..HISTORY)`) sit
+/// at fields 6 to 9; a test holds the two in step.
+pub(crate) const SESSIONS_FORMAT: &str = concat!(
+    "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
+    "#{@switchboard_report}\t#{@switchboard_report_2}\t#{@switchboard_report_3}\t#{@switchboard_report_4}\t",
+    "#{window_activity}\t#{pane_title}"
+);
+
+/// Where the fields after the reports start.
+const AFTER_REPORTS: usize = 6 + crate::remote::report::HISTORY;
 
 /// tmux's answer when there is no server yet, or a server with no session
 /// left (it stays up).
@@ -479,9 +489,14 @@ pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
             dead,
             exit_status: status.filter(|_| dead),
             signal: signal.filter(|_| dead),
-            report: f.get(6).map(|r| r.to_string()).unwrap_or_default(),
-            activity: f.get(7).and_then(|a| a.parse().ok()),
-            title: f.get(8..).map(|t| t.join("\t")).unwrap_or_default(),
+            reports: (6..AFTER_REPORTS)
+                .map(|i| f.get(i).map(|r| r.to_string()).unwrap_or_default())
+                .collect(),
+            activity: f.get(AFTER_REPORTS).and_then(|a| a.parse().ok()),
+            title: f
+                .get(AFTER_REPORTS + 1..)
+                .map(|t| t.join("\t"))
+                .unwrap_or_default(),
         });
     }
     sessions
