@@ -5,96 +5,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use common::engine::{EngineProcess, FAST, start_engine, wait_secs};
-use common::hosts::{TestHost, UserKey, home_on_hosts, net_namespace_of, project_on};
+use common::cluster::{Cluster, config};
+use common::engine::{EngineProcess, start_engine, wait_secs};
+use common::hosts::{TestHost, UserKey, net_namespace_of, project_on};
 use common::terminal::Terminal;
 use common::{BIN, Sandbox};
-use serde_json::Value;
-use switchboard::home::Home;
-use switchboard::runtime::TmuxServer;
-
-/// The engine harness's fast demo agent, and a slow one.
-fn config() -> String {
-    format!(
-        "{FAST}{}",
-        r#"
-[agents.slow]
-command = ["{switchboard}", "demo-agent", "--steps", "30", "--step-ms", "500", "{prompt}"]
-prompt = "argv"
-ready = '(?m)^demo> \s*\z'
-busy = '⠿ working[^\n]*\s*\z'
-ask = '\[y/n\]\s*\z'
-"#
-    )
-}
-
-/// A home with two hosts, a project on each (`api1` on build1, `api2` on
-/// build2), the hosts' keys pinned.
-struct Cluster {
-    key: UserKey,
-    hosts: Vec<TestHost>,
-    repos: Vec<PathBuf>,
-    sb: Sandbox,
-}
-
-impl Cluster {
-    fn new(agent: &str) -> Cluster {
-        Cluster::with_config(agent, &config())
-    }
-
-    /// As [`Cluster::new`], with `config_text` as config.toml.
-    fn with_config(agent: &str, config_text: &str) -> Cluster {
-        let key = UserKey::new();
-        let hosts: Vec<TestHost> = ["build1", "build2"]
-            .iter()
-            .map(|n| TestHost::start(n, &key))
-            .collect();
-        let sb = home_on_hosts(config_text, &hosts, &key);
-        let mut repos = Vec::new();
-        for (i, host) in hosts.iter().enumerate() {
-            let name = format!("api{}", i + 1);
-            repos.push(host.repo(&name));
-            let said = project_on(&sb, &name, &repos[i], host, agent);
-            let said = said.ok();
-            assert!(!said.contains("Not checked"), "checked over ssh: {said}");
-        }
-        Cluster {
-            key,
-            hosts,
-            repos,
-            sb,
-        }
-    }
-
-    /// A view of host `i`'s tmux server, as the engine's (same home).
-    fn server(&self, i: usize) -> TmuxServer {
-        self.hosts[i].tmux_server(&Home::at(self.sb.home()), &self.key)
-    }
-
-    fn job(&self, id: u32) -> Value {
-        self.sb.run(&["jobs", &id.to_string(), "--json"]).json()
-    }
-
-    fn review(&self) -> Vec<Value> {
-        self.sb
-            .run(&["review", "--json"])
-            .json()
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn host_state(&self, name: &str) -> String {
-        let list = self.sb.run(&["host", "list", "--json"]).json();
-        list.as_array()
-            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
-            .map(|r| r["state"].as_str().unwrap_or("").to_string())
-            .unwrap_or_default()
-    }
-}
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
     common::git_output(dir, args).trim().to_string()
@@ -123,17 +41,7 @@ fn tasks_run_report_commit_and_merge_on_their_hosts() {
         let branch = format!("switchboard/{id}");
         let log = git_out(&c.repos[i], &["log", "-1", "--format=%s", &branch]);
         assert!(log.contains(&format!("job #{id}")), "{log}");
-        let worktree = c.hosts[i]
-            .home()
-            .join(".switchboard")
-            .read_dir()
-            .expect("place")
-            .next()
-            .expect("one")
-            .expect("entry")
-            .path()
-            .join("worktrees")
-            .join(format!("job-{id}"));
+        let worktree = c.worktree(i, id);
         assert!(worktree.join("DEMO.md").exists(), "{}", worktree.display());
         // The agent's pane lives in the host's namespace: it went over SSH.
         let server = c.server(i);
@@ -462,16 +370,7 @@ setup_timeout = "2s"
     wait_secs(60, "job 1 in review", || {
         c.review().iter().any(|r| r["branch"] == "switchboard/1")
     });
-    let worktree = c.hosts[0]
-        .home()
-        .join(".switchboard")
-        .read_dir()
-        .expect("place")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path()
-        .join("worktrees/job-1");
+    let worktree = c.worktree(0, 1);
     assert_eq!(
         std::fs::read_to_string(worktree.join(".env")).expect("included"),
         "SECRET=1\n"

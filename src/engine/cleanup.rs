@@ -11,18 +11,29 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::journal::{JobFilter, Journal};
 use crate::model::{StateName, Timestamp};
-use crate::workspace::{Git, remove_worktree, uncommitted};
+use crate::workspace::{Git, Place, remove_worktree_on, uncommitted_on};
 
 /// After a merge: the worktree goes when nothing in it is uncommitted,
 /// then the branch (unless kept). Says what happened, for the event.
 pub fn after_merge(repo: &Path, worktree: &Path, branch: &str, keep_branch: bool) -> String {
-    let (gone, worktree_fate) = remove_if_clean(repo, worktree, false);
+    after_merge_on(&Place::Local, repo, worktree, branch, keep_branch)
+}
+
+/// [`after_merge`] at `place` (on a host: its worktree and branch there).
+pub fn after_merge_on(
+    place: &Place,
+    repo: &Path,
+    worktree: &Path,
+    branch: &str,
+    keep_branch: bool,
+) -> String {
+    let (gone, worktree_fate) = remove_if_clean(place, repo, worktree, false);
     let branch_fate = if keep_branch {
         format!("the branch {branch} is kept (keep_branches)")
     } else if !gone {
         format!("the branch {branch} stays with its worktree")
     } else {
-        match delete_branch(repo, branch) {
+        match delete_branch(place, repo, branch) {
             Ok(()) => format!("the branch {branch} was deleted"),
             Err(e) => format!("the branch {branch} stays: {e}"),
         }
@@ -32,11 +43,18 @@ pub fn after_merge(repo: &Path, worktree: &Path, branch: &str, keep_branch: bool
 
 /// Removes `worktree` when it holds nothing uncommitted (or `force`):
 /// whether it is gone now, and what happened in words.
-fn remove_if_clean(repo: &Path, worktree: &Path, force: bool) -> (bool, String) {
-    if !worktree.exists() {
-        return (true, "its worktree was already gone".to_string());
+fn remove_if_clean(place: &Place, repo: &Path, worktree: &Path, force: bool) -> (bool, String) {
+    match place.exists(worktree) {
+        Ok(false) => return (true, "its worktree was already gone".to_string()),
+        Ok(true) => {}
+        Err(e) => {
+            return (
+                false,
+                format!("its worktree {} stays: {e}", worktree.display()),
+            );
+        }
     }
-    match uncommitted(worktree) {
+    match uncommitted_on(place, worktree) {
         Ok(left) if !left.is_empty() && !force => (
             false,
             format!(
@@ -49,7 +67,7 @@ fn remove_if_clean(repo: &Path, worktree: &Path, force: bool) -> (bool, String) 
             false,
             format!("its worktree {} stays: {e}", worktree.display()),
         ),
-        _ => match remove_worktree(repo, worktree) {
+        _ => match remove_worktree_on(place, repo, worktree) {
             Ok(()) => (true, "its worktree was removed".to_string()),
             Err(e) => (
                 false,
@@ -59,9 +77,13 @@ fn remove_if_clean(repo: &Path, worktree: &Path, force: bool) -> (bool, String) 
     }
 }
 
-/// Deletes a local branch (already merged, or given up).
-fn delete_branch(repo: &Path, branch: &str) -> Result<(), crate::workspace::GitError> {
-    let git = Git::at(repo);
+/// Deletes a branch of the repository (already merged, or given up).
+fn delete_branch(
+    place: &Place,
+    repo: &Path,
+    branch: &str,
+) -> Result<(), crate::workspace::GitError> {
+    let git = Git::on(place, repo);
     if git
         .run(&[
             "rev-parse",
@@ -173,13 +195,13 @@ pub fn carry_out(journal: &Journal, plan: &mut [Removal], force: bool) -> anyhow
         let mut gone = true;
         let mut said = Vec::new();
         if let Some(worktree) = &removal.worktree {
-            let (removed, words) = remove_if_clean(&project.path, worktree, force);
+            let (removed, words) = remove_if_clean(&Place::Local, &project.path, worktree, force);
             gone = removed;
             said.push(words);
         }
         if let Some(branch) = &removal.branch {
             if gone {
-                said.push(match delete_branch(&project.path, branch) {
+                said.push(match delete_branch(&Place::Local, &project.path, branch) {
                     Ok(()) => format!("the branch {branch} was deleted"),
                     Err(e) => format!("the branch {branch} stays: {e}"),
                 });

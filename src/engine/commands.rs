@@ -164,6 +164,7 @@ impl Engine {
                 job.prompt.lines().take(20).collect::<Vec<_>>().join("\n")
             );
             match bring_up_to_date(
+                &runtime.place,
                 &worktree,
                 &format!("refs/heads/{}", project.base_branch),
                 settings.merge_strategy,
@@ -236,7 +237,7 @@ impl Engine {
         let runtime = self.runtime_for(Some(&project.host))?;
         let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
         let settings = self.config.project(&project.name);
-        let base = super::deliver::conflict_base(&project, &settings)?;
+        let base = super::deliver::conflict_base(&runtime.place, &project, &settings)?;
         let files = crate::workspace::merge_base_into_on(&runtime.place, &worktree, &base)?;
         Ok(Some(format!(
             "The base branch {} moved on and conflicts with your work in {}; it is being merged into your branch in this worktree: resolve the conflicts in those files (keep what both sides meant and remove the conflict markers), then finish.",

@@ -30,27 +30,20 @@ impl Engine {
         settings: &ProjectSettings,
     ) -> anyhow::Result<String> {
         let id = job.id;
-        if self.runtime_for(Some(&project.host))?.is_remote() {
-            anyhow::bail!(
-                "deliver = \"{}\" is not done yet for a project on another host ({}): nothing was pushed; set deliver = \"merge\" for it, or push switchboard/{id} from that host",
-                if settings.deliver == Deliver::Pr {
-                    "pr"
-                } else {
-                    "push"
-                },
-                project.host
-            );
-        }
+        // The repository's place: on a host, fetch, push and the forge's
+        // tool run there, with its remotes and credentials.
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let place = &runtime.place;
         let repo = &project.path;
         let base = &project.base_branch;
         let remote =
-            resolve_remote(repo, settings.remote.as_deref()).map_err(anyhow::Error::msg)?;
-        let forge = remote_url(repo, &remote)
+            resolve_remote(place, repo, settings.remote.as_deref()).map_err(anyhow::Error::msg)?;
+        let forge = remote_url(place, repo, &remote)
             .ok()
             .and_then(|u| ForgeRepo::parse(&u));
-        let onto = fetch_base(repo, &remote, base)?;
-        let worktree = self.home.worktrees().join(format!("job-{id}"));
-        if !worktree.exists() {
+        let onto = fetch_base(place, repo, &remote, base)?;
+        let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
+        if !place.exists(&worktree)? {
             anyhow::bail!(
                 "job #{id}'s worktree {} is gone; nothing was pushed",
                 worktree.display()
@@ -63,7 +56,13 @@ impl Engine {
         );
         let now = Timestamp::now();
         let mut notes = Vec::new();
-        match bring_up_to_date(&worktree, &onto, settings.merge_strategy, &squash_message)? {
+        match bring_up_to_date(
+            place,
+            &worktree,
+            &onto,
+            settings.merge_strategy,
+            &squash_message,
+        )? {
             UpdateOutcome::Conflict { files } => {
                 let why = format!(
                     "{} conflicts with {remote}/{base} in {}; nothing was pushed and the base is unchanged",
@@ -81,7 +80,7 @@ impl Engine {
             UpdateOutcome::Updated { how } => notes.push(how),
             UpdateOutcome::AlreadyUpToDate => {}
         }
-        push_branch(repo, &remote, &item.branch)?;
+        push_branch(place, repo, &remote, &item.branch)?;
         let compare = forge
             .as_ref()
             .and_then(|f| f.compare_url(base, &item.branch));
@@ -100,10 +99,15 @@ impl Engine {
                     .clone()
                     .filter(|d| d.kind == tool.kind() && d.state == DeliveryState::Open)
                     .filter(|d| d.url.is_some());
-                if !tool.installed() {
+                if !tool.installed(place)? {
                     notes.push(format!(
-                        "{} is not on PATH, so no pull request was opened: pushed instead; {}",
+                        "{} is not on PATH{}, so no pull request was opened: pushed instead; {}",
                         tool.program(),
+                        if runtime.is_remote() {
+                            format!(" on host {}", project.host)
+                        } else {
+                            String::new()
+                        },
                         match &compare {
                             Some(url) => format!("open one at {url}"),
                             None => format!("open one for {} on {remote}'s forge", item.branch),
@@ -117,7 +121,15 @@ impl Engine {
                         ..existing
                     }
                 } else {
-                    let url = self.open_request(tool, job, item, project, &onto, forge.as_ref())?;
+                    let url = self.open_request(
+                        &runtime,
+                        tool,
+                        job,
+                        item,
+                        project,
+                        &onto,
+                        forge.as_ref(),
+                    )?;
                     RemoteDelivery {
                         kind: tool.kind(),
                         remote: remote.clone(),
@@ -145,9 +157,12 @@ impl Engine {
         Ok(why)
     }
 
-    /// Opens the pull request of a pushed branch; its URL.
+    /// Opens the pull request of a pushed branch (the tool run where the
+    /// repository is); its URL.
+    #[allow(clippy::too_many_arguments)]
     fn open_request(
         &mut self,
+        runtime: &super::places::Runtime,
         tool: Tool,
         job: &Job,
         item: &ReviewView,
@@ -159,7 +174,8 @@ impl Engine {
         let (sources, events): (Vec<String>, _) = details
             .map(|d| (d.sources.into_iter().map(|o| o.what).collect(), d.events))
             .unwrap_or_default();
-        let stat = Git::at(&project.path)
+        let place = &runtime.place;
+        let stat = Git::on(place, &project.path)
             .run(&[
                 "diff",
                 "--stat",
@@ -168,10 +184,10 @@ impl Engine {
             .unwrap_or_default();
         let body = pr_body::body(job, &project.name, &sources, &stat, &events);
         let title = pr_body::title(job);
-        let body_file =
-            crate::workspace::private_dir(&self.home.worktrees().join(format!("job-{}", job.id)))?
-                .join("pull-request.md");
+        let worktree = self.worktrees_of(runtime)?.join(format!("job-{}", job.id));
+        let body_file = crate::workspace::private_dir_on(place, &worktree)?.join("pull-request.md");
         pull_request::create(
+            place,
             tool,
             &NewRequest {
                 repo_dir: &project.path,
@@ -232,16 +248,18 @@ impl Engine {
             .journal
             .project(&item.project)?
             .ok_or_else(|| anyhow::anyhow!("project {} is not registered", item.project))?;
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let place = &runtime.place;
         let repo = &project.path;
         let state = match delivery.kind {
             DeliveryKind::Push => {
-                let onto = fetch_base(repo, &delivery.remote, &project.base_branch)?;
-                let tip = Git::at(repo).run(&[
+                let onto = fetch_base(place, repo, &delivery.remote, &project.base_branch)?;
+                let tip = Git::on(place, repo).run(&[
                     "rev-parse",
                     "--verify",
                     &format!("refs/heads/{}", item.branch),
                 ])?;
-                if contains(repo, &onto, &tip) {
+                if contains(place, repo, &onto, &tip) {
                     DeliveryState::Merged
                 } else {
                     DeliveryState::Open
@@ -253,11 +271,11 @@ impl Engine {
                 } else {
                     Tool::Glab
                 };
-                let forge = remote_url(repo, &delivery.remote)
+                let forge = remote_url(place, repo, &delivery.remote)
                     .ok()
                     .and_then(|u| ForgeRepo::parse(&u));
                 let url = delivery.url.clone().unwrap_or_default();
-                pull_request::state(tool, repo, &url, &item.branch, forge.as_ref())?.0
+                pull_request::state(place, tool, repo, &url, &item.branch, forge.as_ref())?.0
             }
         };
         let now = Timestamp::now();
@@ -300,12 +318,15 @@ impl Engine {
             let _ = self.end_session(id, a);
         }
         let keep = self.config.project(&project.name).keep_branches;
-        let worktree = self.home.worktrees().join(format!("job-{id}"));
-        let local = super::cleanup::after_merge(&project.path, &worktree, &item.branch, keep);
+        let runtime = self.runtime_for(Some(&project.host))?;
+        let place = &runtime.place;
+        let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
+        let local =
+            super::cleanup::after_merge_on(place, &project.path, &worktree, &item.branch, keep);
         let there = if keep {
             format!("the branch stays on {} (keep_branches)", delivery.remote)
         } else {
-            match delete_remote_branch(&project.path, &delivery.remote, &item.branch) {
+            match delete_remote_branch(place, &project.path, &delivery.remote, &item.branch) {
                 Ok(()) => format!("the branch was deleted on {}", delivery.remote),
                 Err(e) => format!("the branch stays on {}: {e}", delivery.remote),
             }
@@ -313,8 +334,8 @@ impl Engine {
         // The local base follows the remote's when it can, so work that
         // starts next (a job waiting `--after` this one) is cut from it.
         let base = &project.base_branch;
-        let forward = fetch_base(&project.path, &delivery.remote, base)
-            .and_then(|onto| fast_forward_base(&project.path, base, &onto))
+        let forward = fetch_base(place, &project.path, &delivery.remote, base)
+            .and_then(|onto| fast_forward_base(place, &project.path, base, &onto))
             .unwrap_or_else(|e| format!("the local {base} was left as it is: {e}"));
         let why = format!(
             "{} merged into {}/{base}{}; {forward}; {local}; {there}",
@@ -340,13 +361,19 @@ impl Engine {
 /// The ref a conflict sent back is resolved against: the remote's base
 /// for projects that deliver there (fetched now), else the local base.
 pub(super) fn conflict_base(
+    place: &crate::workspace::Place,
     project: &Project,
     settings: &ProjectSettings,
 ) -> anyhow::Result<String> {
     if settings.deliver == Deliver::Merge {
         return Ok(project.base_branch.clone());
     }
-    let remote =
-        resolve_remote(&project.path, settings.remote.as_deref()).map_err(anyhow::Error::msg)?;
-    Ok(fetch_base(&project.path, &remote, &project.base_branch)?)
+    let remote = resolve_remote(place, &project.path, settings.remote.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    Ok(fetch_base(
+        place,
+        &project.path,
+        &remote,
+        &project.base_branch,
+    )?)
 }

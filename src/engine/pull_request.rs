@@ -5,8 +5,13 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use crate::model::{DeliveryKind, DeliveryState};
+use crate::remote::SshError;
+use crate::remote::commands;
+use crate::remote::probe::Found;
+use crate::workspace::Place;
 use crate::workspace::bounded::{NETWORK_TIMEOUT, run_bounded};
 use crate::workspace::forge::{Forge, ForgeRepo};
 
@@ -40,20 +45,77 @@ impl Tool {
         }
     }
 
-    /// Whether it is on PATH.
-    pub fn installed(self) -> bool {
-        super::resolve_program(self.program()).is_some()
+    /// Whether it is on PATH at `place` (on a host: the login's PATH
+    /// there).
+    pub fn installed(self, place: &Place) -> anyhow::Result<bool> {
+        match place {
+            Place::Local => Ok(super::resolve_program(self.program()).is_some()),
+            Place::Host(ssh) => {
+                let out = ssh.run(&commands::find_programs(&[self.program()]))?;
+                Ok(Found::parse(&String::from_utf8_lossy(&out.stdout)).has(self.program()))
+            }
+        }
     }
 
-    fn command(self, cwd: &Path) -> Command {
-        let mut cmd = Command::new(self.program());
-        cmd.current_dir(cwd)
-            .env("GH_PROMPT_DISABLED", "1")
-            .env("GH_NO_UPDATE_NOTIFIER", "1")
-            .env("GLAB_NO_PROMPT", "1")
-            .env("NO_COLOR", "1");
-        cmd
+    /// Runs the tool with `args` in `cwd` at `place`, never prompting,
+    /// within the network deadline.
+    fn run(self, place: &Place, cwd: &Path, args: Vec<String>) -> anyhow::Result<ToolOutput> {
+        match place {
+            Place::Local => {
+                let mut cmd = Command::new(self.program());
+                cmd.current_dir(cwd).args(args);
+                for (k, v) in QUIET {
+                    cmd.env(k, v);
+                }
+                let out = run_bounded(cmd, NETWORK_TIMEOUT)?;
+                Ok(ToolOutput {
+                    ok: out.status.success(),
+                    status: out.status.to_string(),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                })
+            }
+            Place::Host(ssh) => {
+                let mut argv: Vec<String> = vec!["env".into()];
+                argv.extend(QUIET.iter().map(|(k, v)| format!("{k}={v}")));
+                argv.push(self.program().into());
+                argv.extend(args);
+                let cmd = commands::run_in(cwd, NETWORK_TIMEOUT.as_secs(), &argv);
+                match ssh.run_within(&cmd, NETWORK_TIMEOUT + Duration::from_secs(10)) {
+                    Ok(out) => Ok(ToolOutput {
+                        ok: true,
+                        status: "exit status: 0".into(),
+                        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                    }),
+                    Err(SshError::Remote { code, stderr, .. }) => Ok(ToolOutput {
+                        ok: false,
+                        status: format!("exit status: {code}, on {}", ssh.address()),
+                        stdout: String::new(),
+                        stderr,
+                    }),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
     }
+}
+
+/// The environment that keeps `gh` and `glab` from prompting or
+/// printing colour.
+const QUIET: [(&str, &str); 4] = [
+    ("GH_PROMPT_DISABLED", "1"),
+    ("GH_NO_UPDATE_NOTIFIER", "1"),
+    ("GLAB_NO_PROMPT", "1"),
+    ("NO_COLOR", "1"),
+];
+
+/// What a run of the tool gave.
+struct ToolOutput {
+    ok: bool,
+    status: String,
+    stdout: String,
+    stderr: String,
 }
 
 /// A pull request to open.
@@ -113,19 +175,19 @@ pub fn create_args(tool: Tool, req: &NewRequest) -> Vec<String> {
     args
 }
 
-/// Opens the pull request; its URL.
-pub fn create(tool: Tool, req: &NewRequest) -> anyhow::Result<String> {
+/// Opens the pull request at `place` (the tool runs where the
+/// repository is; `gh`'s body file is written there, through stdin on a
+/// host); its URL.
+pub fn create(place: &Place, tool: Tool, req: &NewRequest) -> anyhow::Result<String> {
     if tool == Tool::Gh {
-        std::fs::write(req.body_file, req.body)?;
+        place.write(req.body_file, req.body.as_bytes())?;
     }
-    let mut cmd = tool.command(req.repo_dir);
-    cmd.args(create_args(tool, req));
-    let out = run_bounded(cmd, NETWORK_TIMEOUT)?;
+    let out = tool.run(place, req.repo_dir, create_args(tool, req));
     if tool == Tool::Gh {
-        let _ = std::fs::remove_file(req.body_file);
+        let _ = place.remove_file(req.body_file);
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
+    let out = out?;
+    if !out.ok {
         anyhow::bail!(
             "`{} {} create` failed ({}): {}",
             tool.program(),
@@ -134,7 +196,7 @@ pub fn create(tool: Tool, req: &NewRequest) -> anyhow::Result<String> {
             said(&out)
         );
     }
-    url_in(&stdout).ok_or_else(|| {
+    url_in(&out.stdout).ok_or_else(|| {
         anyhow::anyhow!(
             "`{}` opened no request that it named (no URL in its output: {})",
             tool.program(),
@@ -169,18 +231,18 @@ pub fn view_args(tool: Tool, url: &str, branch: &str, repo: Option<&ForgeRepo>) 
     args
 }
 
-/// The request's state now, and its URL as the forge gives it.
+/// The request's state now, and its URL as the forge gives it (the tool
+/// run at `place`).
 pub fn state(
+    place: &Place,
     tool: Tool,
     repo_dir: &Path,
     url: &str,
     branch: &str,
     repo: Option<&ForgeRepo>,
 ) -> anyhow::Result<(DeliveryState, Option<String>)> {
-    let mut cmd = tool.command(repo_dir);
-    cmd.args(view_args(tool, url, branch, repo));
-    let out = run_bounded(cmd, NETWORK_TIMEOUT)?;
-    if !out.status.success() {
+    let out = tool.run(place, repo_dir, view_args(tool, url, branch, repo))?;
+    if !out.ok {
         anyhow::bail!(
             "`{} view` failed ({}): {}",
             tool.program(),
@@ -188,7 +250,7 @@ pub fn state(
             said(&out)
         );
     }
-    parse_state(&String::from_utf8_lossy(&out.stdout)).map_err(anyhow::Error::msg)
+    parse_state(&out.stdout).map_err(anyhow::Error::msg)
 }
 
 /// Reads `gh pr view --json state,url` (`{"state":"OPEN","url":…}`) or
@@ -228,13 +290,11 @@ pub fn url_in(stdout: &str) -> Option<String> {
 }
 
 /// What the tool said, on one line, for an error.
-fn said(out: &std::process::Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let text = if stderr.trim().is_empty() {
-        stdout
+fn said(out: &ToolOutput) -> String {
+    let text = if out.stderr.trim().is_empty() {
+        &out.stdout
     } else {
-        stderr
+        &out.stderr
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

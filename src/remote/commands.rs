@@ -199,6 +199,11 @@ pub fn read_file(file: &Path) -> RemoteCommand {
     RemoteCommand::new(["cat".to_string(), "--".into(), path(file)])
 }
 
+/// Removes one file (gone already is fine).
+pub fn remove_file(file: &Path) -> RemoteCommand {
+    RemoteCommand::new(["rm".to_string(), "-f".into(), "--".into(), path(file)])
+}
+
 /// Removes `dir` and what it holds (a worktree's private files).
 pub fn remove_dir(dir: &Path) -> RemoteCommand {
     RemoteCommand::new(["rm".to_string(), "-rf".into(), "--".into(), path(dir)])
@@ -230,6 +235,20 @@ exit \"$s\""
         secs.to_string(),
     ];
     words.extend(argv.iter().cloned());
+    RemoteCommand::new(words)
+}
+
+/// Where each of `programs` is on the host's `PATH` (as its logins see
+/// it): a line `NAME<TAB>PATH` each, PATH empty when it is not there.
+/// Read by [`super::probe::Found::parse`].
+pub fn find_programs(programs: &[&str]) -> RemoteCommand {
+    let mut words = vec![
+        "sh".to_string(),
+        "-c".into(),
+        "for p do printf '%s\\t%s\\n' \"$p\" \"$(command -v \"$p\" 2>/dev/null)\"; done".into(),
+        "sh".into(),
+    ];
+    words.extend(programs.iter().map(|p| p.to_string()));
     RemoteCommand::new(words)
 }
 

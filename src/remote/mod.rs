@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod inspect;
+pub mod probe;
 pub mod quote;
 pub mod report;
 pub mod ssh;

@@ -223,6 +223,16 @@ impl Ssh {
 
     /// Runs `remote` to its end; its output, or what went wrong.
     pub fn run(&self, remote: &RemoteCommand) -> Result<RemoteOutput, SshError> {
+        self.run_within(remote, COMMAND_TIMEOUT)
+    }
+
+    /// As [`run`](Self::run), given `timeout` instead of the usual 25 s
+    /// (a fetch or push that talks to a remote of the host, a forge's tool).
+    pub fn run_within(
+        &self,
+        remote: &RemoteCommand,
+        timeout: Duration,
+    ) -> Result<RemoteOutput, SshError> {
         let mut cmd = self.command(remote)?;
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(if remote.input().is_some() {
@@ -249,7 +259,7 @@ impl Ssh {
                 let _ = tx.send(child.wait_with_output());
             })
             .map_err(|e| SshError::Spawn(e.to_string()))?;
-        let output = match rx.recv_timeout(COMMAND_TIMEOUT) {
+        let output = match rx.recv_timeout(timeout) {
             Ok(output) => output.map_err(|e| SshError::Spawn(e.to_string()))?,
             Err(_) => {
                 // SAFETY: kill(2) on our own child, not yet reaped (the
@@ -257,7 +267,7 @@ impl Ssh {
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
                 return Err(SshError::Timeout {
                     host: self.dest.to_string(),
-                    secs: COMMAND_TIMEOUT.as_secs(),
+                    secs: timeout.as_secs(),
                 });
             }
         };

@@ -71,6 +71,22 @@ impl Place {
         }
     }
 
+    /// Removes `file` there (gone already is fine).
+    pub fn remove_file(&self, file: &Path) -> Result<(), GitError> {
+        match self {
+            Place::Local => match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(GitError::Failed(e.to_string()))
+                }
+                _ => Ok(()),
+            },
+            Place::Host(ssh) => ssh
+                .run(&crate::remote::commands::remove_file(file))
+                .map(|_| ())
+                .map_err(|e| GitError::Host(e.to_string())),
+        }
+    }
+
     /// Writes `content` to `file` there (its directory must exist).
     pub fn write(&self, file: &Path, content: &[u8]) -> Result<(), GitError> {
         match self {
@@ -127,18 +143,7 @@ impl Git {
     /// Runs git with extra environment.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
         if let Place::Host(ssh) = &self.place {
-            return match ssh.run(&crate::remote::commands::git(&self.dir, args, env)) {
-                Ok(out) => Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string()),
-                Err(crate::remote::SshError::Remote {
-                    code: 127, host, ..
-                }) => Err(GitError::Failed(format!(
-                    "git is not installed on {host}; {INSTALL_GIT}"
-                ))),
-                Err(crate::remote::SshError::Remote { stderr, .. }) => {
-                    Err(GitError::Failed(stderr))
-                }
-                Err(e) => Err(GitError::Host(e.to_string())),
-            };
+            return self.run_on_host(ssh, args, env, None);
         }
         let mut cmd = self.command(args);
         for (k, v) in env {
@@ -163,10 +168,50 @@ impl Git {
         }
     }
 
+    /// git on the host `ssh` reaches (within `timeout`, else the
+    /// transport's usual deadline).
+    fn run_on_host(
+        &self,
+        ssh: &crate::remote::Ssh,
+        args: &[&str],
+        env: &[(&str, &str)],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<String, GitError> {
+        let cmd = crate::remote::commands::git(&self.dir, args, env);
+        let result = match timeout {
+            Some(t) => ssh.run_within(&cmd, t),
+            None => ssh.run(&cmd),
+        };
+        match result {
+            Ok(out) => Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string()),
+            Err(crate::remote::SshError::Remote {
+                code: 127, host, ..
+            }) => Err(GitError::Failed(format!(
+                "git is not installed on {host}; {INSTALL_GIT}"
+            ))),
+            Err(crate::remote::SshError::Remote { stderr, .. }) => Err(GitError::Failed(stderr)),
+            Err(e) => Err(GitError::Host(e.to_string())),
+        }
+    }
+
     /// Runs git for something that talks to a remote (fetch, push): with
     /// a deadline, and ssh never asking on a terminal (BatchMode) unless
-    /// the operator chose their own ssh command.
+    /// the operator chose their own ssh command. On a host it runs there,
+    /// with the host's credentials and remotes (no terminal: nothing can
+    /// ask), within the same deadline.
     pub fn run_remote(&self, args: &[&str]) -> Result<String, GitError> {
+        if let Place::Host(ssh) = &self.place {
+            return self
+                .run_on_host(ssh, args, &[], Some(super::bounded::NETWORK_TIMEOUT))
+                .map_err(|e| match e {
+                    GitError::Failed(why) => GitError::Failed(format!(
+                        "git {} on {}: {why}",
+                        args.join(" "),
+                        ssh.address()
+                    )),
+                    other => other,
+                });
+        }
         let mut cmd = self.command(args);
         let own_ssh = std::env::var_os("GIT_SSH_COMMAND").is_some()
             || std::env::var_os("GIT_SSH").is_some()

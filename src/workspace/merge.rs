@@ -210,8 +210,13 @@ fn replay(git: &Git, onto: &str, theirs: &str) -> Result<Result<String, Vec<Stri
 /// delivered there was merged) when that is a fast-forward; where `base`
 /// is checked out, only when that checkout is clean (its files follow).
 /// Says what happened, for the event.
-pub fn fast_forward_base(repo: &Path, base: &str, to: &str) -> Result<String, GitError> {
-    let git = Git::at(repo);
+pub fn fast_forward_base(
+    place: &Place,
+    repo: &Path,
+    base: &str,
+    to: &str,
+) -> Result<String, GitError> {
+    let git = Git::on(place, repo);
     let base_ref = format!("refs/heads/{base}");
     let old = git.run(&["rev-parse", "--verify", &base_ref])?;
     let new = git.run(&["rev-parse", "--verify", &format!("{to}^{{commit}}")])?;
@@ -226,7 +231,7 @@ pub fn fast_forward_base(repo: &Path, base: &str, to: &str) -> Result<String, Gi
     }
     match checkout_of(&git, &base_ref)? {
         Some(dir) => {
-            let here = Git::at(&dir);
+            let here = Git::on(place, &dir);
             if !here
                 .run(&["status", "--porcelain", "--untracked-files=no"])?
                 .is_empty()

@@ -1,16 +1,22 @@
 //! A project's remote: which one, its address, fetching its base,
 //! pushing a job's branch, whether the remote's base contains the
-//! branch, and deleting the branch there once it is merged.
+//! branch, and deleting the branch there once it is merged. Each runs
+//! where the repository is (`place`): for a project on a host, git runs
+//! there, with the host's remotes and credentials.
 
 use std::path::Path;
 
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, Place};
 
 /// The remote to deliver to: `configured` when set (it must exist), else
 /// `origin` when the repository has one; otherwise an error that says
 /// what to do.
-pub fn resolve_remote(repo: &Path, configured: Option<&str>) -> Result<String, String> {
-    let list = Git::at(repo)
+pub fn resolve_remote(
+    place: &Place,
+    repo: &Path,
+    configured: Option<&str>,
+) -> Result<String, String> {
+    let list = Git::on(place, repo)
         .run(&["remote"])
         .map_err(|e| format!("cannot list the remotes of {}: {e}", repo.display()))?;
     let remotes: Vec<&str> = list.lines().map(str::trim).collect();
@@ -41,8 +47,8 @@ fn shown(remotes: &[&str]) -> String {
 
 /// The remote's address as configured (before any `insteadOf`), which
 /// says which forge it is.
-pub fn remote_url(repo: &Path, remote: &str) -> Result<String, GitError> {
-    Git::at(repo).run(&["config", "--get", &format!("remote.{remote}.url")])
+pub fn remote_url(place: &Place, repo: &Path, remote: &str) -> Result<String, GitError> {
+    Git::on(place, repo).run(&["config", "--get", &format!("remote.{remote}.url")])
 }
 
 /// The ref that tracks `base` on `remote` (`refs/remotes/origin/main`).
@@ -51,9 +57,14 @@ pub fn remote_base_ref(remote: &str, base: &str) -> String {
 }
 
 /// Fetches `base` from `remote`; returns the ref that now tracks it.
-pub fn fetch_base(repo: &Path, remote: &str, base: &str) -> Result<String, GitError> {
+pub fn fetch_base(
+    place: &Place,
+    repo: &Path,
+    remote: &str,
+    base: &str,
+) -> Result<String, GitError> {
     let tracking = remote_base_ref(remote, base);
-    Git::at(repo)
+    Git::on(place, repo)
         .run_remote(&[
             "fetch",
             "--quiet",
@@ -68,8 +79,8 @@ pub fn fetch_base(repo: &Path, remote: &str, base: &str) -> Result<String, GitEr
 /// Pushes the local `branch` to the same name on `remote`. A branch this
 /// job pushed before (and then rebased) is replaced, but only if the
 /// remote still has what switchboard last pushed there.
-pub fn push_branch(repo: &Path, remote: &str, branch: &str) -> Result<(), GitError> {
-    let git = Git::at(repo);
+pub fn push_branch(place: &Place, repo: &Path, remote: &str, branch: &str) -> Result<(), GitError> {
+    let git = Git::on(place, repo);
     let tracking = format!("refs/remotes/{remote}/{branch}");
     let expected = git
         .run(&["rev-parse", "--verify", "--quiet", &tracking])
@@ -91,16 +102,21 @@ pub fn push_branch(repo: &Path, remote: &str, branch: &str) -> Result<(), GitErr
 }
 
 /// Whether `commit` is contained in `into` (a ref or commit).
-pub fn contains(repo: &Path, into: &str, commit: &str) -> bool {
-    Git::at(repo)
+pub fn contains(place: &Place, repo: &Path, into: &str, commit: &str) -> bool {
+    Git::on(place, repo)
         .run(&["merge-base", "--is-ancestor", commit, into])
         .is_ok()
 }
 
 /// Deletes `branch` on `remote`; a branch already gone there (the forge
 /// deleted it after the merge) is fine.
-pub fn delete_remote_branch(repo: &Path, remote: &str, branch: &str) -> Result<(), GitError> {
-    let git = Git::at(repo);
+pub fn delete_remote_branch(
+    place: &Place,
+    repo: &Path,
+    remote: &str,
+    branch: &str,
+) -> Result<(), GitError> {
+    let git = Git::on(place, repo);
     let result = git.run_remote(&[
         "push",
         "--quiet",

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, Place};
 use crate::config::MergeStrategy;
 
 /// What bringing a branch up to date did.
@@ -22,14 +22,16 @@ pub enum UpdateOutcome {
 
 /// Brings the branch checked out in `worktree` up to date with `onto` (a
 /// ref or commit) by `strategy`. `message` is the squashed commit's
-/// message. The worktree must hold no uncommitted changes.
+/// message. The worktree must hold no uncommitted changes. `place` is
+/// where the worktree is (on a host, git runs there).
 pub fn bring_up_to_date(
+    place: &Place,
     worktree: &Path,
     onto: &str,
     strategy: MergeStrategy,
     message: &str,
 ) -> Result<UpdateOutcome, GitError> {
-    let git = Git::at(worktree);
+    let git = Git::on(place, worktree);
     let onto = git.run(&["rev-parse", "--verify", &format!("{onto}^{{commit}}")])?;
     let contains_base = git
         .run(&["merge-base", "--is-ancestor", &onto, "HEAD"])

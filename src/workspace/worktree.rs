@@ -143,8 +143,14 @@ pub fn commit_all_on(
 /// The files in a worktree that are not committed (changed, new or
 /// deleted), as `git status` names them; empty when it is clean.
 pub fn uncommitted(worktree: &Path) -> Result<Vec<String>, GitError> {
-    let out = Git::at(worktree).run(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
-    let kept = kept_out(worktree);
+    uncommitted_on(&Place::Local, worktree)
+}
+
+/// [`uncommitted`] at `place`.
+pub fn uncommitted_on(place: &Place, worktree: &Path) -> Result<Vec<String>, GitError> {
+    let out =
+        Git::on(place, worktree).run(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
+    let kept = kept_out_on(place, worktree);
     Ok(out
         .split('\0')
         .filter(|l| l.len() > 3)

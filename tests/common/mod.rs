@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod cluster;
 pub mod fake_api;
 pub mod hosts;
 pub mod real_agents;

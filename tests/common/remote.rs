@@ -186,7 +186,8 @@ fn stand_in(dir: &Path, name: &str, script: &str) -> PathBuf {
 }
 
 /// A stand-in for `gh` in `dir/bin`: it records each call's argv (a line,
-/// tab-separated) in `dir/calls` and the body file of `pr create` in
+/// tab-separated) in `dir/calls` (and the test host it ran on, or `here`,
+/// in `dir/where`: see [`ran_on`]) and the body file of `pr create` in
 /// `dir/body`, prints the URL as `gh pr create` does, and answers `pr
 /// view` with `dir/state.json` (an open pull request until a test writes
 /// another).
@@ -195,6 +196,7 @@ pub fn fake_gh(dir: &Path) -> PathBuf {
     let script = format!(
         r#"#!/bin/sh
 {{ printf 'gh'; for a in "$@"; do printf '\t%s' "$a"; done; printf '\n'; }} >> '{d}/calls'
+printf '%s\n' "${{SB_TEST_HOST:-here}}" >> '{d}/where'
 cat > '{d}/stdin'
 if [ "$1" = pr ] && [ "$2" = create ]; then
   prev=""
@@ -239,6 +241,7 @@ pub fn fake_glab(dir: &Path) -> PathBuf {
     let script = format!(
         r#"#!/bin/sh
 {{ for a in "$@"; do printf '%s\0' "$a"; done; printf '\036\0'; }} >> '{d}/calls'
+printf '%s\n' "${{SB_TEST_HOST:-here}}" >> '{d}/where'
 if [ "$1" = mr ] && [ "$2" = create ]; then
   printf '\nCreating merge request for switchboard/1 into main in acme/api\n\n!3 title (switchboard/1)\n https://gitlab.com/acme/api/-/merge_requests/3\n\n'
   exit 0
@@ -270,4 +273,14 @@ pub fn glab_calls(dir: &Path) -> Vec<Vec<String>> {
     }
     out.retain(|c| !c.is_empty());
     out
+}
+
+/// Where each call of a stand-in ran: the test host's name (its login
+/// sets `SB_TEST_HOST`), or `here`.
+pub fn ran_on(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("where"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }

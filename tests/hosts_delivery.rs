@@ -1,0 +1,274 @@
+//! Delivering approved work from a project on a remote host (`deliver =
+//! "push"` and `"pr"`): fetch, bring up to date, push and the forge's
+//! tool run on the host, with the host's remote (a bare repository there)
+//! and a recording `gh`/`glab` stand-in on the host's PATH; following the
+//! delivery and the clean-up after the merge happen there too. Real sshd
+//! servers in network namespaces (tests/common/hosts.rs); skipped, with a
+//! message, where namespaces cannot be made (not root).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::cluster::{Cluster, config};
+use common::engine::{start_engine, wait_secs};
+use common::git;
+use common::remote::{
+    GITHUB, bare_remote, calls, fake_gh, fake_glab, glab_calls, has_ref, ran_on, rev,
+};
+use serde_json::Value;
+
+/// A bare repository in host `i`'s home as the remote `origin` of its
+/// project's repository (reached through `address` by `insteadOf`, when
+/// given), with the repository's main pushed to it.
+fn remote_on_host(c: &Cluster, i: usize, address: Option<&str>) -> PathBuf {
+    bare_remote(&c.hosts[i].home(), &c.repos[i], address)
+}
+
+/// Puts a stand-in made by `make` (recording in `dir`) on host `i`'s PATH.
+fn stand_in_on_host(c: &Cluster, i: usize, make: fn(&Path) -> PathBuf, program: &str) -> PathBuf {
+    let dir = c.hosts[i].dir.path().join(format!("fake-{program}"));
+    let bin = make(&dir);
+    fs::copy(bin.join(program), c.hosts[i].bin().join(program)).expect("install the stand-in");
+    dir
+}
+
+/// The review item of job `id`.
+fn item(c: &Cluster, id: u32) -> Value {
+    c.review()
+        .into_iter()
+        .find(|r| r["branch"] == format!("switchboard/{id}"))
+        .unwrap_or(Value::Null)
+}
+
+fn state(c: &Cluster, id: u32) -> String {
+    item(c, id)["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A commit by someone else on the remote's main (a clone on the shared
+/// disk): the base moves on while the agent works.
+fn someone_pushes(bare: &Path, scratch: &Path, file: &str) {
+    let clone = scratch.join("someone");
+    git(
+        scratch,
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    fs::write(clone.join(file), "someone else's\n").unwrap();
+    git(&clone, &["add", file]);
+    git(
+        &clone,
+        &["commit", "-q", "-m", &format!("someone's {file}")],
+    );
+    git(&clone, &["push", "-q", "origin", "main"]);
+}
+
+/// A reviewer merges `branch` into the remote's main.
+fn reviewer_merges(bare: &Path, scratch: &Path, branch: &str) {
+    let clone = scratch.join("reviewer");
+    git(
+        scratch,
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(
+        &clone,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "merged by a reviewer",
+            &format!("origin/{branch}"),
+        ],
+    );
+    git(&clone, &["push", "-q", "origin", "main"]);
+}
+
+#[test]
+fn push_and_pr_go_out_from_their_hosts_and_end_once_merged_there() {
+    need_test_hosts!();
+    let settings = r#"
+[projects.api1]
+deliver = "push"
+merge_strategy = "rebase"
+
+[projects.api2]
+deliver = "pr"
+"#;
+    let c = Cluster::with_config("fast", &(config() + settings));
+    let bare1 = remote_on_host(&c, 0, None);
+    let bare2 = remote_on_host(&c, 1, Some(GITHUB));
+    let fake = stand_in_on_host(&c, 1, fake_gh, "gh");
+    let scratch = tempfile::tempdir().expect("scratch");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
+    wait_secs(60, "both review items", || {
+        state(&c, 1) == "ready" && state(&c, 2) == "ready"
+    });
+    someone_pushes(&bare1, scratch.path(), "other.txt");
+    c.sb.run(&["approve", "1"]).ok();
+    c.sb.run(&["approve", "2"]).ok();
+    wait_secs(60, "both delivered", || {
+        state(&c, 1) == "delivered" && state(&c, 2) == "delivered"
+    });
+
+    // Job 1: rebased onto the moved base on build1, pushed from there.
+    let tip = rev(&bare1, "refs/heads/switchboard/1");
+    assert_eq!(tip, rev(&c.repos[0], "refs/heads/switchboard/1"));
+    let main1 = rev(&bare1, "refs/heads/main");
+    assert!(
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&bare1)
+            .args(["merge-base", "--is-ancestor", &main1, &tip])
+            .status()
+            .unwrap()
+            .success(),
+        "the pushed branch sits on the moved base"
+    );
+    assert_eq!(item(&c, 1)["delivery"]["kind"], "push");
+    assert!(c.worktree(0, 1).exists(), "kept until merged there");
+
+    // Job 2: pushed to build2's remote, a pull request opened by the gh
+    // on build2's PATH, its body file written there.
+    assert_eq!(
+        rev(&bare2, "refs/heads/switchboard/2"),
+        rev(&c.repos[1], "refs/heads/switchboard/2")
+    );
+    let title = c.job(2)["title"].as_str().unwrap().to_string();
+    let body_file = c.worktree(1, 2).join(".switchboard/pull-request.md");
+    assert_eq!(
+        calls(&fake).first().expect("gh was called"),
+        &[
+            "pr",
+            "create",
+            "--base",
+            "main",
+            "--head",
+            "switchboard/2",
+            "--title",
+            title.as_str(),
+            "--body-file",
+            body_file.to_str().unwrap(),
+            "--repo",
+            "acme/api",
+        ]
+    );
+    let body = fs::read_to_string(fake.join("body")).expect("the body gh read");
+    for part in ["write the tests", "## Changes", "DEMO.md"] {
+        assert!(body.contains(part), "{part:?} in the body:\n{body}");
+    }
+    assert!(!body_file.exists(), "the body file is removed on the host");
+    assert_eq!(item(&c, 2)["url"], "https://github.com/acme/api/pull/7");
+
+    // Both are followed there: job 1 by a fetch on build1, job 2 by gh.
+    wait_secs(30, "a look at the pull request", || {
+        calls(&fake).iter().any(|call| call[1] == "view")
+    });
+    reviewer_merges(&bare1, scratch.path(), "switchboard/1");
+    fs::write(
+        fake.join("state.json"),
+        r#"{"mergedAt":"2026-11-29T21:00:00Z","state":"MERGED","url":"https://github.com/acme/api/pull/7"}"#,
+    )
+    .unwrap();
+    wait_secs(60, "both merged", || {
+        state(&c, 1) == "merged" && state(&c, 2) == "merged"
+    });
+    for (i, id, bare) in [(0usize, 1u32, &bare1), (1, 2, &bare2)] {
+        let branch = format!("refs/heads/switchboard/{id}");
+        assert!(!has_ref(bare, &branch), "deleted on the remote of host {i}");
+        assert!(!has_ref(&c.repos[i], &branch), "deleted on host {i}");
+        assert!(!c.worktree(i, id).exists(), "worktree gone on host {i}");
+        let said = c.events(id);
+        assert!(said.contains("the branch was deleted on origin"), "{said}");
+    }
+    assert_eq!(
+        rev(&c.repos[0], "refs/heads/main"),
+        rev(&bare1, "refs/heads/main"),
+        "build1's main follows its remote's"
+    );
+    assert!(c.repos[0].join("other.txt").exists(), "its checkout too");
+    let ran = ran_on(&fake);
+    assert!(
+        !ran.is_empty() && ran.iter().all(|h| h == "build2"),
+        "gh ran on build2 only: {ran:?}"
+    );
+}
+
+#[test]
+fn glab_on_one_host_and_no_gh_on_the_other() {
+    need_test_hosts!();
+    let settings = r#"
+[projects.api1]
+deliver = "pr"
+
+[projects.api2]
+deliver = "pr"
+"#;
+    let c = Cluster::with_config("fast", &(config() + settings));
+    let gitlab = "https://gitlab.com/acme/api.git";
+    let bare1 = remote_on_host(&c, 0, Some(gitlab));
+    let bare2 = remote_on_host(&c, 1, Some(GITHUB));
+    let fake = stand_in_on_host(&c, 0, fake_glab, "glab");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
+    wait_secs(60, "both review items", || {
+        state(&c, 1) == "ready" && state(&c, 2) == "ready"
+    });
+    c.sb.run(&["approve", "1"]).ok();
+    let printed = c.sb.run(&["approve", "2"]).ok().to_string();
+    wait_secs(60, "both delivered", || {
+        state(&c, 1) == "delivered" && state(&c, 2) == "delivered"
+    });
+
+    // build1: a merge request by the glab on its PATH.
+    assert!(has_ref(&bare1, "refs/heads/switchboard/1"));
+    assert_eq!(item(&c, 1)["delivery"]["kind"], "mr");
+    assert_eq!(
+        item(&c, 1)["url"],
+        "https://gitlab.com/acme/api/-/merge_requests/3"
+    );
+    let create = glab_calls(&fake).first().cloned().expect("glab was called");
+    assert_eq!(
+        &create[..4],
+        ["mr", "create", "--source-branch", "switchboard/1"]
+    );
+
+    // build2 has no gh: pushed, and the compare page given.
+    assert!(
+        printed.contains("gh is not on PATH on host build2")
+            && printed.contains("https://github.com/acme/api/compare/main...switchboard/2"),
+        "{printed}"
+    );
+    assert!(has_ref(&bare2, "refs/heads/switchboard/2"));
+    assert_eq!(item(&c, 2)["delivery"]["kind"], "push");
+
+    fs::write(
+        fake.join("state.json"),
+        r#"{"iid":3,"state":"merged","web_url":"https://gitlab.com/acme/api/-/merge_requests/3"}"#,
+    )
+    .unwrap();
+    wait_secs(60, "the merge request merged", || state(&c, 1) == "merged");
+    assert!(!has_ref(&bare1, "refs/heads/switchboard/1"));
+    assert!(!c.worktree(0, 1).exists());
+    let ran = ran_on(&fake);
+    assert!(
+        !ran.is_empty() && ran.iter().all(|h| h == "build1"),
+        "glab ran on build1 only: {ran:?}"
+    );
+}
