@@ -13,6 +13,7 @@ use common::engine::{EngineProcess, start_engine, wait_secs};
 use common::hosts::{TestHost, UserKey, net_namespace_of, project_on};
 use common::terminal::Terminal;
 use common::{BIN, Sandbox};
+use serde_json::Value;
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
     common::git_output(dir, args).trim().to_string()
