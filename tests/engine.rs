@@ -616,3 +616,40 @@ command = ["sh", "-c", 'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > 
     sb.run(&["kill", "2"]).ok();
     wait_secs(10, "job 2's daemon to end", || !alive(two));
 }
+
+/// With an alarm of an hour, the engine still follows an agent through
+/// its whole turn: each change of its pane wakes it (tmux control mode's
+/// `%output` from a client on the agent's session), so the question is
+/// seen, and after the answer the turn's end, without waiting for the
+/// alarm. Before, the engine slept until the alarm once a pass saw
+/// nothing new. The agent makes no reports (they would wake the engine
+/// through the journal): only its screen tells.
+#[test]
+fn a_pane_that_draws_wakes_the_engine_before_its_alarm() {
+    let config = r#"
+[scheduler]
+active_interval = "1h"
+
+[agents.fast]
+command = ["env", "-u", "SWITCHBOARD_JOB", "{switchboard}", "demo-agent", "--ask", "--steps", "3", "--step-ms", "300", "{prompt}"]
+prompt = "argv"
+ready = '(?m)^demo> \s*\z'
+busy = '⠿ working[^\n]*\s*\z'
+ask = '\[y/n\]\s*\z'
+answer_enter = true
+"#;
+    let (sb, _repo, _engine) = running_with(config, 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("the question to be seen", || {
+        job(&sb, 1)["state"] == "waiting"
+    });
+    sb.run(&["answer", "1", "y"]).ok();
+    wait_for("the turn's end to be seen", || {
+        job(&sb, 1)["state"] == "done"
+    });
+    let events = sb.journal().events(1).unwrap();
+    assert!(
+        events.iter().any(|e| e.message.contains("idle by screen")),
+        "the turn's end was read from the screen: {events:#?}"
+    );
+}

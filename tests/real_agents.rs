@@ -25,11 +25,16 @@ use switchboard::runtime::procs;
 /// answer pressed in the pane reached the agent.
 const GRACE: Duration = Duration::from_millis(1000);
 
-const CONFIG: &str = r#"
-[scheduler]
-active_interval = "100ms"
-idle_interval = "500ms"
-"#;
+/// The engine's configuration: its default intervals (an active agent's
+/// pane output wakes it), unless `SWITCHBOARD_REAL_ACTIVE_INTERVAL` names
+/// another `active_interval` (to compare with an engine that patrols at a
+/// short alarm).
+fn config() -> String {
+    match std::env::var("SWITCHBOARD_REAL_ACTIVE_INTERVAL") {
+        Ok(every) => format!("[scheduler]\nactive_interval = {every:?}\n"),
+        Err(_) => String::new(),
+    }
+}
 
 /// The engine, run with the agents' environment.
 struct Engine {
@@ -78,7 +83,7 @@ impl Rig {
         let agents = installed()?;
         let sb = Sandbox::new();
         let repo = sb.project("api");
-        std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+        std::fs::write(sb.home().join("config.toml"), config()).expect("config");
         let api = FakeApi::start(script);
         let agent_home = AgentHome::new(&api, &repo, claude_hooks);
         let mut env = agent_home.env(&api, &agents);
@@ -171,21 +176,49 @@ fn record(name: &str, plain: &str, colours: &str) {
 /// question (Claude Code runs its hooks first).
 struct QuestionWatch {
     times: std::sync::Arc<std::sync::Mutex<(Option<Instant>, Option<Instant>)>>,
+    /// Each change of what the pane shows, read with the agent's profile:
+    /// the title's first character and the screen rules' verdict.
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl QuestionWatch {
-    fn start(home: PathBuf, session: String) -> QuestionWatch {
+    fn start(home: PathBuf, session: String, profile: &str) -> QuestionWatch {
         use std::sync::atomic::Ordering;
         let times = std::sync::Arc::new(std::sync::Mutex::new((None, None)));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (t, halt) = (times.clone(), stop.clone());
+        let (t, halt, log) = (times.clone(), stop.clone(), seen.clone());
+        let profile = switchboard::config::Config::builtin()
+            .expect("config")
+            .agents
+            .get(profile)
+            .cloned()
+            .expect("profile");
         std::thread::spawn(move || {
             let target = format!("={session}:");
+            let mut last = String::new();
             while !halt.load(Ordering::Relaxed) {
                 let screen = tmux(&home, &["capture-pane", "-p", "-t", &target]);
+                let title = tmux(
+                    &home,
+                    &["display-message", "-p", "-t", &target, "#{pane_title}"],
+                );
                 let asks = read_question(&screen).is_some();
                 let now = Instant::now();
+                let rules = switchboard::agents::status::screen_status(&screen, &profile);
+                let head: String = title.chars().take(1).collect();
+                let class = match head.chars().next() {
+                    Some(c) if ('\u{2800}'..='\u{28FF}').contains(&c) => "spinner".to_string(),
+                    _ => title.trim().chars().take(12).collect(),
+                };
+                let now_seen = format!("title {class} screen {rules:?} question {asks}");
+                if now_seen != last {
+                    if let Ok(mut l) = log.lock() {
+                        l.push((now, now_seen.clone()));
+                    }
+                    last = now_seen;
+                }
                 if let Ok(mut t) = t.lock() {
                     match (asks, *t) {
                         (true, (None, _)) => t.0 = Some(now),
@@ -196,12 +229,17 @@ impl QuestionWatch {
                 std::thread::sleep(Duration::from_millis(20));
             }
         });
-        QuestionWatch { times, stop }
+        QuestionWatch { times, seen, stop }
     }
 
     /// When the question was drawn, and when it was gone.
     fn times(&self) -> (Option<Instant>, Option<Instant>) {
         self.times.lock().map(|t| *t).unwrap_or_default()
+    }
+
+    /// The changes seen on the pane, in order.
+    fn seen(&self) -> Vec<(Instant, String)> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
@@ -291,7 +329,7 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let rig = Rig::new(Script::ask(think, Duration::from_secs(2)), true)?;
     let start = Instant::now();
     let job = rig.dispatch(agent);
-    let watch = QuestionWatch::start(rig.sb.home(), rig.session(job));
+    let watch = QuestionWatch::start(rig.sb.home(), rig.session(job), agent.name());
     let mut samples = Vec::new();
     let mut answered = false;
     let mut recorded_busy = false;
@@ -361,6 +399,38 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let events = common::Run::of(&mut rig.cmd(&["jobs", &job.to_string(), "--json"])).json();
     for e in events["events"].as_array().into_iter().flatten() {
         eprintln!("  {} {} {}", e["at"], e["kind"], e["message"]);
+    }
+    for (at, phase) in rig.api.wall_phases() {
+        let ms = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        eprintln!("  phase {phase:?} at {ms} ms");
+    }
+    // The run as a timeline (ms from the dispatch): the API's phases, what
+    // the pane showed, the job's state as sampled.
+    let mut timeline: Vec<(Duration, String)> = rig
+        .api
+        .phases()
+        .iter()
+        .map(|(t, p)| (t.saturating_duration_since(start), format!("API {p:?}")))
+        .chain(
+            watch
+                .seen()
+                .into_iter()
+                .map(|(t, s)| (t.saturating_duration_since(start), format!("pane {s}"))),
+        )
+        .collect();
+    let mut shown = None;
+    for s in &samples {
+        if shown != Some(s.state) {
+            timeline.push((s.at, format!("job {:?}", s.state)));
+            shown = Some(s.state);
+        }
+    }
+    timeline.sort_by_key(|(t, _)| *t);
+    for (at, what) in &timeline {
+        eprintln!("  +{:>6} ms {what}", at.as_millis());
     }
     // A change of truth takes a moment to show: samples within GRACE of
     // one are counted apart (the figures in the README give both).
@@ -524,7 +594,7 @@ fn codex_jobs_side_by_side_report_on_their_own_job() {
         "2",
     ])
     .ok();
-    std::fs::write(sb.home().join("config.toml"), CONFIG).expect("config");
+    std::fs::write(sb.home().join("config.toml"), config()).expect("config");
     let api = FakeApi::start(Script::stream(Duration::from_secs(3)));
     let agent_home = AgentHome::new(&api, &repo, false);
     let env = agent_home.env(&api, &agents);

@@ -43,6 +43,32 @@ use crate::model::{JobState, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
 use crate::workspace::open_worktree_on;
 
+/// The shortest time between the starts of two passes when a pass is for
+/// an agent's pane output (a streaming agent draws all the time): 0.1 s,
+/// the sampling of the real agents' status figures in the README.
+const OUTPUT_SPACING: Duration = Duration::from_millis(100);
+
+/// The most of the engine's time that passes for pane output may take
+/// (with 200 agents a pass is tens of milliseconds).
+const OUTPUT_PASS_SHARE: f64 = 0.2;
+
+/// The processor time this thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which lives on this stack.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
 /// A running engine.
 pub struct Engine {
     pub home: Home,
@@ -50,6 +76,15 @@ pub struct Engine {
     pub journal: Journal,
     pub server: TmuxServer,
     pub control: std::sync::Arc<ControlClient>,
+    /// A watch on each active local agent's pane: the engine's rest ends
+    /// when one draws (see [`crate::runtime::PaneWatch`]).
+    pane_watch: crate::runtime::PaneWatch,
+    /// When the latest pass began and the processor time it took (not the
+    /// wall clock's: on a loaded machine a pass waits for a core): a pass
+    /// for a pane's output waits for [`OUTPUT_SPACING`] and for
+    /// [`OUTPUT_PASS_SHARE`] of the time.
+    pass_began: Instant,
+    pass_took: Duration,
     /// The remote hosts, each with its runtime.
     places: places::Places,
     /// Per session on a host: the newest report taken from its pane (its
@@ -72,6 +107,10 @@ pub struct Engine {
     /// Keeps the inbox watched; `None` where the platform cannot watch
     /// (the engine then looks at the inbox on every wake-up).
     watcher: Option<notify::RecommendedWatcher>,
+    /// Keeps the journal's write-ahead log watched: a report written by
+    /// an agent's hook ends the rest at once (`None`: the journal is
+    /// looked at every 50 ms, as it is anyway).
+    journal_watch: Option<notify::RecommendedWatcher>,
     /// The last pass ended an agent: the next pass comes at once, so
     /// queued work takes the freed place without waiting a whole interval.
     freed: bool,
@@ -155,11 +194,21 @@ impl Engine {
         let control = std::sync::Arc::new(ControlClient::new(server.clone()));
         let me = std::env::current_exe()?;
         let inbox_news = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let watcher = watch_inbox(&home.inbox(), std::sync::Arc::clone(&inbox_news));
+        let pane_watch = crate::runtime::PaneWatch::new(server.clone());
+        let watcher = watch_inbox(
+            &home.inbox(),
+            std::sync::Arc::clone(&inbox_news),
+            pane_watch.output_handle(),
+        );
+        let journal_watch = watch_journal(&home.journal_file(), pane_watch.output_handle());
         Ok(Some(Engine {
             home,
             config,
             journal,
+            pane_watch,
+            journal_watch,
+            pass_began: Instant::now(),
+            pass_took: Duration::ZERO,
             server,
             control,
             places: places::Places::default(),
@@ -332,14 +381,28 @@ impl Engine {
             if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
                 return Ok(());
             }
-            // At rest the journal is looked at less often: new work
-            // starts within 150 ms, an active agent's news within 50 ms.
-            let step = if wait >= self.config.scheduler.idle_interval {
+            // Where the journal and the inbox are watched, their news ends
+            // the wait at once and looking is only the safety net;
+            // otherwise, at rest the journal is looked at less often: new
+            // work starts within 150 ms, an active agent's news within
+            // 50 ms.
+            let step = if self.journal_watch.is_some() && self.watcher.is_some() {
+                Duration::from_millis(500)
+            } else if wait >= self.config.scheduler.idle_interval {
                 Duration::from_millis(150)
             } else {
                 Duration::from_millis(50)
             };
-            std::thread::sleep(step.min(wait));
+            let left = deadline.saturating_duration_since(Instant::now());
+            // An agent's pane drew: look at once, but not more often than
+            // the spacing allows (a streaming agent draws all the time).
+            if self.pane_watch.output().wait(step.min(left)).drawn {
+                let due = self.output_pass_due();
+                std::thread::sleep(due.saturating_duration_since(Instant::now()).min(left));
+                if Instant::now() >= due {
+                    return Ok(());
+                }
+            }
             let inbox_has_mail = match &self.watcher {
                 Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
                 None => std::fs::read_dir(self.home.inbox())
@@ -353,9 +416,45 @@ impl Engine {
         Ok(())
     }
 
+    /// The earliest a pass for a pane's output may begin: [`OUTPUT_SPACING`]
+    /// after the last began, and late enough that passes take at most
+    /// [`OUTPUT_PASS_SHARE`] of a core (200 agents' passes are longer).
+    fn output_pass_due(&self) -> Instant {
+        let share = self.pass_took.mul_f64(1.0 / OUTPUT_PASS_SHARE);
+        self.pass_began + OUTPUT_SPACING.max(share)
+    }
+
+    /// Watches the panes of the patrolled agents of the local server
+    /// (`local`: its sessions, as listed this pass).
+    fn follow_panes(&mut self, local: &[crate::runtime::SessionInfo]) {
+        let names = local
+            .iter()
+            .filter(|s| !s.dead)
+            .filter(|s| {
+                s.name
+                    .strip_prefix("sb-")
+                    .and_then(|rest| rest.split('-').next())
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .is_some_and(|id| self.quiet.contains_key(&id))
+            })
+            .map(|s| s.name.as_str());
+        self.pane_watch.follow(names);
+    }
+
     /// One pass; returns how many agents are active after it.
     pub fn pass(&mut self) -> anyhow::Result<usize> {
+        let began = Instant::now();
+        let cpu = thread_cpu_time();
+        let active = self.pass_inner();
+        self.pass_began = began;
+        self.pass_took = thread_cpu_time().saturating_sub(cpu);
+        active
+    }
+
+    fn pass_inner(&mut self) -> anyhow::Result<usize> {
         self.news_mark = self.journal.last_event_id()?;
+        // Output from here on is for the next pass.
+        self.pane_watch.output().take();
         self.carry_out_commands()?;
         if self
             .inbox_news
@@ -369,13 +468,16 @@ impl Engine {
         // another only if agents were started.
         self.refresh_hosts()?;
         let mut sessions = self.control.sessions()?;
+        let mut local = sessions.len();
         sessions.extend(self.remote_sessions()?);
         if self.start_agents(&sessions)? {
             sessions = self.control.sessions()?;
+            local = sessions.len();
             sessions.extend(self.remote_sessions()?);
         }
         let before = self.active_jobs()?;
         let active = self.patrol(&sessions)?;
+        self.follow_panes(&sessions[..local]);
         self.commit_late_work()?;
         self.freed = active < before;
         self.end_stale_sessions(&sessions)?;
@@ -734,9 +836,35 @@ fn parse_session_name(name: &str) -> Option<(i64, u32)> {
 }
 
 /// Watches the inbox directory: any change there sets `news`.
+/// Watches the journal's write-ahead log, where every commit of any
+/// process lands: each change wakes the engine's rest, which then looks
+/// whether an event came. `None` where it cannot be watched.
+fn watch_journal(
+    journal: &std::path::Path,
+    output: std::sync::Arc<crate::runtime::Output>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut wal = journal.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| matches!(e.kind, notify::EventKind::Modify(_))) {
+            output.note_news();
+        }
+    })
+    .map_err(|e| tracing::debug!("cannot watch the journal: {e}"))
+    .ok()?;
+    watcher
+        .watch(&wal, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| tracing::debug!("cannot watch {}: {e}", wal.display()))
+        .ok()?;
+    Some(watcher)
+}
+
 fn watch_inbox(
     inbox: &std::path::Path,
     news: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    wake: std::sync::Arc<crate::runtime::Output>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -744,6 +872,7 @@ fn watch_inbox(
         // arriving, changing or leaving is news.
         if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
             news.store(true, std::sync::atomic::Ordering::Relaxed);
+            wake.note_news();
         }
     })
     .map_err(|e| tracing::warn!("cannot watch the inbox, looking at it on every pass instead: {e}"))

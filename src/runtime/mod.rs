@@ -15,6 +15,7 @@ mod remote;
 mod server;
 mod text;
 mod wait;
+mod watch;
 
 use std::process::Command;
 
@@ -23,6 +24,7 @@ pub use remote::RemoteTmux;
 pub use server::{SessionInfo, SpawnSpec, TmuxError, TmuxServer};
 pub use text::normalise;
 pub use wait::{content_hash, wait_for_idle, wait_for_prompt, wait_for_shell_prompt};
+pub use watch::{Output, PaneWatch, Woken};
 
 /// How to get tmux, for error messages.
 pub const INSTALL_TMUX: &str = "install tmux: `sudo apt-get install tmux` (Debian, Ubuntu), \
