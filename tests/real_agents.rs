@@ -856,7 +856,21 @@ fn aider_asks_is_answered_and_finishes() {
     let job = rig.dispatch_to("aider");
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen = Vec::new();
+    let mut recorded_busy = false;
     while rig.state(job) != StateName::Waiting {
+        // The fake API waits a second before its first token: half-way,
+        // Aider shows that it waits for the model.
+        if let Some((asked_at, _)) = rig.api.phases().first().copied()
+            && !recorded_busy
+        {
+            std::thread::sleep(Duration::from_millis(500).saturating_sub(asked_at.elapsed()));
+            record(
+                "aider_busy",
+                &rig.screen(job, false),
+                &rig.screen(job, true),
+            );
+            recorded_busy = true;
+        }
         let s = rig.state(job);
         if seen.last() != Some(&s) {
             seen.push(s);
@@ -882,6 +896,12 @@ fn aider_asks_is_answered_and_finishes() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    std::thread::sleep(Duration::from_millis(500));
+    record(
+        "aider_ready",
+        &rig.screen(job, false),
+        &rig.screen(job, true),
+    );
     assert!(
         walk_for(&rig.sb.home().join("worktrees"), "made-by-agent.txt"),
         "the approved command ran in the job's worktree; screen:\n{}",
