@@ -5,13 +5,11 @@ use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::jobs::active_states;
 use super::{Journal, JournalError, Result};
 use crate::model::{Host, HostAddress, HostHealth, HostName, HostSource, Reachability, Timestamp};
 
 const COLUMNS: &str = "name, address, max_agents, identity, accept_new_key, created_at";
-
-/// Job states in which a job's agent is (or is about to be) alive.
-const ACTIVE_STATES: &str = "('starting', 'running', 'waiting', 'stalled')";
 
 fn conversion(index: usize, e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
@@ -88,7 +86,8 @@ impl Journal {
             let agents: Vec<i64> = tx
                 .prepare(&format!(
                     "SELECT j.id FROM jobs j JOIN projects p ON p.name = j.project
-                     WHERE p.host = ?1 AND j.state IN {ACTIVE_STATES} ORDER BY j.id"
+                     WHERE p.host = ?1 AND j.state IN {} ORDER BY j.id",
+                    active_states()
                 ))?
                 .query_map([name.as_str()], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
@@ -176,7 +175,8 @@ impl Journal {
     pub fn active_agents_by_host(&self) -> Result<std::collections::BTreeMap<HostName, u32>> {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT p.host, COUNT(*) FROM jobs j LEFT JOIN projects p ON p.name = j.project
-             WHERE j.state IN {ACTIVE_STATES} GROUP BY p.host"
+             WHERE j.state IN {} GROUP BY p.host",
+            active_states()
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok((super::projects::host_of(r, 0)?, r.get::<_, u32>(1)?))

@@ -228,3 +228,45 @@ fn the_engine_schedule_holds_host_limits_and_reachability_from_the_journal() {
     j.schedule(&config, t(5), false).unwrap();
     assert_eq!(state(&j, 3), StateName::Starting);
 }
+
+/// The journal's queries of live agents (per host, in all, and the one
+/// that refuses a host's removal) count a job exactly when its state
+/// `is_active`, for every state there is.
+#[test]
+fn the_agent_queries_count_exactly_the_active_states() {
+    let (_dir, mut j) = temp_journal();
+    j.add_host(&host("b1", "b1"), t(7)).unwrap();
+    let b1 = HostName::parse("b1").unwrap();
+    j.add_project(&project("api", "/srv/api", b1.clone()))
+        .unwrap();
+    let mut by_state = Vec::new();
+    for state in crate::model::StateName::ALL {
+        let id = j
+            .dispatch(&NewJob::task(Some("api".into()), "x".into(), 0), t(2))
+            .unwrap();
+        j.conn()
+            .execute(
+                "UPDATE jobs SET state = ?1 WHERE id = ?2",
+                rusqlite::params![state.as_str(), id],
+            )
+            .unwrap();
+        by_state.push((state, id));
+    }
+    let active: Vec<i64> = by_state
+        .iter()
+        .filter(|(state, _)| state.is_active())
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(active.len(), crate::model::StateName::ACTIVE.len());
+    assert_eq!(j.active_job_count().unwrap(), active.len() as u64);
+    assert_eq!(
+        j.active_agents_by_host().unwrap().get(&b1).copied(),
+        Some(active.len() as u32)
+    );
+    let err = j.remove_host(&b1, t(9)).unwrap_err().to_string();
+    let listed: Vec<String> = active.iter().map(|id| format!("#{id}")).collect();
+    assert!(
+        err.contains(&format!("active agents (jobs {})", listed.join(", "))),
+        "{err}"
+    );
+}

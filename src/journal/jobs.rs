@@ -1,5 +1,7 @@
 //! Jobs, their state changes and the events that explain them.
 
+use std::sync::LazyLock;
+
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
@@ -62,10 +64,32 @@ pub(super) const JOBS_IN_STATE: &str = "state = ?1 ORDER BY id";
 /// The journal's last event, the engine's wake-up mark.
 pub(super) const LAST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
 
+/// [`StateName::ACTIVE`] as an SQL list, `('starting', 'running', …)`,
+/// for `state IN …`: the journal's queries of jobs with an agent read the
+/// same list as [`StateName::is_active`]. The names are the model's own
+/// constants, never outside text.
+pub(super) fn active_states() -> &'static str {
+    static LIST: LazyLock<String> = LazyLock::new(|| {
+        let names: Vec<String> = StateName::ACTIVE
+            .iter()
+            .map(|state| format!("'{}'", state.as_str()))
+            .collect();
+        format!("({})", names.join(", "))
+    });
+    &LIST
+}
+
 /// The jobs with an agent ([`StateName::is_active`]), counted on the
 /// `jobs_by_state` index.
-pub(super) const ACTIVE_JOB_COUNT: &str =
-    "SELECT COUNT(*) FROM jobs WHERE state IN ('starting', 'running', 'waiting', 'stalled')";
+pub(super) fn active_job_count_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT COUNT(*) FROM jobs WHERE state IN {}",
+            active_states()
+        )
+    });
+    &SQL
+}
 
 pub(super) const JOB_COLUMNS: &str = "id, kind, state, state_since, not_before, attempt, state_reason, \
      project, title, prompt, agent, priority, attempts, progress, note, reason, created_at";
@@ -286,9 +310,13 @@ impl Claims {
             return Ok(());
         };
         if self.agents.is_none() {
-            let mut stmt = conn.prepare_cached(
-                "SELECT j.project, COUNT(*), MIN(j.id), p.max_agents FROM jobs j                  LEFT JOIN projects p ON p.name = j.project                  WHERE j.state IN ('starting', 'running', 'waiting', 'stalled') AND j.project IS NOT NULL                  GROUP BY j.project",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT j.project, COUNT(*), MIN(j.id), p.max_agents FROM jobs j \
+                 LEFT JOIN projects p ON p.name = j.project \
+                 WHERE j.state IN {} AND j.project IS NOT NULL \
+                 GROUP BY j.project",
+                active_states()
+            ))?;
             let rows =
                 stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
             self.agents = Some(rows.collect::<rusqlite::Result<_>>()?);
@@ -375,7 +403,7 @@ impl Journal {
     pub fn active_job_count(&self) -> Result<u64> {
         Ok(self
             .conn()
-            .prepare_cached(ACTIVE_JOB_COUNT)?
+            .prepare_cached(active_job_count_sql())?
             .query_row([], |r| r.get(0))?)
     }
 

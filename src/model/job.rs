@@ -120,12 +120,19 @@ impl StateName {
         )
     }
 
+    /// The states in which a job occupies an agent (it is, or is about to
+    /// be, alive): the one list that [`StateName::is_active`] and the
+    /// journal's `state IN (…)` queries both read.
+    pub const ACTIVE: [StateName; 4] = [
+        StateName::Starting,
+        StateName::Running,
+        StateName::Waiting,
+        StateName::Stalled,
+    ];
+
     /// Whether a job in this state occupies an agent.
     pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            StateName::Starting | StateName::Running | StateName::Waiting | StateName::Stalled
-        )
+        StateName::ACTIVE.contains(&self)
     }
 }
 
