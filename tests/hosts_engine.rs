@@ -22,13 +22,18 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn tasks_run_report_commit_and_merge_on_their_hosts() {
     need_test_hosts!();
-    let c = Cluster::new("fast");
+    // api2 keeps its branches after a merge; api1 does not.
+    let c = Cluster::with_config(
+        "fast",
+        &format!("{}\n[projects.api2]\nkeep_branches = true\n", config()),
+    );
     let engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
     c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
     wait_secs(60, "both review items", || {
         c.review().iter().filter(|r| r["state"] == "ready").count() == 2
     });
+    let mut worktrees = Vec::new();
     for (id, i) in [(1u32, 0usize), (2, 1)] {
         let job = c.job(id);
         assert_eq!(job["state"], "done", "{job}");
@@ -44,6 +49,7 @@ fn tasks_run_report_commit_and_merge_on_their_hosts() {
         assert!(log.contains(&format!("job #{id}")), "{log}");
         let worktree = c.worktree(i, id);
         assert!(worktree.join("DEMO.md").exists(), "{}", worktree.display());
+        worktrees.push(worktree);
         // The agent's pane lives in the host's namespace: it went over SSH.
         let server = c.server(i);
         let pane = server
@@ -96,6 +102,27 @@ fn tasks_run_report_commit_and_merge_on_their_hosts() {
         std::fs::read_to_string(c.repos[1].join("DEMO.md")).expect("merged"),
         "- write the tests\n"
     );
+    // After the merge, on each host: the worktree is gone, and the branch
+    // too unless the project keeps its branches.
+    for (id, i) in [(1u32, 0usize), (2, 1)] {
+        assert!(!worktrees[i].exists(), "{}", worktrees[i].display());
+        let worktrees_known = git_out(&c.repos[i], &["worktree", "list", "--porcelain"]);
+        assert!(
+            !worktrees_known.contains(&format!("job-{id}")),
+            "pruned: {worktrees_known}"
+        );
+        let branches = git_out(
+            &c.repos[i],
+            &["branch", "--list", &format!("switchboard/{id}")],
+        );
+        assert_eq!(branches.is_empty(), i == 0, "job {id}: {branches:?}");
+    }
+    let log = events(&c, 1);
+    assert!(
+        log.contains("the branch switchboard/1 was deleted"),
+        "{log}"
+    );
+    assert!(events(&c, 2).contains("the branch switchboard/2 is kept (keep_branches)"));
     drop(engine);
 }
 

@@ -189,21 +189,15 @@ impl Engine {
                 if let Some(a) = job.state.attempt() {
                     let _ = self.end_session(id, a);
                 }
-                let fate = if runtime.is_remote() {
-                    // The host's worktree and branch stay (cleaning them up
-                    // there is not done yet).
-                    format!(
-                        "its worktree and the branch {} stay on host {}",
-                        item.branch, project.host
-                    )
-                } else {
-                    super::cleanup::after_merge(
-                        &project.path,
-                        &worktree,
-                        &item.branch,
-                        settings.keep_branches,
-                    )
-                };
+                // On a host, its worktree and branch are there.
+                let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
+                let fate = super::cleanup::after_merge_on(
+                    &runtime.place,
+                    &project.path,
+                    &worktree,
+                    &item.branch,
+                    settings.keep_branches,
+                );
                 let why = format!(
                     "{}{} merged into {} ({}) as {}; {fate}",
                     updated.map(|how| format!("{how}; ")).unwrap_or_default(),
