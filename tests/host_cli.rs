@@ -1,5 +1,7 @@
 //! `host add|list|remove` and `project add --host`, run as the real binary
-//! against a temp home. (Nothing here opens an SSH connection.)
+//! against a temp home. (No host answers here: `host add` finds each
+//! address unreachable at once, connection refused or not in DNS, and
+//! registers it so; tests/hosts_add.rs contacts real sshd servers.)
 
 mod common;
 
@@ -47,11 +49,21 @@ fn a_host_is_added_listed_and_removed() {
     assert_eq!(list[1]["identity"], key.to_str().unwrap());
     assert_eq!(list[1]["accept_new_key"], true);
     assert_eq!(list[1]["agents"], 0);
-    assert_eq!(list[1]["state"], "unknown");
+    assert_eq!(list[1]["state"], "unreachable", "contacted at once");
+    assert!(
+        out.stdout.contains("cannot be reached now") && out.stdout.contains("registered unchecked"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(list[2]["address"], "b2.internal:22");
     assert!(list[2]["max_agents"].is_null());
 
-    // Reachability as the SSH side records it shows in the list.
+    // Reachability as the SSH side records it shows in the list (from a
+    // clean slate: `host add` recorded its own contact).
+    let build2 = HostName::parse("build2").unwrap();
+    sb.journal()
+        .set_host_reachability(&build2, &Reachability::Unknown, Timestamp::now())
+        .unwrap();
     sb.journal()
         .set_host_reachability(
             &HostName::parse("build2").unwrap(),
@@ -205,6 +217,17 @@ fn doctor_lists_hosts_and_says_which_are_unreachable() {
     ])
     .ok();
     sb.run(&["host", "add", "build2", "build2"]).ok();
+    // From a clean slate (`host add` recorded its own contact): build1
+    // never tried, build2 refused.
+    for name in ["build1", "build2"] {
+        sb.journal()
+            .set_host_reachability(
+                &HostName::parse(name).unwrap(),
+                &Reachability::Unknown,
+                Timestamp::now(),
+            )
+            .unwrap();
+    }
     sb.journal()
         .set_host_reachability(
             &HostName::parse("build2").unwrap(),

@@ -288,25 +288,41 @@ fn an_unknown_host_key_is_refused_and_a_hosts_max_agents_holds() {
             "1",
         ];
         args.extend_from_slice(extra);
-        sb.run(&args).ok();
+        sb.run(&args)
     };
-    add(&[]);
+    let not_pinned = |err: &str| {
+        assert!(
+            err.contains("not pinned") && err.contains("--accept-new-key"),
+            "{err}"
+        );
+        assert!(
+            !sb.home().join("ssh/known_hosts").exists()
+                || std::fs::read_to_string(sb.home().join("ssh/known_hosts"))
+                    .expect("read")
+                    .is_empty(),
+            "nothing pinned"
+        );
+    };
+    // `host add` contacts the host: an unknown key refuses it, and
+    // nothing is registered.
+    not_pinned(add(&[]).fails(1));
+    let listed = sb.run(&["host", "list", "--json"]).json().to_string();
+    assert!(!listed.contains("build1"), "{listed}");
+    // A host of config.toml is contacted first by `project add`: the same
+    // refusal.
+    std::fs::write(
+        sb.home().join("config.toml"),
+        format!(
+            "{}\n[hosts.build1]\naddress = \"{address}\"\nidentity = \"{key_path}\"\n",
+            config()
+        ),
+    )
+    .expect("config");
     let project = |name: &str, repo: &Path| project_on(&sb, name, repo, &host, "slow");
-    let refused = project("a", &repo_a);
-    let err = refused.fails(1).to_string();
-    assert!(
-        err.contains("not pinned") && err.contains("--accept-new-key"),
-        "{err}"
-    );
-    assert!(
-        !sb.home().join("ssh/known_hosts").exists()
-            || std::fs::read_to_string(sb.home().join("ssh/known_hosts"))
-                .expect("read")
-                .is_empty()
-    );
+    not_pinned(project("a", &repo_a).fails(1));
+    std::fs::write(sb.home().join("config.toml"), config()).expect("config");
 
-    sb.run(&["host", "remove", "build1"]).ok();
-    add(&["--accept-new-key"]);
+    add(&["--accept-new-key"]).ok();
     assert!(!project("a", &repo_a).ok().contains("Not checked"));
     let pinned = std::fs::read_to_string(sb.home().join("ssh/known_hosts")).expect("pinned");
     let host_key = host

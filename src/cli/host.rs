@@ -9,7 +9,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Context;
-use super::output::{BOLD, RED, paint, visible};
+use super::output::{BOLD, RED, YELLOW, paint, visible};
 use crate::model::{
     Freshness, Host, HostAddress, HostName, HostSource, LOCAL_HOST, Reachability, Timestamp,
 };
@@ -86,7 +86,18 @@ fn add(
         source: HostSource::Journal,
         registered_at: Some(now),
     };
-    ctx.journal()?.add_host(&host, now)?;
+    // Contacted before it is registered: a refused key leaves nothing.
+    let contact = super::host_check::contact(&ctx.home, &host)?;
+    let mut journal = ctx.journal()?;
+    journal.add_host(&host, now)?;
+    let reachability = match &contact {
+        super::host_check::Contact::Reached(_) => Reachability::Reachable { since: now },
+        super::host_check::Contact::Unreachable(e) => Reachability::Unreachable {
+            since: now,
+            error: e.to_string(),
+        },
+    };
+    journal.set_host_reachability(&host.name, &reachability, now)?;
     anstream::println!(
         "Registered host {} at {}{}{}.",
         paint(BOLD, &host.name),
@@ -100,6 +111,14 @@ fn add(
             ""
         },
     );
+    for line in contact.lines(&host) {
+        match line {
+            super::host_check::Line::Said(text) => anstream::println!("{}", visible(&text)),
+            super::host_check::Line::Warning(text) => {
+                anstream::println!("{} {}", paint(YELLOW, "warning:"), visible(&text))
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -268,7 +287,14 @@ fn remove(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
             ctx.home.config_file().display()
         );
     }
-    ctx.journal()?.remove_host(&name, Timestamp::now())?;
+    let mut journal = ctx.journal()?;
+    let registered = journal.hosts()?.into_iter().find(|h| h.name == name);
+    journal.remove_host(&name, Timestamp::now())?;
+    // Its master connection goes too: a host added again at that address
+    // is contacted afresh (its key checked again).
+    if let Some(ssh) = registered.and_then(|h| crate::remote::Ssh::for_host(&ctx.home, &h).ok()) {
+        ssh.close_master();
+    }
     anstream::println!("Removed host {}.", paint(BOLD, &name));
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ mod doctor;
 #[cfg(test)]
 mod gate_tests;
 mod host;
+mod host_check;
 mod ingest;
 mod jobs;
 mod operator;

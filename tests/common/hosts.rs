@@ -228,6 +228,17 @@ impl TestHost {
         std::fs::copy(binary, &to).expect("copy switchboard");
     }
 
+    /// Sets the `PATH` of the host's logins from now on (a master
+    /// connection already up keeps the one it logged in with).
+    pub fn set_login_path(&self, path: &str) {
+        let file = self.dir.path().join("etc/authorized_keys");
+        let text = std::fs::read_to_string(&file).expect("authorized_keys");
+        let start = text.find("environment=\"PATH=").expect("a PATH") + "environment=\"PATH=".len();
+        let end = start + text[start..].find('"').expect("its end");
+        let text = format!("{}{path}{}", &text[..start], &text[end..]);
+        std::fs::write(&file, text).expect("authorized_keys");
+    }
+
     /// A git repository with one commit on `main`, at a path of this host.
     pub fn repo(&self, name: &str) -> PathBuf {
         let path = self.home().join(name);
@@ -320,10 +331,12 @@ pub fn home_on_hosts(config: &str, hosts: &[TestHost], key: &UserKey) -> Sandbox
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.home().join("ssh")).expect("home");
     std::fs::write(sb.home().join("config.toml"), config).expect("config");
-    let mut pinned = String::new();
+    let pinned: String = hosts.iter().map(|h| h.known_hosts_line()).collect();
+    // Pinned first: `host add` contacts the host and refuses a key it
+    // does not know.
+    std::fs::write(sb.home().join("ssh/known_hosts"), pinned).expect("pin");
     for host in hosts {
         host.install_switchboard(Path::new(BIN));
-        pinned.push_str(host.known_hosts_line());
         sb.run(&[
             "host",
             "add",
@@ -334,7 +347,6 @@ pub fn home_on_hosts(config: &str, hosts: &[TestHost], key: &UserKey) -> Sandbox
         ])
         .ok();
     }
-    std::fs::write(sb.home().join("ssh/known_hosts"), pinned).expect("pin");
     sb
 }
 
