@@ -8,6 +8,7 @@ mod common;
 use common::Sandbox;
 use common::engine::{FAST, home_with, start_engine, wait_secs};
 use serde_json::Value;
+use switchboard::model::{ReviewComment, Timestamp};
 
 fn job(sb: &Sandbox, id: i64) -> Value {
     sb.run(&["jobs", &id.to_string(), "--json"]).json()
@@ -80,4 +81,49 @@ fn comments_reach_the_agent_literally_with_the_reason() {
         sb.journal().open_review_comments(1).unwrap().is_empty(),
         "{demo}"
     );
+
+    // A comment made since (the room's `c`), not sent yet.
+    sb.journal()
+        .add_review_comment(
+            1,
+            &ReviewComment::parse("README.md:3: and the install").unwrap(),
+            Timestamp::now(),
+        )
+        .unwrap();
+    // `review --json` lists every comment of the item, oldest first, with
+    // when it was made and when a rejection sent it (null: not yet).
+    let item = sb.run(&["review", "--json"]).json()[0].clone();
+    let comments = item["comments"].as_array().cloned().unwrap_or_default();
+    let said: Vec<(String, u64, String, bool)> = comments
+        .iter()
+        .map(|c| {
+            assert!(c["at"].as_str().is_some_and(|t| t.ends_with('Z')), "{c}");
+            (
+                c["path"].as_str().unwrap_or_default().to_string(),
+                c["line"].as_u64().unwrap_or_default(),
+                c["text"].as_str().unwrap_or_default().to_string(),
+                c["sent_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("DEMO.md".to_string(), 1, HOSTILE.to_string(), true),
+            (
+                "src/a b.rs".to_string(),
+                12,
+                "and a space in the path".to_string(),
+                true
+            ),
+            (
+                "README.md".to_string(),
+                3,
+                "and the install".to_string(),
+                false
+            ),
+        ],
+        "{item}"
+    );
+    assert!(comments[2]["sent_at"].is_null(), "{item}");
 }

@@ -2,8 +2,12 @@
 
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 use super::Context;
 use super::output::{BOLD, GREEN, RED, fit, paint, visible};
+use crate::journal::ReviewView;
+use crate::model::KeptComment;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -12,10 +16,29 @@ pub struct Args {
     pub json: bool,
 }
 
+/// One item of `review --json`: the review item and its comments.
+#[derive(Serialize)]
+struct ItemJson<'a> {
+    #[serde(flatten)]
+    item: &'a ReviewView,
+    /// Every comment on it, oldest first; `sent_at` null for those the
+    /// next rejection sends.
+    comments: &'a [KeptComment],
+}
+
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let items = ctx.journal()?.review_items()?;
+    let journal = ctx.journal()?;
+    let items = journal.review_items()?;
     if args.json {
-        println!("{}", serde_json::to_string(&items)?);
+        let comments = journal.kept_review_comments()?;
+        let out: Vec<ItemJson> = items
+            .iter()
+            .map(|item| ItemJson {
+                item,
+                comments: comments.get(&item.job).map_or(&[], Vec::as_slice),
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     if items.is_empty() {

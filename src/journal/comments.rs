@@ -1,10 +1,12 @@
 //! Review comments, kept with the review item until a rejection sends
 //! them to the agent (then kept as sent, for the record).
 
+use std::collections::BTreeMap;
+
 use rusqlite::params;
 
 use super::{Journal, JournalError, Result, jobs::insert_event};
-use crate::model::{ReviewComment, Timestamp};
+use crate::model::{KeptComment, ReviewComment, Timestamp};
 
 impl Journal {
     /// Keeps a comment on a line of job `id`'s review item, with an event.
@@ -45,6 +47,32 @@ impl Journal {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every job's comments, sent or not, oldest first, by job: what
+    /// `review --json` lists with each item (one read for all items).
+    pub fn kept_review_comments(&self) -> Result<BTreeMap<i64, Vec<KeptComment>>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT job_id, path, line, text, at, sent_at FROM review_comments ORDER BY job_id, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let kept = KeptComment {
+                comment: ReviewComment {
+                    path: r.get(1)?,
+                    line: r.get(2)?,
+                    text: r.get(3)?,
+                },
+                at: Timestamp::from_millis(r.get(4)?),
+                sent_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+            };
+            Ok((r.get::<_, i64>(0)?, kept))
+        })?;
+        let mut by_job: BTreeMap<i64, Vec<KeptComment>> = BTreeMap::new();
+        for row in rows {
+            let (job, kept) = row?;
+            by_job.entry(job).or_default().push(kept);
+        }
+        Ok(by_job)
     }
 
     /// Marks job `id`'s open comments sent (a rejection carried them).

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::Timestamp;
+
 /// One comment on a line of the new version of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewComment {
@@ -13,6 +15,16 @@ pub struct ReviewComment {
     /// The line in the file as the agent's branch has it (from 1).
     pub line: u32,
     pub text: String,
+}
+
+/// A comment as the journal keeps it: when the operator made it, and when
+/// a rejection sent it to the agent (`None`: it goes with the next one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptComment {
+    #[serde(flatten)]
+    pub comment: ReviewComment,
+    pub at: Timestamp,
+    pub sent_at: Option<Timestamp>,
 }
 
 impl fmt::Display for ReviewComment {

@@ -13,7 +13,7 @@ mod project;
 mod source;
 mod timestamp;
 
-pub use comment::{ReviewComment, diff_position, reject_text};
+pub use comment::{KeptComment, ReviewComment, diff_position, reject_text};
 pub use delivery::{DeliveryKind, DeliveryState, RemoteDelivery};
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
 pub use host::{Host, HostName, HostSource, LOCAL_HOST, merge_hosts};
