@@ -158,6 +158,78 @@ fn the_patrol_reads_only_the_panes_that_changed() {
     );
 }
 
+/// An engine on a fresh home with `n` quiet agents running, their
+/// screens settled (three passes in a row without a read).
+fn engine_with_agents(dir: &std::path::Path, n: usize) -> Engine {
+    let mut engine = engine_in(dir, n as u32);
+    for i in 0..n {
+        engine
+            .journal
+            .dispatch(
+                &NewJob::task(Some("api".into()), format!("hold on {i}"), 0),
+                Timestamp::now(),
+            )
+            .expect("dispatch");
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut still = 0;
+    while still < 3 {
+        assert!(Instant::now() < deadline, "the agents did not settle");
+        let before = engine.screen_reads;
+        engine.pass().expect("pass");
+        let running = engine.journal.active_job_count().expect("count") as usize;
+        let starting = engine
+            .journal
+            .jobs(&switchboard::journal::JobFilter {
+                state: Some(switchboard::model::StateName::Starting),
+            })
+            .expect("jobs")
+            .len();
+        still = if running == n && starting == 0 && engine.screen_reads == before {
+            still + 1
+        } else {
+            0
+        };
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    engine
+}
+
+/// The journal statements of each of `passes` passes at rest.
+fn statements_per_pass(engine: &mut Engine, passes: usize) -> Vec<u64> {
+    (0..passes)
+        .map(|_| {
+            let before = engine.journal.statements();
+            engine.pass().expect("pass");
+            engine.journal.statements() - before
+        })
+        .collect()
+}
+
+#[test]
+fn a_pass_at_rest_runs_as_many_journal_statements_with_40_agents_as_with_4() {
+    let mut counts = Vec::new();
+    for n in [4, 40] {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut engine = engine_with_agents(dir.path(), n);
+        let server = engine.server.clone();
+        let _stop = scopeguard(move || {
+            let _ = server.kill_server();
+        });
+        let mut per_pass = statements_per_pass(&mut engine, 10);
+        per_pass.sort();
+        counts.push((n, per_pass));
+    }
+    // The median pass: a pass now and then also follows deliveries (at
+    // the idle interval), whatever the number of agents.
+    let median = |c: &[u64]| c[c.len() / 2];
+    assert_eq!(
+        median(&counts[0].1),
+        median(&counts[1].1),
+        "journal statements per pass at rest, by agents: {counts:?}"
+    );
+}
+
 // Figures: an engine pass with 100 and with 10,000 finished jobs in the
 // journal, side by side, at rest and with the scheduler made to run (a
 // write by another process before each pass). Goal: a ratio near 1.
@@ -193,7 +265,7 @@ fn figures_pass_with_history() {
     let mut rows = Vec::new();
     for n in [100, 10_000] {
         let dir = tempfile::tempdir().unwrap();
-        let mut engine = engine_in(dir.path());
+        let mut engine = engine_in(dir.path(), 1);
         history(&engine, n);
         let mut other = Journal::open(&engine.home.journal_file()).unwrap();
         engine.pass().unwrap();
@@ -241,9 +313,9 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
-/// An engine on a fresh home under `dir` with one project, `api`, one
-/// agent at a time.
-fn engine_in(dir: &std::path::Path) -> Engine {
+/// An engine on a fresh home under `dir` with one project, `api`,
+/// `agents` at a time.
+fn engine_in(dir: &std::path::Path, agents: u32) -> Engine {
     let config = QUIET.replace("{switchboard}", env!("CARGO_BIN_EXE_switchboard"));
     let home = Home::at(dir.join("home"));
     home.ensure().expect("home");
@@ -252,7 +324,8 @@ fn engine_in(dir: &std::path::Path) -> Engine {
     std::fs::create_dir_all(&repo).expect("repo");
     common::git(&repo, &["init", "-q", "-b", "main"]);
     common::git(&repo, &["commit", "-q", "--allow-empty", "-m", "init"]);
-    let config = Config::load(&home.config_file()).expect("config");
+    let mut config = Config::load(&home.config_file()).expect("config");
+    config.scheduler.max_agents = agents;
     let mut engine = Engine::start(home, config).expect("engine");
     engine
         .journal
@@ -261,10 +334,43 @@ fn engine_in(dir: &std::path::Path) -> Engine {
             path: repo,
             base_branch: "main".into(),
             agent: Some("quiet".into()),
-            max_agents: 1,
+            max_agents: agents,
             host: switchboard::model::HostName::local(),
             created_at: Timestamp::now(),
         })
         .expect("project");
     engine
+}
+
+// Figures: an engine pass at rest with `SWITCHBOARD_AGENTS` (default 100)
+// quiet agents: its time and its journal statements.
+// `cargo test --test pass_cost figures_pass_with_agents -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement: many live agents, 300 passes"]
+fn figures_pass_with_agents() {
+    let n: usize = std::env::var("SWITCHBOARD_AGENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let dir = tempfile::tempdir().expect("dir");
+    let mut engine = engine_with_agents(dir.path(), n);
+    let server = engine.server.clone();
+    let _stop = scopeguard(move || {
+        let _ = server.kill_server();
+    });
+    let mut times = Vec::new();
+    let statements = engine.journal.statements();
+    for _ in 0..300 {
+        let start = Instant::now();
+        engine.pass().expect("pass");
+        times.push(start.elapsed());
+    }
+    let statements = (engine.journal.statements() - statements) / 300;
+    times.sort();
+    println!("load average {}", load());
+    println!(
+        "engine pass at rest, {n} quiet agents: p50 {:?}, p90 {:?}; {statements} journal statements a pass",
+        times[times.len() / 2],
+        times[times.len() * 9 / 10]
+    );
 }

@@ -102,6 +102,9 @@ pub struct Engine {
     patrol_faults: HashMap<i64, u32>,
     /// Sessions the journal does not know, already reported.
     orphans: std::collections::HashSet<String>,
+    /// The projects as the patrol read them at its start (one read a
+    /// pass, not one per agent); `None` outside the patrol.
+    projects_now: Option<HashMap<String, crate::model::Project>>,
     /// Set when a file lands in the inbox (watched with notify).
     inbox_news: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Keeps the inbox watched; `None` where the platform cannot watch
@@ -219,6 +222,7 @@ impl Engine {
             restart_due: HashMap::new(),
             patrol_faults: HashMap::new(),
             orphans: Default::default(),
+            projects_now: None,
             inbox_news,
             watcher,
             freed: false,
@@ -752,15 +756,21 @@ impl Engine {
     }
 
     /// A done job's session stays, for a reject to talk to.
+    /// The jobs of all sessions are read at once.
     fn end_stale_sessions(
         &mut self,
         sessions: &[crate::runtime::SessionInfo],
     ) -> anyhow::Result<()> {
+        let ids: Vec<i64> = sessions
+            .iter()
+            .filter_map(|s| parse_session_name(&s.name).map(|(job, _)| job))
+            .collect();
+        let jobs = self.journal.jobs_by_id(&ids)?;
         for session in sessions {
             let Some((job, attempt)) = parse_session_name(&session.name) else {
                 continue;
             };
-            let Some(j) = self.journal.job(job)? else {
+            let Some(j) = jobs.get(&job) else {
                 continue;
             };
             let current = j.state.attempt() == Some(attempt) && j.state.name() != StateName::Failed;
@@ -782,16 +792,19 @@ impl Engine {
 
     /// Sessions on the home's server that no attempt in the journal names
     /// are shown (an event each) and never killed: they may be someone's.
+    /// The journal is asked about all sessions at once.
     fn report_orphans(&mut self, sessions: &[crate::runtime::SessionInfo]) -> anyhow::Result<()> {
+        let named: Vec<(i64, u32)> = sessions
+            .iter()
+            .filter(|s| !self.orphans.contains(&s.name))
+            .filter_map(|s| parse_session_name(&s.name))
+            .collect();
+        let known = self.journal.known_attempts(&named)?;
         for session in sessions {
             if self.orphans.contains(&session.name) {
                 continue;
             }
-            let known = parse_session_name(&session.name)
-                .map(|(job, attempt)| self.journal.attempt(job, attempt))
-                .transpose()?
-                .flatten()
-                .is_some();
+            let known = parse_session_name(&session.name).is_some_and(|a| known.contains(&a));
             if !known {
                 let why = format!(
                     "orphan session {} on this home's tmux server: no attempt in the journal names it; left running (attach with tmux -S {} attach -t {})",

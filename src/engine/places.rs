@@ -149,8 +149,7 @@ impl Engine {
             return Ok(None);
         };
         Ok(self
-            .journal
-            .project(project)?
+            .project_named(project)?
             .map(|p| p.host)
             .filter(|h| !h.is_local()))
     }

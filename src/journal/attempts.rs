@@ -75,6 +75,26 @@ impl Journal {
             .optional()?)
     }
 
+    /// Which of `attempts` (job, number) the journal has, in one
+    /// statement (the engine tells its sessions from orphans each pass).
+    pub fn known_attempts(
+        &self,
+        attempts: &[(i64, u32)],
+    ) -> Result<std::collections::HashSet<(i64, u32)>> {
+        if attempts.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT a.job_id, a.number FROM json_each(?1) AS w \
+             JOIN attempts a ON a.job_id = json_extract(w.value, '$[0]') \
+             AND a.number = json_extract(w.value, '$[1]')",
+        )?;
+        let wanted = serde_json::to_string(attempts)
+            .map_err(|e| super::JournalError::Corrupt(e.to_string()))?;
+        let rows = stmt.query_map([wanted], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every attempt of `job`, first first.
     pub fn attempts(&self, job: i64) -> Result<Vec<Attempt>> {
         let mut stmt = self.conn().prepare_cached(&format!(

@@ -388,6 +388,28 @@ impl Journal {
         Ok(())
     }
 
+    /// The jobs of `ids` that exist, by id, in one statement (the engine
+    /// looks up the job of every session on its servers each pass).
+    pub fn jobs_by_id(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Job>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?1))");
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let ids = serde_json::to_string(ids).map_err(|e| JournalError::Corrupt(e.to_string()))?;
+        let mut rows = stmt.query([ids])?;
+        let mut claims = Claims::default();
+        while let Some(row) = rows.next()? {
+            let mut job = job_from_row(row)?.map_err(JournalError::Corrupt)?;
+            let wait: Option<String> = row.get(6)?;
+            claims.show(self.conn(), &mut job, wait.as_deref())?;
+            out.insert(job.id, job);
+        }
+        Ok(out)
+    }
+
     /// Every job that passes `filter`, oldest first.
     pub fn jobs(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let mut out = Vec::new();

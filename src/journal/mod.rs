@@ -62,9 +62,24 @@ pub enum JournalError {
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 
+/// A counter of the statements `conn` runs, kept by SQLite's trace hook.
+fn count_statements(conn: &mut Connection) -> Result<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&count);
+    conn.trace_v2(
+        rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
+        Some(move |_: rusqlite::trace::TraceEvent<'_>| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    )?;
+    Ok(count)
+}
+
 /// An open journal.
 pub struct Journal {
     conn: Connection,
+    /// Statements run on `conn` so far (SQLite's trace counts them).
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Journal {
@@ -75,7 +90,7 @@ impl Journal {
     }
 
     fn open_inner(path: &Path) -> Result<Journal> {
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
@@ -87,7 +102,8 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 16 MiB of page cache: bulk intake touches the same index pages often.
         conn.pragma_update(None, "cache_size", -16_000)?;
-        let mut journal = Journal { conn };
+        let statements = count_statements(&mut conn)?;
+        let mut journal = Journal { conn, statements };
         journal.migrate_to(schema::LATEST)?;
         Ok(journal)
     }
@@ -146,6 +162,13 @@ impl Journal {
     /// opened (SQLite's own counter), for the figures of rows per job.
     pub fn total_changes(&self) -> i64 {
         self.conn.total_changes() as i64
+    }
+
+    /// Statements this connection has run since it was opened, counted
+    /// by SQLite as each begins: what an engine pass costs the journal,
+    /// which must not grow with the agents it looks at.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// SQLite's `data_version`: it moves whenever another connection
@@ -262,3 +285,7 @@ mod tests;
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod plan_tests;
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod batch_tests;

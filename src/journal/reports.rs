@@ -123,29 +123,46 @@ impl Journal {
 
     /// The newest report of a job that carries a status, if any.
     pub fn latest_status_report(&self, job: i64) -> Result<Option<Report>> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, at, job_id, status, progress, message, source FROM reports \
-                 WHERE job_id = ?1 AND status IS NOT NULL ORDER BY id DESC LIMIT 1",
-                [job],
-                |r| {
-                    Ok(Report {
-                        id: r.get(0)?,
-                        at: Timestamp::from_millis(r.get(1)?),
-                        job: r.get(2)?,
-                        status: r
-                            .get::<_, Option<String>>(3)?
-                            .as_deref()
-                            .and_then(ReportStatus::parse),
-                        progress: r.get::<_, Option<i64>>(4)?.map(|p| p.clamp(0, 100) as u8),
-                        message: r.get(5)?,
-                        source: r.get(6)?,
-                    })
-                },
-            )
-            .optional()?;
-        Ok(row)
+        Ok(self.latest_status_reports(&[job])?.remove(&job))
+    }
+
+    /// The newest report that carries a status of each of `jobs` that has
+    /// one, in one statement (an index search per job): the patrol reads
+    /// every active agent's at once.
+    pub fn latest_status_reports(
+        &self,
+        jobs: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Report>> {
+        if jobs.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT r.id, r.at, r.job_id, r.status, r.progress, r.message, r.source \
+             FROM json_each(?1) AS j JOIN reports r ON r.id = \
+             (SELECT id FROM reports WHERE job_id = j.value AND status IS NOT NULL \
+              ORDER BY id DESC LIMIT 1)",
+        )?;
+        let ids = serde_json::to_string(jobs).map_err(|e| JournalError::Corrupt(e.to_string()))?;
+        let rows = stmt.query_map([ids], |r| {
+            Ok(Report {
+                id: r.get(0)?,
+                at: Timestamp::from_millis(r.get(1)?),
+                job: r.get(2)?,
+                status: r
+                    .get::<_, Option<String>>(3)?
+                    .as_deref()
+                    .and_then(ReportStatus::parse),
+                progress: r.get::<_, Option<i64>>(4)?.map(|p| p.clamp(0, 100) as u8),
+                message: r.get(5)?,
+                source: r.get(6)?,
+            })
+        })?;
+        let mut out = std::collections::HashMap::with_capacity(jobs.len());
+        for report in rows {
+            let report = report?;
+            out.insert(report.job, report);
+        }
+        Ok(out)
     }
 }
 
