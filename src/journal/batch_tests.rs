@@ -29,7 +29,14 @@ fn the_latest_status_reports_of_many_jobs_are_each_ones_newest_with_a_status() {
     let (_dir, mut journal, ids) = journal_with_jobs(3);
     let (a, b, c) = (ids[0], ids[1], ids[2]);
     journal
-        .record_report(a, Some(ReportStatus::Working), None, None, "cli", t(10))
+        .record_report(
+            a,
+            Some(ReportStatus::Working),
+            None,
+            None,
+            ReportSource::Cli,
+            t(10),
+        )
         .unwrap();
     journal
         .record_report(
@@ -37,13 +44,13 @@ fn the_latest_status_reports_of_many_jobs_are_each_ones_newest_with_a_status() {
             Some(ReportStatus::Done),
             None,
             Some("all done"),
-            "cli",
+            ReportSource::Cli,
             t(20),
         )
         .unwrap();
     // A progress report without a status is not a status report.
     journal
-        .record_report(a, None, Some(50), None, "cli", t(30))
+        .record_report(a, None, Some(50), None, ReportSource::Cli, t(30))
         .unwrap();
     journal
         .record_report(
@@ -51,7 +58,7 @@ fn the_latest_status_reports_of_many_jobs_are_each_ones_newest_with_a_status() {
             Some(ReportStatus::Waiting),
             None,
             None,
-            "claude-hook",
+            ReportSource::ClaudeHook,
             t(15),
         )
         .unwrap();
