@@ -407,6 +407,12 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
             .as_millis();
         eprintln!("  phase {phase:?} at {ms} ms");
     }
+    // `SWITCHBOARD_REAL_KEEP_LOG=DIR` keeps the engine's log (with
+    // `SWITCHBOARD_LOG=debug`, each pass's time).
+    if let Some(dir) = std::env::var_os("SWITCHBOARD_REAL_KEEP_LOG") {
+        let to = Path::new(&dir).join(format!("{}-{}.log", agent.name(), std::process::id()));
+        let _ = std::fs::copy(rig.sb.home().join("logs/switchboard.log"), to);
+    }
     // The run as a timeline (ms from the dispatch): the API's phases, what
     // the pane showed, the job's state as sampled.
     let mut timeline: Vec<(Duration, String)> = rig
@@ -844,6 +850,11 @@ fn aider_asks_is_answered_and_finishes() {
                 // Shell commands in the reply are offered to run.
                 ("AIDER_EDIT_FORMAT", "diff".into()),
                 ("LITELLM_LOCAL_MODEL_COST_MAP", "True".into()),
+                // The tests' NO_COLOR=1 (for switchboard's own output)
+                // would reach Aider through the tmux server and turn off
+                // its "pretty" output, spinner included; an operator's
+                // Aider has it on.
+                ("NO_COLOR", String::new()),
                 ("PATH", bin),
             ]
             .into_iter()
@@ -858,12 +869,12 @@ fn aider_asks_is_answered_and_finishes() {
     let mut seen = Vec::new();
     let mut recorded_busy = false;
     while rig.state(job) != StateName::Waiting {
-        // The fake API waits a second before its first token: half-way,
+        // The fake API waits a second before its first token: near its end,
         // Aider shows that it waits for the model.
         if let Some((asked_at, _)) = rig.api.phases().first().copied()
             && !recorded_busy
         {
-            std::thread::sleep(Duration::from_millis(500).saturating_sub(asked_at.elapsed()));
+            std::thread::sleep(Duration::from_millis(850).saturating_sub(asked_at.elapsed()));
             record(
                 "aider_busy",
                 &rig.screen(job, false),

@@ -12,8 +12,9 @@ fn screen(name: &str) -> String {
 #[test]
 fn every_profile_reads_its_recorded_screens() {
     let config = Config::builtin().unwrap();
-    // claude_* and codex_* were recorded from the real programs by
-    // tests/record_screens.sh; the others are written by hand.
+    // claude_*, codex_* and aider_* were recorded from the real programs
+    // by tests/record_screens.sh (Aider 0.86.2 with its pretty output);
+    // the others are written by hand.
     let cases = [
         ("claude", "claude_busy", AgentStatus::Busy),
         ("claude", "claude_busy_custom_statusline", AgentStatus::Busy),

@@ -452,6 +452,11 @@ impl Engine {
         let active = self.pass_inner();
         self.pass_began = began;
         self.pass_took = thread_cpu_time().saturating_sub(cpu);
+        tracing::debug!(
+            wall_ms = began.elapsed().as_secs_f64() * 1e3,
+            cpu_ms = self.pass_took.as_secs_f64() * 1e3,
+            "pass"
+        );
         active
     }
 

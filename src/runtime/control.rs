@@ -5,8 +5,11 @@
 //!   a block ends only at the line with its exact triple, so a pane whose
 //!   captured text holds `%end 0 0 1` or `%output %9 x` cannot end it early.
 //! - The client asks for `pause-after`, so that tmux pauses a pane's output
-//!   to this client rather than let a slow reader hold up an agent; its
-//!   output notifications are not used here (captures are) and are dropped.
+//!   to this client rather than let a slow reader hold up an agent. tmux
+//!   sends `%output` only for the panes of the client's own session (here
+//!   the control session), so none of an agent's output comes this way:
+//!   that is heard by [`super::watch`], one read-only client per agent
+//!   session.
 //! - When the server or the client goes away, the next request connects
 //!   again; callers re-read what they need (a full resync).
 //! - Only commands built by this module from fixed words and checked
@@ -507,7 +510,8 @@ fn read_replies(
                 } else if text.starts_with("%exit") {
                     break;
                 }
-                // %output, %pause and other notifications are not needed.
+                // %output (of the control session's own pane only), %pause
+                // and other notifications are not needed.
             }
         }
     }
