@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use common::cluster::{Cluster, config};
 use common::engine::{start_engine, wait_secs};
-use common::git;
 use common::remote::{
     GITHUB, bare_remote, calls, fake_gh, fake_glab, glab_calls, has_ref, ran_on, rev,
 };
+use common::{git, git_output};
 use serde_json::Value;
 
 /// A bare repository in host `i`'s home as the remote `origin` of its
@@ -51,7 +51,7 @@ fn state(c: &Cluster, id: u32) -> String {
 
 /// A commit by someone else on the remote's main (a clone on the shared
 /// disk): the base moves on while the agent works.
-fn someone_pushes(bare: &Path, scratch: &Path, file: &str) {
+fn someone_pushes(bare: &Path, scratch: &Path, file: &str, text: &str) {
     let clone = scratch.join("someone");
     git(
         scratch,
@@ -62,7 +62,7 @@ fn someone_pushes(bare: &Path, scratch: &Path, file: &str) {
             clone.to_str().unwrap(),
         ],
     );
-    fs::write(clone.join(file), "someone else's\n").unwrap();
+    fs::write(clone.join(file), text).unwrap();
     git(&clone, &["add", file]);
     git(
         &clone,
@@ -119,7 +119,7 @@ deliver = "pr"
     wait_secs(60, "both review items", || {
         state(&c, 1) == "ready" && state(&c, 2) == "ready"
     });
-    someone_pushes(&bare1, scratch.path(), "other.txt");
+    someone_pushes(&bare1, scratch.path(), "other.txt", "someone else's\n");
     c.sb.run(&["approve", "1"]).ok();
     c.sb.run(&["approve", "2"]).ok();
     wait_secs(60, "both delivered", || {
@@ -270,5 +270,53 @@ deliver = "pr"
     assert!(
         !ran.is_empty() && ran.iter().all(|h| h == "build1"),
         "glab ran on build1 only: {ran:?}"
+    );
+}
+
+#[test]
+fn a_conflict_with_the_remote_base_on_a_host_pushes_nothing_and_the_agent_resolves_it_there() {
+    need_test_hosts!();
+    let settings = r#"
+[projects.api1]
+deliver = "push"
+merge_strategy = "rebase"
+"#;
+    let c = Cluster::with_config("fast", &(config() + settings));
+    let bare = remote_on_host(&c, 0, None);
+    let scratch = tempfile::tempdir().expect("scratch");
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    wait_secs(60, "the review item", || state(&c, 1) == "ready");
+    someone_pushes(&bare, scratch.path(), "DEMO.md", "the operator's line\n");
+    let tip = rev(&c.repos[0], "refs/heads/switchboard/1");
+    let remote_main = rev(&bare, "refs/heads/main");
+    c.sb.run(&["approve", "1"]).ok();
+    wait_secs(60, "the conflict", || state(&c, 1) == "conflict");
+    assert!(
+        !has_ref(&bare, "refs/heads/switchboard/1"),
+        "nothing pushed"
+    );
+    assert_eq!(rev(&bare, "refs/heads/main"), remote_main, "base untouched");
+    assert_eq!(rev(&c.repos[0], "refs/heads/switchboard/1"), tip);
+    let said = c.events(1);
+    assert!(
+        said.contains("conflicts with origin/main in DEMO.md"),
+        "{said}"
+    );
+    let status = git_output(&c.worktree(0, 1), &["status", "--porcelain"]);
+    assert!(!status.contains("UU"), "no half-done rebase left: {status}");
+
+    // Sent back: the remote's base is fetched and merged in on build1, the
+    // agent resolves the conflict there, and the next approve pushes.
+    c.sb.run(&["reject", "1"]).ok();
+    wait_secs(60, "the resolved work in review", || {
+        state(&c, 1) == "ready"
+    });
+    c.sb.run(&["approve", "1"]).ok();
+    wait_secs(60, "the push", || state(&c, 1) == "delivered");
+    let pushed = git_output(&bare, &["show", "switchboard/1:DEMO.md"]);
+    assert!(
+        pushed.contains("the operator's line") && !pushed.contains("<<<<<<<"),
+        "{pushed}"
     );
 }
