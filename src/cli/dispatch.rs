@@ -136,6 +136,15 @@ pub(crate) fn resolve_project(
              register one with `switchboard project add NAME PATH` or give a repository path"
         );
     }
+    // A registered repository, or a directory in it, is found without
+    // starting git: the nearest directory holding `.git` is the root git
+    // would name. Git is asked only for a path not registered yet.
+    if path.is_dir()
+        && let Some(root) = workspace::enclosing_repository(&path.canonicalize()?)
+        && let Some(project) = journal.project_at(&root)?
+    {
+        return Ok((project, false));
+    }
     let root = workspace::repository_root(path).map_err(anyhow::Error::msg)?;
     let root = root.canonicalize()?;
     if let Some(project) = journal.project_at(&root)? {

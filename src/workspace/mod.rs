@@ -24,6 +24,17 @@ pub use worktree::{
     private_dir_on, remove_worktree, remove_worktree_on, uncommitted, uncommitted_on,
 };
 
+/// The nearest directory at or above `path` that holds `.git` (a directory,
+/// or the file of a linked worktree or submodule): the top of the work tree
+/// as git finds it, read from the file system without starting git. `None`
+/// when no directory above has one. `path` should be canonical, so that
+/// its ancestors are too.
+pub fn enclosing_repository(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// The top directory of the git work tree that holds `path`.
 pub fn repository_root(path: &Path) -> Result<PathBuf, String> {
     if !path.is_dir() {
