@@ -207,6 +207,38 @@ fn reports_made_between_two_passes_are_all_journaled_once_in_order() {
     assert!(!c.hosts[0].home().join("pwned").exists());
 }
 
+#[test]
+fn a_killed_remote_agent_leaves_no_daemon_on_its_host() {
+    need_test_hosts!();
+    // An agent that starts a daemon of its own (setsid: out of its
+    // session's process group, as Codex's app-server is), then waits.
+    let agent = r#"
+[agents.daemon]
+command = ["sh", "-c", "setsid sleep 3601 </dev/null >/dev/null 2>&1 & echo up; exec sleep 3602", "{prompt}"]
+prompt = "argv"
+"#;
+    let c = Cluster::with_config("daemon", &format!("{}{agent}", config()));
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "start a daemon"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    let daemons = || {
+        c.hosts[0]
+            .pids()
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|cmd| cmd.starts_with(b"sleep\x003601"))
+            })
+            .collect::<Vec<u32>>()
+    };
+    wait_secs(20, "the daemon on the host", || daemons().len() == 1);
+    c.sb.run(&["kill", "1"]).ok();
+    wait_secs(20, "the job killed", || c.job(1)["state"] == "killed");
+    wait_secs(20, "the daemon ended on its host", || daemons().is_empty());
+    let sessions = c.server(0).sessions().expect("sessions");
+    assert!(sessions.is_empty(), "{sessions:?}");
+}
+
 /// The job's events, as `jobs ID` prints them.
 fn events(c: &Cluster, id: u32) -> String {
     c.sb.run(&["jobs", &id.to_string()]).ok().to_string()

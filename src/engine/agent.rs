@@ -272,6 +272,13 @@ pub(super) fn spawn_spec_for(
             crate::remote::report::MODE_VAR.into(),
             crate::remote::report::PANE.into(),
         ));
+        // What the attempt leaves behind on the host is found by it.
+        if let Some(remote) = runtime.server.remote() {
+            spec.env.push((
+                crate::remote::commands::PLACE_VAR.into(),
+                remote.place().to_string(),
+            ));
+        }
     }
     spec
 }

@@ -735,8 +735,8 @@ impl Engine {
         job: i64,
         attempt: u32,
     ) -> Result<(), crate::runtime::TmuxError> {
-        // An agent on a host: its session there is ended (its processes
-        // on the host are the host's to see to).
+        // An agent on a host: its session there is ended, then what it
+        // left running there (one ssh command).
         if let Some(runtime) = self
             .journal
             .job(job)
@@ -745,7 +745,21 @@ impl Engine {
             .and_then(|j| self.runtime_of(&j).ok())
             .filter(|r| r.is_remote())
         {
-            return runtime.server.kill(&session_name(job, attempt));
+            let killed = runtime.server.kill(&session_name(job, attempt));
+            if let Some(remote) = runtime.server.remote() {
+                match remote.end_attempt_processes(job, attempt, Duration::from_millis(500)) {
+                    Ok(0) => {}
+                    Ok(left) => tracing::info!(
+                        "ended {left} process(es) job #{job}'s attempt {attempt} left behind on host {}",
+                        remote.host()
+                    ),
+                    Err(e) => tracing::warn!(
+                        "job #{job}'s attempt {attempt}: its processes on host {} were not ended: {e}",
+                        remote.host()
+                    ),
+                }
+            }
+            return killed;
         }
         let killed = self.server.kill(&session_name(job, attempt));
         let left = crate::runtime::procs::end_attempt_processes(

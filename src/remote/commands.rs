@@ -136,6 +136,65 @@ pub fn buffer_frame(name: &str, text: &[u8]) -> Option<Vec<u8>> {
     Some(frame)
 }
 
+/// The environment variable that names, on a host, the home and host an
+/// agent was started for (switchboard's private directory there, e.g.
+/// `3f2a9c-build1`): with `SWITCHBOARD_JOB` and `SWITCHBOARD_ATTEMPT`, how
+/// the processes an attempt left behind on the host are found.
+pub const PLACE_VAR: &str = "SWITCHBOARD_PLACE";
+
+/// Ends the processes of attempt `attempt` of job `job` of `place` on the
+/// host, found by their environment (`/proc/PID/environ` entries
+/// `SWITCHBOARD_PLACE=…`, `SWITCHBOARD_JOB=…`, and `SWITCHBOARD_ATTEMPT=…`
+/// or none), as [`crate::runtime::procs`] does here: TERM, then KILL to
+/// any still there after `grace_tenths` tenths of a second. Prints how
+/// many there were. One ssh command: `grep -z` reads every environment in
+/// one process; the values are compared whole (`-xF`), never as patterns
+/// (a place holding a newline, which grep would split, is refused). A host
+/// without `/proc` finds none.
+pub fn end_attempt_processes(
+    place: &str,
+    job: i64,
+    attempt: u32,
+    grace_tenths: u32,
+) -> RemoteCommand {
+    RemoteCommand::new([
+        "sh".to_string(),
+        "-c".into(),
+        r#"place=$1 job=$2 attempt=$3 grace=$4
+case "$place" in *'
+'*) echo "a place with a newline cannot be matched whole" >&2; exit 2 ;; esac
+files=$(grep -lzxF -e "SWITCHBOARD_PLACE=$place" /proc/[0-9]*/environ 2>/dev/null)
+[ -n "$files" ] && files=$(grep -lzxF -e "SWITCHBOARD_JOB=$job" $files 2>/dev/null)
+pids=
+for f in $files; do
+  if grep -qzxF -e "SWITCHBOARD_ATTEMPT=$attempt" "$f" 2>/dev/null \
+     || ! grep -qz '^SWITCHBOARD_ATTEMPT=' "$f" 2>/dev/null; then
+    pid=${f#/proc/}; pid=${pid%/environ}
+    [ "$pid" = "$$" ] || pids="$pids $pid"
+  fi
+done
+alive() { case $(cat "/proc/$1/stat" 2>/dev/null) in *') Z '*|'') return 1 ;; esac; }
+for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+n=0
+while [ "$n" -lt "$grace" ]; do
+  left=
+  for p in $pids; do alive "$p" && left=1; done
+  [ -n "$left" ] || break
+  sleep 0.1 2>/dev/null || sleep 1
+  n=$((n + 1))
+done
+for p in $pids; do alive "$p" && kill -KILL "$p" 2>/dev/null; done
+set -- $pids
+echo $#"#
+            .into(),
+        "sh".into(),
+        place.to_string(),
+        job.to_string(),
+        attempt.to_string(),
+        grace_tenths.to_string(),
+    ])
+}
+
 /// Writes stdin to `file` (created private to the user).
 pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
     RemoteCommand::new([
@@ -477,6 +536,53 @@ mod tests {
         );
         assert!(!dst.join("link").exists(), "a link is never followed");
         assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn an_attempts_processes_are_ended_by_their_environment_alone() {
+        if !Path::new("/proc/self/environ").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("temp");
+        // grep splits patterns at newlines: a place never holds one (it
+        // is refused), every other character is matched as itself.
+        let hostile = HOSTILE.replace('\n', " ");
+        let place = format!("{hostile}.*");
+        let spawn = |place: &str, job: &str, attempt: Option<&str>| {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("30")
+                .env(PLACE_VAR, place)
+                .env("SWITCHBOARD_JOB", job)
+                .env_remove("SWITCHBOARD_ATTEMPT");
+            if let Some(a) = attempt {
+                cmd.env("SWITCHBOARD_ATTEMPT", a);
+            }
+            cmd.spawn().expect("sleep")
+        };
+        let mut mine = spawn(&place, "7", Some("1"));
+        let mut unnumbered = spawn(&place, "7", None);
+        let mut others = [
+            spawn(&place, "7", Some("2")),
+            spawn(&place, "70", Some("1")),
+            spawn(&format!("{hostile}.x"), "7", Some("1")),
+            spawn(&hostile, "7", Some("1")),
+        ];
+        let out = run_as_host(&end_attempt_processes(&place, 7, 1, 20), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2", "{out:?}");
+        assert!(mine.wait().is_ok_and(|s| !s.success()));
+        assert!(unnumbered.wait().is_ok_and(|s| !s.success()));
+        for other in &mut others {
+            assert!(other.try_wait().expect("wait").is_none(), "left alone");
+            let _ = other.kill();
+            let _ = other.wait();
+        }
+        assert!(!dir.path().join("pwned").exists());
+        // None found: none ended.
+        let out = run_as_host(&end_attempt_processes(&place, 7, 1, 20), dir.path());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+        let out = run_as_host(&end_attempt_processes(HOSTILE, 7, 1, 20), dir.path());
+        assert!(!out.status.success(), "a newline is refused: {out:?}");
     }
 
     #[test]

@@ -99,6 +99,38 @@ impl RemoteTmux {
         }
     }
 
+    /// This home's place on the host (the name of switchboard's directory
+    /// there; set in its agents' environment as
+    /// [`commands::PLACE_VAR`], so that what they leave behind is found).
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// Ends the processes attempt `attempt` of job `job` left on the host
+    /// (found by their environment; TERM, then KILL after `grace`): how
+    /// many there were. One ssh command.
+    pub fn end_attempt_processes(
+        &self,
+        job: i64,
+        attempt: u32,
+        grace: Duration,
+    ) -> Result<usize, TmuxError> {
+        let tenths = u32::try_from(grace.as_millis() / 100).unwrap_or(u32::MAX);
+        let out = self
+            .ssh
+            .run(&commands::end_attempt_processes(
+                &self.place,
+                job,
+                attempt,
+                tenths,
+            ))
+            .map_err(|e| self.error(e))?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0))
+    }
+
     /// The host's name.
     pub fn host(&self) -> &str {
         &self.host
