@@ -90,8 +90,9 @@ pub struct Engine {
     /// Per session on a host: the newest report taken from its pane (its
     /// text), so that only those after it are journaled.
     pane_reports: HashMap<String, String>,
-    /// Per local session: its last screen and the second its capture began
-    /// (a pane with no output since is not captured again).
+    /// Per session (here or on a host): its last screen and the second its
+    /// capture began by its server's clock (a pane with no output since is
+    /// not captured again).
     screens: HashMap<String, patrol::Captured>,
     me: PathBuf,
     /// Per job: what the patrol knows of its agent between passes.

@@ -155,8 +155,10 @@ impl Engine {
         names: &[String],
         sessions: &[crate::runtime::SessionInfo],
     ) -> anyhow::Result<Vec<Option<String>>> {
-        // Local sessions with no output since their last capture began keep
-        // that screen: 200 quiet agents cost no capture at all.
+        // Sessions with no output since their last capture began keep that
+        // screen: 200 quiet agents cost no capture at all. On a host too:
+        // its panes' activity is compared with its own clock, read in the
+        // same round trip as the captures, never with ours.
         let wanted: HashSet<&str> = names.iter().map(String::as_str).collect();
         self.screens
             .retain(|name, _| wanted.contains(name.as_str()));
@@ -164,7 +166,6 @@ impl Engine {
             .iter()
             .map(|s| (s.name.as_str(), s.activity))
             .collect();
-        let started = now_second();
         let mut groups: std::collections::BTreeMap<Option<crate::model::HostName>, Vec<usize>> =
             Default::default();
         for (i, job) in jobs.iter().enumerate() {
@@ -181,41 +182,44 @@ impl Engine {
                 }
                 Err(e) => return Err(e),
             };
-            let indices: Vec<usize> = if host.is_none() {
-                indices
-                    .into_iter()
-                    .filter(|&i| match self.screens.get(&names[i]) {
-                        Some(kept)
-                            if unchanged_since(
-                                kept,
-                                activity.get(names[i].as_str()).copied().flatten(),
-                            ) =>
-                        {
-                            screens[i] = Some(kept.screen.clone());
-                            false
-                        }
-                        _ => true,
-                    })
-                    .collect()
-            } else {
-                indices
-            };
+            let indices: Vec<usize> = indices
+                .into_iter()
+                .filter(|&i| match self.screens.get(&names[i]) {
+                    Some(kept)
+                        if unchanged_since(
+                            kept,
+                            activity.get(names[i].as_str()).copied().flatten(),
+                        ) =>
+                    {
+                        screens[i] = Some(kept.screen.clone());
+                        false
+                    }
+                    _ => true,
+                })
+                .collect();
             if indices.is_empty() {
                 continue;
             }
             let refs: Vec<&str> = indices.iter().map(|&i| names[i].as_str()).collect();
             self.screen_captures += refs.len() as u64;
-            match runtime.control.capture_many(&refs) {
-                Ok(captured) => {
+            match runtime.control.capture_many_timed(&refs) {
+                Ok((second, captured)) => {
                     for (i, screen) in indices.into_iter().zip(captured) {
-                        if host.is_none() {
-                            self.screens.insert(
-                                names[i].clone(),
-                                Captured {
-                                    second: started,
-                                    screen: screen.clone(),
-                                },
-                            );
+                        // Without the server's clock, the pane is captured
+                        // again next pass.
+                        match second {
+                            Some(second) => {
+                                self.screens.insert(
+                                    names[i].clone(),
+                                    Captured {
+                                        second,
+                                        screen: screen.clone(),
+                                    },
+                                );
+                            }
+                            None => {
+                                self.screens.remove(&names[i]);
+                            }
                         }
                         screens[i] = Some(screen);
                     }
@@ -719,23 +723,17 @@ fn judge(watch: &mut Watch, reading: &Reading, now: Instant) -> AgentStatus {
     }
 }
 
-/// A local pane's last screen and the second (of the machine's clock, which
-/// its tmux server shares) its capture began.
+/// A pane's last screen and the second its capture began, by the clock of
+/// the pane's own tmux server (a host's clock may differ from ours).
 pub(super) struct Captured {
     second: u64,
     screen: String,
 }
 
-fn now_second() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Whether a window whose last output was at `activity` (None: not known,
-/// or its session gone) had no output since `kept` was captured: its last output (whole seconds, tmux's `window_activity`)
-/// came in a second before the capture began. Output in the same second
+/// or its session gone) had no output since `kept` was captured: its last
+/// output (whole seconds, tmux's `window_activity`) came in a second before
+/// the capture began, both by its server's clock. Output in the same second
 /// counts as new, so nothing is missed for the clock's coarseness.
 fn unchanged_since(kept: &Captured, activity: Option<u64>) -> bool {
     activity.is_some_and(|activity| activity < kept.second)

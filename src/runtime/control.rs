@@ -176,6 +176,29 @@ impl ControlClient {
         self.capture_many_with(names, false, 0)
     }
 
+    /// As [`capture_many`](Self::capture_many), with the second of the
+    /// tmux server's own clock read just before the first capture (`None`
+    /// if it could not be read): the clock of the panes'
+    /// `window_activity`, which a host's may not share with ours.
+    pub fn capture_many_timed(
+        &self,
+        names: &[&str],
+    ) -> Result<(Option<u64>, Vec<String>), TmuxError> {
+        // display-message expands strftime(3) escapes: %s is the epoch second.
+        let mut commands = vec![vec![
+            "display-message".to_string(),
+            "-p".into(),
+            "%s".into(),
+        ]];
+        commands.extend(names.iter().map(|n| capture_words(n, false, 0)));
+        let mut replies = self.commands(&commands)?.into_iter();
+        let second = replies
+            .next()
+            .and_then(Result::ok)
+            .and_then(|s| s.trim().parse().ok());
+        Ok((second, replies.map(Result::unwrap_or_default).collect()))
+    }
+
     /// As [`capture_many`](Self::capture_many), with the panes' colours as
     /// escape sequences when `colours` is set (for the Live pane), and up
     /// to `history` lines of scrollback above the screen.
@@ -187,17 +210,7 @@ impl ControlClient {
     ) -> Result<Vec<String>, TmuxError> {
         let commands: Vec<Vec<String>> = names
             .iter()
-            .map(|n| {
-                let mut words = vec!["capture-pane".to_string(), "-p".into(), "-N".into()];
-                if colours {
-                    words.push("-e".into());
-                }
-                if history > 0 {
-                    words.extend(["-S".to_string(), format!("-{history}")]);
-                }
-                words.extend(["-t".to_string(), format!("={n}:")]);
-                words
-            })
+            .map(|n| capture_words(n, colours, history))
             .collect();
         Ok(self
             .commands(&commands)?
@@ -523,12 +536,28 @@ fn read_replies(
     }
 }
 
+/// The command that captures session `name`'s pane (its screen, with
+/// `history` lines above, coloured when `colours`).
+fn capture_words(name: &str, colours: bool, history: u32) -> Vec<String> {
+    let mut words = vec!["capture-pane".to_string(), "-p".into(), "-N".into()];
+    if colours {
+        words.push("-e".into());
+    }
+    if history > 0 {
+        words.extend(["-S".to_string(), format!("-{history}")]);
+    }
+    words.extend(["-t".to_string(), format!("={name}:")]);
+    words
+}
+
 /// Quotes a word for tmux's command parser, whatever it holds: inside
 /// single quotes, a quote written `'\''` and a control character (a
 /// newline would end the command line) as a double-quoted octal escape,
-/// pieces tmux joins into one word.
+/// pieces tmux joins into one word. A word that starts with `%` (a
+/// directive, `%if`) or `#` (a comment) is quoted too.
 fn quote(word: &str) -> String {
     if !word.is_empty()
+        && !word.starts_with(['%', '#'])
         && word
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_=:%#.@/".contains(c))
@@ -579,6 +608,10 @@ mod quote_tests {
             "tab\there \u{1b}[31mred",
             "$(touch /tmp/x); `id` \"q\" \\ #{pane_id} ~ ;",
             "'",
+            "%s",
+            "%if",
+            "#comment",
+            "%9",
         ];
         for word in words {
             let mut child = Command::new("tmux")
