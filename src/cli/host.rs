@@ -16,7 +16,8 @@ use crate::model::{
 
 #[derive(Debug, Subcommand)]
 pub enum HostCommand {
-    /// Register a remote host, reached with ssh
+    /// Register a remote host, reached with ssh: contacted at once (its
+    /// key checked, tmux, git and switchboard looked for on its PATH)
     Add {
         /// The name projects use for it (`local` is this machine)
         name: String,
