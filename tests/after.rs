@@ -140,11 +140,14 @@ fn waiting_for_a_job_that_does_not_exist_is_refused() {
         .fails(1)
         .to_string();
     assert!(err.contains("there is no job #7 to wait for"), "{err}");
-    let err = sb
-        .run(&["dispatch", "api", "x", "--after", "0"])
-        .fails(1)
-        .to_string();
-    assert!(err.contains("job ids are whole numbers from 1"), "{err}");
+    // Not a job id: a usage error, in the words the room's form uses.
+    for bad in ["0", "x", "1,x"] {
+        let err = sb
+            .run(&["dispatch", "api", "x", "--after", bad])
+            .fails(2)
+            .to_string();
+        assert!(err.contains("job ids are whole numbers from 1"), "{err}");
+    }
     let jobs = sb.run(&["jobs", "--json"]).json();
     assert_eq!(jobs.as_array().unwrap().len(), 0, "nothing journaled");
 }

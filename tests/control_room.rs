@@ -279,7 +279,8 @@ fn a_refused_dispatch_keeps_the_form() {
     terminal.keys("room", &["d"]);
     terminal.wait_for("room", "Dispatch a task");
     terminal.type_text("room", "hello");
-    for _ in 0..3 {
+    // Back to the path: After, Priority, Agent, Path.
+    for _ in 0..4 {
         terminal.keys("room", &["BTab"]);
     }
     terminal.type_text("room", "/nowhere/at/all");
@@ -303,6 +304,64 @@ fn a_refused_dispatch_keeps_the_form() {
         jobs["prompt"].as_str().unwrap_or("").contains("hello"),
         "{jobs}"
     );
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}
+
+/// The form's After field takes what `dispatch --after` takes and is
+/// refused in the command line's words: a word that is no job id, a job
+/// that does not exist (the journal's `check_after`); the job dispatched
+/// waits for the one named.
+#[test]
+fn a_job_dispatched_from_the_form_waits_for_the_jobs_named_after() {
+    let sb = Sandbox::new();
+    slow_project(&sb);
+    sb.run(&["dispatch", "api", "the first"]).ok();
+    let cli = |after: &str| {
+        sb.run(&["dispatch", "api", "x", "--after", after])
+            .fails(2)
+            .to_string()
+    };
+    let cli_words = cli("1,x");
+    let _agents = AgentsServer(sb.home());
+    let terminal = Terminal::new(sb.dir.path());
+    terminal.open("room", &sb.home());
+    terminal.wait_for("room", "engine running");
+    terminal.keys("room", &["d"]);
+    terminal.wait_for("room", "Dispatch a task");
+    terminal.type_text("room", "the second");
+    terminal.keys("room", &["BTab"]);
+    terminal.type_text("room", "1,x");
+    terminal.keys("room", &["C-s"]);
+    let screen = terminal.wait_for("room", "is not a job id");
+    let said = "\"x\" is not a job id; job ids are whole numbers from 1";
+    assert!(screen.contains(said), "{screen}");
+    assert!(cli_words.contains(said), "the same words: {cli_words}");
+    // A job that does not exist: refused by the journal's check.
+    terminal.keys("room", &["BSpace", "BSpace", "BSpace"]);
+    terminal.type_text("room", "7");
+    terminal.keys("room", &["C-s"]);
+    let screen = terminal.wait_for("room", "not dispatched");
+    let refused = sb
+        .run(&["dispatch", "api", "x", "--after", "7"])
+        .fails(1)
+        .to_string();
+    assert!(
+        screen.contains("there is no job #7 to wait for")
+            && refused.contains("there is no job #7 to wait for"),
+        "{screen}\n{refused}"
+    );
+    terminal.keys("room", &["BSpace"]);
+    terminal.type_text("room", "#1");
+    terminal.keys("room", &["C-s"]);
+    terminal.wait_for("room", "queued #2");
+    let job = sb.run(&["jobs", "2", "--json"]).json();
+    assert_eq!(job["after"], serde_json::json!([1]), "{job}");
+    assert!(
+        job["prompt"].as_str().unwrap_or("").contains("the second"),
+        "{job}"
+    );
+    terminal.wait_for("room", "after #1");
     terminal.keys("room", &["q"]);
     terminal.wait_for("room", "room exited 0");
 }

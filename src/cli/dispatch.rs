@@ -34,7 +34,7 @@ pub struct Args {
     pub title: Option<String>,
     /// Start only after job ID is merged (or done, where nothing is
     /// reviewed); repeat it or give a comma list to wait for several
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = crate::scheduler::parse_job_id)]
     pub after: Vec<i64>,
     /// Print JSON only
     #[arg(long)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::{Journal, JournalError, Result};
+use super::{Journal, Result};
 use crate::model::{ReviewState, StateName};
 use crate::scheduler::{AfterState, check_after};
 
@@ -30,7 +30,7 @@ pub(super) fn checked(tx: &Transaction, after: &[i64]) -> Result<Vec<i64>> {
     if let Some(e) = lookup_failed {
         return Err(e);
     }
-    ids.map_err(|e| JournalError::Refused(e.to_string()))
+    Ok(ids?)
 }
 
 /// The jobs job `id` waits for; `None` when there is no job `id`.

@@ -164,7 +164,8 @@ fn ingest_in(
                     // A task that waits for a job that does not exist:
                     // refused like a message that cannot be read, before
                     // anything of it was written.
-                    Err(JournalError::Refused(reason)) => {
+                    Err(refused @ (JournalError::Refused(_) | JournalError::After(_))) => {
+                        let reason = refused.to_string();
                         let raw = serde_json::to_vec(message).unwrap_or_default();
                         writer.rejected.execute(params![
                             now.millis(),

@@ -70,6 +70,10 @@ pub enum JournalError {
     NoJob(i64),
     #[error("{0}")]
     Refused(String),
+    /// The jobs a new job is to wait for cannot be waited for (the
+    /// scheduler's [`crate::scheduler::check_after`] said why).
+    #[error(transparent)]
+    After(#[from] crate::scheduler::AfterError),
     #[error("the journal holds something this version cannot read: {0}")]
     Corrupt(String),
     #[error(

@@ -97,6 +97,29 @@ pub fn check_after(
     Ok(ids)
 }
 
+/// One job id as the operator types it after `--after` or in the room's
+/// dispatch form: `7`, or `#7` as lists show it; a whole number from 1.
+pub fn parse_job_id(text: &str) -> Result<i64, String> {
+    let digits = text.trim();
+    let digits = digits.strip_prefix('#').unwrap_or(digits);
+    match digits.parse::<i64>() {
+        Ok(id) if id >= 1 => Ok(id),
+        _ => Err(format!(
+            "{:?} is not a job id; job ids are whole numbers from 1, such as 7 or 7,9",
+            text.trim()
+        )),
+    }
+}
+
+/// The jobs to wait for as typed: ids separated by commas (or spaces),
+/// each read by [`parse_job_id`]; nothing typed: none.
+pub fn parse_after(text: &str) -> Result<Vec<i64>, String> {
+    text.split([',', ' '])
+        .filter(|piece| !piece.trim().is_empty())
+        .map(parse_job_id)
+        .collect()
+}
+
 /// Where a job that others wait for stands, for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +208,36 @@ mod tests {
     fn graph(edges: &[(i64, &[i64])]) -> impl Fn(i64) -> Option<Vec<i64>> {
         let map: BTreeMap<i64, Vec<i64>> = edges.iter().map(|(j, a)| (*j, a.to_vec())).collect();
         move |id| map.get(&id).cloned()
+    }
+
+    #[test]
+    fn job_ids_are_read_as_typed_and_anything_else_is_refused() {
+        assert_eq!(parse_after(""), Ok(vec![]));
+        assert_eq!(parse_after("  "), Ok(vec![]));
+        assert_eq!(parse_after("3"), Ok(vec![3]));
+        assert_eq!(parse_after("#3, 7 ,9"), Ok(vec![3, 7, 9]));
+        assert_eq!(parse_after("3 7"), Ok(vec![3, 7]));
+        assert_eq!(parse_after("3,,7,"), Ok(vec![3, 7]));
+        for bad in [
+            "0",
+            "-2",
+            "x",
+            "3,x",
+            "#",
+            "##3",
+            "3.5",
+            "99999999999999999999",
+        ] {
+            let err = parse_after(bad).unwrap_err();
+            assert!(
+                err.contains("job ids are whole numbers from 1"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(
+            parse_job_id("x7").unwrap_err(),
+            "\"x7\" is not a job id; job ids are whole numbers from 1, such as 7 or 7,9"
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod decision;
 mod state;
 
 pub use admit::admit;
-pub use after::{AfterError, AfterState, MAX_AFTER, after_reason, check_after};
+pub use after::{
+    AfterError, AfterState, MAX_AFTER, after_reason, check_after, parse_after, parse_job_id,
+};
 pub use apply::{ApplyError, Effect, apply};
 pub use backoff::backoff;
 pub use decide::{Plan, decide, wake_at};

@@ -1,5 +1,6 @@
 //! The dispatch form: a project picker (or a path, on first run), the agent
-//! profile, a priority and a multi-line prompt. Tab moves between fields,
+//! profile, a priority, the jobs it waits for (`--after`) and a multi-line
+//! prompt. Tab moves between fields,
 //! ←/→ choose, Enter adds a line to the prompt, Ctrl-S submits, Esc
 //! cancels. Pure: keys in, a request out.
 
@@ -13,6 +14,8 @@ pub enum Field {
     Path,
     Agent,
     Priority,
+    /// The jobs it waits for: ids, comma-separated (`dispatch --after`).
+    After,
     Prompt,
 }
 
@@ -26,7 +29,27 @@ pub struct DispatchRequest {
     pub project: String,
     pub agent: Option<String>,
     pub priority: i64,
+    /// The jobs it waits for, as typed (checked by the journal when it is
+    /// dispatched, with [`crate::scheduler::check_after`]).
+    pub after: Vec<i64>,
     pub prompt: String,
+}
+
+/// Why the room could not dispatch a request, in the command line's
+/// words, and the field that holds the fix when the refusal names one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchRefused {
+    pub why: String,
+    pub field: Option<Field>,
+}
+
+impl From<&str> for DispatchRefused {
+    fn from(why: &str) -> DispatchRefused {
+        DispatchRefused {
+            why: why.to_string(),
+            field: None,
+        }
+    }
 }
 
 /// What a key did to the form.
@@ -49,6 +72,8 @@ pub struct DispatchForm {
     pub agents: Vec<String>,
     pub agent: usize,
     pub priority: TextArea<'static>,
+    /// Job ids to wait for, comma-separated; empty: it may start at once.
+    pub after: TextArea<'static>,
     pub prompt: TextArea<'static>,
     /// Why the last submit was refused.
     pub error: Option<String>,
@@ -89,6 +114,11 @@ impl DispatchForm {
             agents,
             agent: 0,
             priority: at_end(priority.to_string()),
+            after: {
+                let mut area = TextArea::default();
+                area.set_placeholder_text("none; or job ids, such as 3,7");
+                area
+            },
             prompt: TextArea::default(),
             error: None,
             missing: Vec::new(),
@@ -96,11 +126,14 @@ impl DispatchForm {
     }
 
     /// The engine refused the request: the form stays, with every word the
-    /// operator typed, the whole reason, and the cursor where the fix
-    /// likely goes (the path, when one was typed).
-    pub fn refused(&mut self, why: String) {
-        if self.wants_path() {
-            self.field = Field::Path;
+    /// operator typed, the whole reason, and the cursor where the fix goes:
+    /// `at` when the refusal names a field, else the path when one was
+    /// typed.
+    pub fn refused(&mut self, why: String, at: Option<Field>) {
+        match at {
+            Some(field) => self.field = field,
+            None if self.wants_path() => self.field = Field::Path,
+            None => {}
         }
         self.error = Some(why);
     }
@@ -126,7 +159,7 @@ impl DispatchForm {
         if self.wants_path() {
             fields.push(Field::Path);
         }
-        fields.extend([Field::Agent, Field::Priority, Field::Prompt]);
+        fields.extend([Field::Agent, Field::Priority, Field::After, Field::Prompt]);
         fields
     }
 
@@ -178,6 +211,9 @@ impl DispatchForm {
                         self.priority.input(key);
                     }
                 },
+                Field::After => {
+                    self.after.input(key);
+                }
                 Field::Prompt => {
                     self.prompt.input(key);
                 }
@@ -206,6 +242,16 @@ impl DispatchForm {
         let Ok(priority) = priority.trim().parse::<i64>() else {
             return refuse(self, Field::Priority, "the priority is a whole number");
         };
+        // Read as `dispatch --after` reads them: once each, in order.
+        let mut after = match crate::scheduler::parse_after(&self.after.lines().join("")) {
+            Ok(after) => after,
+            Err(why) => return refuse(self, Field::After, &why),
+        };
+        after.sort_unstable();
+        after.dedup();
+        if let Err(why) = crate::intake::limits::after(&after) {
+            return refuse(self, Field::After, &why);
+        }
         if prompt.is_empty() {
             return refuse(self, Field::Prompt, "say what the agent should do");
         }
@@ -213,6 +259,7 @@ impl DispatchForm {
             project,
             agent: (self.agent > 0).then(|| self.agents[self.agent].clone()),
             priority,
+            after,
             prompt,
         })
     }

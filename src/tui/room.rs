@@ -17,6 +17,7 @@ use ratatui::text::Text;
 use super::app::{App, DiffView, EngineState, GridCell, Mode};
 use super::capture::{live_status, plain, read_capture};
 use super::events::{Input, RoomEvent, watch_signals};
+use super::form::{DispatchRefused, DispatchRequest, Field};
 use super::update::{Intent, dispatched, handle_key, handle_mouse};
 use super::watch::{Request, Watcher};
 use super::{draw, notice, snapshot};
@@ -24,7 +25,7 @@ use crate::agents::question::read_question;
 use crate::config::Config;
 use crate::engine::{profile_name, session_name};
 use crate::home::Home;
-use crate::journal::{Journal, NewJob};
+use crate::journal::{Journal, JournalError, NewJob};
 use crate::model::{Freshness, Project, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
 use crate::workspace::diff_text_on;
@@ -426,7 +427,7 @@ impl<'a> Room<'a> {
                     self.projects = projects;
                     app.set_snapshot(snap);
                 }
-                dispatched(app, result.map_err(|e| format!("{e:#}")));
+                dispatched(app, result);
             }
             Intent::LoadDetails(job) => {
                 let details = self.journal.job_details(job)?;
@@ -464,19 +465,31 @@ impl<'a> Room<'a> {
         Ok(())
     }
 
-    fn dispatch(&mut self, request: &super::form::DispatchRequest) -> anyhow::Result<i64> {
+    /// Journals the form's request as `dispatch` does: the same limits,
+    /// the same project resolution, and the journal's check of the jobs it
+    /// waits for (`scheduler::check_after`), refused in the same words.
+    fn dispatch(&mut self, request: &DispatchRequest) -> Result<i64, DispatchRefused> {
+        let refused = |field| move |why: String| DispatchRefused { why, field };
         // The same limits as every other intake.
         crate::intake::limits::task(&request.prompt, None, Some(request.priority))
-            .map_err(anyhow::Error::msg)?;
+            .map_err(refused(None))?;
+        crate::intake::limits::after(&request.after).map_err(refused(Some(Field::After)))?;
         let (project, _) =
-            crate::cli::resolve_project(&mut self.journal, self.config, &request.project)?;
+            crate::cli::resolve_project(&mut self.journal, self.config, &request.project)
+                .map_err(|e| refused(None)(format!("{e:#}")))?;
         let mut job = NewJob::task(
             Some(project.name.clone()),
             request.prompt.clone(),
             request.priority,
         );
         job.agent = request.agent.clone();
-        Ok(self.journal.dispatch(&job, Timestamp::now())?)
+        job.after = request.after.clone();
+        self.journal
+            .dispatch(&job, Timestamp::now())
+            .map_err(|e| DispatchRefused {
+                field: matches!(e, JournalError::After(_)).then_some(Field::After),
+                why: e.to_string(),
+            })
     }
 
     /// The review item's changes: from the attempt's base commit to its

@@ -9,7 +9,7 @@ use ratatui_textarea::TextArea;
 
 use super::action::Action;
 use super::app::{App, Confirm, DiffView, EngineState, Mode, Pane, Purpose, Scrolled};
-use super::form::{DispatchForm, DispatchRequest, FormOutcome};
+use super::form::{DispatchForm, DispatchRefused, DispatchRequest, FormOutcome};
 use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
 use crate::agents::question::Offer;
 use crate::journal::CommandKind;
@@ -218,7 +218,7 @@ pub(crate) fn answer(app: &mut App, job: i64, offer: &Offer) -> Vec<Intent> {
 /// What came of a dispatch from the form: the job queued (the form
 /// closes and the job is selected) or the whole reason it was refused
 /// (the form stays, with its text).
-pub fn dispatched(app: &mut App, result: Result<i64, String>) {
+pub fn dispatched(app: &mut App, result: Result<i64, DispatchRefused>) {
     match result {
         Ok(id) => {
             if matches!(app.mode, Mode::Dispatch(_)) {
@@ -227,8 +227,8 @@ pub fn dispatched(app: &mut App, result: Result<i64, String>) {
             app.select_job(id);
             app.message = Some(format!("queued #{id}"));
         }
-        Err(why) => match &mut app.mode {
-            Mode::Dispatch(form) => form.refused(format!("not dispatched: {why}")),
+        Err(DispatchRefused { why, field }) => match &mut app.mode {
+            Mode::Dispatch(form) => form.refused(format!("not dispatched: {why}"), field),
             _ => app.message = Some(format!("not dispatched: {why}")),
         },
     }

@@ -184,15 +184,16 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         let width = main.width.min(72).saturating_sub(2).max(1) as usize;
         (why.chars().count() * 6 / 5).div_ceil(width).max(1) as u16
     });
-    let rect = centered(main, 72, 19 + error_rows);
+    let rect = centered(main, 72, 20 + error_rows);
     frame.render_widget(Clear, rect);
     let outer = Block::bordered().title(" Dispatch a task: C-s submits, Esc cancels ");
     let inner = outer.inner(rect);
     frame.render_widget(outer, rect);
     let path_rows = if form.wants_path() { 3 } else { 0 };
-    let [project, path, agent, priority, prompt, error] = Layout::vertical([
+    let [project, path, agent, priority, after, prompt, error] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(path_rows),
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(3),
@@ -238,18 +239,23 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         Paragraph::new(picker("Agent", Field::Agent, &form.agent_label())),
         agent,
     );
-    let [label, value] =
-        Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(priority);
-    frame.render_widget(
-        Paragraph::new(Span::styled("Priority", focus(Field::Priority))),
-        label,
-    );
-    let mut number = form.priority.clone();
-    number.set_cursor_line_style(Style::new());
-    if form.field != Field::Priority {
-        number.set_cursor_style(Style::new());
-    }
-    frame.render_widget(&number, value);
+    // One-line fields: a label, then the text as typed.
+    let line_field = |frame: &mut Frame, label: &str, field, area: &TextArea<'static>, row| {
+        let [label_rect, value] =
+            Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(row);
+        frame.render_widget(
+            Paragraph::new(Span::styled(label.to_string(), focus(field))),
+            label_rect,
+        );
+        let mut shown = area.clone();
+        shown.set_cursor_line_style(Style::new());
+        if form.field != field {
+            shown.set_cursor_style(Style::new());
+        }
+        frame.render_widget(&shown, value);
+    };
+    line_field(frame, "Priority", Field::Priority, &form.priority, priority);
+    line_field(frame, "After", Field::After, &form.after, after);
     boxed(
         frame,
         &form.prompt,

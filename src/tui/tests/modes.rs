@@ -7,7 +7,7 @@ use super::*;
 use crate::config::{Desktop, Notify};
 use crate::journal::CommandKind;
 use crate::tui::app::{DiffView, Mode, Pane, Purpose, Scrolled};
-use crate::tui::form::{DispatchRequest, Field};
+use crate::tui::form::{DispatchRefused, DispatchRequest, Field};
 use crate::tui::notice;
 use crate::tui::update::{Intent, dispatched, handle_key, handle_mouse};
 
@@ -37,6 +37,7 @@ fn the_dispatch_form_submits_with_ctrl_s() {
             project: "web".into(),
             agent: Some("claude".into()),
             priority: 7,
+            after: vec![],
             prompt: "add a\nhealth check".into(),
         })]
     );
@@ -48,6 +49,73 @@ fn the_dispatch_form_submits_with_ctrl_s() {
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(app.selected_job(), Some(4));
     assert_eq!(app.message.as_deref(), Some("queued #4"));
+}
+
+/// The form's After field: job ids as `dispatch --after` takes them; what
+/// is not one is refused in the form, in the command line's words, and a
+/// refusal of the journal's check (`check_after`) puts the cursor there.
+#[test]
+fn the_dispatch_form_takes_the_jobs_it_waits_for() {
+    let mut app = sample();
+    handle_key(&mut app, key('d'));
+    type_text(&mut app, "after the others");
+    // Prompt → (BackTab) After.
+    handle_key(&mut app, code(KeyCode::BackTab));
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the form is open")
+    };
+    assert_eq!(form.field, Field::After);
+    type_text(&mut app, "3, x");
+    assert!(handle_key(&mut app, ctrl('s')).is_empty(), "not sent");
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the form stays")
+    };
+    assert_eq!(
+        form.error.as_deref(),
+        Some(crate::scheduler::parse_after("3, x").unwrap_err().as_str())
+    );
+    assert_eq!(form.field, Field::After);
+    handle_key(&mut app, code(KeyCode::Backspace));
+    type_text(&mut app, "#1,3");
+    assert_eq!(
+        handle_key(&mut app, ctrl('s')),
+        vec![Intent::Dispatch(DispatchRequest {
+            project: "api".into(),
+            agent: None,
+            priority: 0,
+            after: vec![1, 3],
+            prompt: "after the others".into(),
+        })]
+    );
+    // The journal refuses a job that does not exist: the reason, and the
+    // cursor back on After, from the prompt.
+    let Mode::Dispatch(form) = &mut app.mode else {
+        panic!("open until queued")
+    };
+    form.field = Field::Prompt;
+    let why = crate::scheduler::AfterError::Unknown(3).to_string();
+    dispatched(
+        &mut app,
+        Err(DispatchRefused {
+            why: why.clone(),
+            field: Some(Field::After),
+        }),
+    );
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the form stays")
+    };
+    assert_eq!(form.field, Field::After);
+    assert_eq!(form.after.lines(), ["3, #1,3"]);
+    assert_eq!(
+        form.error.as_deref(),
+        Some(format!("not dispatched: {why}").as_str())
+    );
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("there is no job #3 to wait for"),
+        "{screen}"
+    );
+    assert!(screen.contains("After    3, #1,3"), "{screen}");
 }
 
 #[test]
@@ -105,8 +173,9 @@ fn on_first_run_the_form_starts_on_the_prompt_and_offers_a_path() {
     assert!(form.wants_path());
     assert_eq!(form.field, Field::Prompt, "typing goes to the prompt");
     type_text(&mut app, "hello");
-    // Back to the path (Priority, Agent, Path): the operator types another.
-    for _ in 0..3 {
+    // Back to the path (After, Priority, Agent, Path): the operator types
+    // another.
+    for _ in 0..4 {
         handle_key(&mut app, code(KeyCode::BackTab));
     }
     let Mode::Dispatch(form) = &app.mode else {
@@ -128,6 +197,7 @@ fn on_first_run_the_form_starts_on_the_prompt_and_offers_a_path() {
             project: "/src/web".into(),
             agent: None,
             priority: 0,
+            after: vec![],
             prompt: "hello".into(),
         })]
     );
