@@ -382,32 +382,45 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let start = self.news_mark;
         let deadline = Instant::now() + wait;
+        // Where the journal and the inbox are watched, their news ends the
+        // wait at once and looking is only the safety net (every 500 ms);
+        // otherwise, at rest the journal is looked at less often: new work
+        // starts within 150 ms, an active agent's news within 50 ms.
+        let watched = self.journal_watch.is_some() && self.watcher.is_some();
+        let look_every = if watched {
+            Duration::from_millis(500)
+        } else if wait >= self.config.scheduler.idle_interval {
+            Duration::from_millis(150)
+        } else {
+            Duration::from_millis(50)
+        };
+        // A control room that closes waits for this thread: it hears so
+        // within 100 ms.
+        let step = match stop {
+            Some(_) => look_every.min(Duration::from_millis(100)),
+            None => look_every,
+        };
+        let rested = Instant::now();
+        let mut looked = rested;
         while Instant::now() < deadline {
             if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
                 return Ok(());
             }
-            // Where the journal and the inbox are watched, their news ends
-            // the wait at once and looking is only the safety net;
-            // otherwise, at rest the journal is looked at less often: new
-            // work starts within 150 ms, an active agent's news within
-            // 50 ms.
-            let step = if self.journal_watch.is_some() && self.watcher.is_some() {
-                Duration::from_millis(500)
-            } else if wait >= self.config.scheduler.idle_interval {
-                Duration::from_millis(150)
-            } else {
-                Duration::from_millis(50)
-            };
             let left = deadline.saturating_duration_since(Instant::now());
+            let woken = self.pane_watch.output().wait(step.min(left));
             // An agent's pane drew: look at once, but not more often than
             // the spacing allows (a streaming agent draws all the time).
-            if self.pane_watch.output().wait(step.min(left)).drawn {
+            if woken.drawn {
                 let due = self.output_pass_due();
                 std::thread::sleep(due.saturating_duration_since(Instant::now()).min(left));
                 if Instant::now() >= due {
                     return Ok(());
                 }
             }
+            if !woken.news && looked.elapsed() < look_every {
+                continue;
+            }
+            looked = Instant::now();
             let inbox_has_mail = match &self.watcher {
                 Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
                 None => std::fs::read_dir(self.home.inbox())
@@ -415,6 +428,11 @@ impl Engine {
                     .unwrap_or(false),
             };
             if self.journal.last_event_id().unwrap_or(start) != start || inbox_has_mail {
+                // The pass's own events are news too: passes that each
+                // write one follow each other at most 50 times a second.
+                std::thread::sleep(
+                    (rested + Duration::from_millis(20)).saturating_duration_since(Instant::now()),
+                );
                 return Ok(());
             }
         }
