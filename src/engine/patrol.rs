@@ -202,7 +202,7 @@ impl Engine {
             }
             let refs: Vec<&str> = indices.iter().map(|&i| names[i].as_str()).collect();
             self.screen_captures += refs.len() as u64;
-            match runtime.control.capture_many_timed(&refs) {
+            match runtime.control.capture_many_timed(&refs, false, 0) {
                 Ok((second, captured)) => {
                     for (i, screen) in indices.into_iter().zip(captured) {
                         // Without the server's clock, the pane is captured
@@ -736,7 +736,7 @@ pub(super) struct Captured {
 /// the capture began, both by its server's clock. Output in the same second
 /// counts as new, so nothing is missed for the clock's coarseness.
 fn unchanged_since(kept: &Captured, activity: Option<u64>) -> bool {
-    activity.is_some_and(|activity| activity < kept.second)
+    crate::runtime::quiet_since(kept.second, activity)
 }
 
 #[cfg(test)]

@@ -180,9 +180,12 @@ impl ControlClient {
     /// tmux server's own clock read just before the first capture (`None`
     /// if it could not be read): the clock of the panes'
     /// `window_activity`, which a host's may not share with ours.
+    /// Colours and `history` as in [`capture_many_with`](Self::capture_many_with).
     pub fn capture_many_timed(
         &self,
         names: &[&str],
+        colours: bool,
+        history: u32,
     ) -> Result<(Option<u64>, Vec<String>), TmuxError> {
         // display-message expands strftime(3) escapes: %s is the epoch second.
         let mut commands = vec![vec![
@@ -190,13 +193,42 @@ impl ControlClient {
             "-p".into(),
             "%s".into(),
         ]];
-        commands.extend(names.iter().map(|n| capture_words(n, false, 0)));
+        commands.extend(names.iter().map(|n| capture_words(n, colours, history)));
         let mut replies = self.commands(&commands)?.into_iter();
         let second = replies
             .next()
             .and_then(Result::ok)
             .and_then(|s| s.trim().parse().ok());
         Ok((second, replies.map(Result::unwrap_or_default).collect()))
+    }
+
+    /// Each session's `window_activity` (when its window last had output,
+    /// whole seconds of the server's clock), in one round trip: what tells
+    /// a pane worth capturing again from a quiet one.
+    pub fn activity(&self) -> Result<std::collections::HashMap<String, u64>, TmuxError> {
+        let words = [
+            "list-panes",
+            "-a",
+            "-F",
+            "#{session_name}\t#{window_activity}",
+        ];
+        let reply = self
+            .commands(&[words.iter().map(|w| w.to_string()).collect()])?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Ok(String::new()));
+        let out = match reply {
+            Ok(out) => out,
+            Err(e) if no_sessions(&e) => String::new(),
+            Err(e) => return Err(TmuxError::Failed(e)),
+        };
+        Ok(out
+            .lines()
+            .filter_map(|l| {
+                let (name, at) = l.split_once('\t')?;
+                Some((name.to_string(), at.trim().parse().ok()?))
+            })
+            .collect())
     }
 
     /// As [`capture_many`](Self::capture_many), with the panes' colours as
@@ -534,6 +566,15 @@ fn read_replies(
             let _ = tx.send(Err(CLOSED.into()));
         }
     }
+}
+
+/// Whether a pane whose window last had output at `activity` (`None`: not
+/// known) is unchanged since a capture that began in second `captured`,
+/// both by its tmux server's clock: its output came in an earlier second.
+/// Output in the same second counts as new, so nothing is missed for the
+/// clock's coarseness.
+pub fn quiet_since(captured: u64, activity: Option<u64>) -> bool {
+    activity.is_some_and(|activity| activity < captured)
 }
 
 /// The command that captures session `name`'s pane (its screen, with

@@ -56,10 +56,24 @@ impl From<ControlClient> for Clients {
     }
 }
 
+/// A pane's last screen and the second its capture began, by its tmux
+/// server's clock.
+struct Kept {
+    second: u64,
+    screen: String,
+}
+
 impl Clients {
-    /// Every session's screen, one round trip per host; a host that does
-    /// not answer gives empty screens for its sessions.
-    fn capture(&self, request: &Request) -> Result<Vec<String>, crate::runtime::TmuxError> {
+    /// Every session's screen, two round trips per host: the panes'
+    /// activity, then the captures of those that had output since their
+    /// last capture began (by the host's own clock); a quiet pane keeps
+    /// its screen in `kept`. A host that does not answer gives empty
+    /// screens for its sessions.
+    fn capture(
+        &self,
+        request: &Request,
+        kept: &mut HashMap<String, Kept>,
+    ) -> Result<Vec<String>, crate::runtime::TmuxError> {
         let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
         for i in 0..request.sessions.len() {
             let host = request.hosts.get(i).and_then(|h| h.as_deref());
@@ -67,10 +81,6 @@ impl Clients {
         }
         let mut screens = vec![String::new(); request.sessions.len()];
         for (host, indices) in groups {
-            let names: Vec<&str> = indices
-                .iter()
-                .map(|&i| request.sessions[i].as_str())
-                .collect();
             let client = match host {
                 None => &self.local,
                 Some(h) => match self.hosts.get(h) {
@@ -78,9 +88,47 @@ impl Clients {
                     None => continue,
                 },
             };
-            match client.capture_many_with(&names, true, request.history) {
-                Ok(captured) => {
-                    for (i, screen) in indices.into_iter().zip(captured) {
+            let activity = match client.activity() {
+                Ok(activity) => activity,
+                Err(e) if host.is_none() => return Err(e),
+                Err(_) => continue,
+            };
+            let (quiet, wanted): (Vec<usize>, Vec<usize>) = indices.into_iter().partition(|&i| {
+                let name = &request.sessions[i];
+                kept.get(name).is_some_and(|k| {
+                    crate::runtime::quiet_since(k.second, activity.get(name).copied())
+                })
+            });
+            for i in quiet {
+                if let Some(k) = kept.get(&request.sessions[i]) {
+                    screens[i] = k.screen.clone();
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = wanted
+                .iter()
+                .map(|&i| request.sessions[i].as_str())
+                .collect();
+            match client.capture_many_timed(&names, true, request.history) {
+                Ok((second, captured)) => {
+                    for (i, screen) in wanted.into_iter().zip(captured) {
+                        let name = &request.sessions[i];
+                        match second {
+                            Some(second) => {
+                                kept.insert(
+                                    name.clone(),
+                                    Kept {
+                                        second,
+                                        screen: screen.clone(),
+                                    },
+                                );
+                            }
+                            None => {
+                                kept.remove(name);
+                            }
+                        }
                         screens[i] = screen;
                     }
                 }
@@ -136,6 +184,7 @@ impl Drop for Watcher {
 fn watch(control: Clients, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condvar)) {
     let (lock, wake) = wanted;
     let mut last: HashMap<String, String> = HashMap::new();
+    let mut kept: HashMap<String, Kept> = HashMap::new();
     let mut asked = Request::default();
     loop {
         let request = {
@@ -149,11 +198,13 @@ fn watch(control: Clients, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condv
             w.request.clone()
         };
         if request != asked {
-            // A new request sends its first captures even if unchanged.
+            // A new request captures and sends every pane, even if
+            // unchanged (its history or its hosts may differ).
             last.clear();
+            kept.clear();
             asked = request.clone();
         }
-        if let Ok(screens) = control.capture(&request) {
+        if let Ok(screens) = control.capture(&request, &mut kept) {
             let changed: Vec<(String, String)> = request
                 .sessions
                 .iter()
@@ -179,6 +230,71 @@ fn watch(control: Clients, tx: Sender<RoomEvent>, wanted: &(Mutex<Wanted>, Condv
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Quiet panes keep their screens (the kept capture is not taken
+    /// again); a pane that drew is captured again, alone.
+    #[test]
+    fn only_panes_with_output_since_their_capture_are_captured_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let home = crate::home::Home::at(dir.path().join("home"));
+        home.ensure().expect("home");
+        let server = crate::runtime::TmuxServer::for_home(&home, 100).expect("server");
+        struct Stop(crate::runtime::TmuxServer);
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                let _ = self.0.kill_server();
+            }
+        }
+        let _stop = Stop(server.clone());
+        let names = ["sb-1-1", "sb-2-1", "sb-3-1"];
+        for name in names {
+            server
+                .spawn(&crate::runtime::SpawnSpec {
+                    name: name.into(),
+                    cwd: dir.path().to_path_buf(),
+                    argv: vec!["sh".into(), "-c".into(), "echo ready; sleep 60".into()],
+                    env: Vec::new(),
+                })
+                .expect("spawn");
+        }
+        let clients = Clients::from(ControlClient::new(server.clone()));
+        let request = Request {
+            sessions: names.iter().map(|n| n.to_string()).collect(),
+            history: 0,
+            hosts: Vec::new(),
+        };
+        let mut kept = HashMap::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !clients
+            .capture(&request, &mut kept)
+            .expect("capture")
+            .iter()
+            .all(|s| s.contains("ready"))
+        {
+            assert!(std::time::Instant::now() < deadline, "panes not ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // A whole second of the server's clock without output.
+        std::thread::sleep(Duration::from_millis(1100));
+        clients.capture(&request, &mut kept).expect("capture");
+        let seconds = |kept: &HashMap<String, Kept>| -> Vec<u64> {
+            names.iter().map(|n| kept[*n].second).collect()
+        };
+        let before = seconds(&kept);
+        std::thread::sleep(Duration::from_millis(1100));
+        let screens = clients.capture(&request, &mut kept).expect("capture");
+        assert_eq!(seconds(&kept), before, "quiet panes were captured again");
+        assert!(screens.iter().all(|s| s.contains("ready")), "{screens:?}");
+        server
+            .run(&["send-keys", "-t", "=sb-2-1:", "-l", "typed"])
+            .expect("type");
+        std::thread::sleep(Duration::from_millis(200));
+        let screens = clients.capture(&request, &mut kept).expect("capture");
+        let after = seconds(&kept);
+        assert_eq!((after[0], after[2]), (before[0], before[2]));
+        assert!(after[1] > before[1], "the pane that drew is captured again");
+        assert!(screens[1].contains("typed"), "{screens:?}");
+    }
 
     #[test]
     fn the_grid_is_captured_less_often_than_the_live_pane() {
