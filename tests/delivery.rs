@@ -235,7 +235,11 @@ fn keep_failed_is_measured_on_the_clock_it_is_given() {
         Config::from_texts(Some(&config_text), std::path::Path::new("config.toml")).unwrap();
     let home = switchboard::home::Home::at(sb.home());
     let journal = sb.journal();
-    let plan = |at| switchboard::engine::cleanup::plan(&journal, &config, &home, at).unwrap();
+    let plan = |at| {
+        switchboard::engine::cleanup::plan(&journal, &config, &home, at)
+            .unwrap()
+            .removals
+    };
     assert!(
         plan(now.plus(Duration::from_secs(6 * 86_400))).is_empty(),
         "six days: kept"

@@ -239,6 +239,59 @@ prompt = "argv"
     assert!(sessions.is_empty(), "{sessions:?}");
 }
 
+#[test]
+fn clean_removes_what_a_killed_job_left_on_its_host() {
+    need_test_hosts!();
+    let c = Cluster::with_config(
+        "slow",
+        &format!("{}\n[projects.api1]\nkeep_failed = \"1s\"\n", config()),
+    );
+    let engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "be killed"]).ok();
+    wait_secs(30, "the job running", || c.job(1)["state"] == "running");
+    c.sb.run(&["kill", "1"]).ok();
+    wait_secs(20, "the job killed", || c.job(1)["state"] == "killed");
+    drop(engine);
+    std::thread::sleep(Duration::from_secs(2));
+    let worktree = c.hosts[0]
+        .home()
+        .join(".switchboard")
+        .read_dir()
+        .expect("place")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path()
+        .join("worktrees/job-1");
+    assert!(
+        worktree.exists(),
+        "left by the kill: {}",
+        worktree.display()
+    );
+    let branch = || git_out(&c.repos[0], &["branch", "--list", "switchboard/1"]);
+    assert!(!branch().is_empty());
+    let dry = c.sb.run(&["clean", "--dry-run"]).ok().to_string();
+    assert!(
+        dry.contains("would remove") && dry.contains("on host build1"),
+        "{dry}"
+    );
+    assert!(worktree.exists(), "a dry run removes nothing");
+    let json = c.sb.run(&["clean", "--json"]).json();
+    assert_eq!(json[0]["host"], "build1", "{json}");
+    assert!(!worktree.exists(), "removed on the host");
+    assert!(branch().is_empty(), "the branch deleted on the host");
+    let again = c.sb.run(&["clean"]).ok().to_string();
+    assert!(again.contains("Nothing to clean"), "{again}");
+    // A host out of reach is said, not skipped silently.
+    c.hosts[0].link_down();
+    let cut = c.sb.run(&["clean", "--dry-run"]).ok().to_string();
+    c.hosts[0].link_up();
+    assert!(
+        cut.contains("Nothing to clean") || !cut.contains("would remove"),
+        "{cut}"
+    );
+}
+
 /// The job's events, as `jobs ID` prints them.
 fn events(c: &Cluster, id: u32) -> String {
     c.sb.run(&["jobs", &id.to_string()]).ok().to_string()

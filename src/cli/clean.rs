@@ -25,25 +25,44 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let journal = ctx.journal()?;
-    let mut plan = cleanup::plan(&journal, &config, &ctx.home, Timestamp::now())?;
+    let cleanup::Plan {
+        removals: mut plan,
+        unreached,
+    } = cleanup::plan(&journal, &config, &ctx.home, Timestamp::now())?;
     if !args.dry_run {
         cleanup::carry_out(&journal, &mut plan, args.force)?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&plan)?);
+        for (host, why) in &unreached {
+            eprintln!("host {} was not cleaned: {}", visible(host), visible(why));
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    if plan.is_empty() {
+    for (host, why) in &unreached {
+        anstream::println!(
+            "{} host {}: nothing there was looked at ({})",
+            paint(YELLOW, "skipped"),
+            visible(host),
+            visible(why)
+        );
+    }
+    if plan.is_empty() && unreached.is_empty() {
         println!(
             "Nothing to clean: no merged job left a worktree or branch, no killed or failed job is past keep_failed."
         );
         return Ok(ExitCode::SUCCESS);
     }
     for r in &plan {
+        let on = if r.host == crate::model::HostName::local().as_str() {
+            String::new()
+        } else {
+            format!(" on host {}", r.host)
+        };
         let what: Vec<String> = r
             .worktree
             .iter()
-            .map(|w| format!("worktree {}", w.display()))
+            .map(|w| format!("worktree {}{on}", w.display()))
             .chain(r.branch.iter().map(|b| format!("branch {b}")))
             .collect();
         let (mark, outcome) = if args.dry_run {

@@ -562,12 +562,15 @@ impl Engine {
         self.cleaned_at = Some(Instant::now());
         let result = cleanup::plan(&self.journal, &self.config, &self.home, Timestamp::now())
             .and_then(|mut plan| {
-                cleanup::carry_out(&self.journal, &mut plan, false)?;
+                cleanup::carry_out(&self.journal, &mut plan.removals, false)?;
                 Ok(plan)
             });
         match result {
             Ok(plan) => {
-                for r in plan {
+                for (host, why) in plan.unreached {
+                    tracing::warn!("clean-up: host {host} was not looked at: {why}");
+                }
+                for r in plan.removals {
                     tracing::info!(job = r.job, "clean-up ({}): {}", r.why, r.outcome);
                 }
             }

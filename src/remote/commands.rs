@@ -195,6 +195,31 @@ echo $#"#
     ])
 }
 
+/// What `switchboard clean` needs to know of a host, in one round trip:
+/// the job worktrees in `worktrees` (a line `W job-N` each) and the
+/// `switchboard/` branches of each of `repos` (`B I switchboard/N`, I the
+/// repository's index in `repos`). The paths are positional words.
+pub fn clean_inventory(worktrees: &Path, repos: &[&Path]) -> RemoteCommand {
+    let mut argv = vec![
+        "sh".to_string(),
+        "-c".into(),
+        r#"d=$1; shift
+for w in "$d"/job-*; do [ -e "$w" ] && printf 'W %s\n' "${w##*/}"; done
+i=0
+for r in "$@"; do
+  git -C "$r" for-each-ref --format='%(refname:short)' refs/heads/switchboard/ 2>/dev/null \
+    | while IFS= read -r b; do printf 'B %s %s\n' "$i" "$b"; done
+  i=$((i + 1))
+done
+exit 0"#
+            .into(),
+        "sh".into(),
+        path(worktrees),
+    ];
+    argv.extend(repos.iter().map(|r| path(r)));
+    RemoteCommand::new(argv)
+}
+
 /// Writes stdin to `file` (created private to the user).
 pub fn write_file(file: &Path, content: impl Into<Vec<u8>>) -> RemoteCommand {
     RemoteCommand::new([
@@ -583,6 +608,45 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
         let out = run_as_host(&end_attempt_processes(HOSTILE, 7, 1, 20), dir.path());
         assert!(!out.status.success(), "a newline is refused: {out:?}");
+    }
+
+    #[test]
+    fn the_clean_inventory_lists_worktrees_and_branches_of_hostile_paths() {
+        let dir = tempfile::tempdir().expect("temp");
+        let worktrees = dir
+            .path()
+            .join(HOSTILE.replace('\n', " "))
+            .join("worktrees");
+        std::fs::create_dir_all(worktrees.join("job-3")).expect("worktree");
+        std::fs::create_dir_all(worktrees.join("other")).expect("other");
+        let repo = dir.path().join("repo $(touch pwned) '\n");
+        std::fs::create_dir_all(&repo).expect("repo");
+        let git = |args: &[&str]| {
+            let out = run_as_host(&super::git(&repo, args, &[]), dir.path());
+            assert!(out.status.success(), "{out:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ]);
+        git(&["branch", "switchboard/3"]);
+        git(&["branch", "feature"]);
+        let missing = dir.path().join("missing");
+        let out = run_as_host(&clean_inventory(&worktrees, &[&missing, &repo]), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "W job-3\nB 1 switchboard/3\n"
+        );
+        assert!(!dir.path().join("pwned").exists());
     }
 
     #[test]
