@@ -181,11 +181,13 @@ impl Config {
         let mut merged: toml::Table = DEFAULT_CONFIG
             .parse()
             .map_err(|e: toml::de::Error| invalid(None, None, format!("built-in config: {e}")))?;
+        let mut user_agents = None;
         if let Some(text) = user {
             let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
                 let line = e.span().map(|s| locate::line_of(text, s.start));
                 invalid(line, None, e.message().trim().to_string())
             })?;
+            user_agents = table.get("agents").and_then(|a| a.as_table()).cloned();
             overlay(&mut merged, table);
         }
         let config: Config =
@@ -200,6 +202,15 @@ impl Config {
                 let line = user.and_then(|text| locate::line_of_key(text, &key));
                 invalid(line, Some(key.join(".")).filter(|k| !k.is_empty()), message)
             })?;
+        // The operator's patterns are checked here, with their line; the
+        // built-in ones are checked by a test, not on every start (parsing
+        // them all was a tenth of a dispatch's time).
+        if let (Some(text), Some(agents)) = (user, &user_agents) {
+            config.check_patterns(agents).map_err(|(key, message)| {
+                let line = locate::line_of_key(text, &key);
+                invalid(line, Some(key.join(".")), message)
+            })?;
+        }
         config.check().map_err(|(key, message)| {
             let line_of = |key: &str| {
                 let segments: Vec<String> = key.split('.').map(str::to_string).collect();
@@ -268,6 +279,24 @@ impl Config {
                     format!("agents.{name}.command"),
                     "must name a program".into(),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the syntax of the patterns that `agents` (the operator's
+    /// `[agents]` table) sets; the error names the key.
+    fn check_patterns(&self, agents: &toml::Table) -> Result<(), (Vec<String>, String)> {
+        for (name, profile) in &self.agents {
+            let Some(set) = agents.get(name).and_then(|p| p.as_table()) else {
+                continue;
+            };
+            for (key, pattern) in profile.patterns() {
+                if set.contains_key(key) {
+                    pattern.check().map_err(|message| {
+                        (vec!["agents".into(), name.clone(), key.to_string()], message)
+                    })?;
+                }
             }
         }
         Ok(())

@@ -14,8 +14,9 @@ pub enum PromptDelivery {
     Paste,
 }
 
-/// A regular expression from the config. Its syntax is checked when the
-/// config loads, so a bad one is reported with its key and line; it is
+/// A regular expression from the config. The syntax of the operator's
+/// patterns is checked when the config loads, so a bad one is reported with
+/// its key and line (the built-in ones are checked by a test); it is
 /// compiled the first time it is used, so commands that never read a
 /// screen (`dispatch`, `jobs`) do not pay for compiling every profile.
 #[derive(Debug, Clone)]
@@ -27,13 +28,25 @@ pub struct Pattern {
 impl Pattern {
     /// A pattern whose syntax is valid.
     pub fn new(source: &str) -> Result<Pattern, String> {
-        regex_syntax::Parser::new()
-            .parse(source)
-            .map_err(|e| format!("not a regular expression: {e}"))?;
-        Ok(Pattern {
+        let pattern = Pattern::unchecked(source);
+        pattern.check()?;
+        Ok(pattern)
+    }
+
+    /// A pattern whose syntax is checked later ([`Pattern::check`]).
+    fn unchecked(source: &str) -> Pattern {
+        Pattern {
             source: source.to_string(),
             compiled: OnceLock::new(),
-        })
+        }
+    }
+
+    /// Whether its syntax is that of a regular expression.
+    pub fn check(&self) -> Result<(), String> {
+        regex_syntax::Parser::new()
+            .parse(&self.source)
+            .map(|_| ())
+            .map_err(|e| format!("not a regular expression: {e}"))
     }
 
     /// The compiled expression, or why it cannot be compiled (too big).
@@ -57,8 +70,8 @@ impl Pattern {
 
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Pattern::new(&text).map_err(serde::de::Error::custom)
+        // Checked by Config::from_texts for the operator's patterns.
+        Ok(Pattern::unchecked(&String::deserialize(d)?))
     }
 }
 

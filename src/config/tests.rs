@@ -34,6 +34,15 @@ fn the_builtin_config_parses_with_every_profile() {
     assert!(config.priorities.ticket > config.priorities.task);
     assert_eq!(config.routing.default_agent, "auto");
     config.compile_patterns().unwrap();
+    // Loading checks only the operator's patterns: every built-in one
+    // must be valid here.
+    for (name, profile) in &config.agents {
+        for (key, pattern) in profile.patterns() {
+            pattern
+                .check()
+                .unwrap_or_else(|e| panic!("agents.{name}.{key}: {e}"));
+        }
+    }
 }
 
 #[test]
