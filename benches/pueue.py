@@ -3,7 +3,13 @@
 `jobs --json` against `pueue status --json`, on an empty queue and with
 2,000 queued, each as a whole process, side by side in one run.
 
-    python3 benches/pueue.py [SWITCHBOARD_BINARY]
+    python3 benches/pueue.py [--check] [SWITCHBOARD_BINARY]
+
+It also prints switchboard's own dispatch at 2,000 queued over the empty
+queue (a dispatch's cost must not grow with the queue), and the goals of
+issue 13; with --check it exits 1 when one is not met (take it on a quiet
+machine: under load the commit's fsync, which pueue does not do, is most
+of a dispatch).
 
 pueue is installed with `cargo install --root target/peers pueue`; without
 it this prints why and exits 0. The switchboard binary defaults to
@@ -40,7 +46,8 @@ def main():
     if not (os.path.exists(pueue) and os.path.exists(pueued)):
         print("pueue is not installed: cargo install --root target/peers pueue (skipped)")
         return
-    binary = sys.argv[1] if len(sys.argv) > 1 else None
+    args = [a for a in sys.argv[1:] if a != "--check"]
+    binary = args[0] if args else None
     if binary is None:
         for profile in ("release", "debug"):
             candidate = os.path.join(ROOT, "target", profile, "switchboard")
@@ -49,9 +56,11 @@ def main():
                 break
     tmp = tempfile.mkdtemp(prefix="sb-pueue-")
     try:
-        run(binary, pueue, pueued, tmp)
+        met = run(binary, pueue, pueued, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if "--check" in sys.argv[1:] and not met:
+        sys.exit(1)
 
 
 def run(binary, pueue, pueued, tmp):
@@ -113,6 +122,15 @@ def run(binary, pueue, pueued, tmp):
     print(f"{'what':34} {'switchboard':>12} {'pueue':>10} {'ratio':>7}")
     for what, sb, pu in rows:
         print(f"{what:34} {sb:10.1f} ms {pu:7.1f} ms {sb / pu:7.2f}")
+    empty, full = rows[0], rows[2]
+    print(f"switchboard dispatch, {QUEUED} queued over empty: {full[1] / empty[1]:.2f}")
+    goals = [
+        ("dispatch no slower than pueue add, empty queue", empty[1] <= empty[2]),
+        (f"dispatch at most 1/3 of pueue add, {QUEUED} queued", full[1] * 3 <= full[2]),
+    ]
+    for what, ok in goals:
+        print(f"goal: {what}: {'met' if ok else 'NOT MET'}")
+    return all(ok for _, ok in goals)
 
 
 if __name__ == "__main__":

@@ -294,7 +294,10 @@ impl Config {
             for (key, pattern) in profile.patterns() {
                 if set.contains_key(key) {
                     pattern.check().map_err(|message| {
-                        (vec!["agents".into(), name.clone(), key.to_string()], message)
+                        (
+                            vec!["agents".into(), name.clone(), key.to_string()],
+                            message,
+                        )
                     })?;
                 }
             }

@@ -10,7 +10,7 @@
 //! checkpoint on close) only once it has grown past [`KEPT_WAL_BYTES`]. So
 //! a short command such as `dispatch` run with no engine costs one commit
 //! `fsync` and the directory's, instead of five (log header, directory,
-//! commit, and the checkpoint's two); one in about 15 also pays for the
+//! commit, and the checkpoint's two); one in about 20 also pays for the
 //! checkpoint. While other connections are open (an engine), SQLite's own
 //! checkpoint every 1,000 pages keeps the log short.
 
@@ -56,7 +56,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// the journal while no other has it open reads the whole log to rebuild
 /// its index (a few µs a page), and forgets what was already copied into
 /// the database, so the log left behind is kept short; a dispatch writes
-/// about 6 pages.
+/// 5 pages.
 pub const KEPT_WAL_BYTES: u64 = 100 * (4096 + 24);
 
 /// What can go wrong with the journal.
