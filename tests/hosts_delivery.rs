@@ -320,3 +320,76 @@ merge_strategy = "rebase"
         "{pushed}"
     );
 }
+
+/// `deliver = "merge"` on a host: approve brings the branch up to date
+/// with a moved base in its worktree there first, like on this machine;
+/// a conflict merges nothing, leaves the base and the branch as they were
+/// and sends the work back to be resolved on the host.
+#[test]
+fn approve_on_a_host_brings_the_branch_up_to_date_with_a_moved_base_first() {
+    need_test_hosts!();
+    let settings = r#"
+[projects.api1]
+merge_strategy = "rebase"
+
+[projects.api2]
+merge_strategy = "rebase"
+"#;
+    let c = Cluster::with_config("fast", &(config() + settings));
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
+    wait_secs(60, "both review items", || {
+        state(&c, 1) == "ready" && state(&c, 2) == "ready"
+    });
+    // The base moves on each host: without a conflict on build1, with one
+    // (the same file) on build2.
+    fs::write(c.repos[0].join("other.txt"), "meanwhile\n").expect("write");
+    git(&c.repos[0], &["add", "other.txt"]);
+    git(&c.repos[0], &["commit", "-q", "-m", "meanwhile on main"]);
+    fs::write(c.repos[1].join("DEMO.md"), "the operator's line\n").expect("write");
+    git(&c.repos[1], &["add", "DEMO.md"]);
+    git(
+        &c.repos[1],
+        &["commit", "-q", "-m", "the operator's DEMO.md"],
+    );
+    let base2 = rev(&c.repos[1], "refs/heads/main");
+    let tip2 = rev(&c.repos[1], "refs/heads/switchboard/2");
+
+    c.sb.run(&["approve", "1"]).ok();
+    wait_secs(60, "job 1 merged", || state(&c, 1) == "merged");
+    let said = c.events(1);
+    assert!(
+        said.contains("the branch was rebased onto the base"),
+        "brought up to date on build1 first: {said}"
+    );
+    let log = git_output(&c.repos[0], &["log", "--format=%s", "main"]);
+    assert!(!log.contains("Merge"), "rebased, so no merge commit: {log}");
+    let tree = git_output(&c.repos[0], &["ls-tree", "--name-only", "main"]);
+    assert!(
+        tree.contains("other.txt") && tree.contains("DEMO.md"),
+        "{tree}"
+    );
+
+    c.sb.run(&["approve", "2"]).ok();
+    wait_secs(60, "job 2 in conflict", || state(&c, 2) == "conflict");
+    assert_eq!(rev(&c.repos[1], "refs/heads/main"), base2, "base untouched");
+    assert_eq!(rev(&c.repos[1], "refs/heads/switchboard/2"), tip2);
+    let status = git_output(&c.worktree(1, 2), &["status", "--porcelain"]);
+    assert!(!status.contains("UU"), "no half-done rebase left: {status}");
+    let said = c.events(2);
+    assert!(said.contains("conflicts with main in DEMO.md"), "{said}");
+
+    // Sent back: the agent resolves it in its worktree on build2.
+    c.sb.run(&["reject", "2"]).ok();
+    wait_secs(60, "the resolved work in review", || {
+        state(&c, 2) == "ready"
+    });
+    c.sb.run(&["approve", "2"]).ok();
+    wait_secs(60, "job 2 merged", || state(&c, 2) == "merged");
+    let merged = fs::read_to_string(c.repos[1].join("DEMO.md")).expect("merged");
+    assert!(
+        merged.contains("the operator's line") && !merged.contains("<<<<<<<"),
+        "{merged}"
+    );
+}

@@ -155,9 +155,10 @@ impl Engine {
         // A base that moved since the agent started: the branch is brought
         // up to date in its own worktree first (a conflict there is undone
         // and shown; nothing merges).
-        let worktree = self.home.worktrees().join(format!("job-{id}"));
+        // On a host, that worktree is there and git runs there.
+        let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
         let mut updated = None;
-        if !runtime.is_remote() && worktree.exists() {
+        if runtime.place.exists(&worktree)? {
             let squash_message = format!(
                 "switchboard job #{id}: {}\n\nTask: {}",
                 job.title,
