@@ -239,12 +239,12 @@ impl TmuxServer {
             "-s".into(),
             spec.name.clone(),
             "-c".into(),
-            cwd.into_owned(),
+            argument(&cwd),
         ];
         args.extend(["-x".into(), "160".into(), "-y".into(), "48".into()]);
         for (k, v) in &spec.env {
             args.push("-e".into());
-            args.push(format!("{k}={v}"));
+            args.push(argument(&format!("{k}={v}")));
         }
         args.push("--".into());
         // tmux runs a lone argument through a shell; two or more are
@@ -252,7 +252,7 @@ impl TmuxServer {
         if spec.argv.len() == 1 {
             args.push("env".into());
         }
-        args.extend(spec.argv.iter().cloned());
+        args.extend(spec.argv.iter().map(|w| argument(w)));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.run(&refs)?;
         Ok(())
@@ -527,6 +527,18 @@ fn zombie_status(_pid: u32) -> Option<(Option<i32>, Option<i32>)> {
     None
 }
 
+/// `word` as one argument of a tmux command line given as argv: tmux ends
+/// a command at any argument that ends in `;` (dropping the `;`) and reads
+/// a final `\;` as `;`, so a word that ends in `;` (a prompt, a path, an
+/// environment value) gets a `\` before its last `;` and reaches the
+/// command whole. Never for the `;` that chains two commands.
+pub(crate) fn argument(word: &str) -> String {
+    match word.strip_suffix(';') {
+        Some(rest) => format!("{rest}\\;"),
+        None => word.to_string(),
+    }
+}
+
 /// An exact pane target (the session's current pane): `=name` never
 /// matches a longer name by prefix.
 fn target(name: &str) -> String {
@@ -543,5 +555,52 @@ pub(crate) fn check_name(name: &str) -> Result<(), TmuxError> {
         Ok(())
     } else {
         Err(TmuxError::BadName(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// tmux ends a command at any argument that ends in `;`: an agent's
+    /// words (a prompt ending in `;`, a lone `;`), its environment and its
+    /// directory reach it exactly all the same.
+    #[test]
+    fn spawned_words_ending_in_a_semicolon_reach_the_agent_exactly() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = crate::home::Home::at(dir.path());
+        home.ensure().expect("home");
+        let server = TmuxServer::for_home(&home, 100).expect("server");
+        let cwd = dir.path().join("work;");
+        std::fs::create_dir(&cwd).expect("cwd");
+        let out = dir.path().join("args");
+        let words = ["fix it;", ";", "a\\;", "\\", "b;;", "done"];
+        let mut argv: Vec<String> = vec![
+            "sh".into(),
+            "-c".into(),
+            r#"{ printf '%s\n' "$@"; printf '%s\n' "$V" "$PWD"; } > "$0.tmp" && mv "$0.tmp" "$0"; sleep 5"#
+                .into(),
+            out.display().to_string(),
+        ];
+        argv.extend(words.iter().map(|w| w.to_string()));
+        server
+            .spawn(&SpawnSpec {
+                name: "sb-1-1".into(),
+                cwd: cwd.clone(),
+                argv,
+                env: vec![("V".into(), "value;".into())],
+            })
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !out.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let said = std::fs::read_to_string(&out).unwrap_or_default();
+        let _ = server.run(&["kill-server"]);
+        let mut expected: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        expected.push("value;".into());
+        expected.push(cwd.display().to_string());
+        assert_eq!(said.lines().collect::<Vec<_>>(), expected);
     }
 }
