@@ -307,7 +307,12 @@ t=$2
 shift 2
 \"$@\" </dev/null &
 p=$!
-( sleep \"$t\"; kill -TERM \"$p\"; sleep 5; kill -KILL \"$p\" ) >/dev/null 2>&1 </dev/null &
+( s=
+  trap '[ -n \"$s\" ] && kill \"$s\"; exit 0' TERM
+  sleep \"$t\" & s=$!; wait \"$s\"
+  kill -TERM \"$p\"
+  sleep 5 & s=$!; wait \"$s\"
+  kill -KILL \"$p\" ) >/dev/null 2>&1 </dev/null &
 w=$!
 wait \"$p\"
 s=$?
@@ -532,6 +537,28 @@ mod tests {
         assert!(began.elapsed() < std::time::Duration::from_secs(10));
         assert!(!dir.path().join("pwned").exists());
         assert!(!work.join("pwned").exists());
+    }
+
+    /// The deadline's watch ends with the setup: no `sleep` is left on the
+    /// host once the command has returned.
+    #[test]
+    fn setup_leaves_no_process_behind() {
+        let dir = tempfile::tempdir().expect("temp");
+        // A deadline no other test uses, to know its sleep by.
+        let secs = 86_317;
+        let sleeping = || {
+            std::fs::read_dir("/proc")
+                .expect("/proc")
+                .flatten()
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .filter(|c| c == format!("sleep\0{secs}\0").as_bytes())
+                .count()
+        };
+        let setup = ["sleep".to_string(), "0.2".into()];
+        let out = run_as_host(&run_in(dir.path(), secs, &setup), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(sleeping(), 0, "the deadline's sleep outlived the setup");
     }
 
     #[test]
