@@ -202,32 +202,30 @@ impl ControlClient {
         Ok((second, replies.map(Result::unwrap_or_default).collect()))
     }
 
-    /// Each session's `window_activity` (when its window last had output,
-    /// whole seconds of the server's clock), in one round trip: what tells
-    /// a pane worth capturing again from a quiet one.
-    pub fn activity(&self) -> Result<std::collections::HashMap<String, u64>, TmuxError> {
-        let words = [
-            "list-panes",
-            "-a",
-            "-F",
-            "#{session_name}\t#{window_activity}",
-        ];
-        let reply = self
-            .commands(&[words.iter().map(|w| w.to_string()).collect()])?
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| Ok(String::new()));
-        let out = match reply {
-            Ok(out) => out,
-            Err(e) if no_sessions(&e) => String::new(),
-            Err(e) => return Err(TmuxError::Failed(e)),
-        };
-        Ok(out
-            .lines()
-            .filter_map(|l| {
-                let (name, at) = l.split_once('\t')?;
-                Some((name.to_string(), at.trim().parse().ok()?))
+    /// The `window_activity` of each of `names` (when its window last had
+    /// output, whole seconds of the server's clock; `None` where not
+    /// known), in one round trip of one short answer each: what tells a
+    /// pane worth capturing again from a quiet one.
+    pub fn activity_of(&self, names: &[&str]) -> Result<Vec<Option<u64>>, TmuxError> {
+        let commands: Vec<Vec<String>> = names
+            .iter()
+            .map(|n| {
+                [
+                    "display-message",
+                    "-p",
+                    "-t",
+                    &format!("={n}:"),
+                    "#{window_activity}",
+                ]
+                .iter()
+                .map(|w| w.to_string())
+                .collect()
             })
+            .collect();
+        Ok(self
+            .commands(&commands)?
+            .into_iter()
+            .map(|r| r.ok().and_then(|a| a.trim().parse().ok()))
             .collect())
     }
 

@@ -64,7 +64,7 @@ struct Kept {
 }
 
 impl Clients {
-    /// Every session's screen, two round trips per host: the panes'
+    /// Every session's screen, two round trips per host: the asked panes'
     /// activity, then the captures of those that had output since their
     /// last capture began (by the host's own clock); a quiet pane keeps
     /// its screen in `kept`. A host that does not answer gives empty
@@ -88,17 +88,27 @@ impl Clients {
                     None => continue,
                 },
             };
-            let activity = match client.activity() {
+            let names: Vec<&str> = indices
+                .iter()
+                .map(|&i| request.sessions[i].as_str())
+                .collect();
+            let activity = match client.activity_of(&names) {
                 Ok(activity) => activity,
                 Err(e) if host.is_none() => return Err(e),
                 Err(_) => continue,
             };
-            let (quiet, wanted): (Vec<usize>, Vec<usize>) = indices.into_iter().partition(|&i| {
-                let name = &request.sessions[i];
-                kept.get(name).is_some_and(|k| {
-                    crate::runtime::quiet_since(k.second, activity.get(name).copied())
-                })
-            });
+            let mut quiet = Vec::new();
+            let mut wanted = Vec::new();
+            for (i, activity) in indices.into_iter().zip(activity) {
+                let kept_quiet = kept
+                    .get(&request.sessions[i])
+                    .is_some_and(|k| crate::runtime::quiet_since(k.second, activity));
+                if kept_quiet {
+                    quiet.push(i);
+                } else {
+                    wanted.push(i);
+                }
+            }
             for i in quiet {
                 if let Some(k) = kept.get(&request.sessions[i]) {
                     screens[i] = k.screen.clone();
