@@ -551,3 +551,36 @@ setup_timeout = "2s"
         );
     }
 }
+
+#[test]
+fn a_host_dropping_while_a_job_starts_is_not_blamed_on_the_job() {
+    need_test_hosts!();
+    // One attempt a job: a start blamed on it would fail it for good.
+    let settings = r#"
+[projects.api1]
+setup = ["sleep", "3"]
+setup_timeout = "4s"
+"#;
+    let c = Cluster::with_config(
+        "fast",
+        &(config().replace("[scheduler]\n", "[scheduler]\nmax_attempts = 1\n") + settings),
+    );
+    let _engine = start_engine(&c.sb);
+    c.sb.run(&["dispatch", "api1", "start through a cut"]).ok();
+    wait_secs(30, "the job starting", || c.job(1)["state"] == "starting");
+    // The link goes while its setup runs on build1.
+    c.hosts[0].link_down();
+    wait_secs(60, "the job back in the queue", || {
+        events(&c, 1).contains("could not be reached while the agent was starting")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let job = c.job(1);
+    assert_ne!(job["state"], "failed", "not blamed on the job: {job}");
+    assert_eq!(job["state"], "queued", "{job}");
+    c.hosts[0].link_up();
+    wait_secs(90, "the job done once the host is back", || {
+        c.job(1)["state"] == "done"
+    });
+    let log = events(&c, 1);
+    assert!(!log.contains("could not start the agent"), "{log}");
+}

@@ -625,6 +625,20 @@ impl Engine {
                     return Err(e);
                 }
                 let now = Timestamp::now();
+                // Its host dropped while the worktree or setup was made:
+                // the host's fault, not the job's. Back to the queue, to
+                // wait for the host like any job of a host out of reach.
+                if let Some(host) = self.host_of(&job)?
+                    && self.host_dropped(&host)?
+                {
+                    let why = format!(
+                        "host {host} could not be reached while the agent was starting ({e:#}); the job waits for it"
+                    );
+                    tracing::warn!(job = job.id, "{why}");
+                    self.journal
+                        .change_state(job.id, now, |s| s.hold_back(now), &why)?;
+                    continue;
+                }
                 let why = format!("could not start the agent: {e:#}");
                 tracing::warn!(job = job.id, "{why}");
                 self.journal

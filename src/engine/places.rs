@@ -208,23 +208,7 @@ impl Engine {
                 // either way that host's trouble, set aside so the engine
                 // goes on with every other place.
                 Err(e) => {
-                    if e.is_unreachable() {
-                        self.places
-                            .retry_at
-                            .insert(name.clone(), std::time::Instant::now() + RETRY_UNREACHABLE);
-                    }
-                    if self.places.told.get(&name) != Some(&false) {
-                        tracing::warn!("host {name} unreachable: {e}");
-                        self.journal.set_host_reachability(
-                            &name,
-                            &Reachability::Unreachable {
-                                since: now,
-                                error: e.to_string(),
-                            },
-                            now,
-                        )?;
-                        self.places.told.insert(name.clone(), false);
-                    }
+                    self.mark_unreachable(&name, &e, now)?;
                     unreachable.insert(name);
                 }
             }
@@ -232,6 +216,50 @@ impl Engine {
         self.places.unreachable = unreachable;
         self.take_pane_reports(&all)?;
         Ok(all)
+    }
+
+    /// Sets a host aside after a failure: tried again later when out of
+    /// reach, told to the journal once.
+    fn mark_unreachable(
+        &mut self,
+        name: &HostName,
+        e: &crate::runtime::TmuxError,
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        if e.is_unreachable() {
+            self.places
+                .retry_at
+                .insert(name.clone(), std::time::Instant::now() + RETRY_UNREACHABLE);
+        }
+        if self.places.told.get(name) != Some(&false) {
+            tracing::warn!("host {name} unreachable: {e}");
+            self.journal.set_host_reachability(
+                name,
+                &Reachability::Unreachable {
+                    since: now,
+                    error: e.to_string(),
+                },
+                now,
+            )?;
+            self.places.told.insert(name.clone(), false);
+        }
+        Ok(())
+    }
+
+    /// After a failure met on `host` (a start): whether the host is out of
+    /// reach now. If so it is set aside as a pass would.
+    pub(super) fn host_dropped(&mut self, host: &HostName) -> anyhow::Result<bool> {
+        let Some(place) = self.places.hosts.get(host) else {
+            return Ok(false);
+        };
+        match place.runtime.control.sessions() {
+            Err(e) if e.is_unreachable() => {
+                self.mark_unreachable(host, &e, Timestamp::now())?;
+                self.places.unreachable.insert(host.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Journals the reports agents on hosts left in their panes, each once

@@ -341,6 +341,19 @@ impl JobState {
     /// failed, killed, done → queued again: a retry (with its backoff as
     /// `not_before`), an operator's retry, or a rejected job whose agent is
     /// gone.
+    /// A start that did not happen through no fault of the job (its host
+    /// dropped while its worktree or setup was made): back to the queue,
+    /// to be started again once its place allows.
+    pub fn hold_back(&self, now: Timestamp) -> Result<JobState, TransitionError> {
+        match self {
+            JobState::Starting { .. } => Ok(JobState::Queued {
+                since: now,
+                not_before: None,
+            }),
+            _ => Err(self.refuse("hold back")),
+        }
+    }
+
     pub fn requeue(
         &self,
         not_before: Option<Timestamp>,

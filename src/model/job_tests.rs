@@ -57,6 +57,7 @@ fn moves() -> Vec<(&'static str, Move)> {
         ("fail", |s| s.fail("exit 3", t(100))),
         ("requeue", |s| s.requeue(Some(t(500)), t(100))),
         ("kill", |s| s.kill("operator", t(100))),
+        ("hold back", |s| s.hold_back(t(100))),
     ]
 }
 
@@ -70,6 +71,7 @@ fn legal() -> Vec<(StateName, &'static str, StateName)> {
         (Starting, "wait", Waiting),
         (Starting, "fail", Failed),
         (Starting, "kill", Killed),
+        (Starting, "hold back", Queued),
         (Running, "wait", Waiting),
         (Running, "stall", Stalled),
         (Running, "finish", Done),
