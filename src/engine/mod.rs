@@ -411,8 +411,16 @@ impl Engine {
             // An agent's pane drew: look at once, but not more often than
             // the spacing allows (a streaming agent draws all the time).
             if woken.drawn {
+                // Waited out in steps, so that a stop is heard within one
+                // step even when slow passes put the next one far off.
                 let due = self.output_pass_due();
-                std::thread::sleep(due.saturating_duration_since(Instant::now()).min(left));
+                let until = due.min(deadline);
+                while Instant::now() < until {
+                    if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                        return Ok(());
+                    }
+                    std::thread::sleep(until.saturating_duration_since(Instant::now()).min(step));
+                }
                 if Instant::now() >= due {
                     return Ok(());
                 }
@@ -953,3 +961,7 @@ fn watch_inbox(
         .ok()?;
     Some(watcher)
 }
+
+#[cfg(test)]
+#[path = "rest_tests.rs"]
+mod rest_tests;

@@ -54,7 +54,7 @@ pub struct Woken {
 
 impl Output {
     /// Notes output and wakes the waiter.
-    fn note(&self) {
+    pub(crate) fn note(&self) {
         self.set(|w| w.drawn = true);
     }
 

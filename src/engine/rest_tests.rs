@@ -1,0 +1,46 @@
+//! The engine's rest between passes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::Engine;
+use crate::config::Config;
+use crate::home::Home;
+
+/// A pane that drew while passes are slow puts the next pass far off
+/// (passes keep to a share of a core); a stop must still be heard at once,
+/// so that a closing control room does not wait for it.
+#[test]
+fn a_stop_is_heard_while_an_output_pass_waits_its_turn() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = Home::at(dir.path().join("home"));
+    let config = Config::builtin().expect("built-in config");
+    let mut engine = Engine::try_start(home, config)
+        .expect("engine starts")
+        .expect("no other engine");
+    // The last pass took 20 s of processor time: the next for output is
+    // due 100 s later.
+    engine.pass_began = Instant::now();
+    engine.pass_took = Duration::from_secs(20);
+    engine.pane_watch.output().note();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let setter = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let began = Instant::now();
+    engine
+        .sleep_until(Duration::from_secs(60), Some(&stop))
+        .expect("rest");
+    let rested = began.elapsed();
+    setter.join().expect("setter");
+    assert!(
+        rested < Duration::from_secs(10),
+        "the stop was heard after {rested:?}, not within a step of it"
+    );
+}
