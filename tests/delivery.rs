@@ -253,6 +253,15 @@ fn job_json(sb: &Sandbox, id: i64) -> serde_json::Value {
     sb.run(&["jobs", &id.to_string(), "--json"]).json()
 }
 
+/// Whether a process with this command line runs.
+fn sleeping(command_line: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", "-x", command_line])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 /// A home whose project `api` has `settings` and whose jobs get one attempt.
 fn with_settings(settings: &str) -> Sandbox {
     let config = FAST.replace("[scheduler]\n", "[scheduler]\nmax_attempts = 1\n")
@@ -292,7 +301,11 @@ fn a_setup_that_fails_or_hangs_fails_the_attempt_with_its_last_lines() {
     );
     drop(_engine);
 
-    let sb = with_settings("setup = [\"sleep\", \"30\"]\nsetup_timeout = \"1s\"");
+    // A setup that started a child of its own: out of time, the whole
+    // of it is ended, not only its first process.
+    let sb = with_settings(
+        "setup = [\"sh\", \"-c\", \"sleep 3007 & sleep 3007\"]\nsetup_timeout = \"1s\"",
+    );
     let _engine = start_engine(&sb);
     sb.run(&["dispatch", "api", "never starts"]).ok();
     wait_secs(30, "the job failed", || {
@@ -300,6 +313,9 @@ fn a_setup_that_fails_or_hangs_fails_the_attempt_with_its_last_lines() {
     });
     let events = job_json(&sb, 1)["events"].to_string();
     assert!(events.contains("did not finish within 1s"), "{events}");
+    wait_secs(10, "no process of the setup left", || {
+        !sleeping("sleep 3007")
+    });
 }
 
 #[test]

@@ -478,7 +478,7 @@ setup = ["sh", "-c", "printf '%s' \"$SB_TEST_HOST\" > .switchboard/setup-ran-on;
 setup = ["sh", "-c", "echo npm ERR! missing script; exit 3"]
 
 [projects.slow-setup]
-setup = ["sleep", "60"]
+setup = ["sh", "-c", "sleep 3011 & sleep 3011"]
 setup_timeout = "2s"
 "#;
     let c = Cluster::with_config(
@@ -538,6 +538,15 @@ setup_timeout = "2s"
     );
     let events = setup_twice(3);
     assert!(events.contains("did not finish within 2s"), "{events}");
+    // Out of time, the whole setup is ended on the host, the child it
+    // started too.
+    wait_secs(15, "no process of the setup left on build1", || {
+        !std::process::Command::new("pgrep")
+            .args(["-f", "-x", "sleep 3011"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    });
     for dir in [c.hosts[0].home(), c.hosts[1].home(), c.sb.home()] {
         let found = std::process::Command::new("find")
             .arg(&dir)

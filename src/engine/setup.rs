@@ -114,8 +114,9 @@ pub(super) enum Finish {
     TimedOut,
 }
 
-/// Runs `cmd` (stdin empty, stdout and stderr to `log`), killed once
-/// `timeout` has passed.
+/// Runs `cmd` (stdin empty, stdout and stderr to `log`) in a process
+/// group of its own; the whole group (children it started too) is killed
+/// once `timeout` has passed.
 pub(super) fn run_logged(
     mut cmd: Command,
     timeout: Duration,
@@ -126,13 +127,25 @@ pub(super) fn run_logged(
     }
     let out = std::fs::File::create(log)?;
     let err = out.try_clone()?;
-    let mut child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()?;
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Finish::Exited(status));
         }
         if Instant::now() >= deadline {
+            // The group's id is the child's pid (process_group(0)).
+            if let Ok(group) = libc::pid_t::try_from(child.id()) {
+                // SAFETY: kill(2) with a negative pid signals that group;
+                // no memory is touched.
+                unsafe { libc::kill(-group, libc::SIGKILL) };
+            }
             let _ = child.kill();
             let _ = child.wait();
             return Ok(Finish::TimedOut);

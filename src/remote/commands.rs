@@ -294,7 +294,9 @@ pub fn remove_dir(dir: &Path) -> RemoteCommand {
 }
 
 /// Runs `argv` in `dir` on the host (a project's `setup`), its stdin
-/// empty, stopped (TERM, then KILL 5 s later) once `secs` have passed.
+/// empty, in a session of its own (`setsid`, where the host has it), so
+/// that the whole process group it heads, children it started too, is
+/// stopped (TERM, then KILL 5 s later) once `secs` have passed.
 /// The fixed script takes the directory, the deadline and every word of
 /// the argv as positional arguments; nothing is spliced into it. Exit
 /// status 125: `dir` could not be entered.
@@ -305,14 +307,16 @@ pub fn run_in(dir: &Path, secs: u64, argv: &[String]) -> RemoteCommand {
         "cd -- \"$1\" || exit 125
 t=$2
 shift 2
-\"$@\" </dev/null &
+if command -v setsid >/dev/null 2>&1; then setsid \"$@\" </dev/null &
+else \"$@\" </dev/null &
+fi
 p=$!
 ( s=
   trap '[ -n \"$s\" ] && kill \"$s\"; exit 0' TERM
   sleep \"$t\" & s=$!; wait \"$s\"
-  kill -TERM \"$p\"
+  kill -TERM -\"$p\" || kill -TERM \"$p\"
   sleep 5 & s=$!; wait \"$s\"
-  kill -KILL \"$p\" ) >/dev/null 2>&1 </dev/null &
+  kill -KILL -\"$p\" || kill -KILL \"$p\" ) >/dev/null 2>&1 </dev/null &
 w=$!
 wait \"$p\"
 s=$?
