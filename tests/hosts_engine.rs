@@ -567,8 +567,8 @@ fn a_host_dropping_while_a_job_starts_is_not_blamed_on_the_job() {
     // One attempt a job: a start blamed on it would fail it for good.
     let settings = r#"
 [projects.api1]
-setup = ["sleep", "3"]
-setup_timeout = "4s"
+setup = ["sh", "-c", "touch setup-began; sleep 4"]
+setup_timeout = "6s"
 "#;
     let c = Cluster::with_config(
         "fast",
@@ -576,8 +576,15 @@ setup_timeout = "4s"
     );
     let _engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api1", "start through a cut"]).ok();
-    wait_secs(30, "the job starting", || c.job(1)["state"] == "starting");
-    // The link goes while its setup runs on build1.
+    // The link goes while its setup runs on build1 (a job of a host
+    // already out of reach waits in `starting`, never tried).
+    let places = c.hosts[0].home().join(".switchboard");
+    wait_secs(30, "the setup running", || {
+        std::fs::read_dir(&places).is_ok_and(|dir| {
+            dir.flatten()
+                .any(|p| p.path().join("worktrees/job-1/setup-began").exists())
+        })
+    });
     c.hosts[0].link_down();
     wait_secs(60, "the job back in the queue", || {
         events(&c, 1).contains("could not be reached while the agent was starting")
