@@ -118,6 +118,16 @@ impl Journal {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // Where the file cannot be written, SQLite opens it for reading only
+        // (a read-only home that kept the log and its index), and every
+        // write after would fail without a reason. Refused here, where
+        // `explain_open_error` can say why.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(JournalError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                Some("the journal could be opened for reading only".into()),
+            )));
+        }
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // The log outlives this connection (see the module's doc): no
         // checkpoint, no removal of the log and its index when it closes.
