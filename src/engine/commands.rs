@@ -83,6 +83,7 @@ impl Engine {
                         {
                             runtime.control.send_key(&s, "Enter")?;
                         }
+                        self.answered = true;
                         Ok(format!("answered job #{id}'s question with {choice}"))
                     }
                     "nudge" => {

@@ -85,6 +85,10 @@ pub struct Engine {
     /// [`OUTPUT_PASS_SHARE`] of the time.
     pass_began: Instant,
     pass_took: Duration,
+    /// An answer's keys were sent in the latest pass: the agent's drawing
+    /// after it (its question going) is looked at without waiting for
+    /// [`OUTPUT_SPACING`], so the job is not shown asking after the answer.
+    answered: bool,
     /// The remote hosts, each with its runtime.
     places: places::Places,
     /// Per session on a host: the newest report taken from its pane (its
@@ -213,6 +217,7 @@ impl Engine {
             journal_watch,
             pass_began: Instant::now(),
             pass_took: Duration::ZERO,
+            answered: false,
             server,
             control,
             places: places::Places::default(),
@@ -451,6 +456,9 @@ impl Engine {
     /// after the last began, and late enough that passes take at most
     /// [`OUTPUT_PASS_SHARE`] of a core (200 agents' passes are longer).
     fn output_pass_due(&self) -> Instant {
+        if self.answered {
+            return self.pass_began;
+        }
         let share = self.pass_took.mul_f64(1.0 / OUTPUT_PASS_SHARE);
         self.pass_began + OUTPUT_SPACING.max(share)
     }
@@ -476,6 +484,7 @@ impl Engine {
     pub fn pass(&mut self) -> anyhow::Result<usize> {
         let began = Instant::now();
         let cpu = thread_cpu_time();
+        self.answered = false;
         let active = self.pass_inner();
         self.pass_began = began;
         self.pass_took = thread_cpu_time().saturating_sub(cpu);

@@ -44,3 +44,32 @@ fn a_stop_is_heard_while_an_output_pass_waits_its_turn() {
         "the stop was heard after {rested:?}, not within a step of it"
     );
 }
+
+/// After an answer's keys were sent, the agent's drawing (its question
+/// going away) is looked at at once, not after the spacing that keeps a
+/// streaming agent from running the patrol flat out.
+#[test]
+fn the_drawing_after_an_answer_is_looked_at_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = Home::at(dir.path().join("home"));
+    let config = Config::builtin().expect("built-in config");
+    let mut engine = Engine::try_start(home, config)
+        .expect("engine starts")
+        .expect("no other engine");
+    // Slow passes put the next pass for output 100 s away ...
+    engine.pass_began = Instant::now();
+    engine.pass_took = Duration::from_secs(20);
+    // ... but the latest pass sent an answer's keys, and the pane drew.
+    engine.answered = true;
+    engine.pane_watch.output().note();
+
+    let began = Instant::now();
+    engine
+        .sleep_until(Duration::from_secs(30), None)
+        .expect("rest");
+    let rested = began.elapsed();
+    assert!(
+        rested < Duration::from_secs(10),
+        "the drawing after an answer waited {rested:?}"
+    );
+}
