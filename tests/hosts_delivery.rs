@@ -49,6 +49,25 @@ fn state(c: &Cluster, id: u32) -> String {
         .to_string()
 }
 
+/// A task for each host's project (#1 on build1, #2 on build2), waited
+/// for until both are in review.
+fn dispatch_to_both_and_wait_for_review(c: &Cluster) {
+    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
+    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
+    wait_secs(60, "both review items", || {
+        state(c, 1) == "ready" && state(c, 2) == "ready"
+    });
+}
+
+/// The stand-in for `program` recorded calls, every one on `host`.
+fn assert_ran_only_on(fake: &Path, program: &str, host: &str) {
+    let ran = ran_on(fake);
+    assert!(
+        !ran.is_empty() && ran.iter().all(|h| h == host),
+        "{program} ran on {host} only: {ran:?}"
+    );
+}
+
 /// A commit by someone else on the remote's main (a clone on the shared
 /// disk): the base moves on while the agent works.
 fn someone_pushes(bare: &Path, scratch: &Path, file: &str, text: &str) {
@@ -114,11 +133,7 @@ deliver = "pr"
     let fake = stand_in_on_host(&c, 1, fake_gh, "gh");
     let scratch = tempfile::tempdir().expect("scratch");
     let _engine = start_engine(&c.sb);
-    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
-    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
-    wait_secs(60, "both review items", || {
-        state(&c, 1) == "ready" && state(&c, 2) == "ready"
-    });
+    dispatch_to_both_and_wait_for_review(&c);
     someone_pushes(&bare1, scratch.path(), "other.txt", "someone else's\n");
     c.sb.run(&["approve", "1"]).ok();
     c.sb.run(&["approve", "2"]).ok();
@@ -202,11 +217,7 @@ deliver = "pr"
         "build1's main follows its remote's"
     );
     assert!(c.repos[0].join("other.txt").exists(), "its checkout too");
-    let ran = ran_on(&fake);
-    assert!(
-        !ran.is_empty() && ran.iter().all(|h| h == "build2"),
-        "gh ran on build2 only: {ran:?}"
-    );
+    assert_ran_only_on(&fake, "gh", "build2");
 }
 
 #[test]
@@ -225,11 +236,7 @@ deliver = "pr"
     let bare2 = remote_on_host(&c, 1, Some(GITHUB));
     let fake = stand_in_on_host(&c, 0, fake_glab, "glab");
     let _engine = start_engine(&c.sb);
-    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
-    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
-    wait_secs(60, "both review items", || {
-        state(&c, 1) == "ready" && state(&c, 2) == "ready"
-    });
+    dispatch_to_both_and_wait_for_review(&c);
     c.sb.run(&["approve", "1"]).ok();
     let printed = c.sb.run(&["approve", "2"]).ok().to_string();
     wait_secs(60, "both delivered", || {
@@ -266,11 +273,7 @@ deliver = "pr"
     wait_secs(60, "the merge request merged", || state(&c, 1) == "merged");
     assert!(!has_ref(&bare1, "refs/heads/switchboard/1"));
     assert!(!c.worktree(0, 1).exists());
-    let ran = ran_on(&fake);
-    assert!(
-        !ran.is_empty() && ran.iter().all(|h| h == "build1"),
-        "glab ran on build1 only: {ran:?}"
-    );
+    assert_ran_only_on(&fake, "glab", "build1");
 }
 
 #[test]
@@ -337,11 +340,7 @@ merge_strategy = "rebase"
 "#;
     let c = Cluster::with_config("fast", &(config() + settings));
     let _engine = start_engine(&c.sb);
-    c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
-    c.sb.run(&["dispatch", "api2", "write the tests"]).ok();
-    wait_secs(60, "both review items", || {
-        state(&c, 1) == "ready" && state(&c, 2) == "ready"
-    });
+    dispatch_to_both_and_wait_for_review(&c);
     // The base moves on each host: without a conflict on build1, with one
     // (the same file) on build2.
     fs::write(c.repos[0].join("other.txt"), "meanwhile\n").expect("write");

@@ -8,17 +8,22 @@ use super::Engine;
 use crate::config::Config;
 use crate::home::Home;
 
+/// An engine on a new home in `dir`.
+fn engine_in(dir: &std::path::Path) -> Engine {
+    let home = Home::at(dir.join("home"));
+    let config = Config::builtin().expect("built-in config");
+    Engine::try_start(home, config)
+        .expect("engine starts")
+        .expect("no other engine")
+}
+
 /// A pane that drew while passes are slow puts the next pass far off
 /// (passes keep to a share of a core); a stop must still be heard at once,
 /// so that a closing control room does not wait for it.
 #[test]
 fn a_stop_is_heard_while_an_output_pass_waits_its_turn() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let home = Home::at(dir.path().join("home"));
-    let config = Config::builtin().expect("built-in config");
-    let mut engine = Engine::try_start(home, config)
-        .expect("engine starts")
-        .expect("no other engine");
+    let mut engine = engine_in(dir.path());
     // The last pass took 20 s of processor time: the next for output is
     // due 100 s later.
     engine.pass_began = Instant::now();
@@ -51,11 +56,7 @@ fn a_stop_is_heard_while_an_output_pass_waits_its_turn() {
 #[test]
 fn the_drawing_after_an_answer_is_looked_at_at_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let home = Home::at(dir.path().join("home"));
-    let config = Config::builtin().expect("built-in config");
-    let mut engine = Engine::try_start(home, config)
-        .expect("engine starts")
-        .expect("no other engine");
+    let mut engine = engine_in(dir.path());
     // Slow passes put the next pass for output 100 s away ...
     engine.pass_began = Instant::now();
     engine.pass_took = Duration::from_secs(20);
