@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::cluster::{Cluster, config};
 use switchboard::config::Config;
@@ -30,24 +30,7 @@ fn quiet_panes_on_a_host_are_not_captured_again_and_a_drawing_one_is() {
     let config = Config::load(&home.config_file()).expect("config");
     let mut engine = Engine::start(home, config).expect("engine");
     // Until both agents run on the host and their screens have settled.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut still = 0;
-    while still < 3 {
-        assert!(
-            Instant::now() < deadline,
-            "the agents did not settle: {} running",
-            engine.journal.active_job_count().expect("count")
-        );
-        let before = engine.screen_reads;
-        engine.pass().expect("pass");
-        let running = engine.journal.active_job_count().expect("count");
-        still = if running == 2 && engine.screen_reads == before {
-            still + 1
-        } else {
-            0
-        };
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::engine::pass_until_settled(&mut engine, 2, 90, Duration::from_millis(200));
     // Quiet for a whole second of the host's clock: not captured again.
     std::thread::sleep(Duration::from_millis(1100));
     engine.pass().expect("pass");

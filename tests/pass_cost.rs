@@ -103,20 +103,7 @@ fn the_patrol_reads_only_the_panes_that_changed() {
     }
     // Until both agents run and their screens have settled (three passes
     // in a row without a read).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut still = 0;
-    while still < 3 {
-        assert!(Instant::now() < deadline, "the agents did not settle");
-        let before = engine.screen_reads;
-        engine.pass().expect("pass");
-        let running = engine.journal.active_job_count().expect("count");
-        still = if running == 2 && engine.screen_reads == before {
-            still + 1
-        } else {
-            0
-        };
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::engine::pass_until_settled(&mut engine, 2, 60, Duration::from_millis(100));
     let reads = engine.screen_reads;
     assert!(
         reads >= 2,

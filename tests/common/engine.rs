@@ -125,3 +125,32 @@ pub fn home_with(config: &str, projects: &[&str]) -> Sandbox {
     }
     sb
 }
+
+/// Passes an in-process `engine`, `step` apart, until `agents` run and
+/// three passes in a row read no screen (their screens have settled);
+/// fails after `secs`.
+pub fn pass_until_settled(
+    engine: &mut switchboard::engine::Engine,
+    agents: u64,
+    secs: u64,
+    step: Duration,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut still = 0;
+    while still < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the agents did not settle: {} running",
+            engine.journal.active_job_count().expect("count")
+        );
+        let before = engine.screen_reads;
+        engine.pass().expect("pass");
+        let running = engine.journal.active_job_count().expect("count");
+        still = if running == agents && engine.screen_reads == before {
+            still + 1
+        } else {
+            0
+        };
+        std::thread::sleep(step);
+    }
+}
