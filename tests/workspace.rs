@@ -213,3 +213,26 @@ fn a_base_branch_checked_out_nowhere_moves_by_its_ref() {
         "the branch stays"
     );
 }
+
+/// `git status -z` writes a staged rename as two fields, the new path with
+/// its status and then the old path bare: the old one is neither cut at
+/// byte 3 (a panic inside a multi-byte name, a wrong name otherwise) nor
+/// listed as a change of its own.
+#[test]
+fn a_staged_rename_with_a_multibyte_name_is_listed_once_and_whole() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    let worktrees = sb.home().join("worktrees");
+    let wt = open_worktree(&repo, "main", &worktrees, 9).unwrap();
+    fs::write(wt.path.join("ab€x.txt"), "moved\n").unwrap();
+    git(&wt.path, &["add", "ab€x.txt"]);
+    git(
+        &wt.path,
+        &["commit", "-qm", "a file with a multi-byte name"],
+    );
+    git(&wt.path, &["mv", "ab€x.txt", "né.txt"]);
+    fs::write(wt.path.join("ü new.txt"), "new\n").unwrap();
+    let mut left = switchboard::workspace::uncommitted(&wt.path).unwrap();
+    left.sort();
+    assert_eq!(left, vec!["né.txt".to_string(), "ü new.txt".to_string()]);
+}

@@ -151,12 +151,31 @@ pub fn uncommitted_on(place: &Place, worktree: &Path) -> Result<Vec<String>, Git
     let out =
         Git::on(place, worktree).run(&["status", "--porcelain", "-z", "--untracked-files=all"])?;
     let kept = kept_out_on(place, worktree);
-    Ok(out
-        .split('\0')
-        .filter(|l| l.len() > 3)
-        .map(|l| l[3..].to_string())
+    Ok(porcelain_paths(&out)
+        .into_iter()
         .filter(|p| !kept.contains(p))
         .collect())
+}
+
+/// The paths of `git status --porcelain -z` output: each entry is `XY
+/// PATH`, and a rename or copy (`R` or `C` in either column) is followed
+/// by its original path as a field of its own, which is not a change.
+/// Paths are the agent's file names: anything but a NUL, any length.
+pub fn porcelain_paths(out: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut fields = out.split('\0');
+    while let Some(field) = fields.next() {
+        let (Some(status), Some(path)) = (field.get(..2), field.get(3..)) else {
+            continue;
+        };
+        if status.contains(['R', 'C']) {
+            fields.next();
+        }
+        if !path.is_empty() {
+            paths.push(path.to_string());
+        }
+    }
+    paths
 }
 
 /// switchboard's own directory in a worktree: it ignores itself (a
@@ -279,4 +298,31 @@ pub fn remove_worktree_on(place: &Place, repo: &Path, path: &Path) -> Result<(),
     }
     git.run(&["worktree", "prune"])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::porcelain_paths;
+    use proptest::prelude::*;
+
+    #[test]
+    fn renames_and_copies_list_their_new_path_only() {
+        let out = "R  né.txt\0ab€x.txt\0?? ü new.txt\0 M src/lib.rs\0C  b\0a\0";
+        assert_eq!(
+            porcelain_paths(out),
+            ["né.txt", "ü new.txt", "src/lib.rs", "b"]
+        );
+    }
+
+    proptest! {
+        /// Whatever git (or a broken pipe) gives, the parse ends without a
+        /// panic and every path it lists is one of the fields it was given.
+        #[test]
+        fn any_output_parses_without_panic(fields in prop::collection::vec("[RC?M €ü\\PC]{0,8}", 0..8)) {
+            let out = fields.join("\0");
+            for path in porcelain_paths(&out) {
+                prop_assert!(fields.iter().any(|f| f.ends_with(&path)));
+            }
+        }
+    }
 }
