@@ -146,6 +146,9 @@ impl Journal {
     /// Brings the schema to `target` (at most [`schema::LATEST`]).
     pub fn migrate_to(&mut self, target: i64) -> Result<()> {
         let version = self.schema_version()?;
+        if version < 0 {
+            return Err(damaged_version(version));
+        }
         if version > schema::LATEST {
             return Err(JournalError::NewerSchema {
                 found: version,
@@ -160,7 +163,11 @@ impl Journal {
             // migrated while we waited.
             let mut version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             while version < target {
-                tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+                let migration = usize::try_from(version)
+                    .ok()
+                    .and_then(|v| schema::MIGRATIONS.get(v))
+                    .ok_or_else(|| damaged_version(version))?;
+                tx.execute_batch(migration)?;
                 version += 1;
                 tx.pragma_update(None, "user_version", version)?;
             }
@@ -240,6 +247,14 @@ impl Drop for Journal {
 
 /// An error opening the journal, with the reason the operator can act on
 /// when SQLite only says it cannot open or write the file.
+/// A schema version no switchboard ever wrote (the header's number is
+/// signed; below zero it was damaged).
+fn damaged_version(version: i64) -> JournalError {
+    JournalError::Corrupt(format!(
+        "schema version {version} in its header; keep a copy of journal.db and run `sqlite3 journal.db .recover`, or start a new home"
+    ))
+}
+
 fn explain_open_error(path: &Path, e: JournalError) -> JournalError {
     use rusqlite::ErrorCode as C;
     let JournalError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = &e else {
