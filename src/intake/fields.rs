@@ -32,17 +32,27 @@ impl Fields for Object {
         match self.get(key) {
             None | Some(Value::Null) => Field::Absent,
             Some(Value::String(s)) => Field::Str(s),
-            Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => Field::Int(i),
-                // Past i64: a u64, or a float with no fraction (serde_json
-                // reads integers beyond u64 as floats).
-                _ if n.is_u64() => Field::OutOfRange,
-                (None, Some(f)) if f.fract() == 0.0 => Field::OutOfRange,
-                _ => Field::Other("a fraction"),
-            },
+            Some(Value::Number(n)) => whole(n),
             Some(Value::Array(items)) => Field::List(items),
             Some(other) => Field::Other(describe(other)),
         }
+    }
+}
+
+/// A JSON number as a whole number. JSON has one kind of number, so
+/// `1000000.0`, `5e2` and `-0` are the whole numbers they are written as
+/// (serde_json reads them as floats); a fraction is refused as one, and a
+/// whole number past i64 (a u64, or a float without fraction) is out of
+/// range.
+pub fn whole(n: &serde_json::Number) -> Field<'static> {
+    // 2^63: every whole f64 below it in magnitude is an i64.
+    const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+    match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Field::Int(i),
+        _ if n.is_u64() => Field::OutOfRange,
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < I64_BOUND => Field::Int(f as i64),
+        (None, Some(f)) if f.fract() == 0.0 => Field::OutOfRange,
+        _ => Field::Other("a fraction"),
     }
 }
 
@@ -146,9 +156,13 @@ pub fn optional_ids(obj: &impl Fields, key: &str, what: &str) -> Result<Vec<i64>
     };
     items
         .iter()
-        .map(|item| match item.as_i64() {
-            Some(n) => Ok(n),
-            None => Err(refuse(&format!("a list holding {}", describe(item)))),
+        .map(|item| match item {
+            Value::Number(n) => match whole(n) {
+                Field::Int(id) => Ok(id),
+                Field::OutOfRange => Err(refuse("a list holding a number out of range")),
+                _ => Err(refuse("a list holding a fraction")),
+            },
+            other => Err(refuse(&format!("a list holding {}", describe(other)))),
         })
         .collect()
 }

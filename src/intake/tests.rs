@@ -360,7 +360,7 @@ fn a_task_may_wait_for_jobs_by_id() {
         ),
         (
             br#"{"type":"task","prompt":"p","after":[1.5]}"#,
-            "a list holding a number",
+            "a list holding a fraction",
         ),
         (
             br#"{"type":"task","prompt":"p","after":[0]}"#,
@@ -384,4 +384,32 @@ fn a_task_may_wait_for_jobs_by_id() {
     let m = parse_message(br#"{"type":"task","prompt":"p","after":[3]}"#).unwrap();
     let again: Message = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
     assert_eq!(again, m);
+}
+
+#[test]
+fn a_whole_number_written_with_a_point_or_an_exponent_is_that_number() {
+    let priority = |text: &str| {
+        let line = format!(r#"{{"type":"task","prompt":"p","priority":{text}}}"#);
+        parse_message(line.as_bytes()).map(|m| match m {
+            Message::Task(t) => t.priority,
+            other => panic!("not a task: {other:?}"),
+        })
+    };
+    assert_eq!(priority("1000000.0"), Ok(Some(1_000_000)));
+    assert_eq!(priority("5e2"), Ok(Some(500)));
+    assert_eq!(priority("-0"), Ok(Some(0)));
+    assert_eq!(priority("-1E3"), Ok(Some(-1000)));
+    // In i64's range but beyond a priority's: the priority's range is named.
+    let r = priority("1e9").unwrap_err();
+    assert!(r.contains("priority 1000000000 is out of range: priorities go from"), "{r}");
+    // Beyond i64: still out of range, never a fraction.
+    let r = priority("1e20").unwrap_err();
+    assert!(r.contains("out of range") && !r.contains("fraction"), "{r}");
+    assert!(priority("2.5e0").unwrap_err().contains("fraction"));
+    // The ids a task waits for follow the same rule.
+    let line = br#"{"type":"task","prompt":"p","after":[1.0, 2e0]}"#;
+    match parse_message(line) {
+        Ok(Message::Task(t)) => assert_eq!(t.after, vec![1, 2]),
+        other => panic!("{other:?}"),
+    }
 }
