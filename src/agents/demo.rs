@@ -197,7 +197,7 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         reporter.report(
             Some(ReportStatus::Waiting),
             None,
-            "asks: proceed with changes to DEMO.md?",
+            "proceed with changes to DEMO.md?",
         );
         let ask = AnsiColor::Yellow.on_default().bold();
         anstream::print!("{ask}Proceed with changes to DEMO.md?{ask:#} [y/n] ");

@@ -118,15 +118,33 @@ pub struct Reading {
     /// What was seen: the pattern and the screen line, the hook and its
     /// message, the title.
     pub detail: String,
+    /// What the agent itself said or drew, without the signal's words:
+    /// the report's message, the screen's or the title's line (the
+    /// detail where there is no such thing).
+    pub said: String,
 }
 
 impl Reading {
     fn new(status: AgentStatus, signal: Signal, detail: impl Into<String>) -> Reading {
+        let detail = detail.into();
         Reading {
             status,
             signal,
-            detail: detail.into(),
+            said: detail.clone(),
+            detail,
         }
+    }
+
+    fn saying(mut self, said: &str) -> Reading {
+        self.said = said.to_string();
+        self
+    }
+
+    /// What an asking agent asks, as the operator reads it in the queue
+    /// and in `jobs`: its own words, not the pattern or the report's
+    /// status that recognised the question.
+    pub fn question(&self) -> &str {
+        &self.said
     }
 
     /// Whether this reading shows that the agent took up its task: it
@@ -190,7 +208,10 @@ pub fn read_screen(screen: &str, profile: &AgentProfile) -> ScreenRules {
     let rule = |p: &Option<Pattern>, status| {
         p.as_ref()
             .and_then(|p| matched_line(p, tail))
-            .map(|(pat, line)| Reading::new(status, Signal::Screen, format!("/{pat}/ on {line:?}")))
+            .map(|(pat, line)| {
+                Reading::new(status, Signal::Screen, format!("/{pat}/ on {line:?}"))
+                    .saying(line.trim())
+            })
     };
     ScreenRules {
         ask: rule(&profile.ask, AgentStatus::Asking),
@@ -235,8 +256,11 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
         };
         let detail = format!("{}: {}", r.status.as_str(), r.what);
         match status {
-            Some(s) => return Reading::new(s, r.signal, detail),
-            None => working_report = Some(Reading::new(AgentStatus::Busy, r.signal, detail)),
+            Some(s) => return Reading::new(s, r.signal, detail).saying(r.what),
+            None => {
+                working_report =
+                    Some(Reading::new(AgentStatus::Busy, r.signal, detail).saying(r.what))
+            }
         }
     }
     let read;
@@ -254,6 +278,7 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
                 Signal::Title,
                 format!("/{}/ on {title:?}", p.as_str()),
             )
+            .saying(title.trim())
         })
     };
     // A question wins over a spinner that keeps turning behind it.
@@ -269,16 +294,15 @@ pub fn read_status(signals: &Signals, profile: &AgentProfile, idle_after: Durati
     if let Some(reading) = found {
         return reading;
     }
-    let quiet = format!(
-        "the screen has not changed for {:.1} s",
-        signals.quiet_for.as_secs_f64()
-    );
+    let for_secs = signals.quiet_for.as_secs_f64();
     if !signals.has_output {
         Reading::new(AgentStatus::Starting, Signal::Quiet, "no output yet")
     } else if signals.quiet_for >= idle_after {
+        let quiet = format!("the screen has not changed for {for_secs:.1} s");
         Reading::new(AgentStatus::Idle, Signal::Quiet, quiet)
     } else {
-        Reading::new(AgentStatus::Busy, Signal::Quiet, quiet)
+        let moving = format!("the screen changed {for_secs:.1} s ago");
+        Reading::new(AgentStatus::Busy, Signal::Quiet, moving)
     }
 }
 

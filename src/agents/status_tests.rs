@@ -356,3 +356,61 @@ fn a_turn_that_ended_on_an_api_error_is_read_as_errored() {
         Some(AgentStatus::Errored)
     );
 }
+
+#[test]
+fn a_question_is_what_the_agent_asked_without_the_signal_s_words() {
+    let config = Config::builtin().unwrap();
+    let demo = &config.agents["demo"];
+    let live = session(false, None, "");
+    let ask = screen("demo_ask");
+    let on_screen = Signals {
+        report: None,
+        session: Some(&live),
+        screen: &ask,
+        quiet_for: Duration::ZERO,
+        has_output: true,
+        rules: None,
+    };
+    let idle = Duration::from_secs(30);
+    let r = read_status(&on_screen, demo, idle);
+    assert_eq!((r.status, r.signal), (AgentStatus::Asking, Signal::Screen));
+    // The detail keeps the pattern for `explain`; the question is the line.
+    assert!(r.detail.starts_with('/'), "{}", r.detail);
+    assert_eq!(r.question(), "Proceed with changes to DEMO.md? [y/n]");
+    let reported = Signals {
+        report: Some(CurrentReport {
+            status: ReportStatus::Waiting,
+            signal: Signal::Hook,
+            what: "asks to use Bash",
+        }),
+        ..on_screen
+    };
+    let r = read_status(&reported, demo, idle);
+    assert_eq!(r.detail, "waiting: asks to use Bash");
+    assert_eq!(r.question(), "asks to use Bash");
+}
+
+#[test]
+fn a_screen_that_keeps_changing_is_not_said_to_be_quiet() {
+    let config = Config::builtin().unwrap();
+    let shell = &config.agents["shell"];
+    let live = session(false, None, "");
+    let moving = Signals {
+        report: None,
+        session: Some(&live),
+        screen: "compiling 3 of 9",
+        quiet_for: Duration::from_millis(400),
+        has_output: true,
+        rules: None,
+    };
+    let r = read_status(&moving, shell, Duration::from_secs(30));
+    assert_eq!((r.status, r.signal), (AgentStatus::Busy, Signal::Quiet));
+    assert_eq!(r.detail, "the screen changed 0.4 s ago");
+    let still = Signals {
+        quiet_for: Duration::from_secs(31),
+        ..moving
+    };
+    let r = read_status(&still, shell, Duration::from_secs(30));
+    assert_eq!(r.status, AgentStatus::Idle);
+    assert_eq!(r.detail, "the screen has not changed for 31.0 s");
+}

@@ -325,7 +325,7 @@ impl Engine {
             }
             AgentStatus::Asking => {
                 if job.state.name() != StateName::Waiting {
-                    let question = reading.detail.clone();
+                    let question = reading.question().to_string();
                     self.journal.change_state(
                         job.id,
                         now,
@@ -776,6 +776,7 @@ mod tests {
             status,
             signal,
             detail: String::new(),
+            said: String::new(),
         }
     }
 
