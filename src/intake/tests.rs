@@ -401,7 +401,10 @@ fn a_whole_number_written_with_a_point_or_an_exponent_is_that_number() {
     assert_eq!(priority("-1E3"), Ok(Some(-1000)));
     // In i64's range but beyond a priority's: the priority's range is named.
     let r = priority("1e9").unwrap_err();
-    assert!(r.contains("priority 1000000000 is out of range: priorities go from"), "{r}");
+    assert!(
+        r.contains("priority 1000000000 is out of range: priorities go from"),
+        "{r}"
+    );
     // Beyond i64: still out of range, never a fraction.
     let r = priority("1e20").unwrap_err();
     assert!(r.contains("out of range") && !r.contains("fraction"), "{r}");
