@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use switchboard::cli::{Cli, run};
+use switchboard::engine::fault::{Verdict, judge};
 use switchboard::home::Home;
 use switchboard::untrusted::visible;
 
@@ -27,6 +28,13 @@ fn main() -> ExitCode {
                 anstyle::Reset.render(),
                 visible(&format!("{err:#}"))
             );
+            // A fault of the surroundings (a full disk, a journal held by
+            // another process) is said plainly, with what to do.
+            if let Verdict::Retry(fault) = judge(&err)
+                && let Some(said) = fault.for_a_command()
+            {
+                eprintln!("{said}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -72,8 +80,25 @@ fn start_logging(home: Option<std::path::PathBuf>) {
         .and_then(|l| l.parse::<tracing::Level>().ok())
         .unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(LogFile(file)))
         .with_ansi(false)
         .with_max_level(level)
         .try_init();
+}
+
+/// The log file, whose own failures (a full disk) are dropped: the
+/// subscriber would otherwise write them to stderr, which is the
+/// control room's screen while it is up.
+struct LogFile(std::fs::File);
+
+impl std::io::Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::Write::write_all(&mut self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
+    }
 }

@@ -419,3 +419,99 @@ fn a_resume_that_fails_falls_back_to_the_checkpoint() {
     let events = sb.run(&["jobs", "1", "--json"]).json()["events"].to_string();
     assert!(events.contains("its resume exited 1"), "{events}");
 }
+
+/// While the home's disk is full, each command that writes (a dispatch, an
+/// agent's report, an ingest, an operator's command) fails with one clear
+/// line that says so and what to do, nothing of the log's own trouble on
+/// the terminal; what was journaled before stays, and once space returns
+/// the same commands work.
+#[test]
+fn on_a_full_disk_every_writer_says_so_and_loses_nothing() {
+    let Some(disk) = SmallDisk::mount("16m") else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let home = disk.path.join("home");
+    let repo = sb.repo("api");
+    let run = |args: &[&str]| common::Run::of(&mut common::command(&home, args));
+    let ingest = |line: &str| {
+        let mut cmd = common::command(&home, &["ingest", "-"]);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("ingest");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, line.as_bytes()).expect("write");
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    run(&["project", "add", "api", repo.to_str().expect("path")]).ok();
+    run(&["dispatch", "api", "before the disk filled"]).ok();
+    let filler = fill(&disk.path);
+
+    let task = "{\"type\":\"task\",\"project\":\"api\",\"prompt\":\"from ingest\"}\n";
+    let refused = [
+        (
+            "dispatch",
+            run(&["dispatch", "api", "while full"]).fails(1).to_string(),
+        ),
+        (
+            "report",
+            run(&["report", "1", "--progress", "50"])
+                .fails(1)
+                .to_string(),
+        ),
+        ("kill", run(&["kill", "1"]).fails(1).to_string()),
+        ("ingest", {
+            let (code, stderr) = ingest(task);
+            assert_eq!(code, 1, "{stderr}");
+            stderr
+        }),
+    ];
+    for (what, stderr) in &refused {
+        assert!(
+            stderr.contains("the disk under the home is full"),
+            "{what} says why: {stderr}"
+        );
+        assert!(
+            !stderr.contains("tracing-subscriber"),
+            "{what}: the log's trouble stays off the terminal: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+    let listed = run(&["jobs", "--json"]);
+    listed.ok();
+    assert!(
+        !listed.stderr.contains("tracing-subscriber"),
+        "{}",
+        listed.stderr
+    );
+    let before: serde_json::Value = listed.json();
+    assert_eq!(before.as_array().map(Vec::len), Some(1), "{before}");
+    assert_eq!(before[0]["state"], "queued");
+
+    std::fs::remove_file(&filler).expect("free the space");
+    run(&["dispatch", "api", "after space returned"]).ok();
+    run(&["report", "1", "--progress", "50"]).ok();
+    assert_eq!(ingest(task).0, 0);
+    let after = run(&["jobs", "--json"]).json();
+    let prompts: Vec<&str> = after
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["prompt"].as_str().or(j["title"].as_str()))
+        .collect();
+    assert_eq!(
+        prompts,
+        [
+            "before the disk filled",
+            "after space returned",
+            "from ingest"
+        ],
+        "{after}"
+    );
+}

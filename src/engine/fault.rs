@@ -43,6 +43,24 @@ impl Fault {
         }
     }
 
+    /// What a one-off command (a dispatch, a report, an ingest) that met
+    /// this fault tells the operator: whether anything was written, and
+    /// what to do. `None` when the fault says nothing the error does not.
+    pub fn for_a_command(self) -> Option<&'static str> {
+        match self {
+            Fault::DiskFull => Some(
+                "the disk under the home is full: this command wrote nothing; free space on it and run it again",
+            ),
+            Fault::JournalBusy => Some(
+                "another process held the journal for too long: this command wrote nothing; run it again",
+            ),
+            Fault::ReadOnly => Some(
+                "the home cannot be written (read-only file system or permissions): this command wrote nothing",
+            ),
+            Fault::Io | Fault::Tmux | Fault::Other => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Fault::DiskFull => "disk full",
@@ -165,6 +183,16 @@ mod tests {
             Verdict::Retry(Fault::DiskFull)
         );
         assert!(is_environmental(&sqlite_error(rusqlite::ffi::SQLITE_FULL)));
+        let said = |e: &anyhow::Error| match judge(e) {
+            Verdict::Retry(kind) => kind.for_a_command(),
+            Verdict::Stop(_) => None,
+        };
+        assert!(
+            said(&sqlite_error(rusqlite::ffi::SQLITE_FULL))
+                .is_some_and(|s| s.contains("disk under the home is full"))
+        );
+        assert!(said(&sqlite_error(rusqlite::ffi::SQLITE_BUSY)).is_some());
+        assert_eq!(said(&anyhow::anyhow!("no project named x")), None);
         assert!(!is_environmental(&anyhow::anyhow!(
             "job #3 has no attempt 1"
         )));
