@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Run, Sandbox, git};
 use switchboard::journal::JobFilter;
@@ -285,15 +285,13 @@ fn jobs_watch_follows_a_job_until_it_ends() {
     let third: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(third["state"], "killed");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success());
-            break;
-        }
-        assert!(Instant::now() < deadline, "watch did not end with the job");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = common::wait_until(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || child.try_wait().unwrap().ok_or(()),
+        |()| "watch did not end with the job".into(),
+    );
+    assert!(status.success());
 }
 
 /// `jobs --watch | head -1`: once the reader has gone, the watch ends at
@@ -330,17 +328,12 @@ fn a_watch_ends_quietly_when_its_reader_goes() {
             // More news: the next write meets the closed pipe.
             sb.run(&["dispatch", "api", "more news"]).ok();
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{args:?} went on after its reader left"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = common::wait_until(
+            Duration::from_secs(5),
+            Duration::from_millis(50),
+            || child.try_wait().unwrap().ok_or(()),
+            |()| format!("{args:?} went on after its reader left"),
+        );
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         assert_eq!(status.signal(), Some(13), "{args:?}: {status:?} {stderr}");

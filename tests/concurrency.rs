@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Sandbox;
 use switchboard::journal::{JobFilter, Journal, NewJob};
@@ -24,11 +24,12 @@ fn writer_process() {
     let db = PathBuf::from(std::env::var("SB_DB").unwrap());
     let go = PathBuf::from(std::env::var("SB_GO").unwrap());
     let who: usize = std::env::var("SB_WHO").unwrap().parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !go.exists() {
-        assert!(Instant::now() < deadline, "no start signal");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    common::wait_until(
+        Duration::from_secs(30),
+        Duration::from_millis(1),
+        || if go.exists() { Ok(()) } else { Err(()) },
+        |()| "no start signal".into(),
+    );
     let mut journal = Journal::open(&db).unwrap();
     for n in 0..JOBS_EACH {
         let job = NewJob::task(Some("api".into()), format!("writer {who} job {n}"), 0);

@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::engine::{EngineProcess, FAST, agents_tmux, home_with, jobs, start_engine, wait_secs};
+use common::wait::{STEP, wait_until};
 use common::{Sandbox, git};
 use serde_json::Value;
 use switchboard::journal::Event;
@@ -16,17 +17,12 @@ fn wait_for(what: &str, check: impl FnMut() -> bool) {
 
 /// Waits for the engine to exit by itself (after a drain).
 fn wait_exit(engine: &mut EngineProcess) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = engine.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the engine did not exit after the drain"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        STEP,
+        || engine.child.try_wait().unwrap().ok_or(()),
+        |()| "the engine did not exit after the drain".into(),
+    )
 }
 
 /// Whether job `id` has an event that `matches`.
@@ -531,15 +527,15 @@ fn work_waiting_for_a_repository_starts_as_soon_as_the_holder_ends() {
     sb.run(&["dispatch", "api", "first"]).ok();
     sb.run(&["dispatch", "api", "second"]).ok();
     wait_for("the first to finish", || job(&sb, 1)["state"] == "done");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while job(&sb, 2)["state"] == "queued" {
-        assert!(
-            Instant::now() < deadline,
-            "the second job still waits: {}",
-            job(&sb, 2)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        Duration::from_secs(10),
+        STEP,
+        || match job(&sb, 2) {
+            second if second["state"] == "queued" => Err(second),
+            _ => Ok(()),
+        },
+        |second| format!("the second job still waits: {second}"),
+    );
 }
 
 #[test]

@@ -163,17 +163,18 @@ fn a_cut_link_is_told_as_unreachable() {
     // Once the master has gone, a new connection fails fast.
     let _ = ssh.run(&commands::home_dir());
     host.link_up();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match ssh.run(&commands::home_dir()) {
-            Ok(_) => break,
-            Err(e) if Instant::now() < deadline => {
+    common::wait_until(
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || match ssh.run(&commands::home_dir()) {
+            Ok(_) => Ok(()),
+            Err(e) => {
                 assert!(e.is_unreachable(), "{e}");
-                std::thread::sleep(Duration::from_millis(200));
+                Err(e)
             }
-            Err(e) => panic!("host did not come back: {e}"),
-        }
-    }
+        },
+        |e| format!("host did not come back: {e}"),
+    );
     ssh.close_master();
 }
 
@@ -189,14 +190,6 @@ fn remote_server(home: &Home, host: &TestHost, key: &UserKey) -> switchboard::ru
     switchboard::runtime::TmuxServer::on_host(switchboard::runtime::RemoteTmux::new(
         home, &host.name, ssh, 2000,
     ))
-}
-
-fn wait_for(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -288,7 +281,7 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
     server
         .send_text("sb-2-1", hostile, Duration::from_millis(50), 3)
         .expect("nudge one-shot");
-    wait_for("the text echoed back by cat", 10, || {
+    common::wait_secs(10, "the text echoed back by cat", || {
         let screens = control
             .capture_many(&["sb-1-1", "sb-2-1", "sb-3-1"])
             .expect("capture");

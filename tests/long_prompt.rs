@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Sandbox;
 use switchboard::config::Config;
@@ -24,19 +24,13 @@ impl Drop for Cleanup {
 }
 
 fn wait_for_file(path: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        // The agent writes to a temp name and renames: complete or absent.
-        if let Ok(text) = std::fs::read_to_string(path) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The agent writes to a temp name and renames: complete or absent.
+    common::wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        || std::fs::read_to_string(path),
+        |_| format!("{} never appeared", path.display()),
+    )
 }
 
 /// A prompt of `len` bytes with lines, quotes, `$(…)` and non-ASCII text.

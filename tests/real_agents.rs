@@ -631,15 +631,11 @@ fn codex_jobs_side_by_side_report_on_their_own_job() {
             out.json()["id"].as_i64().expect("id")
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(90);
     let journal = sb.journal();
-    while ids
-        .iter()
-        .any(|id| journal.job(*id).unwrap().unwrap().state.name() != StateName::Done)
-    {
-        assert!(Instant::now() < deadline, "both jobs finish");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::wait_secs(90, "both jobs finish", || {
+        ids.iter()
+            .all(|id| journal.job(*id).unwrap().unwrap().state.name() == StateName::Done)
+    });
     for id in &ids {
         let events = journal.events(*id).unwrap();
         let dones: Vec<_> = events
@@ -703,16 +699,21 @@ fn killed_agent_resumes(agent: Agent) {
         .args(["-9", pid.trim()])
         .status()
         .expect("kill");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while rig.state(job) != StateName::Done {
-        assert!(
-            Instant::now() < deadline,
-            "the resumed agent finishes; turns: {}; screen:\n{}",
-            rig.api.turns().len(),
-            rig.screen(job, false)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::wait_until(
+        Duration::from_secs(90),
+        Duration::from_millis(200),
+        || match rig.state(job) {
+            StateName::Done => Ok(()),
+            _ => Err(()),
+        },
+        |()| {
+            format!(
+                "the resumed agent finishes; turns: {}; screen:\n{}",
+                rig.api.turns().len(),
+                rig.screen(job, false)
+            )
+        },
+    );
     let turns = rig.api.turns();
     assert!(turns.len() >= 2, "{turns:?}");
     let resumed = turns.last().expect("a turn");

@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{BIN, Sandbox};
 use regex::Regex;
@@ -60,27 +60,27 @@ fn spec(name: &str, cwd: &Path, argv: &[&str]) -> SpawnSpec {
 
 /// Waits until `path` holds exactly `expected`.
 fn wait_for_file(path: &Path, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = std::fs::read_to_string(path).unwrap_or_default();
-        if got == expected {
-            return;
-        }
-        assert!(Instant::now() < deadline, "received {got:?}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    common::wait_until(
+        Duration::from_secs(10),
+        Duration::from_millis(25),
+        || match std::fs::read_to_string(path).unwrap_or_default() {
+            got if got == expected => Ok(()),
+            got => Err(got),
+        },
+        |got| format!("received {got:?}"),
+    )
 }
 
 fn wait_dead(server: &TmuxServer, name: &str) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info = server.session(name).unwrap().expect("session");
-        if info.dead {
-            return info.exit_status;
-        }
-        assert!(Instant::now() < deadline, "{name} never exited: {info:?}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    common::wait_until(
+        Duration::from_secs(10),
+        Duration::from_millis(25),
+        || match server.session(name).unwrap().expect("session") {
+            info if info.dead => Ok(info.exit_status),
+            info => Err(info),
+        },
+        |info| format!("{name} never exited: {info:?}"),
+    )
 }
 
 #[test]

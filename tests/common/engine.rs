@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Sandbox;
+pub use super::wait::wait_secs;
 
 /// A demo agent that finishes in about a tenth of a second.
 pub const FAST: &str = r#"
@@ -72,16 +73,6 @@ pub fn start_engine_with_env(sb: &Sandbox, env: &[(&str, &str)]) -> EngineProces
     EngineProcess {
         child,
         home: sb.home(),
-    }
-}
-
-/// Waits up to `secs` for `check`.
-#[track_caller]
-pub fn wait_secs(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

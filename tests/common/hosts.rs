@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use switchboard::home::Home;
 use switchboard::model::HostAddress;
@@ -185,16 +185,19 @@ impl TestHost {
 
     fn wait_listening(&self) {
         let addr: SocketAddr = format!("{}:22", self.address).parse().expect("address");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "sshd of {} did not listen: {}",
-                self.name,
-                std::fs::read_to_string(self.dir.path().join("etc/sshd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::wait_until(
+            Duration::from_secs(10),
+            Duration::from_millis(50),
+            || TcpStream::connect_timeout(&addr, Duration::from_millis(200)),
+            |_| {
+                format!(
+                    "sshd of {} did not listen: {}",
+                    self.name,
+                    std::fs::read_to_string(self.dir.path().join("etc/sshd.log"))
+                        .unwrap_or_default()
+                )
+            },
+        );
     }
 
     /// The host's line for a known_hosts file (its key, pinned).

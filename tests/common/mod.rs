@@ -11,6 +11,10 @@ pub mod hosts;
 pub mod real_agents;
 pub mod remote;
 pub mod terminal;
+pub mod wait;
+
+#[allow(unused_imports)] // each test binary uses some of them
+pub use wait::{wait_secs, wait_until};
 
 use switchboard::journal::Journal;
 

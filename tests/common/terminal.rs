@@ -135,18 +135,15 @@ impl Terminal {
     /// (`text` names the wait in a timeout); the screen.
     #[track_caller]
     pub fn wait_until(&self, name: &str, text: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen(name);
-            if done(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{text:?} never showed:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        super::wait_until(
+            Duration::from_secs(30),
+            super::wait::STEP,
+            || match self.screen(name) {
+                screen if done(&screen) => Ok(screen),
+                screen => Err(screen),
+            },
+            |screen| format!("{text:?} never showed:\n{screen}"),
+        )
     }
 }
 
