@@ -77,7 +77,7 @@ fn wait_dead(server: &TmuxServer, name: &str) -> Option<i32> {
         Duration::from_millis(25),
         || match server.session(name).unwrap().expect("session") {
             info if info.dead => Ok(info.exit_status),
-            info => Err(info),
+            info => Err(Box::new(info)),
         },
         |info| format!("{name} never exited: {info:?}"),
     )

@@ -6,6 +6,10 @@ use std::process::Command;
 
 #[path = "../../tests/common/terminal.rs"]
 mod terminal;
+// The terminal's waits.
+#[path = "../../tests/common/wait.rs"]
+mod wait;
+use wait::wait_until;
 
 #[allow(unused_imports)]
 pub use terminal::{Terminal, cpu_seconds, cpu_share};
