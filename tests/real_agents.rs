@@ -6,7 +6,11 @@
 //! `SWITCHBOARD_RECORD_SCREENS=1` also writes the screens seen in each
 //! phase to tests/fixtures/screens (see tests/record_screens.sh).
 
+#[path = "real_agents/blame.rs"]
+mod blame;
 mod common;
+#[path = "real_agents/pane_watch.rs"]
+mod pane_watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +19,8 @@ use std::time::{Duration, Instant};
 use common::Sandbox;
 use common::fake_api::{FakeApi, Phase, Script, Truth};
 use common::real_agents::{Agent, AgentHome, installed};
-use switchboard::agents::question::read_question;
+use pane_watch::PaneWatch;
+use switchboard::agents::status::AgentStatus;
 use switchboard::model::StateName;
 use switchboard::runtime::procs;
 
@@ -170,85 +175,6 @@ fn record(name: &str, plain: &str, colours: &str) {
     std::fs::write(dir.join(format!("{name}.ans")), colours).expect("write fixture");
 }
 
-/// Watches a job's pane every 20 ms for a question (read as the room
-/// reads it): when it is first drawn, and when it is gone again. The
-/// fake API knows when it asked for the tool, not when the agent drew the
-/// question (Claude Code runs its hooks first).
-struct QuestionWatch {
-    times: std::sync::Arc<std::sync::Mutex<(Option<Instant>, Option<Instant>)>>,
-    /// Each change of what the pane shows, read with the agent's profile:
-    /// the title's first character and the screen rules' verdict.
-    seen: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl QuestionWatch {
-    fn start(home: PathBuf, session: String, profile: &str) -> QuestionWatch {
-        use std::sync::atomic::Ordering;
-        let times = std::sync::Arc::new(std::sync::Mutex::new((None, None)));
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (t, halt, log) = (times.clone(), stop.clone(), seen.clone());
-        let profile = switchboard::config::Config::builtin()
-            .expect("config")
-            .agents
-            .get(profile)
-            .cloned()
-            .expect("profile");
-        std::thread::spawn(move || {
-            let target = format!("={session}:");
-            let mut last = String::new();
-            while !halt.load(Ordering::Relaxed) {
-                let screen = tmux(&home, &["capture-pane", "-p", "-t", &target]);
-                let title = tmux(
-                    &home,
-                    &["display-message", "-p", "-t", &target, "#{pane_title}"],
-                );
-                let asks = read_question(&screen).is_some();
-                let now = Instant::now();
-                let rules = switchboard::agents::status::screen_status(&screen, &profile);
-                let head: String = title.chars().take(1).collect();
-                let class = match head.chars().next() {
-                    Some(c) if ('\u{2800}'..='\u{28FF}').contains(&c) => "spinner".to_string(),
-                    _ => title.trim().chars().take(12).collect(),
-                };
-                let now_seen = format!("title {class} screen {rules:?} question {asks}");
-                if now_seen != last {
-                    if let Ok(mut l) = log.lock() {
-                        l.push((now, now_seen.clone()));
-                    }
-                    last = now_seen;
-                }
-                if let Ok(mut t) = t.lock() {
-                    match (asks, *t) {
-                        (true, (None, _)) => t.0 = Some(now),
-                        (false, (Some(_), None)) => t.1 = Some(now),
-                        _ => {}
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        QuestionWatch { times, seen, stop }
-    }
-
-    /// When the question was drawn, and when it was gone.
-    fn times(&self) -> (Option<Instant>, Option<Instant>) {
-        self.times.lock().map(|t| *t).unwrap_or_default()
-    }
-
-    /// The changes seen on the pane, in order.
-    fn seen(&self) -> Vec<(Instant, String)> {
-        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for QuestionWatch {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// The truth at `at` with the question as the screen shows it: asking
 /// from when it was drawn until it was gone (the API's phases otherwise).
 fn screen_truth(api: Truth, at: Instant, drawn: Option<Instant>, gone: Option<Instant>) -> Truth {
@@ -302,6 +228,122 @@ struct Figures {
     /// Samples outside transitions, and how many of them were wrong.
     settled: usize,
     settled_wrong: usize,
+    /// Each wrong sample (with transitions): the change it lagged and
+    /// whose lag it was.
+    blamed: Vec<(&'static str, blame::Blame)>,
+    /// Each change of the truth: what it was, and the job's lag behind it
+    /// split into the agent's part and switchboard's (ms; see
+    /// [`blame::parts`]).
+    lags: Vec<(&'static str, i64, i64)>,
+}
+
+/// The run's changes of the truth (the API's phases, the question as
+/// drawn and gone), each with the first signal of it, the engine's
+/// reading and the job's status; times in ms since `start`.
+fn transitions(
+    rig: &Rig,
+    job: i64,
+    watch: &PaneWatch,
+    start: Instant,
+    start_wall: std::time::SystemTime,
+) -> Vec<(Truth, Truth, blame::Transition)> {
+    let phases = rig.api.phases();
+    let (drawn, gone) = watch.times();
+    let ms = |t: Instant| -> i64 {
+        if t >= start {
+            (t - start).as_millis() as i64
+        } else {
+            -((start - t).as_millis() as i64)
+        }
+    };
+    let wall_ms = |e: &switchboard::journal::Event| -> i64 {
+        let at = std::time::UNIX_EPOCH + Duration::from_millis(e.at.millis() as u64);
+        match at.duration_since(start_wall) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        }
+    };
+    let events = rig.sb.journal().events(job).expect("events");
+    let states: Vec<(i64, StateName)> = events
+        .iter()
+        .filter_map(|e| Some((wall_ms(e), e.kind.parse::<StateName>().ok()?)))
+        .collect();
+    let mut points: Vec<Instant> = phases.iter().map(|(t, _)| *t).collect();
+    points.extend(drawn);
+    points.extend(gone);
+    points.sort();
+    let mut before = Truth::Starting;
+    let mut out = Vec::new();
+    for c in points {
+        let now = screen_truth(common::fake_api::truth(&phases, c), c, drawn, gone);
+        if now == before {
+            continue;
+        }
+        let what = match (before, now) {
+            (Truth::Starting, Truth::Busy) => "first request",
+            (_, Truth::Asking) => "question drawn",
+            (Truth::Asking, Truth::Busy) => "question gone",
+            (_, Truth::Idle) => "turn end",
+            _ => "other",
+        };
+        // Signals count from the API phase that caused the change (the
+        // tool call, for a question drawn; the answer, for one gone).
+        let from = phases
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| *t <= c)
+            .max()
+            .unwrap_or(c);
+        let (word, status) = match now {
+            Truth::Busy => ("working", Some(AgentStatus::Busy)),
+            Truth::Asking => ("waiting", Some(AgentStatus::Asking)),
+            Truth::Idle => ("done", Some(AgentStatus::Idle)),
+            Truth::Starting => ("", None),
+        };
+        let hook = events
+            .iter()
+            .filter(|e| e.kind == "report" && e.message.contains(&format!("): {word}")))
+            .map(wall_ms)
+            .find(|at| *at >= ms(from));
+        let pane = status.and_then(|s| watch.first_reading(s, from)).map(ms);
+        let signal = match (hook, pane) {
+            (Some(h), Some(p)) if p < h => Some((p, "pane")),
+            (Some(h), _) => Some((h, "hook")),
+            (None, Some(p)) => Some((p, "pane")),
+            (None, None) => None,
+        };
+        let read = status.and_then(|s| {
+            let word = s.to_string();
+            events
+                .iter()
+                .filter(|e| e.kind == "status" && e.message.starts_with(&format!("{word} by")))
+                .map(wall_ms)
+                .find(|at| *at >= ms(from))
+        });
+        let at = ms(c);
+        let state_then = states.iter().rev().find(|(t, _)| *t <= at);
+        let status_at = match state_then {
+            Some((t, s)) if agrees(*s, now) => Some(*t),
+            _ => states
+                .iter()
+                .find(|(t, s)| *t > at && agrees(*s, now))
+                .map(|(t, _)| *t),
+        };
+        out.push((
+            before,
+            now,
+            blame::Transition {
+                what,
+                truth_at: at,
+                signal,
+                output_at: watch.first_output(c).map(ms),
+                read_at: read,
+                status_at,
+            },
+        ));
+        before = now;
+    }
+    out
 }
 
 /// The wall-clock time of a journal event of `job` of `kind`.
@@ -328,8 +370,9 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let think = Duration::from_secs(3);
     let rig = Rig::new(Script::ask(think, Duration::from_secs(2)), true)?;
     let start = Instant::now();
+    let start_wall = std::time::SystemTime::now();
     let job = rig.dispatch(agent);
-    let watch = QuestionWatch::start(rig.sb.home(), rig.session(job), agent.name());
+    let watch = PaneWatch::start(rig.sb.home(), rig.session(job), agent.name());
     let mut samples = Vec::new();
     let mut answered = false;
     let mut recorded_busy = false;
@@ -338,9 +381,10 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
         let now = Instant::now();
         assert!(
             now < deadline,
-            "the run did not end: {:?}\nscreen:\n{}",
+            "the run did not end: {:?}\nscreen:\n{}\nevents: {:#?}",
             rig.api.phases(),
-            rig.screen(job, false)
+            rig.screen(job, false),
+            rig.sb.journal().events(job)
         );
         let state = rig.state(job);
         let truth = rig.api.truth_at(now);
@@ -420,12 +464,12 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
         .phases()
         .iter()
         .map(|(t, p)| (t.saturating_duration_since(start), format!("API {p:?}")))
-        .chain(
-            watch
-                .seen()
-                .into_iter()
-                .map(|(t, s)| (t.saturating_duration_since(start), format!("pane {s}"))),
-        )
+        .chain(watch.seen().into_iter().map(|s| {
+            (
+                s.at.saturating_duration_since(start),
+                format!("pane {}", s.text),
+            )
+        }))
         .collect();
     let mut shown = None;
     for s in &samples {
@@ -490,7 +534,7 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
     let drawn_at = drawn.expect("the question was seen on screen");
     let waiting_wall = event_time(&rig, job, "waiting");
     // The drawn moment by the wall clock, to compare with the journal's.
-    let drawn_wall = std::time::SystemTime::now() - drawn_at.elapsed();
+    let drawn_wall = start_wall + (drawn_at - start);
     let all_wrong: Vec<&Sample> = samples
         .iter()
         .filter(|s| {
@@ -507,7 +551,38 @@ fn ask_and_answer(agent: Agent) -> Option<Figures> {
         samples.len(),
         all_wrong
     );
+    // Whose lag each wrong sample was: the agent's (no signal yet) or
+    // switchboard's (a signal, the status not yet).
+    let changes = transitions(&rig, job, &watch, start, start_wall);
+    for (_, _, t) in &changes {
+        eprintln!("  {}", blame::row(t));
+    }
+    let mut blamed = Vec::new();
+    for s in &all_wrong {
+        let at = s.at.as_millis() as i64;
+        let i = changes.iter().rposition(|(_, _, t)| t.truth_at <= at);
+        let last = i.map(|i| &changes[i]);
+        let lags = last.is_some_and(|(before, _, _)| agrees(s.state, *before));
+        let next = changes.get(i.map_or(0, |i| i + 1));
+        let ahead = next.is_some_and(|(_, to, _)| agrees(s.state, *to));
+        let who = blame::blame(at, last.map(|(_, _, t)| t), lags, ahead);
+        let what = match who {
+            blame::Blame::Ahead => next.map_or("other", |(_, _, t)| t.what),
+            _ => last.map_or("other", |(_, _, t)| t.what),
+        };
+        eprintln!(
+            "  miss at +{at} ms: {:?} for {:?}: {what}, {who}",
+            s.state, s.truth
+        );
+        blamed.push((what, who));
+    }
+    let lags = changes
+        .iter()
+        .filter_map(|(_, _, t)| blame::parts(t).map(|(a, s)| (t.what, a, s)))
+        .collect();
     let figures = Figures {
+        blamed,
+        lags,
         drawn_to_waiting: waiting_wall.map_or(i64::MAX, |w| match w.duration_since(drawn_wall) {
             Ok(d) => d.as_millis() as i64,
             Err(e) => -(e.duration().as_millis() as i64),
@@ -578,6 +653,45 @@ fn measure_real_agents() {
             "FIGURES {}: {runs} runs; question drawn -> waiting p50 {dw50} ms max {dwmax} ms (all: {drawn:?}); tool call -> waiting p50 {w50:?} max {wmax:?}; turn end -> done p50 {d50:?} max {dmax:?}; {samples} samples, {all_wrong} wrong with transitions (question as drawn); {settled} outside transitions, {wrong} of them wrong",
             agent.name()
         );
+        // Whose each wrong sample was, by the change it lagged.
+        let mut table: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
+        for (what, who) in all.iter().flat_map(|f| f.blamed.iter()) {
+            let row = table.entry(what).or_default();
+            row[*who as usize] += 1;
+        }
+        println!(
+            "BLAME {}: {all_wrong} wrong samples of {samples}; by change: agent's own lag (no signal yet) / switchboard's (signal seen, status not yet) / status ahead of the screen / wrong reading",
+            agent.name()
+        );
+        for (what, [a, s, ahead, other]) in &table {
+            println!(
+                "BLAME {}:   {what:<16} {a:>3} / {s:>3} / {ahead:>3} / {other:>3}",
+                agent.name()
+            );
+        }
+        // Each change's two lags, median and worst over the runs.
+        let mut by_change: std::collections::BTreeMap<&str, (Vec<i64>, Vec<i64>)> =
+            Default::default();
+        for (what, signal, status) in all.iter().flat_map(|f| f.lags.iter()) {
+            let e = by_change.entry(what).or_default();
+            e.0.push(*signal);
+            e.1.push(*status);
+        }
+        let mid = |v: &mut Vec<i64>| {
+            v.sort();
+            match (v.get(v.len() / 2), v.last()) {
+                (Some(m), Some(x)) => format!("p50 {m} max {x}"),
+                _ => "-".to_string(),
+            }
+        };
+        for (what, (signal, status)) in &mut by_change {
+            println!(
+                "LAGS {}:   {what:<16} the status's lag: the agent's part (truth -> first signal) {} ms; switchboard's part (signal -> status) {} ms",
+                agent.name(),
+                mid(signal),
+                mid(status)
+            );
+        }
     }
 }
 

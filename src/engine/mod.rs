@@ -412,10 +412,13 @@ impl Engine {
                 return Ok(());
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            let woken = self.pane_watch.output().wait(step.min(left));
+            let mut woken = self.pane_watch.output().wait(step.min(left));
             // An agent's pane drew: look at once, but not more often than
-            // the spacing allows (a streaming agent draws all the time).
-            if woken.drawn {
+            // the spacing allows (a streaming agent draws all the time),
+            // unless its title changed in kind or the journal has news
+            // (an agent's hook reported) meanwhile: status signals are
+            // not held up by the spacing.
+            if woken.drawn && !woken.title {
                 // Waited out in steps, so that a stop is heard within one
                 // step even when slow passes put the next one far off.
                 let due = self.output_pass_due();
@@ -424,32 +427,55 @@ impl Engine {
                     if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
                         return Ok(());
                     }
-                    std::thread::sleep(until.saturating_duration_since(Instant::now()).min(step));
+                    let wait = until.saturating_duration_since(Instant::now()).min(step);
+                    let signal = self.pane_watch.output().wait_for_signal(wait);
+                    if signal.title {
+                        return Ok(());
+                    }
+                    if signal.news && self.has_news(start) {
+                        self.news_floor(rested);
+                        return Ok(());
+                    }
                 }
                 if Instant::now() >= due {
                     return Ok(());
                 }
+                woken.news = false;
+            }
+            if woken.title {
+                return Ok(());
             }
             if !woken.news && looked.elapsed() < look_every {
                 continue;
             }
             looked = Instant::now();
-            let inbox_has_mail = match &self.watcher {
-                Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
-                None => std::fs::read_dir(self.home.inbox())
-                    .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
-                    .unwrap_or(false),
-            };
-            if self.journal.last_event_id().unwrap_or(start) != start || inbox_has_mail {
-                // The pass's own events are news too: passes that each
-                // write one follow each other at most 50 times a second.
-                std::thread::sleep(
-                    (rested + Duration::from_millis(20)).saturating_duration_since(Instant::now()),
-                );
+            if self.has_news(start) {
+                self.news_floor(rested);
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// Whether the journal has events since event `mark`, or the inbox a
+    /// file.
+    fn has_news(&self, mark: i64) -> bool {
+        let inbox_has_mail = match &self.watcher {
+            Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
+            None => std::fs::read_dir(self.home.inbox())
+                .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
+                .unwrap_or(false),
+        };
+        self.journal.last_event_id().unwrap_or(mark) != mark || inbox_has_mail
+    }
+
+    /// The pass's own events are news too: passes that each write one
+    /// follow each other at most 50 times a second (20 ms after the rest
+    /// that began at `rested`).
+    fn news_floor(&self, rested: Instant) {
+        std::thread::sleep(
+            (rested + Duration::from_millis(20)).saturating_duration_since(Instant::now()),
+        );
     }
 
     /// The earliest a pass for a pane's output may begin: [`OUTPUT_SPACING`]

@@ -74,3 +74,62 @@ fn the_drawing_after_an_answer_is_looked_at_at_once() {
         "the drawing after an answer waited {rested:?}"
     );
 }
+
+/// A pane that drew puts the next pass a spacing away; an agent's hook
+/// that reports meanwhile (news in the journal) is looked at at once, not
+/// held up behind the spacing.
+#[test]
+fn a_report_is_looked_at_while_an_output_pass_waits_its_turn() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engine = engine_in(dir.path());
+    engine.news_mark = engine.journal.last_event_id().expect("mark");
+    // Slow passes put the next pass for output 100 s away.
+    engine.pass_began = Instant::now();
+    engine.pass_took = Duration::from_secs(20);
+    engine.pane_watch.output().note();
+
+    let file = engine.home.journal_file();
+    let reporter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut journal = crate::journal::Journal::open(&file).expect("journal");
+        journal
+            .record_note("report", "an agent's hook", crate::model::Timestamp::now())
+            .expect("note");
+    });
+    let began = Instant::now();
+    engine
+        .sleep_until(Duration::from_secs(30), None)
+        .expect("rest");
+    let rested = began.elapsed();
+    reporter.join().expect("reporter");
+    assert!(
+        rested < Duration::from_secs(10),
+        "the report waited {rested:?} behind the output's spacing"
+    );
+}
+
+/// A pane whose title changed in kind (its spinner stopped, it asks) is
+/// looked at at once, not after the spacing for plain drawing.
+#[test]
+fn a_title_that_changes_in_kind_is_looked_at_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engine = engine_in(dir.path());
+    engine.pass_began = Instant::now();
+    engine.pass_took = Duration::from_secs(20);
+    engine.pane_watch.output().note();
+    let output = engine.pane_watch.output_handle();
+    let drawer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        output.note_title();
+    });
+    let began = Instant::now();
+    engine
+        .sleep_until(Duration::from_secs(30), None)
+        .expect("rest");
+    let rested = began.elapsed();
+    drawer.join().expect("drawer");
+    assert!(
+        rested < Duration::from_secs(10),
+        "the title's change waited {rested:?} behind the output's spacing"
+    );
+}

@@ -50,12 +50,27 @@ pub struct Woken {
     pub drawn: bool,
     /// Something else changed (cleared by the wait that hears it).
     pub news: bool,
+    /// A watched pane's title changed in kind (a spinner began or
+    /// stopped, or a title that is not a spinner's frame was set): a
+    /// status signal, to be looked at without the spacing that keeps a
+    /// streaming agent's drawing from running the patrol flat out (kept
+    /// until [`Output::take`]).
+    pub title: bool,
 }
 
 impl Output {
     /// Notes output and wakes the waiter.
     pub(crate) fn note(&self) {
         self.set(|w| w.drawn = true);
+    }
+
+    /// Notes output that changed a pane's title in kind, and wakes the
+    /// waiter.
+    pub(crate) fn note_title(&self) {
+        self.set(|w| {
+            w.drawn = true;
+            w.title = true;
+        });
     }
 
     /// Notes other news (the journal changed) and wakes the waiter.
@@ -70,24 +85,39 @@ impl Output {
         }
     }
 
-    /// Whether a pane drew something since the last `take`; clears it.
+    /// Whether a pane drew something since the last `take`; clears it
+    /// (and a title's change).
     pub fn take(&self) -> bool {
         self.woken
             .lock()
-            .map(|mut w| std::mem::take(&mut w.drawn))
+            .map(|mut w| {
+                w.title = false;
+                std::mem::take(&mut w.drawn)
+            })
             .unwrap_or(false)
+    }
+
+    /// As [`Output::wait`], but plain drawing does not end it: only news
+    /// or a title's change (for the wait between a pane's drawing and the
+    /// pass it is due for).
+    pub fn wait_for_signal(&self, wait: Duration) -> Woken {
+        self.wait_while(wait, |w| !w.title && !w.news)
     }
 
     /// Waits up to `wait` for output or news (returns at once if a pane
     /// drew since the last `take`): which came. Clears the news, not the
     /// output.
     pub fn wait(&self, wait: Duration) -> Woken {
+        self.wait_while(wait, |w| !w.drawn && !w.news)
+    }
+
+    fn wait_while(&self, wait: Duration, waiting: impl Fn(&Woken) -> bool) -> Woken {
         let deadline = Instant::now() + wait;
         let Ok(mut woken) = self.woken.lock() else {
             std::thread::sleep(wait);
             return Woken::default();
         };
-        while !woken.drawn && !woken.news {
+        while waiting(&woken) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -217,6 +247,7 @@ fn watch(server: &TmuxServer, name: &str, output: Arc<Output>) -> Result<Watcher
 /// `output`; a pane paused by tmux (this reader fell behind) is let go on.
 fn read_output(mut input: impl BufRead, mut stdin: impl Write, output: &Output) {
     let mut line = Vec::new();
+    let mut title = TitleKind::default();
     loop {
         line.clear();
         match input.read_until(b'\n', &mut line) {
@@ -224,7 +255,11 @@ fn read_output(mut input: impl BufRead, mut stdin: impl Write, output: &Output) 
             Ok(_) => {}
         }
         if line.starts_with(b"%output ") || line.starts_with(b"%extended-output ") {
-            output.note();
+            if title.changed_by(&line) {
+                output.note_title();
+            } else {
+                output.note();
+            }
         } else if let Some(rest) = line.strip_prefix(b"%pause ") {
             // `%pause %12`: the pane id is tmux's own (`%` and digits).
             let pane: Vec<u8> = rest
@@ -245,9 +280,99 @@ fn read_output(mut input: impl BufRead, mut stdin: impl Write, output: &Output) 
     }
 }
 
+/// The title a pane's output last set, to tell a change in kind (a
+/// spinner began or stopped, a title that is no spinner's frame) from a
+/// spinner's next frame. Agents set their title with OSC 0 or 2, which a
+/// control client receives escaped (`\033]0;⠂ Claude Code\007`).
+#[derive(Debug, Default)]
+struct TitleKind {
+    last: Option<Vec<u8>>,
+}
+
+impl TitleKind {
+    /// Whether the titles set by one `%output` line change the title in
+    /// kind. A title split over two lines is not seen (its pass comes
+    /// with the output's spacing).
+    fn changed_by(&mut self, line: &[u8]) -> bool {
+        let mut changed = false;
+        let mut rest = line;
+        while let Some(at) = find(rest, b"\\033]") {
+            rest = &rest[at + 5..];
+            let (Some(b'0' | b'2'), Some(b';')) = (rest.first(), rest.get(1)) else {
+                continue;
+            };
+            rest = &rest[2..];
+            let end = [find(rest, b"\\007"), find(rest, b"\\033\\134")]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(end) = end else { break };
+            let title = &rest[..end];
+            rest = &rest[end..];
+            let spinner = |t: &[u8]| spinner_frame(t);
+            let same_kind = match &self.last {
+                Some(last) => (spinner(last) && spinner(title)) || last.as_slice() == title,
+                None => false,
+            };
+            changed |= !same_kind;
+            self.last = Some(title.to_vec());
+        }
+        changed
+    }
+}
+
+/// Whether a title begins with a braille character (U+2800–U+28FF, in
+/// UTF-8 `E2 A0..A3 xx`): the spinner Claude Code and Codex show while
+/// they work.
+fn spinner_frame(title: &[u8]) -> bool {
+    matches!(title, [0xE2, 0xA0..=0xA3, _, ..])
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A title that changes in kind is a signal; a spinner's next frame
+    /// and a title set again unchanged are plain drawing.
+    #[test]
+    fn a_title_that_changes_in_kind_is_told_from_a_spinners_frame() {
+        let set = |t: &str| format!("%output %1 ab\\033]0;{t}\\007cd\n").into_bytes();
+        let mut kind = TitleKind::default();
+        assert!(kind.changed_by(&set("⠂ Claude Code")), "the first title");
+        assert!(!kind.changed_by(&set("⠐ Claude Code")), "the next frame");
+        assert!(!kind.changed_by(b"%output %1 plain text\n"));
+        assert!(
+            kind.changed_by(&set("✳ Claude Code")),
+            "the spinner stopped"
+        );
+        assert!(!kind.changed_by(&set("✳ Claude Code")), "set again");
+        assert!(kind.changed_by(&set("[ ! ] Action Required | job-1")));
+        assert!(kind.changed_by(&set("⠋ job-1")), "the spinner began");
+        // OSC 2, ended by ST (ESC and a backslash, escaped as \033\134).
+        let st = "%output %1 \\033]2;Worked \\033\\134\n".as_bytes();
+        assert!(kind.changed_by(st));
+        // Another OSC (a colour query) is not a title.
+        assert!(!kind.changed_by(b"%output %1 \\033]11;?\\007\n"));
+    }
+
+    /// The reader raises a title's change as such.
+    #[test]
+    fn reader_notes_a_title_change() {
+        let output = Output::default();
+        let mut said = Vec::new();
+        let line = "%output %1 \\033]0;⠂ Claude Code\\007\n".as_bytes();
+        read_output(line, &mut said, &output);
+        assert!(output.wait(Duration::ZERO).title);
+        assert!(output.take());
+        assert!(!output.wait(Duration::ZERO).title, "taken with the drawing");
+        read_output(&b"%output %1 x\n"[..], &mut said, &output);
+        let woken = output.wait(Duration::ZERO);
+        assert!(woken.drawn && !woken.title);
+    }
 
     /// The reader notes output and only output, and lets a paused pane go
     /// on.
@@ -316,7 +441,8 @@ mod tests {
             watch.output().wait(Duration::from_secs(5)),
             Woken {
                 drawn: false,
-                news: true
+                news: true,
+                title: false,
             }
         );
         assert_eq!(watch.output().wait(Duration::ZERO), Woken::default());
