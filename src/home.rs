@@ -115,6 +115,13 @@ impl Home {
     pub fn drain_file(&self) -> PathBuf {
         self.root.join("DRAIN")
     }
+    /// Written by the engine when the operator pauses the queue (no new
+    /// agent starts, the engine keeps running); removed on resume. A file,
+    /// as the drain's, so that the pause outlives an engine restart and
+    /// every viewer sees it.
+    pub fn paused_file(&self) -> PathBuf {
+        self.root.join("PAUSED")
+    }
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {

@@ -86,7 +86,9 @@ pub enum Command {
     Chains(chains::Args),
     /// Ask the engine to start no new agents and to report when the last one ends
     Drain(operator::DrainArgs),
-    /// Ask the engine to start agents again after a drain
+    /// Ask the engine to start no new agents while it keeps running; work is still queued
+    Pause,
+    /// Ask the engine to start agents again after a drain or a pause
     Resume,
     /// Replay a scenario through the scheduler on a virtual clock
     Simulate(simulate::Args),
@@ -152,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Ingest(args)) => ingest::run(&ctx, args),
         Some(Command::Chains(args)) => chains::run(&ctx, args),
         Some(Command::Drain(args)) => operator::drain(&ctx, args),
+        Some(Command::Pause) => operator::pause(&ctx),
         Some(Command::Resume) => operator::resume(&ctx),
         Some(Command::Simulate(args)) => simulate::run(&ctx, args),
         Some(Command::Project(cmd)) => project::run(&ctx, cmd),

@@ -1,5 +1,5 @@
-//! The operator commands: kill, nudge, retry, approve, reject, drain and
-//! resume. Each is checked against the journal by the same gate as the
+//! The operator commands: kill, nudge, retry, approve, reject, drain,
+//! pause and resume. Each is checked against the journal by the same gate as the
 //! control room's keys (so a mistake is told at once), then journaled for
 //! the engine, which carries it out.
 
@@ -10,7 +10,7 @@ use anyhow::bail;
 
 use super::Context;
 use super::output::{BOLD, paint};
-use crate::journal::{CommandKind, Journal};
+use crate::journal::{CommandKind, Journal, OperatorCommand};
 use crate::model::{Job, OperatorAction, ReviewState, Timestamp, gate};
 
 #[derive(Debug, clap::Args)]
@@ -166,7 +166,99 @@ pub fn drain(ctx: &Context, args: DrainArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// Where a pause stands once the engine has carried out the commands
+/// still pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseStanding {
+    /// The engine has paused the queue, and no resume is pending.
+    Paused,
+    /// A pause is journaled (this command) and not carried out yet.
+    Asked(i64),
+    /// Agents start (or will, once a pending resume is carried out).
+    Starting,
+}
+
+/// Where a pause stands: the last pending pause or resume decides, as the
+/// engine carries commands out in order; else the engine's `PAUSED` file.
+pub fn pause_standing(paused_now: bool, pending: &[OperatorCommand]) -> PauseStanding {
+    let pause = CommandKind::Pause.as_str();
+    let resume = CommandKind::Resume.as_str();
+    match pending
+        .iter()
+        .rev()
+        .find(|c| c.kind == pause || c.kind == resume)
+    {
+        Some(c) if c.kind == pause => PauseStanding::Asked(c.id),
+        Some(_) => PauseStanding::Starting,
+        None if paused_now => PauseStanding::Paused,
+        None => PauseStanding::Starting,
+    }
+}
+
+pub fn pause(ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut journal = ctx.journal()?;
+    let paused_now = ctx.home.paused_file().exists();
+    match pause_standing(paused_now, &journal.pending_commands()?) {
+        PauseStanding::Paused => {
+            println!(
+                "Already paused: no new agents start; `switchboard resume` starts them again."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PauseStanding::Asked(id) => {
+            println!(
+                "Already asked to pause (command {id}); the engine carries it out on its next pass."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PauseStanding::Starting => {
+            let code = journal_command(&mut journal, CommandKind::Pause, None, None)?;
+            println!(
+                "While paused, work is still journaled and queued and running agents go on, but no new agent starts; the engine keeps running. `switchboard resume` ends the pause."
+            );
+            Ok(code)
+        }
+    }
+}
+
 pub fn resume(ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut journal = ctx.journal()?;
     journal_command(&mut journal, CommandKind::Resume, None, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(id: i64, kind: CommandKind) -> OperatorCommand {
+        OperatorCommand {
+            id,
+            at: Timestamp::from_millis(0),
+            kind: kind.as_str().into(),
+            job: None,
+            text: None,
+            state: "pending".into(),
+        }
+    }
+
+    #[test]
+    fn the_last_pending_pause_or_resume_decides_else_the_paused_file() {
+        use CommandKind::{Kill, Pause, Resume};
+        use PauseStanding::{Asked, Paused, Starting};
+        let table: [(bool, Vec<OperatorCommand>, PauseStanding); 6] = [
+            (false, vec![], Starting),
+            (true, vec![], Paused),
+            (true, vec![pending(4, Kill)], Paused),
+            (false, vec![pending(4, Pause), pending(5, Kill)], Asked(4)),
+            (true, vec![pending(4, Resume)], Starting),
+            (true, vec![pending(4, Resume), pending(6, Pause)], Asked(6)),
+        ];
+        for (paused_now, commands, standing) in table {
+            assert_eq!(
+                pause_standing(paused_now, &commands),
+                standing,
+                "{paused_now} {commands:?}"
+            );
+        }
+    }
 }

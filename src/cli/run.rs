@@ -25,6 +25,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "switchboard engine on {}; `switchboard jobs --watch` follows it, `switchboard drain` stops it cleanly.",
             ctx.home.root().display()
         );
+        if engine.paused() {
+            println!("The queue is paused: no new agent starts until `switchboard resume`.");
+        }
     }
     engine.run()?;
     if !args.headless {

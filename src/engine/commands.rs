@@ -33,8 +33,22 @@ impl Engine {
                 std::fs::write(self.home.drain_file(), format!("drain asked at {now}\n"))?;
                 Ok("draining: no new agents start; READY_FOR_SHUTDOWN follows the last one".into())
             }
+            ("pause", _) => {
+                if self.paused() {
+                    return Ok("already paused: no new agents start".into());
+                }
+                std::fs::write(
+                    self.home.paused_file(),
+                    format!("paused at {now} (command {})\n", command.id),
+                )?;
+                Ok("paused: no new agents start; running agents go on (switchboard resume)".into())
+            }
             ("resume", _) => {
-                for file in [self.home.drain_file(), self.home.ready_file()] {
+                for file in [
+                    self.home.drain_file(),
+                    self.home.ready_file(),
+                    self.home.paused_file(),
+                ] {
                     if file.exists() {
                         std::fs::remove_file(file)?;
                     }

@@ -251,6 +251,20 @@ impl Engine {
         self.home.drain_file().exists()
     }
 
+    /// Whether the operator has paused the queue (`switchboard pause`).
+    /// Unlike a drain, a pause never ends the engine.
+    pub fn paused(&self) -> bool {
+        self.home.paused_file().exists()
+    }
+
+    /// What the operator holds back now, as the scheduler takes it.
+    fn holds(&self) -> crate::scheduler::Holds {
+        crate::scheduler::Holds {
+            draining: self.draining(),
+            paused: self.paused(),
+        }
+    }
+
     /// Runs passes until a drain completes (then returns) or forever.
     /// Returns an error only when the journal cannot be trusted.
     pub fn run(&mut self) -> anyhow::Result<()> {
@@ -563,17 +577,17 @@ impl Engine {
     /// retry or timeout is due); a pass at rest reads no queue.
     fn schedule_if_due(&mut self) -> anyhow::Result<()> {
         let now = Timestamp::now();
-        let draining = self.draining();
+        let holds = self.holds();
         let mark = schedule_gate::JournalMark {
             others: self.journal.data_version()?,
             own: self.journal.total_changes(),
         };
-        if !schedule_gate::due(self.scheduled.as_ref(), mark, draining, now, Instant::now()) {
+        if !schedule_gate::due(self.scheduled.as_ref(), mark, holds, now, Instant::now()) {
             self.schedule_counts.1 += 1;
             return Ok(());
         }
         self.schedule_counts.0 += 1;
-        let (decisions, wake) = self.journal.schedule(&self.config, now, draining)?;
+        let (decisions, wake) = self.journal.schedule_held(&self.config, now, holds)?;
         for d in &decisions {
             tracing::info!(decision = d.kind(), reason = %d.reason, "scheduler");
         }
@@ -586,7 +600,7 @@ impl Engine {
                 own: self.journal.total_changes(),
             },
             wake,
-            draining,
+            holds,
             at: Instant::now(),
         });
         Ok(())

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::model::Timestamp;
+use crate::scheduler::Holds;
 
 /// The scheduler runs at least this often even when nothing seems to have
 /// changed: a safety net, never the way work is found.
@@ -18,7 +19,8 @@ pub struct Scheduled {
     pub mark: JournalMark,
     /// When the scheduler asked to look again (a retry, a timeout).
     pub wake: Option<Timestamp>,
-    pub draining: bool,
+    /// The drain and pause it was decided under: either changing is news.
+    pub holds: Holds,
     pub at: Instant,
 }
 
@@ -35,7 +37,7 @@ pub struct JournalMark {
 pub fn due(
     last: Option<&Scheduled>,
     mark: JournalMark,
-    draining: bool,
+    holds: Holds,
     now: Timestamp,
     clock: Instant,
 ) -> bool {
@@ -43,7 +45,7 @@ pub fn due(
         return true;
     };
     last.mark != mark
-        || last.draining != draining
+        || last.holds != holds
         || last.wake.is_some_and(|w| now >= w)
         || clock.saturating_duration_since(last.at) >= AT_LEAST_EVERY
 }
@@ -62,42 +64,63 @@ mod tests {
         let last = Scheduled {
             mark: mark(3, 10),
             wake: Some(Timestamp::from_millis(5_000)),
-            draining: false,
+            holds: Holds::default(),
             at: t0,
         };
         let at = |ms| Timestamp::from_millis(ms);
-        assert!(due(None, mark(3, 10), false, at(0), t0), "first pass");
+        let none = Holds::default();
+        let draining = Holds {
+            draining: true,
+            paused: false,
+        };
+        let paused = Holds {
+            draining: false,
+            paused: true,
+        };
+        assert!(due(None, mark(3, 10), none, at(0), t0), "first pass");
         assert!(
-            !due(Some(&last), mark(3, 10), false, at(1_000), t0),
+            !due(Some(&last), mark(3, 10), none, at(1_000), t0),
             "at rest"
         );
         assert!(
-            due(Some(&last), mark(4, 10), false, at(1_000), t0),
+            due(Some(&last), mark(4, 10), none, at(1_000), t0),
             "another process wrote"
         );
         assert!(
-            due(Some(&last), mark(3, 11), false, at(1_000), t0),
+            due(Some(&last), mark(3, 11), none, at(1_000), t0),
             "this engine wrote"
         );
         assert!(
-            due(Some(&last), mark(3, 10), true, at(1_000), t0),
+            due(Some(&last), mark(3, 10), draining, at(1_000), t0),
             "a drain began"
         );
         assert!(
-            due(Some(&last), mark(3, 10), false, at(5_000), t0),
+            due(Some(&last), mark(3, 10), paused, at(1_000), t0),
+            "a pause began"
+        );
+        let paused_last = Scheduled {
+            holds: paused,
+            ..last
+        };
+        assert!(
+            due(Some(&paused_last), mark(3, 10), none, at(1_000), t0),
+            "a pause ended"
+        );
+        assert!(
+            due(Some(&last), mark(3, 10), none, at(5_000), t0),
             "a retry is due"
         );
         assert!(
             due(
                 Some(&last),
                 mark(3, 10),
-                false,
+                none,
                 at(1_000),
                 t0 + AT_LEAST_EVERY
             ),
             "the safety net"
         );
         let no_wake = Scheduled { wake: None, ..last };
-        assert!(!due(Some(&no_wake), mark(3, 10), false, at(1 << 40), t0));
+        assert!(!due(Some(&no_wake), mark(3, 10), none, at(1 << 40), t0));
     }
 }

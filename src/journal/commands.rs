@@ -19,6 +19,9 @@ pub enum CommandKind {
     Approve,
     Reject,
     Drain,
+    /// Start no new agents; the engine keeps running (ended by `Resume`).
+    Pause,
+    /// Ends a drain and a pause.
     Resume,
     /// Keys that answer an agent's question (the text is the key).
     Answer,
@@ -33,6 +36,7 @@ impl CommandKind {
             CommandKind::Approve => "approve",
             CommandKind::Reject => "reject",
             CommandKind::Drain => "drain",
+            CommandKind::Pause => "pause",
             CommandKind::Resume => "resume",
             CommandKind::Answer => "answer",
         }

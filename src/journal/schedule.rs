@@ -23,8 +23,8 @@ use super::{Journal, JournalError, Result};
 use crate::config::Config;
 use crate::model::{AlarmMessage, AlarmState, HostName, JobState, Message, StateName, Timestamp};
 use crate::scheduler::{
-    AfterState, Applied, Arrival, Chain, Decision, HostLimits, Pending, ProjectLimits, SchedJob,
-    State, Ticket, WaitKind, pass,
+    AfterState, Applied, Arrival, Chain, Decision, Holds, HostLimits, Pending, ProjectLimits,
+    SchedJob, State, Ticket, WaitKind, pass,
 };
 
 /// How many times one `schedule` starts again from the journal after a
@@ -340,8 +340,23 @@ impl Journal {
         now: Timestamp,
         draining: bool,
     ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
+        let holds = Holds {
+            draining,
+            paused: false,
+        };
+        self.schedule_held(config, now, holds)
+    }
+
+    /// `schedule` with what the operator holds back (a drain, a pause):
+    /// the engine's pass.
+    pub fn schedule_held(
+        &mut self,
+        config: &Config,
+        now: Timestamp,
+        holds: Holds,
+    ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
         let loaded = self.load(config.scheduler.chain_window, Some(config))?;
-        self.schedule_from(loaded.state, loaded.faults, config, now, draining)
+        self.schedule_from(loaded.state, loaded.faults, config, now, holds)
     }
 
     /// `schedule` from a state loaded earlier (tests put a concurrent
@@ -354,7 +369,11 @@ impl Journal {
         now: Timestamp,
         draining: bool,
     ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
-        self.schedule_from(state, Vec::new(), config, now, draining)
+        let holds = Holds {
+            draining,
+            paused: false,
+        };
+        self.schedule_from(state, Vec::new(), config, now, holds)
     }
 
     fn schedule_from(
@@ -363,14 +382,15 @@ impl Journal {
         mut faults: Vec<Fault>,
         config: &Config,
         now: Timestamp,
-        draining: bool,
+        holds: Holds,
     ) -> Result<(Vec<Decision>, Option<Timestamp>)> {
         let mut decided = Vec::new();
         for _ in 0..ROUNDS {
             for fault in faults.drain(..) {
                 self.write(|tx| write_fault(tx, &fault, now))?;
             }
-            state.draining = draining;
+            state.draining = holds.draining;
+            state.paused = holds.paused;
             let mut outcome: Result<Recorded> = Ok(Recorded::AsDecided);
             let wake = pass(&mut state, config, now, |applied| {
                 if !matches!(outcome, Ok(Recorded::AsDecided)) {

@@ -105,17 +105,23 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     }
 
     let mut slots = Slots::new(state, s.max_agents);
-    if !state.draining && slots.active < s.max_agents {
+    if !state.draining && !state.paused && slots.active < s.max_agents {
         slots.start(state, &mut plan, now);
     }
-    // Who waits: the jobs not yet told, and the next job of every project
-    // (its wait may have changed kind); nobody else is looked at.
+    // Who waits: the jobs not yet told, the next job of every project
+    // (its wait may have changed kind), and the jobs told that a drain or
+    // a pause held them once it has ended; nobody else is looked at.
     let heads = state
         .queues()
         .values()
         .filter_map(|q| q.iter().find(|k| !slots.started.contains(&k.2)));
     let untold = state.untold().map(|j| (-j.priority, j.created_at, j.id));
-    let mut waiting: Vec<QueueKey> = heads.copied().chain(untold).collect();
+    // Not walked while the hold lasts: a paused queue costs nothing.
+    let ended = |kind: WaitKind, on: bool| (!on).then(|| state.told(kind)).into_iter().flatten();
+    let released = ended(WaitKind::Draining, state.draining)
+        .chain(ended(WaitKind::Paused, state.paused))
+        .map(|j| (-j.priority, j.created_at, j.id));
+    let mut waiting: Vec<QueueKey> = heads.copied().chain(untold).chain(released).collect();
     waiting.sort_unstable();
     waiting.dedup();
     for (_, _, id) in waiting {
@@ -337,6 +343,9 @@ impl<'a> Slots<'a> {
         if state.draining {
             return WaitKind::Draining;
         }
+        if state.paused {
+            return WaitKind::Paused;
+        }
         if job.unrouted.is_some() {
             return WaitKind::Unrouted;
         }
@@ -369,6 +378,7 @@ impl<'a> Slots<'a> {
         let project = job.project.as_deref().unwrap_or_default();
         match kind {
             WaitKind::Draining => "draining: no new agents start".into(),
+            WaitKind::Paused => "paused: no new agents start (switchboard resume)".into(),
             WaitKind::Unrouted => job.unrouted.clone().unwrap_or_else(|| "no project".into()),
             WaitKind::NotRegistered => format!("project {project} is not registered"),
             WaitKind::Claimed => match self.of(state, project).1 {

@@ -28,8 +28,8 @@ pub use backoff::backoff;
 pub use decide::{Plan, decide, wake_at};
 pub use decision::{Action, Decision, JobSpec};
 pub use state::{
-    Arrival, Chain, ChainId, HostLimits, Pending, ProjectLimits, QueueKey, SchedJob, State, Ticket,
-    WaitKind, joins, queue_key,
+    Arrival, Chain, ChainId, Holds, HostLimits, Pending, ProjectLimits, QueueKey, SchedJob, State,
+    Ticket, WaitKind, joins, queue_key,
 };
 
 use crate::config::Config;

@@ -61,6 +61,9 @@ pub enum WaitKind {
     RetryAt,
     /// The engine is draining: no new agents start.
     Draining,
+    /// The operator paused the queue: no new agents start, the engine
+    /// keeps running (`switchboard resume` ends it).
+    Paused,
     /// No project could be found for the work.
     Unrouted,
     /// The work names a project that is not registered.
@@ -87,6 +90,7 @@ impl WaitKind {
             WaitKind::AgentsBusy => "agents_busy",
             WaitKind::RetryAt => "retry_at",
             WaitKind::Draining => "draining",
+            WaitKind::Paused => "paused",
             WaitKind::Unrouted => "unrouted",
             WaitKind::NotRegistered => "not_registered",
             WaitKind::HostFull => "host_full",
@@ -104,6 +108,7 @@ impl WaitKind {
             WaitKind::AgentsBusy,
             WaitKind::RetryAt,
             WaitKind::Draining,
+            WaitKind::Paused,
             WaitKind::Unrouted,
             WaitKind::NotRegistered,
             WaitKind::HostFull,
@@ -115,6 +120,16 @@ impl WaitKind {
         .into_iter()
         .find(|k| k.as_str() == text)
     }
+}
+
+/// What the operator holds back, as the engine reads it each pass: a
+/// drain (no new starts; the engine ends after its last agent) and a pause
+/// (no new starts; the engine keeps running). `switchboard resume` ends
+/// both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Holds {
+    pub draining: bool,
+    pub paused: bool,
 }
 
 /// The limits of a registered project, and where it runs.
@@ -235,6 +250,8 @@ pub struct State {
     pub settled: BTreeMap<i64, AfterState>,
     /// No new starts while draining.
     pub draining: bool,
+    /// No new starts while the operator has paused the queue.
+    pub paused: bool,
     /// The jobs indexed by what `decide` asks of them.
     index: Index,
     pub next_job: i64,
@@ -260,6 +277,7 @@ impl State {
             inbox: VecDeque::new(),
             settled: BTreeMap::new(),
             draining: false,
+            paused: false,
             index: Index {
                 queues: BTreeMap::new(),
                 delayed: BTreeSet::new(),
@@ -269,6 +287,8 @@ impl State {
                 failed: BTreeSet::new(),
                 untold: BTreeSet::new(),
                 blocked: BTreeSet::new(),
+                told_draining: BTreeSet::new(),
+                told_paused: BTreeSet::new(),
             },
             next_job: 1,
             next_chain: 1,
@@ -410,6 +430,17 @@ impl State {
         self.index.untold.iter().filter_map(|id| self.jobs.get(id))
     }
 
+    /// Queued jobs last told that a drain (`WaitKind::Draining`) or a
+    /// pause (`WaitKind::Paused`) holds them; no other kind is kept.
+    pub fn told(&self, kind: WaitKind) -> impl Iterator<Item = &SchedJob> + '_ {
+        let ids = match kind {
+            WaitKind::Draining => Some(&self.index.told_draining),
+            WaitKind::Paused => Some(&self.index.told_paused),
+            _ => None,
+        };
+        ids.into_iter().flatten().filter_map(|id| self.jobs.get(id))
+    }
+
     /// Queued jobs that wait for other jobs, lowest id first.
     pub fn blocked(&self) -> impl Iterator<Item = &SchedJob> + '_ {
         self.index.blocked.iter().filter_map(|id| self.jobs.get(id))
@@ -528,6 +559,10 @@ struct Index {
     untold: BTreeSet<i64>,
     /// Queued jobs that wait for other jobs: never in `queues`.
     blocked: BTreeSet<i64>,
+    /// Queued jobs last told that a drain, or a pause, holds them: told
+    /// again once it ends, wherever they stand in their queue.
+    told_draining: BTreeSet<i64>,
+    told_paused: BTreeSet<i64>,
 }
 
 impl Index {
@@ -551,8 +586,17 @@ impl Index {
                                 .insert(project.to_string(), BTreeSet::from([queue_key(job)]));
                         }
                     }
-                    if job.wait.is_none() {
-                        self.untold.insert(job.id);
+                    match job.wait {
+                        None => {
+                            self.untold.insert(job.id);
+                        }
+                        Some(WaitKind::Draining) => {
+                            self.told_draining.insert(job.id);
+                        }
+                        Some(WaitKind::Paused) => {
+                            self.told_paused.insert(job.id);
+                        }
+                        Some(_) => {}
                     }
                 }
             },
@@ -591,6 +635,8 @@ impl Index {
                 }
                 self.untold.remove(&job.id);
                 self.blocked.remove(&job.id);
+                self.told_draining.remove(&job.id);
+                self.told_paused.remove(&job.id);
             }
             _ if job.is_active() => {
                 let project = job.project.as_deref().unwrap_or_default();

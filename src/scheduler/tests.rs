@@ -565,6 +565,9 @@ fn with_every_slot_taken_the_queue_is_left_alone() {
 #[path = "host_tests.rs"]
 mod hosts;
 
+#[path = "pause_tests.rs"]
+mod pause;
+
 // --- jobs that wait for each other ------------------------------------------
 
 fn wait_of(d: &[Decision], job: i64) -> Option<(WaitKind, String)> {
