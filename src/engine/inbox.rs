@@ -154,6 +154,9 @@ pub fn take_all(
             // One bad file never stops the engine: it moves aside, and the
             // journal keeps why.
             Ok(Taken::Unread(reason)) => unread(journal, &source, priorities, reason)?,
+            // The journal's trouble (busy past its timeout, a full disk)
+            // is no fault of the file: it stays for a later pass.
+            Err(e) if journal_fault(&e) => return Err(e),
             Err(e) => unread(journal, &source, priorities, format!("{e:#}"))?,
         };
         tracing::warn!("{} rejected: {}", source.label, reasons.join("; "));
@@ -161,6 +164,15 @@ pub fn take_all(
         pass.rejected += 1;
     }
     Ok(pass)
+}
+
+/// Whether `error` is the journal failing for a reason of its
+/// surroundings, as opposed to the file being unreadable.
+fn journal_fault(error: &anyhow::Error) -> bool {
+    error.chain().any(|c| {
+        c.downcast_ref::<crate::journal::JournalError>().is_some()
+            || c.downcast_ref::<rusqlite::Error>().is_some()
+    }) && crate::engine::fault::is_environmental(error)
 }
 
 /// What became of one entry.

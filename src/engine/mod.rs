@@ -546,7 +546,14 @@ impl Engine {
             .swap(false, std::sync::atomic::Ordering::Relaxed)
             || self.watcher.is_none()
         {
-            self.take_inbox()?;
+            // A pass that could not take the inbox (the journal busy, the
+            // disk full) leaves it for the next one: its files are still
+            // there, and no new file may come to say so.
+            if let Err(e) = self.take_inbox() {
+                self.inbox_news
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(e);
+            }
         }
         self.schedule_if_due()?;
         // One look at each server a pass (over the control clients), and
