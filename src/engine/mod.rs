@@ -660,9 +660,15 @@ impl Engine {
                 continue;
             };
             let name = session_name(job.id, attempt);
-            // A job of a host out of reach waits for it: its agent may
-            // run there already, and nothing can be started.
+            // A job of a host out of reach waits for it. If its attempt
+            // was journaled, its agent may run there already: the job
+            // keeps it, to be adopted when the host returns. If not,
+            // nothing of it runs there: back to the queue, where it waits
+            // for the host without holding a slot.
             if self.out_of_reach(&job)? {
+                if self.journal.attempt(job.id, attempt)?.is_none() {
+                    self.hold_back_for_host(&job, None)?;
+                }
                 continue;
             }
             if sessions.iter().any(|s| s.name == name) {
@@ -695,12 +701,7 @@ impl Engine {
                 if let Some(host) = self.host_of(&job)?
                     && self.host_dropped(&host)?
                 {
-                    let why = format!(
-                        "host {host} could not be reached while the agent was starting ({e:#}); the job waits for it"
-                    );
-                    tracing::warn!(job = job.id, "{why}");
-                    self.journal
-                        .change_state(job.id, now, |s| s.hold_back(now), &why)?;
+                    self.hold_back_for_host(&job, Some(&e))?;
                     continue;
                 }
                 let why = format!("could not start the agent: {e:#}");
@@ -710,6 +711,33 @@ impl Engine {
             }
         }
         Ok(started)
+    }
+
+    /// Sends `job`, in `starting`, back to the queue because its host is
+    /// out of reach (`e`: what the start met, when it was tried): never
+    /// the job's fault, so no attempt is spent; the scheduler keeps it
+    /// waiting (`host_unreachable`) until the host answers.
+    fn hold_back_for_host(
+        &mut self,
+        job: &crate::model::Job,
+        e: Option<&anyhow::Error>,
+    ) -> anyhow::Result<()> {
+        let host = self
+            .host_of(job)?
+            .map_or_else(|| "?".to_string(), |h| h.to_string());
+        let why = match e {
+            Some(e) => format!(
+                "host {host} could not be reached while the agent was starting ({e:#}); the job waits for it in the queue"
+            ),
+            None => format!(
+                "host {host} is out of reach: the agent was not started; the job waits for the host in the queue"
+            ),
+        };
+        tracing::warn!(job = job.id, "{why}");
+        let now = Timestamp::now();
+        self.journal
+            .change_state(job.id, now, |s| s.hold_back(now), &why)?;
+        Ok(())
     }
 
     fn start_agent(

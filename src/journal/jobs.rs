@@ -489,8 +489,16 @@ impl Journal {
             let mut job = read_job(tx, id)?.ok_or(JournalError::NoJob(id))?;
             let next = transition(&job.state)?;
             let (name, attempt, reason, not_before) = state_columns(&next);
-            let attempts = match next {
-                JobState::Starting { attempt, .. } => attempt.max(job.attempts),
+            let attempts = match (&job.state, &next) {
+                (_, JobState::Starting { attempt, .. }) => (*attempt).max(job.attempts),
+                // A start held back (its host out of reach) that journaled
+                // no attempt was none: its number is given back, so that
+                // it neither counts against max_attempts nor leaves a gap.
+                (JobState::Starting { attempt, .. }, JobState::Queued { .. })
+                    if !attempt_begun(tx, id, *attempt)? =>
+                {
+                    attempt.saturating_sub(1).min(job.attempts)
+                }
                 _ => job.attempts,
             };
             tx.prepare_cached(
@@ -513,4 +521,10 @@ impl Journal {
             Ok(job)
         })
     }
+}
+
+/// Whether attempt `number` of job `id` was journaled as begun.
+fn attempt_begun(tx: &rusqlite::Transaction, id: i64, number: u32) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM attempts WHERE job_id = ?1 AND number = ?2")?
+        .exists(params![id, number])
 }

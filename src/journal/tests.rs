@@ -146,6 +146,42 @@ fn a_state_change_commits_with_its_event() {
 }
 
 #[test]
+fn a_start_held_back_before_its_attempt_began_gives_its_number_back() {
+    let (_dir, mut journal) = temp_journal();
+    let id = journal.dispatch(&task("x"), t(0)).unwrap();
+    journal
+        .change_state(id, t(10), |s| s.start(1, t(10)), "start")
+        .unwrap();
+    let job = journal
+        .change_state(id, t(11), |s| s.hold_back(t(11)), "host out of reach")
+        .unwrap();
+    assert_eq!(job.attempts, 0, "no attempt spent");
+    assert_eq!(journal.job(id).unwrap().unwrap().attempts, 0);
+    // Once its attempt was journaled, the number stays spent.
+    journal
+        .change_state(id, t(20), |s| s.start(1, t(20)), "start")
+        .unwrap();
+    journal
+        .begin_attempt(&Attempt {
+            job: id,
+            number: 1,
+            session: "sb-1-1".into(),
+            worktree: None,
+            branch: None,
+            base_commit: None,
+            started_at: t(20),
+            ended_at: None,
+            exit_code: None,
+            restarts: 0,
+        })
+        .unwrap();
+    let job = journal
+        .change_state(id, t(21), |s| s.hold_back(t(21)), "host dropped")
+        .unwrap();
+    assert_eq!(job.attempts, 1);
+}
+
+#[test]
 fn an_illegal_change_changes_nothing() {
     let (_dir, mut journal) = temp_journal();
     let id = journal.dispatch(&task("x"), t(0)).unwrap();

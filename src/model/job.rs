@@ -9,6 +9,7 @@
 //! queued → starting → running ⇄ waiting → done
 //!                     running ⇄ stalled
 //! starting|running|waiting|stalled → failed → queued (retry, with a not-before time)
+//! starting → queued (held back: its host out of reach, not the job's fault)
 //! any state that is not over → killed
 //! done → running (rejected, agent still there) | queued (rejected, agent gone)
 //! killed → queued (operator retry)
@@ -342,8 +343,9 @@ impl JobState {
     /// `not_before`), an operator's retry, or a rejected job whose agent is
     /// gone.
     /// A start that did not happen through no fault of the job (its host
-    /// dropped while its worktree or setup was made): back to the queue,
-    /// to be started again once its place allows.
+    /// was out of reach when the start was tried, or dropped while the
+    /// worktree or setup was made): back to the queue, to be started
+    /// again once its place allows.
     pub fn hold_back(&self, now: Timestamp) -> Result<JobState, TransitionError> {
         match self {
             JobState::Starting { .. } => Ok(JobState::Queued {
