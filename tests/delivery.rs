@@ -319,6 +319,73 @@ fn a_setup_that_fails_or_hangs_fails_the_attempt_with_its_last_lines() {
 }
 
 #[test]
+fn a_setup_child_that_leaves_the_group_is_ended_too() {
+    // setsid: the child heads a session of its own, out of the setup's
+    // process group, which the timeout kills.
+    let sb = with_settings(
+        "setup = [\"sh\", \"-c\", \"setsid sleep 3013 </dev/null >/dev/null 2>&1 & sleep 3014\"]\nsetup_timeout = \"1s\"",
+    );
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never starts"]).ok();
+    wait_secs(30, "the job failed", || {
+        job_json(&sb, 1)["state"] == "failed"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(events.contains("did not finish within 1s"), "{events}");
+    wait_secs(10, "no process of the setup left", || {
+        !sleeping("sleep 3013") && !sleeping("sleep 3014")
+    });
+}
+
+#[test]
+fn include_refuses_a_path_whose_directory_is_a_link_out_of_the_repository() {
+    // In the checkout, `secrets` is a link to a directory outside it.
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("key"), "not the repository's\n").unwrap();
+    let sb = with_settings(r#"include = ["secrets/key"]"#);
+    let repo = sb.dir.path().join("api");
+    std::os::unix::fs::symlink(outside.path(), repo.join("secrets")).unwrap();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never starts"]).ok();
+    wait_secs(30, "the job failed", || {
+        job_json(&sb, 1)["state"] == "failed"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(
+        events.contains("include secrets/key:") && events.contains("leads out of the repository"),
+        "{events}"
+    );
+    assert!(!sb.home().join("worktrees/job-1/secrets/key").exists());
+
+    // The worktree's side: the base commit has `conf` as a link out of
+    // the repository (the checkout has a directory there, uncommitted):
+    // copying into it would write outside the worktree.
+    let target = tempfile::tempdir().unwrap();
+    let sb = with_settings(r#"include = ["conf/local.toml"]"#);
+    let repo = sb.dir.path().join("api");
+    std::os::unix::fs::symlink(target.path(), repo.join("conf")).unwrap();
+    git(&repo, &["add", "conf"]);
+    git(&repo, &["commit", "-q", "-m", "conf is a link"]);
+    fs::remove_file(repo.join("conf")).unwrap();
+    fs::create_dir(repo.join("conf")).unwrap();
+    fs::write(repo.join("conf/local.toml"), "port = 1\n").unwrap();
+    let _engine = start_engine(&sb);
+    sb.run(&["dispatch", "api", "never starts"]).ok();
+    wait_secs(30, "the job failed", || {
+        job_json(&sb, 1)["state"] == "failed"
+    });
+    let events = job_json(&sb, 1)["events"].to_string();
+    assert!(
+        events.contains("include conf/local.toml:") && events.contains("leads out of the worktree"),
+        "{events}"
+    );
+    assert!(
+        !target.path().join("local.toml").exists(),
+        "nothing written outside the worktree"
+    );
+}
+
+#[test]
 fn included_files_reach_the_worktree_and_are_never_committed() {
     let sb = with_settings(r#"include = [".env", "config/local.toml", "missing.txt"]"#);
     let repo = sb.dir.path().join("api");

@@ -478,8 +478,11 @@ setup = ["sh", "-c", "printf '%s' \"$SB_TEST_HOST\" > .switchboard/setup-ran-on;
 setup = ["sh", "-c", "echo npm ERR! missing script; exit 3"]
 
 [projects.slow-setup]
-setup = ["sh", "-c", "sleep 3011 & sleep 3011"]
+setup = ["sh", "-c", "sleep 3011 & setsid sleep 3012 </dev/null >/dev/null 2>&1 & sleep 3011"]
 setup_timeout = "2s"
+
+[projects.linked]
+include = ["secrets/key"]
 "#;
     let c = Cluster::with_config(
         "fast",
@@ -491,11 +494,19 @@ setup_timeout = "2s"
     std::fs::write(c.repos[0].join("conf/local.toml"), "port = 1\n").expect("write");
     let slow_repo = c.hosts[0].repo("slow-setup");
     project_on(&c.sb, "slow-setup", &slow_repo, &c.hosts[0], "fast").ok();
+    // A repository on build1 whose `secrets` is a link out of it.
+    let linked_repo = c.hosts[0].repo("linked");
+    let outside = c.hosts[0].home().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("key"), "not the repository's\n").expect("write");
+    std::os::unix::fs::symlink(&outside, linked_repo.join("secrets")).expect("link");
+    project_on(&c.sb, "linked", &linked_repo, &c.hosts[0], "fast").ok();
     let _engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api1", "use the env"]).ok();
     c.sb.run(&["dispatch", "api2", "never starts"]).ok();
     c.sb.run(&["dispatch", "slow-setup", "never starts either"])
         .ok();
+    c.sb.run(&["dispatch", "linked", "nor this one"]).ok();
     wait_secs(60, "job 1 in review", || {
         c.review().iter().any(|r| r["branch"] == "switchboard/1")
     });
@@ -539,14 +550,24 @@ setup_timeout = "2s"
     let events = setup_twice(3);
     assert!(events.contains("did not finish within 2s"), "{events}");
     // Out of time, the whole setup is ended on the host, the child it
-    // started too.
-    wait_secs(15, "no process of the setup left on build1", || {
-        !std::process::Command::new("pgrep")
-            .args(["-f", "-x", "sleep 3011"])
+    // started too, and the one that left its group (setsid).
+    let running = |line: &str| {
+        std::process::Command::new("pgrep")
+            .args(["-f", "-x", line])
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false)
+    };
+    wait_secs(15, "no process of the setup left on build1", || {
+        !running("sleep 3011") && !running("sleep 3012")
     });
+    // A path under a link leading out of the repository is refused.
+    let events = setup_twice(4);
+    assert!(
+        events.contains("include secrets/key:") && events.contains("leads out of the repository"),
+        "{events}"
+    );
+    assert!(!c.worktree(0, 4).join("secrets/key").exists());
     for dir in [c.hosts[0].home(), c.hosts[1].home(), c.sb.home()] {
         let found = std::process::Command::new("find")
             .arg(&dir)

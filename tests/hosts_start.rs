@@ -47,7 +47,8 @@ fn a_job_whose_host_is_out_of_reach_before_its_start_waits_in_the_queue_not_its_
     // build1 goes; the journal still says it is reachable, so the next
     // pass's schedule starts its job, and only then finds it gone.
     c.hosts[0].link_down();
-    c.sb.run(&["dispatch", "api1", "on the host that went"]).ok();
+    c.sb.run(&["dispatch", "api1", "on the host that went"])
+        .ok();
     c.sb.run(&["dispatch", "api2", "on the host that stayed"])
         .ok();
     engine.pass().expect("pass");
@@ -59,7 +60,9 @@ fn a_job_whose_host_is_out_of_reach_before_its_start_waits_in_the_queue_not_its_
         "said why: {events}"
     );
     // Its slot is free: the job on build2 starts and finishes meanwhile.
-    pass_until(&mut engine, 60, "job 2 done", || c.job(2)["state"] == "done");
+    pass_until(&mut engine, 60, "job 2 done", || {
+        c.job(2)["state"] == "done"
+    });
     let job = c.job(1);
     assert_eq!(job["state"], "queued", "{job}");
     assert!(
@@ -70,7 +73,9 @@ fn a_job_whose_host_is_out_of_reach_before_its_start_waits_in_the_queue_not_its_
     );
     // The host returns: the job starts there and finishes, never blamed.
     c.hosts[0].link_up();
-    pass_until(&mut engine, 90, "job 1 done", || c.job(1)["state"] == "done");
+    pass_until(&mut engine, 90, "job 1 done", || {
+        c.job(1)["state"] == "done"
+    });
     let job = c.job(1);
     assert_eq!(job["attempts"], 1, "one attempt, none failed: {job}");
     let events = c.events(1);

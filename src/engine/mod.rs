@@ -781,12 +781,18 @@ impl Engine {
             job.id,
         )?;
         let settings = self.config.project(&project.name);
+        // The setup's processes carry the attempt's mark, as its agent's.
+        let marker = match runtime.server.remote() {
+            Some(remote) => setup::Marker::Place(remote.place().to_string()),
+            None => setup::Marker::Home(self.home.root().to_path_buf()),
+        };
         setup::prepare(
             &runtime.place,
             &worktree.path,
             &project.path,
             &settings,
             &setup::log_file(&self.home.logs(), job.id),
+            &setup::SetupOf::new(job.id, attempt, marker),
         )?;
         let began = Timestamp::now();
         self.journal.begin_attempt(&Attempt {

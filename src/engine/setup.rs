@@ -27,21 +27,73 @@ pub fn wanted(settings: &ProjectSettings) -> bool {
     !(settings.include.is_empty() && settings.setup.is_empty())
 }
 
+/// Which attempt a set-up is for, and how its processes are marked: the
+/// environment an attempt's agent gets (`SWITCHBOARD_JOB`,
+/// `SWITCHBOARD_ATTEMPT`, and `SWITCHBOARD_HOME` here or
+/// `SWITCHBOARD_PLACE` on a host), so that a child that left the setup's
+/// process group (`setsid`) is still found and ended
+/// ([`crate::runtime::procs`], `remote::commands::end_attempt_processes`).
+#[derive(Debug, Clone)]
+pub struct SetupOf {
+    pub job: i64,
+    pub attempt: u32,
+    /// The environment entries that mark the attempt's processes.
+    pub env: Vec<(String, String)>,
+    /// The home here (found by `SWITCHBOARD_HOME`), or this home's place
+    /// on the host (found by `SWITCHBOARD_PLACE`).
+    pub marker: Marker,
+}
+
+/// Where a set-up's processes are looked for when it is ended.
+#[derive(Debug, Clone)]
+pub enum Marker {
+    Home(PathBuf),
+    Place(String),
+}
+
+impl SetupOf {
+    /// The mark of attempt `attempt` of `job` for a set-up here (`home`) or
+    /// on a host (`place`: this home's directory name there).
+    pub fn new(job: i64, attempt: u32, marker: Marker) -> SetupOf {
+        let (name, value) = match &marker {
+            Marker::Home(home) => ("SWITCHBOARD_HOME", home.to_string_lossy().into_owned()),
+            Marker::Place(place) => (crate::remote::commands::PLACE_VAR, place.clone()),
+        };
+        SetupOf {
+            job,
+            attempt,
+            env: vec![
+                (name.to_string(), value),
+                ("SWITCHBOARD_JOB".into(), job.to_string()),
+                ("SWITCHBOARD_ATTEMPT".into(), attempt.to_string()),
+            ],
+            marker,
+        }
+    }
+}
+
+/// How long a process of a set-up that did not succeed is given between
+/// TERM and KILL.
+pub(super) const END_GRACE: Duration = Duration::from_millis(500);
+
 /// Sets up `worktree` (cut from the checkout at `source`, both paths at
-/// `place`) by `settings`; an error says why, with the last lines of the
-/// set-up's output.
+/// `place`) by `settings` for the attempt `of`; an error says why, with
+/// the last lines of the set-up's output. A set-up that fails or runs out
+/// of time leaves no process behind: its process group is killed, then
+/// every process still marked with its attempt (one that called `setsid`).
 pub fn prepare(
     place: &Place,
     worktree: &Path,
     source: &Path,
     settings: &ProjectSettings,
     log: &Path,
+    of: &SetupOf,
 ) -> anyhow::Result<()> {
     if !wanted(settings) {
         return Ok(());
     }
     if let Place::Host(ssh) = place {
-        return super::setup_host::prepare(ssh, worktree, source, settings, log);
+        return super::setup_host::prepare(ssh, worktree, source, settings, log, of);
     }
     let private = private_dir(worktree)?;
     let marker = private.join("setup.done");
@@ -56,14 +108,26 @@ pub fn prepare(
             .ok_or_else(|| anyhow::anyhow!("setup is empty"))?;
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(worktree);
+        cmd.envs(of.env.iter().map(|(k, v)| (k, v)));
         let shown = settings.setup.join(" ");
         let timeout = settings.setup_timeout;
         let finish = run_logged(cmd, timeout, log)
             .map_err(|e| anyhow::anyhow!("setup `{shown}` could not start: {e}"))?;
-        match finish {
-            Finish::Exited(s) if s.success() => {}
-            Finish::Exited(s) => return Err(failed(&shown, &s.to_string(), log)),
-            Finish::TimedOut => return Err(timed_out(&shown, timeout, log)),
+        let error = match finish {
+            Finish::Exited(s) if s.success() => None,
+            Finish::Exited(s) => Some(failed(&shown, &s.to_string(), log)),
+            Finish::TimedOut => Some(timed_out(&shown, timeout, log)),
+        };
+        if let Some(e) = error {
+            if let Marker::Home(home) = &of.marker {
+                let left = crate::runtime::procs::end_attempt_processes(
+                    home, of.job, of.attempt, END_GRACE,
+                );
+                if left > 0 {
+                    tracing::info!(job = of.job, "setup: ended {left} process(es) it left");
+                }
+            }
+            return Err(e);
         }
     }
     std::fs::write(marker, "")?;
@@ -73,15 +137,39 @@ pub fn prepare(
 /// Copies each `include` path that is a regular file in the source
 /// checkout (a link is never followed) and lists it in
 /// `.switchboard/include`, which commits and the uncommitted check leave
-/// out. A path missing from the source is skipped.
+/// out. A path missing from the source is skipped. A path whose
+/// directory is a link (or under one) leading out of the repository, or
+/// whose place in the worktree is under a link leading out of the
+/// worktree, stops the set-up: include copies files from inside the
+/// repository to inside the worktree, nothing else.
 fn include(worktree: &Path, source: &Path, paths: &[String], private: &Path) -> anyhow::Result<()> {
+    let source_root = std::fs::canonicalize(source)
+        .map_err(|e| anyhow::anyhow!("include: cannot resolve {}: {e}", source.display()))?;
+    let worktree_root = std::fs::canonicalize(worktree)
+        .map_err(|e| anyhow::anyhow!("include: cannot resolve {}: {e}", worktree.display()))?;
     let mut copied = Vec::new();
     for rel in paths {
         let from = source.join(rel);
+        if let Some(dir) = from.parent()
+            && let Some(there) = leaves(&source_root, dir)?
+        {
+            anyhow::bail!(
+                "include {rel}: {} leads out of the repository (to {}); include copies only files inside the repository: copy the file into it, or list the path it leads to in setup instead",
+                dir.display(),
+                there.display()
+            );
+        }
         match std::fs::symlink_metadata(&from) {
             Ok(meta) if meta.is_file() => {
                 let to = worktree.join(rel);
                 if let Some(dir) = to.parent() {
+                    if let Some(there) = leaves(&worktree_root, dir)? {
+                        anyhow::bail!(
+                            "include {rel}: {} leads out of the worktree (to {}: a link in the base commit); nothing was copied",
+                            dir.display(),
+                            there.display()
+                        );
+                    }
                     std::fs::create_dir_all(dir)?;
                 }
                 std::fs::copy(&from, &to).map_err(|e| {
@@ -98,6 +186,30 @@ fn include(worktree: &Path, source: &Path, paths: &[String], private: &Path) -> 
     }
     std::fs::write(private.join("include"), include_list(&copied))?;
     Ok(())
+}
+
+/// Where `dir` really is, when that is outside `root` (a resolved path):
+/// its nearest existing ancestor (itself, when it exists) resolved,
+/// links and all. `None` when it stays inside, or nothing of it exists
+/// below `root`'s own place.
+fn leaves(root: &Path, dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let mut at = dir;
+    loop {
+        match std::fs::symlink_metadata(at) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match at.parent() {
+                Some(up) => at = up,
+                None => return Ok(None),
+            },
+            Err(e) => anyhow::bail!("cannot look at {}: {e}", at.display()),
+        }
+    }
+    match std::fs::canonicalize(at) {
+        Ok(real) if real.starts_with(root) => Ok(None),
+        Ok(real) => Ok(Some(real)),
+        // A link to nowhere: it leads out of anything.
+        Err(_) => Ok(Some(at.to_path_buf())),
+    }
 }
 
 /// The text of `.switchboard/include`: the copied paths, a line each.

@@ -9,9 +9,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::setup::{Finish, failed, include_list, last_lines, run_logged, timed_out};
+use super::setup::{
+    END_GRACE, Finish, Marker, SetupOf, failed, include_list, last_lines, run_logged, timed_out,
+};
 use crate::config::ProjectSettings;
-use crate::remote::commands::{self, COPIED, MISSING, NOT_A_FILE};
+use crate::remote::commands::{
+    self, COPIED, MISSING, NOT_A_FILE, OUT_OF_REPOSITORY, OUT_OF_WORKTREE,
+};
 use crate::remote::{Ssh, SshError, ssh::classify};
 use crate::workspace::{Place, private_dir_on};
 
@@ -27,6 +31,7 @@ pub(super) fn prepare(
     source: &Path,
     settings: &ProjectSettings,
     log: &Path,
+    of: &SetupOf,
 ) -> anyhow::Result<()> {
     let place = Place::Host(ssh.clone());
     let private = private_dir_on(&place, worktree)?;
@@ -38,8 +43,18 @@ pub(super) fn prepare(
         let copied = include(ssh, worktree, source, &settings.include)?;
         place.write(&private.join("include"), include_list(&copied).as_bytes())?;
     }
-    if !settings.setup.is_empty() {
-        run_setup(ssh, worktree, &settings.setup, settings.setup_timeout, log)?;
+    if !settings.setup.is_empty()
+        && let Err(e) = run_setup(
+            ssh,
+            worktree,
+            &settings.setup,
+            settings.setup_timeout,
+            log,
+            of,
+        )
+    {
+        end_left_over(ssh, of);
+        return Err(e);
     }
     place.write(&marker, b"")?;
     Ok(())
@@ -75,6 +90,15 @@ fn include(
                 from.display(),
                 ssh.address()
             ),
+            Some(OUT_OF_REPOSITORY) => anyhow::bail!(
+                "include {rel}: its directory on {} ({}) leads out of the repository (a link); include copies only files inside the repository: copy the file into it, or list the path it leads to in setup instead",
+                ssh.address(),
+                from.parent().unwrap_or(&from).display()
+            ),
+            Some(OUT_OF_WORKTREE) => anyhow::bail!(
+                "include {rel}: its place in the worktree on {} leads out of the worktree (a link in the base commit); nothing was copied",
+                ssh.address()
+            ),
             other => anyhow::bail!(
                 "include {rel}: the copy on {} stopped without a word for it ({other:?})",
                 ssh.address()
@@ -84,17 +108,50 @@ fn include(
     Ok(copied)
 }
 
-/// Runs the setup argv in the worktree on the host, its output to `log`.
+/// Ends, on the host, every process still marked with the attempt of a
+/// set-up that did not succeed (one that left its group with `setsid`
+/// escapes the group's kill). A host out of reach is told in the log.
+fn end_left_over(ssh: &Ssh, of: &SetupOf) {
+    let Marker::Place(place) = &of.marker else {
+        return;
+    };
+    let tenths = u32::try_from(END_GRACE.as_millis() / 100).unwrap_or(5);
+    match ssh.run(&commands::end_attempt_processes(
+        place, of.job, of.attempt, tenths,
+    )) {
+        Ok(out) => {
+            let n = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if n != "0" {
+                tracing::info!(
+                    job = of.job,
+                    "setup: ended {n} process(es) it left on {}",
+                    ssh.address()
+                );
+            }
+        }
+        Err(e) => tracing::warn!(
+            job = of.job,
+            "setup: the processes it left on {} could not be ended: {e}",
+            ssh.address()
+        ),
+    }
+}
+
+/// Runs the setup argv in the worktree on the host, its output to `log`,
+/// its processes marked with the attempt (`of`).
 fn run_setup(
     ssh: &Ssh,
     worktree: &Path,
     argv: &[String],
     timeout: Duration,
     log: &Path,
+    of: &SetupOf,
 ) -> anyhow::Result<()> {
     let shown = argv.join(" ");
     let secs = timeout.as_secs().max(1);
-    let cmd = ssh.command(&commands::run_in(worktree, secs, argv))?;
+    let cmd = ssh.command(
+        &commands::run_in_with(worktree, secs, &of.env, argv).map_err(anyhow::Error::msg)?,
+    )?;
     let began = Instant::now();
     let finish = run_logged(cmd, timeout + GRACE, log)
         .map_err(|e| anyhow::anyhow!("setup `{shown}` could not start: {e}"))?;

@@ -301,12 +301,40 @@ pub fn remove_dir(dir: &Path) -> RemoteCommand {
 /// the argv as positional arguments; nothing is spliced into it. Exit
 /// status 125: `dir` could not be entered.
 pub fn run_in(dir: &Path, secs: u64, argv: &[String]) -> RemoteCommand {
+    run_in_env(dir, secs, &[], argv)
+}
+
+/// [`run_in`] with `env` (names of letters, digits and `_`) exported for
+/// `argv` and all it starts: a set-up's mark ([`PLACE_VAR`],
+/// `SWITCHBOARD_JOB`, `SWITCHBOARD_ATTEMPT`), so that a child of it that
+/// left its process group is still found ([`end_attempt_processes`]).
+/// Each `NAME=VALUE` is one positional word, exported whole
+/// (`export "$1"`); a name that is not one is refused here.
+pub fn run_in_with(
+    dir: &Path,
+    secs: u64,
+    env: &[(String, String)],
+    argv: &[String],
+) -> Result<RemoteCommand, String> {
+    for (name, _) in env {
+        let ok = name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(format!("{name:?} is not an environment variable's name"));
+        }
+    }
+    Ok(run_in_env(dir, secs, env, argv))
+}
+
+fn run_in_env(dir: &Path, secs: u64, env: &[(String, String)], argv: &[String]) -> RemoteCommand {
     let mut words = vec![
         "sh".to_string(),
         "-c".into(),
         "cd -- \"$1\" || exit 125
 t=$2
-shift 2
+n=$3
+shift 3
+while [ \"$n\" -gt 0 ]; do export \"$1\" || exit 125; shift; n=$((n - 1)); done
 if command -v setsid >/dev/null 2>&1; then setsid \"$@\" </dev/null &
 else \"$@\" </dev/null &
 fi
@@ -326,7 +354,9 @@ exit \"$s\""
         "sh".into(),
         path(dir),
         secs.to_string(),
+        env.len().to_string(),
     ];
+    words.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
     words.extend(argv.iter().cloned());
     RemoteCommand::new(words)
 }
@@ -352,13 +382,21 @@ pub const MISSING: &str = "missing";
 /// The path is there but not a regular file (a link, a directory): the
 /// copy stops.
 pub const NOT_A_FILE: &str = "not-a-file";
+/// The path's directory in the repository is a link (or under one) that
+/// leads out of the repository: the copy stops.
+pub const OUT_OF_REPOSITORY: &str = "out-of-repository";
+/// The path's place in the worktree is under a link that leads out of the
+/// worktree: the copy stops, nothing written.
+pub const OUT_OF_WORKTREE: &str = "out-of-worktree";
 
 /// Copies each of `paths` (relative) that is a regular file under
 /// `source` to the same place under `worktree` (directories made as
 /// needed, a link never followed), printing one word a path in order
-/// ([`COPIED`], [`MISSING`], [`NOT_A_FILE`]); it stops at the first path
-/// that is not a file, or that cannot be copied (exit 1, cp's message on
-/// stderr).
+/// ([`COPIED`], [`MISSING`], [`NOT_A_FILE`], [`OUT_OF_REPOSITORY`],
+/// [`OUT_OF_WORKTREE`]); it stops at the first path that is not a file,
+/// whose directory leads out of the repository (a link, resolved with `cd
+/// -P`) or whose place leads out of the worktree, or that cannot be
+/// copied (exit 1, cp's message on stderr).
 pub fn copy_files(source: &Path, worktree: &Path, paths: &[String]) -> RemoteCommand {
     let mut words = vec![
         "sh".to_string(),
@@ -366,11 +404,23 @@ pub fn copy_files(source: &Path, worktree: &Path, paths: &[String]) -> RemoteCom
         "s=$1
 w=$2
 shift 2
+sr=$(cd -P -- \"$s\" && pwd -P) || exit 1
+wr=$(cd -P -- \"$w\" && pwd -P) || exit 1
+inside() {
+  _a=$2
+  while [ ! -e \"$_a\" ] && [ ! -L \"$_a\" ]; do _a=${_a%/*}; [ -n \"$_a\" ] || _a=/; done
+  if [ -L \"$_a\" ] && [ ! -e \"$_a\" ]; then return 1; fi
+  [ -d \"$_a\" ] || return 0
+  _r=$(cd -P -- \"$_a\" 2>/dev/null && pwd -P) || return 1
+  case \"$_r/\" in \"$1\"/*) return 0 ;; *) return 1 ;; esac
+}
 for r do
   f=\"$s/$r\"
+  inside \"$sr\" \"${f%/*}\" || { echo out-of-repository; exit 0; }
   if [ -L \"$f\" ] || { [ -e \"$f\" ] && [ ! -f \"$f\" ]; }; then echo not-a-file; exit 0; fi
   if [ ! -e \"$f\" ]; then echo missing; continue; fi
   t=\"$w/$r\"
+  inside \"$wr\" \"${t%/*}\" || { echo out-of-worktree; exit 0; }
   mkdir -p -- \"${t%/*}\" && cp -- \"$f\" \"$t\" || exit 1
   echo copied
 done"
@@ -591,6 +641,65 @@ mod tests {
             "odd\n"
         );
         assert!(!dst.join("link").exists(), "a link is never followed");
+        assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn copy_files_refuses_a_directory_that_leads_out_of_the_repository_or_worktree() {
+        let dir = tempfile::tempdir().expect("temp");
+        let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
+        let outside = dir
+            .path()
+            .join(format!("out {}", HOSTILE.replace('\n', " ")));
+        for d in [&src, &dst, &outside] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::write(outside.join("key"), "outside\n").expect("write");
+        std::fs::create_dir_all(src.join("inner/real")).expect("mkdir");
+        std::fs::write(src.join("inner/real/ok"), "ok\n").expect("write");
+        // A link inside the repository to a directory inside it is fine.
+        std::os::unix::fs::symlink("real", src.join("inner/near")).expect("link");
+        std::os::unix::fs::symlink(&outside, src.join("secrets")).expect("link");
+        let paths: Vec<String> = vec!["inner/near/ok".into(), "secrets/key".into()];
+        let out = run_as_host(&copy_files(&src, &dst, &paths), dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{COPIED}\n{OUT_OF_REPOSITORY}\n")
+        );
+        assert!(!dst.join("secrets").exists());
+        // The worktree's side: a link there leading out of it.
+        std::fs::create_dir_all(src.join("conf")).expect("mkdir");
+        std::fs::write(src.join("conf/local.toml"), "port = 1\n").expect("write");
+        std::os::unix::fs::symlink(&outside, dst.join("conf")).expect("link");
+        let paths: Vec<String> = vec!["conf/local.toml".into()];
+        let out = run_as_host(&copy_files(&src, &dst, &paths), dir.path());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{OUT_OF_WORKTREE}\n")
+        );
+        assert!(!outside.join("local.toml").exists(), "nothing written out");
+        assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn setup_on_a_host_carries_its_mark_and_a_bad_name_is_refused() {
+        let dir = tempfile::tempdir().expect("temp");
+        let env = vec![
+            (PLACE_VAR.to_string(), HOSTILE.to_string()),
+            ("SWITCHBOARD_JOB".to_string(), "7".to_string()),
+        ];
+        let argv = vec![
+            "sh".to_string(),
+            "-c".into(),
+            "printf '%s|%s' \"$SWITCHBOARD_PLACE\" \"$SWITCHBOARD_JOB\"".into(),
+        ];
+        let cmd = run_in_with(dir.path(), 30, &env, &argv).expect("names");
+        let out = run_as_host(&cmd, dir.path());
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{HOSTILE}|7"));
+        let bad = vec![("A=B; touch pwned".to_string(), "x".to_string())];
+        assert!(run_in_with(dir.path(), 30, &bad, &argv).is_err());
         assert!(!dir.path().join("pwned").exists());
     }
 
