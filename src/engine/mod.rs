@@ -10,6 +10,7 @@
 mod agent;
 pub mod cleanup;
 mod commands;
+mod config_watch;
 mod deliver;
 pub mod fault;
 pub mod health;
@@ -137,6 +138,8 @@ pub struct Engine {
     news_mark: i64,
     /// HTTP and SQS intake, when configured.
     network: Option<crate::net::NetIntake>,
+    /// The operator's config.toml, read again when it changes.
+    config_watch: config_watch::ConfigWatch,
     /// How the journal stood at the last schedule: a pass with nothing
     /// new skips the scheduler.
     scheduled: Option<schedule_gate::Scheduled>,
@@ -209,6 +212,7 @@ impl Engine {
             pane_watch.output_handle(),
         );
         let journal_watch = watch_journal(&home.journal_file(), pane_watch.output_handle());
+        let config_watch = config_watch::ConfigWatch::new(&home.config_file());
         Ok(Some(Engine {
             home,
             config,
@@ -235,6 +239,7 @@ impl Engine {
             health,
             news_mark: 0,
             network: None,
+            config_watch,
             cleaned_at: None,
             followed_at: None,
             scheduled: None,
@@ -540,6 +545,7 @@ impl Engine {
         self.news_mark = self.journal.last_event_id()?;
         // Output from here on is for the next pass.
         self.pane_watch.output().take();
+        self.reload_config()?;
         self.carry_out_commands()?;
         if self
             .inbox_news
@@ -578,6 +584,41 @@ impl Engine {
         self.follow_deliveries();
         self.clean_up_hourly();
         Ok(active)
+    }
+
+    /// Takes the operator's config.toml again when it changed, so that
+    /// the engine carries out what the command line (which reads it anew)
+    /// accepted; journals what happened as a `config` note.
+    fn reload_config(&mut self) -> anyhow::Result<()> {
+        let path = self.config_watch.path().display().to_string();
+        let note = match self.config_watch.look() {
+            config_watch::Reload::Unchanged => return Ok(()),
+            config_watch::Reload::Applied {
+                config,
+                at_next_start,
+            } => {
+                self.config = *config;
+                // The settings the last schedule ran with are gone.
+                self.scheduled = None;
+                let mut note = format!("{path} read again; its settings apply from now on");
+                if !at_next_start.is_empty() {
+                    note.push_str(&format!(
+                        ", except {}: they take effect when the engine (and the control room) start again",
+                        at_next_start.join(", ")
+                    ));
+                }
+                tracing::info!("{note}");
+                note
+            }
+            config_watch::Reload::Refused(why) => {
+                let note = format!("{why}; the engine keeps the settings it had");
+                tracing::warn!("{note}");
+                note
+            }
+        };
+        self.journal
+            .record_note("config", &note, Timestamp::now())?;
+        Ok(())
     }
 
     /// Runs the scheduler when the journal changed since it last ran (or a
