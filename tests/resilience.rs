@@ -164,9 +164,12 @@ fn a_full_disk_is_waited_out_and_the_work_goes_on() {
     let sb = Sandbox::new();
     let home = disk.path.join("home");
     std::fs::create_dir_all(&home).expect("home");
+    // The agent that the full disk fails is retried after seconds, not the
+    // default half minute (which was most of this test's time).
     let slow = FAST
         .replace("\"--steps\", \"2\"", "\"--steps\", \"10\"")
-        .replace("\"--step-ms\", \"50\"", "\"--step-ms\", \"150\"");
+        .replace("\"--step-ms\", \"50\"", "\"--step-ms\", \"150\"")
+        .replace("[scheduler]\n", "[scheduler]\nretry_backoff = \"4s\"\n");
     std::fs::write(home.join("config.toml"), slow).expect("config");
     let repo = sb.repo("api");
     let run = |args: &[&str]| common::Run::of(&mut common::command(&home, args));
