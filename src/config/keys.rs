@@ -186,13 +186,16 @@ pub struct Keys {
     pub grid: KeyList,
     pub filter: KeyList,
     pub drain: KeyList,
+    /// Pause the queue (no new agents start, the engine runs on), or
+    /// resume it.
+    pub pause: KeyList,
     pub help: KeyList,
     pub quit: KeyList,
 }
 
 impl Keys {
     /// Every command with its keys, as named in the file.
-    pub fn fields(&self) -> [(&'static str, &KeyList); 19] {
+    pub fn fields(&self) -> [(&'static str, &KeyList); 20] {
         [
             ("focus_next", &self.focus_next),
             ("focus_prev", &self.focus_prev),
@@ -211,6 +214,7 @@ impl Keys {
             ("grid", &self.grid),
             ("filter", &self.filter),
             ("drain", &self.drain),
+            ("pause", &self.pause),
             ("help", &self.help),
             ("quit", &self.quit),
         ]

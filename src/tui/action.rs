@@ -43,6 +43,9 @@ pub enum Action {
     Filter,
     /// Stop starting new work, or start again.
     Drain,
+    /// Pause the queue (the engine runs on, nothing new starts), or
+    /// resume it.
+    Pause,
     /// The keys.
     Help,
     /// Leave the control room; agents keep running.
@@ -55,7 +58,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tests that try each in each mode.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::Up,
@@ -75,6 +78,7 @@ impl Action {
         Action::Grid,
         Action::Filter,
         Action::Drain,
+        Action::Pause,
         Action::Help,
         Action::Quit,
         Action::Back,
@@ -113,6 +117,7 @@ impl Action {
             Action::Grid => "grid",
             Action::Filter => "filter",
             Action::Drain => "drain/resume",
+            Action::Pause => "pause/resume",
             Action::Help => "help",
             Action::Quit => "quit",
             Action::Back => "back",

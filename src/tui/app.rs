@@ -235,6 +235,9 @@ pub struct App {
     /// The queue shows jobs whose line contains this (any case).
     pub filter: String,
     pub engine: EngineState,
+    /// The operator has paused the queue (the home's `PAUSED`): nothing
+    /// new starts, whichever process runs the engine.
+    pub paused: bool,
     /// A fault the engine is waiting out (a full disk, tmux away), as one
     /// line for the status bar.
     pub engine_fault: Option<String>,
@@ -277,6 +280,7 @@ impl App {
             mode: Mode::Normal,
             filter: String::new(),
             engine,
+            paused: false,
             engine_fault: None,
             intakes: None,
             hosts_freshness: Freshness::Live,

@@ -46,6 +46,7 @@ impl Keymap {
                 k(Action::Grid, &keys.grid),
                 k(Action::Filter, &keys.filter),
                 k(Action::Drain, &keys.drain),
+                k(Action::Pause, &keys.pause),
                 k(Action::Help, &keys.help),
                 k(Action::Quit, &keys.quit),
                 fixed(Action::Back, KeyCode::Esc),

@@ -182,6 +182,11 @@ impl<'a> Room<'a> {
                 (Some(m), _) => shown_message = Some((m.clone(), std::time::Instant::now())),
             }
             app.engine = self.engine_state(app.engine);
+            let paused = self.home.paused_file().exists();
+            if paused != app.paused {
+                app.paused = paused;
+                dirty = true;
+            }
             let fault = crate::engine::health::read(self.home)
                 .and_then(|h| h.fault)
                 .map(|f| format!("{}: {}", f.kind.as_str(), f.kind.advice()));

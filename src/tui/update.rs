@@ -522,6 +522,25 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                 None,
             )
         }
+        Action::Pause => {
+            let paused = app.paused;
+            app.message = Some(
+                if paused {
+                    "asked the engine to resume"
+                } else {
+                    "asked the engine to pause: nothing new starts, agents go on"
+                }
+                .into(),
+            );
+            command(
+                if paused {
+                    CommandKind::Resume
+                } else {
+                    CommandKind::Pause
+                },
+                None,
+            )
+        }
     }
 }
 

@@ -130,6 +130,16 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     } else {
         format!("{counts} │")
     };
+    // Where the engine stands is shown first; a pause beside it (it
+    // holds whichever process runs the engine, and outlives it).
+    let engine = if app.paused {
+        format!(
+            "{engine} │ ⏸ paused: nothing new starts ({} resumes)",
+            app.keymap.label(Action::Pause)
+        )
+    } else {
+        engine
+    };
     let mut text = format!(
         " {engine} │ agents {active}/{} │{counts} {clock}",
         app.snapshot.max_agents

@@ -451,3 +451,37 @@ fn the_grid_tiles_are_selected_and_acted_on() {
     handle_key(&mut app, code(KeyCode::Esc));
     assert!(matches!(app.mode, Mode::Normal));
 }
+
+#[test]
+fn p_pauses_the_queue_and_resumes_it_and_the_status_bar_says_so() {
+    let mut app = sample();
+    let bar = |app: &App| {
+        render(app, 160, 48)
+            .lines()
+            .find(|l| l.contains("agents 2/8"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!bar(&app).contains("paused"), "{}", bar(&app));
+    assert_eq!(
+        handle_key(&mut app, key('P')),
+        command(CommandKind::Pause, None)
+    );
+    // The room learns of the pause from the home (the engine carried it
+    // out), whichever process runs the engine.
+    app.paused = true;
+    assert!(
+        bar(&app).contains("engine running │ ⏸ paused: nothing new starts (P resumes)"),
+        "{}",
+        bar(&app)
+    );
+    assert_eq!(
+        handle_key(&mut app, key('P')),
+        command(CommandKind::Resume, None)
+    );
+    app.engine = EngineState::Viewer;
+    assert!(bar(&app).contains("⏸ paused"), "viewers see it too");
+    // The help lists the key.
+    handle_key(&mut app, key('?'));
+    assert!(render(&app, 160, 48).contains("pause/resume"));
+}
