@@ -167,3 +167,31 @@ fn host_add_names_tmux_and_git_missing_with_how_to_install_them() {
     }
     assert_eq!(a.row("bare1").expect("registered")["state"], "reachable");
 }
+
+#[test]
+fn host_add_names_a_tmux_too_old_with_how_to_fix_it() {
+    need_test_hosts!();
+    let key = UserKey::new();
+    let host = TestHost::start("old1", &key);
+    // The host's tmux says it is 2.9 (a stand-in first on its PATH; git
+    // and the rest as usual).
+    let old = host.dir.path().join("old-tmux");
+    std::fs::create_dir_all(&old).expect("mkdir");
+    let tmux = old.join("tmux");
+    std::fs::write(&tmux, "#!/bin/sh\necho 'tmux 2.9'\n").expect("write");
+    std::fs::set_permissions(&tmux, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    host.set_login_path(&format!("{}:/usr/bin:/bin", old.display()));
+    let a = Adder::new(key);
+    let said = a.add(&host, &["--accept-new-key"]).ok().to_string();
+    for expected in [
+        "warning: tmux 2.9 on host old1 is older than 3.2",
+        "sudo apt-get install tmux",
+    ] {
+        assert!(said.contains(expected), "{expected:?} in:\n{said}");
+    }
+    assert!(
+        !said.contains("tmux is not on the PATH"),
+        "it is there, only old: {said}"
+    );
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{GREEN, RED, YELLOW, paint, visible};
-use crate::runtime::{self, INSTALL_TMUX};
+use crate::runtime;
 use crate::workspace;
 
 #[path = "doctor_hosts.rs"]
@@ -94,17 +94,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
 fn tmux() -> Check {
     match runtime::tmux_version() {
-        Ok(v) if runtime::version_at_least(&v, 3, 2) => Check {
-            name: "tmux",
-            status: Status::Ok,
-            detail: format!("tmux {v}"),
-        },
-        Ok(v) => Check {
-            name: "tmux",
-            status: Status::Warn,
-            detail: format!(
-                "tmux {v} is older than 3.2; control mode's pause-after needs 3.2 ({INSTALL_TMUX})"
-            ),
+        Ok(v) => match runtime::tmux_too_old(&v, "") {
+            None => Check {
+                name: "tmux",
+                status: Status::Ok,
+                detail: format!("tmux {v}"),
+            },
+            Some(why) => Check {
+                name: "tmux",
+                status: Status::Warn,
+                detail: why,
+            },
         },
         Err(e) => Check {
             name: "tmux",

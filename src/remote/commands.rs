@@ -362,13 +362,15 @@ exit \"$s\""
 }
 
 /// Where each of `programs` is on the host's `PATH` (as its logins see
-/// it): a line `NAME<TAB>PATH` each, PATH empty when it is not there.
+/// it): a line `NAME<TAB>PATH` each, PATH empty when it is not there;
+/// then, when tmux is there, a line `tmux -V<TAB>` and what it says.
 /// Read by [`super::probe::Found::parse`].
 pub fn find_programs(programs: &[&str]) -> RemoteCommand {
     let mut words = vec![
         "sh".to_string(),
         "-c".into(),
-        "for p do printf '%s\\t%s\\n' \"$p\" \"$(command -v \"$p\" 2>/dev/null)\"; done".into(),
+        "for p do printf '%s\\t%s\\n' \"$p\" \"$(command -v \"$p\" 2>/dev/null)\"; done
+if command -v tmux >/dev/null 2>&1; then printf 'tmux -V\\t%s\\n' \"$(tmux -V 2>&1 | head -n 1)\"; fi".into(),
         "sh".into(),
     ];
     words.extend(programs.iter().map(|p| p.to_string()));

@@ -49,6 +49,26 @@ pub fn tmux_version() -> Result<String, String> {
     Ok(text.trim().trim_start_matches("tmux ").to_string())
 }
 
+/// The oldest tmux switchboard works with, on this machine and on every
+/// host: control mode's `pause-after` (which keeps a slow reader from
+/// stalling an agent) and format arithmetic came in 3.2.
+pub const TMUX_MINIMUM: (u32, u32) = (3, 2);
+
+/// What is wrong with tmux `version` (as `tmux -V` says it, with or
+/// without its name) for switchboard, and how to fix it; `None` when it is
+/// new enough. `place` says where it is (`""` here, `" on host build1"`).
+/// The one check of the version, for `doctor` and for `host add`.
+pub fn tmux_too_old(version: &str, place: &str) -> Option<String> {
+    let version = version.trim().trim_start_matches("tmux ");
+    let (major, minor) = TMUX_MINIMUM;
+    if version_at_least(version, major, minor) {
+        return None;
+    }
+    Some(format!(
+        "tmux {version}{place} is older than {major}.{minor}, which switchboard needs (control mode's pause-after, format arithmetic); upgrade it to {major}.{minor} or later: {INSTALL_TMUX} (Debian 12, Ubuntu 22.04 and later ship it; on older releases, from backports or built from source)"
+    ))
+}
+
 /// Whether a tmux version (`3.3a`, `next-3.5`) is at least `major.minor`.
 pub fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
     let digits: String = version
@@ -83,5 +103,18 @@ mod tests {
         assert!(!version_at_least("3.1c", 3, 2));
         assert!(!version_at_least("2.9", 3, 2));
         assert!(version_at_least("10.0", 3, 2));
+    }
+
+    #[test]
+    fn a_tmux_too_old_is_named_with_where_and_how_to_fix_it() {
+        assert_eq!(tmux_too_old("tmux 3.3a", ""), None);
+        assert_eq!(tmux_too_old("3.2", " on host b"), None);
+        let said = tmux_too_old("tmux 3.1c", " on host build1").expect("too old");
+        assert!(
+            said.starts_with("tmux 3.1c on host build1 is older than 3.2")
+                && said.contains("apt-get install tmux"),
+            "{said}"
+        );
+        assert!(tmux_too_old("2.9", "").is_some_and(|s| s.starts_with("tmux 2.9 is older")));
     }
 }
