@@ -107,6 +107,11 @@ impl Home {
     pub fn tmux_dir(&self) -> PathBuf {
         self.root.join("tmux")
     }
+    /// The running engine's local socket, where `dispatch` hands it a task
+    /// (see `engine::door`); there only while an engine runs.
+    pub fn engine_socket(&self) -> PathBuf {
+        self.root.join("engine.sock")
+    }
     /// Written by the engine when a drain has finished.
     pub fn ready_file(&self) -> PathBuf {
         self.root.join("READY_FOR_SHUTDOWN")

@@ -8,7 +8,8 @@ mod context;
 mod demo;
 mod dispatch;
 mod explain;
-pub(crate) use dispatch::resolve_project;
+mod handover;
+pub(crate) use queue_task::resolve_project;
 mod doctor;
 #[cfg(test)]
 mod gate_tests;
@@ -21,6 +22,7 @@ mod outcome;
 mod output;
 mod pipe;
 mod project;
+pub mod queue_task;
 pub mod remote_repository;
 mod report;
 mod review;

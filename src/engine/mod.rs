@@ -12,6 +12,7 @@ pub mod cleanup;
 mod commands;
 mod config_watch;
 mod deliver;
+pub mod door;
 pub mod fault;
 pub mod health;
 mod inbox;
@@ -151,6 +152,9 @@ pub struct Engine {
     /// Panes the patrol captured; a local pane with no output since its
     /// last capture is not captured again.
     pub screen_captures: u64,
+    /// Where `dispatch` hands this engine its tasks (closed before the
+    /// lock is let go).
+    _door: Option<door::Door>,
     _lock: EngineLock,
 }
 
@@ -213,6 +217,7 @@ impl Engine {
         );
         let journal_watch = watch_journal(&home.journal_file(), pane_watch.output_handle());
         let config_watch = config_watch::ConfigWatch::new(&home.config_file());
+        let door = door::Door::open(&home, pane_watch.output_handle());
         Ok(Some(Engine {
             home,
             config,
@@ -247,6 +252,7 @@ impl Engine {
             screen_reads: 0,
             screen_captures: 0,
             follow_faults: HashMap::new(),
+            _door: door,
             _lock: lock,
         }))
     }

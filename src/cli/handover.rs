@@ -1,0 +1,76 @@
+//! `dispatch`'s side of the engine's door ([`crate::engine::door`]): hand
+//! the task to the running engine, or say there is none to hand it to.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::queue_task::{Queued, TaskRequest};
+use crate::engine::door::{MAX_REQUEST_BYTES, Reply, Request, version};
+use crate::home::Home;
+
+/// How long the engine may take to journal the task and answer: its
+/// journal may wait for a writer (SQLite's busy timeout) first.
+const ANSWER_LIMIT: Duration = Duration::from_secs(30);
+
+/// What became of a task handed over.
+#[derive(Debug)]
+pub enum Handover {
+    /// The engine journaled it.
+    Taken(Queued),
+    /// The engine refused it, saying why (the words `dispatch` would use).
+    Refused(String),
+    /// No engine (of this version) took it: journal it here.
+    NoEngine,
+}
+
+/// Hands `task` to the engine running on `home`, if one runs.
+pub fn hand_over(home: &Home, task: &TaskRequest) -> anyhow::Result<Handover> {
+    let Ok(mut line) = serde_json::to_vec(&Request {
+        version: version(),
+        task: task.clone(),
+    }) else {
+        // Not JSON (a directory name that is not UTF-8): journaled here.
+        return Ok(Handover::NoEngine);
+    };
+    line.push(b'\n');
+    if line.len() as u64 > MAX_REQUEST_BYTES {
+        return Ok(Handover::NoEngine);
+    }
+    let path = home.engine_socket();
+    let Ok(mut stream) = UnixStream::connect(&path) else {
+        // No socket, or one a dead engine left: no engine to hand it to.
+        return Ok(Handover::NoEngine);
+    };
+    stream.set_read_timeout(Some(ANSWER_LIMIT))?;
+    stream.set_write_timeout(Some(ANSWER_LIMIT))?;
+    if stream.write_all(&line).is_err() {
+        // The engine went before reading it: nothing was journaled.
+        return Ok(Handover::NoEngine);
+    }
+    let mut answer = Vec::new();
+    let read = BufReader::new(&stream).read_until(b'\n', &mut answer);
+    match read
+        .ok()
+        .and_then(|_| serde_json::from_slice::<Reply>(&answer).ok())
+    {
+        Some(Reply::Queued(queued)) => {
+            tracing::debug!("dispatch: job #{} journaled by the engine", queued.id);
+            Ok(Handover::Taken(queued))
+        }
+        Some(Reply::Refused(why)) => Ok(Handover::Refused(why)),
+        Some(Reply::OtherVersion(theirs)) => {
+            tracing::info!("dispatch: the engine is version {theirs}; journaled here");
+            Ok(Handover::NoEngine)
+        }
+        None if answer.is_empty() => bail!(
+            "the engine took the task but did not answer (it may have stopped); \
+             `switchboard jobs` shows whether it was queued before you dispatch it again"
+        ),
+        None => bail!(
+            "the engine's answer cannot be read; `switchboard jobs` shows whether the task was queued"
+        ),
+    }
+}
