@@ -61,7 +61,8 @@ fn dispatch_says_when_auto_falls_back_to_the_demo_agent() {
     };
     let out = dispatch(false);
     assert!(
-        out.ok().contains("Agent: demo (no agent installed)"),
+        out.ok()
+            .contains("Agent: demo (no agent installed: none of claude, codex, aider is on PATH"),
         "{}",
         out.stdout
     );

@@ -90,8 +90,7 @@ fn show(queued: &Queued, as_json: bool) {
     );
     if queued.falls_back {
         anstream::println!(
-            "Agent: {} (none of claude, codex, aider is on PATH; `switchboard doctor` says how to install one).",
-            crate::engine::DEMO_FALLBACK
+            "Agent: demo (no agent installed: none of claude, codex, aider is on PATH; `switchboard doctor` says how to install one)."
         );
     }
     if !queued.after.is_empty() {
