@@ -36,13 +36,7 @@ fn commands_run_on_the_host_over_one_shared_connection() {
     let host = TestHost::start("build1", &key);
     let (_dir, home) = home();
     pin(&home, &host);
-    let ssh = Ssh::new(
-        &home,
-        host.destination(),
-        Some(key.private()),
-        KeyPolicy::Pinned,
-    )
-    .expect("ssh");
+    let ssh = host.ssh(&home, &key);
 
     let out = ssh
         .run(&commands::RemoteCommand::for_test(&[
@@ -97,13 +91,7 @@ fn an_unknown_host_key_is_refused_until_the_operator_accepts_it() {
     let key = UserKey::new();
     let host = TestHost::start("build2", &key);
     let (_dir, home) = home();
-    let ssh = Ssh::new(
-        &home,
-        host.destination(),
-        Some(key.private()),
-        KeyPolicy::Pinned,
-    )
-    .expect("ssh");
+    let ssh = host.ssh(&home, &key);
     let err = ssh.run(&commands::home_dir()).expect_err("not pinned");
     assert!(matches!(err, SshError::UnknownHostKey { .. }), "{err}");
     assert!(err.to_string().contains("--accept-new-key"), "{err}");
@@ -147,13 +135,7 @@ fn a_cut_link_is_told_as_unreachable() {
     let host = TestHost::start("build3", &key);
     let (_dir, home) = home();
     pin(&home, &host);
-    let ssh = Ssh::new(
-        &home,
-        host.destination(),
-        Some(key.private()),
-        KeyPolicy::Pinned,
-    )
-    .expect("ssh");
+    let ssh = host.ssh(&home, &key);
     ssh.run(&commands::home_dir()).expect("up");
     host.link_down();
     let start = Instant::now();
@@ -178,20 +160,6 @@ fn a_cut_link_is_told_as_unreachable() {
     ssh.close_master();
 }
 
-/// A remote tmux server of `home` on `host`.
-fn remote_server(home: &Home, host: &TestHost, key: &UserKey) -> switchboard::runtime::TmuxServer {
-    let ssh = Ssh::new(
-        home,
-        host.destination(),
-        Some(key.private()),
-        KeyPolicy::Pinned,
-    )
-    .expect("ssh");
-    switchboard::runtime::TmuxServer::on_host(switchboard::runtime::RemoteTmux::new(
-        home, &host.name, ssh, 2000,
-    ))
-}
-
 #[test]
 fn the_runtime_drives_a_private_tmux_server_on_the_host() {
     use switchboard::runtime::{ControlClient, SpawnSpec};
@@ -200,7 +168,7 @@ fn the_runtime_drives_a_private_tmux_server_on_the_host() {
     let host = TestHost::start("build4", &key);
     let (_dir, home) = home();
     pin(&home, &host);
-    let server = remote_server(&home, &host, &key);
+    let server = host.tmux_server(&home, &key);
     let control = ControlClient::new(server.clone());
     let work = host.home().join("work dir $(x)");
     std::fs::create_dir_all(&work).expect("work dir");

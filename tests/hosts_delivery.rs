@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use common::cluster::{Cluster, config};
 use common::engine::{start_engine, wait_secs};
 use common::remote::{
-    GITHUB, bare_remote, calls, fake_gh, fake_glab, glab_calls, has_ref, ran_on, rev,
+    GITHUB, bare_remote, calls, fake_gh, fake_glab, glab_calls, has_ref, merge_on_remote,
+    push_to_remote_main, ran_on, rev,
 };
 use common::{git, git_output};
 use serde_json::Value;
@@ -68,54 +69,6 @@ fn assert_ran_only_on(fake: &Path, program: &str, host: &str) {
     );
 }
 
-/// A commit by someone else on the remote's main (a clone on the shared
-/// disk): the base moves on while the agent works.
-fn someone_pushes(bare: &Path, scratch: &Path, file: &str, text: &str) {
-    let clone = scratch.join("someone");
-    git(
-        scratch,
-        &[
-            "clone",
-            "-q",
-            bare.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    fs::write(clone.join(file), text).unwrap();
-    git(&clone, &["add", file]);
-    git(
-        &clone,
-        &["commit", "-q", "-m", &format!("someone's {file}")],
-    );
-    git(&clone, &["push", "-q", "origin", "main"]);
-}
-
-/// A reviewer merges `branch` into the remote's main.
-fn reviewer_merges(bare: &Path, scratch: &Path, branch: &str) {
-    let clone = scratch.join("reviewer");
-    git(
-        scratch,
-        &[
-            "clone",
-            "-q",
-            bare.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    git(
-        &clone,
-        &[
-            "merge",
-            "-q",
-            "--no-ff",
-            "-m",
-            "merged by a reviewer",
-            &format!("origin/{branch}"),
-        ],
-    );
-    git(&clone, &["push", "-q", "origin", "main"]);
-}
-
 #[test]
 fn push_and_pr_go_out_from_their_hosts_and_end_once_merged_there() {
     need_test_hosts!();
@@ -134,7 +87,7 @@ deliver = "pr"
     let scratch = tempfile::tempdir().expect("scratch");
     let _engine = start_engine(&c.sb);
     dispatch_to_both_and_wait_for_review(&c);
-    someone_pushes(&bare1, scratch.path(), "other.txt", "someone else's\n");
+    push_to_remote_main(scratch.path(), &bare1, "other.txt", "someone else's\n");
     c.sb.run(&["approve", "1"]).ok();
     c.sb.run(&["approve", "2"]).ok();
     wait_secs(60, "both delivered", || {
@@ -194,7 +147,7 @@ deliver = "pr"
     wait_secs(30, "a look at the pull request", || {
         calls(&fake).iter().any(|call| call[1] == "view")
     });
-    reviewer_merges(&bare1, scratch.path(), "switchboard/1");
+    merge_on_remote(scratch.path(), &bare1, "switchboard/1");
     fs::write(
         fake.join("state.json"),
         r#"{"mergedAt":"2026-11-29T21:00:00Z","state":"MERGED","url":"https://github.com/acme/api/pull/7"}"#,
@@ -290,7 +243,7 @@ merge_strategy = "rebase"
     let _engine = start_engine(&c.sb);
     c.sb.run(&["dispatch", "api1", "write the docs"]).ok();
     wait_secs(60, "the review item", || state(&c, 1) == "ready");
-    someone_pushes(&bare, scratch.path(), "DEMO.md", "the operator's line\n");
+    push_to_remote_main(scratch.path(), &bare, "DEMO.md", "the operator's line\n");
     let tip = rev(&c.repos[0], "refs/heads/switchboard/1");
     let remote_main = rev(&bare, "refs/heads/main");
     c.sb.run(&["approve", "1"]).ok();

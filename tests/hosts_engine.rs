@@ -253,16 +253,7 @@ fn clean_removes_what_a_killed_job_left_on_its_host() {
     wait_secs(20, "the job killed", || c.job(1)["state"] == "killed");
     drop(engine);
     std::thread::sleep(Duration::from_secs(2));
-    let worktree = c.hosts[0]
-        .home()
-        .join(".switchboard")
-        .read_dir()
-        .expect("place")
-        .next()
-        .expect("one")
-        .expect("entry")
-        .path()
-        .join("worktrees/job-1");
+    let worktree = c.worktree(0, 1);
     assert!(
         worktree.exists(),
         "left by the kill: {}",

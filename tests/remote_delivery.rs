@@ -37,7 +37,7 @@ fn push_delivers_the_branch_and_the_job_ends_once_it_is_merged_there() {
     let listed = sb.run(&["review"]).ok().to_string();
     assert!(listed.contains("pushed to origin"), "{listed}");
 
-    merge_on_remote(&sb, &bare, "switchboard/1");
+    merge_on_remote(sb.dir.path(), &bare, "switchboard/1");
     until(&sb, "merged", "the merge seen on the remote");
     assert!(!has_ref(&bare, "refs/heads/switchboard/1"), "deleted there");
     assert!(!has_ref(&repo, "refs/heads/switchboard/1"), "deleted here");
@@ -246,7 +246,7 @@ fn moved_base_delivered(strategy: &str) -> (Sandbox, PathBuf, PathBuf) {
     );
     let engine = engine(&sb);
     dispatch_until_ready(&sb);
-    push_to_remote_main(&sb, &bare, "other.txt", "someone else's\n");
+    push_to_remote_main(sb.dir.path(), &bare, "other.txt", "someone else's\n");
     approve_until(&sb, "delivered", "the push");
     drop(engine);
     let main = rev(&bare, "refs/heads/main");
@@ -315,7 +315,7 @@ fn a_conflict_with_the_remote_base_pushes_nothing_and_is_resolved_by_the_agent()
         Remote::new("deliver = \"push\"\nmerge_strategy = \"rebase\"", None);
     let _engine = engine(&sb);
     dispatch_until_ready(&sb);
-    push_to_remote_main(&sb, &bare, "DEMO.md", "the operator's line\n");
+    push_to_remote_main(sb.dir.path(), &bare, "DEMO.md", "the operator's line\n");
     let tip = rev(&repo, "refs/heads/switchboard/1");
     let remote_main = rev(&bare, "refs/heads/main");
     approve_until(&sb, "conflict", "the conflict");

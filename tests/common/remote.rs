@@ -68,9 +68,8 @@ pub fn until(sb: &Sandbox, state: &str, what: &str) {
 }
 
 /// Someone else's work: a commit pushed to the remote's main from a
-/// clone, with `file` set to `text`.
-pub fn push_to_remote_main(sb: &Sandbox, bare: &Path, file: &str, text: &str) {
-    let dir = sb.dir.path();
+/// clone (in `dir`), with `file` set to `text`.
+pub fn push_to_remote_main(dir: &Path, bare: &Path, file: &str, text: &str) {
     let clone = dir.join(format!("clone-{}", file.replace('/', "-")));
     if !clone.exists() {
         git(dir, &["clone", "-q", utf8(bare), utf8(&clone)]);
@@ -85,9 +84,9 @@ pub fn push_to_remote_main(sb: &Sandbox, bare: &Path, file: &str, text: &str) {
     git(&clone, &["push", "-q", "origin", "main"]);
 }
 
-/// Merges `branch` of the remote into its main, as a reviewer would.
-pub fn merge_on_remote(sb: &Sandbox, bare: &Path, branch: &str) {
-    let dir = sb.dir.path();
+/// Merges `branch` of the remote into its main, as a reviewer would (from
+/// a clone in `dir`).
+pub fn merge_on_remote(dir: &Path, bare: &Path, branch: &str) {
     let clone = dir.join("reviewer");
     git(dir, &["clone", "-q", utf8(bare), utf8(&clone)]);
     git(
