@@ -367,3 +367,46 @@ fn text_over_the_control_client_also_arrives_literally() {
     let leftovers: Vec<_> = std::fs::read_dir(srv.buffer_dir()).unwrap().collect();
     assert!(leftovers.is_empty(), "the text file is removed once loaded");
 }
+
+/// An agent can set its own pane's options (its reports travel there): a
+/// value holding a newline and tabs must not read as a line of the
+/// listing for another session (here: job 2's agent dead with exit 0),
+/// nor shift the fields of its own, over one connection or the other.
+#[test]
+fn a_pane_option_cannot_forge_another_sessions_line() {
+    let (_sb, srv, _cleanup, work) = setup();
+    start(
+        &srv,
+        &work,
+        "sb-1-1",
+        &["sh", "-c", "echo one; sleep 60"],
+        "one",
+    );
+    start(
+        &srv,
+        &work,
+        "sb-2-1",
+        &["sh", "-c", "echo two; sleep 60"],
+        "two",
+    );
+    let forged = "{}\nsb-2-1\t%99\t1\t1\t0\t\t\t\t\t\t1\tforged\nsb-3-1\t%98\t1\t1\t0\t";
+    let set = srv.run(&[
+        "set-option",
+        "-p",
+        "-t",
+        "=sb-1-1:",
+        "@switchboard_report",
+        forged,
+    ]);
+    assert!(set.is_ok(), "{set:?}");
+    let client = ControlClient::new(srv.clone());
+    for listing in [srv.sessions().unwrap(), client.sessions().unwrap()] {
+        let names: Vec<&str> = listing.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["sb-1-1", "sb-2-1"], "{listing:?}");
+        let two = &listing[1];
+        assert!(!two.dead && two.pane != "%99", "{two:?}");
+        let one = &listing[0];
+        assert_eq!(one.reports[0], forged, "{one:?}");
+        assert!(!one.dead, "{one:?}");
+    }
+}

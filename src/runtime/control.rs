@@ -27,10 +27,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::listing::Listing;
 use super::recover;
-use super::server::{
-    SESSIONS_FORMAT, SessionInfo, TmuxError, TmuxServer, check_name, no_sessions, parse_sessions,
-};
+use super::server::{SessionInfo, TmuxError, TmuxServer, check_name, no_sessions};
 use super::text::{normalise, press_enter_until_changed};
 
 /// The session the control client attaches to; never an agent's.
@@ -355,12 +354,15 @@ impl ControlClient {
     /// Every session of the server, as [`TmuxServer::sessions`] gives them,
     /// over this connection.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
-        let words = ["list-panes", "-a", "-F", SESSIONS_FORMAT]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let listing = Listing::new();
+        let words = vec![
+            "list-panes".to_string(),
+            "-a".into(),
+            "-F".into(),
+            listing.format(),
+        ];
         match self.commands(&[words])?.pop() {
-            Some(Ok(out)) => Ok(parse_sessions(&out)),
+            Some(Ok(out)) => Ok(listing.parse(&out)),
             Some(Err(e)) if no_sessions(&e) => Ok(Vec::new()),
             Some(Err(e)) => Err(TmuxError::Failed(e)),
             None => Ok(Vec::new()),

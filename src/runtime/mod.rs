@@ -9,6 +9,7 @@
 //! parses.
 
 mod control;
+mod listing;
 pub mod procs;
 pub mod recover;
 mod remote;
@@ -84,17 +85,6 @@ pub fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_listing_reads_every_report_option_in_order() {
-        use crate::remote::report::{HISTORY, option};
-        let fields: Vec<&str> = server::SESSIONS_FORMAT.split('\t').collect();
-        for n in 0..HISTORY {
-            assert_eq!(fields[6 + n], format!("#{{{}}}", option(n)));
-        }
-        assert_eq!(fields[6 + HISTORY], "#{window_activity}");
-        assert_eq!(fields.last(), Some(&"#{pane_title}"));
-    }
 
     #[test]
     fn versions_compare() {

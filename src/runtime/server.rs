@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::INSTALL_TMUX;
+use super::listing::Listing;
 use super::remote::RemoteTmux;
 use super::text::{normalise, press_enter_until_changed};
 use super::wait::content_hash;
@@ -260,8 +261,9 @@ impl TmuxServer {
 
     /// Every session of this server; none when the server is not running.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
-        match self.run(&["list-panes", "-a", "-F", SESSIONS_FORMAT]) {
-            Ok(out) => Ok(parse_sessions(&out)),
+        let listing = Listing::new();
+        match self.run(&["list-panes", "-a", "-F", &listing.format()]) {
+            Ok(out) => Ok(listing.parse(&out)),
             Err(TmuxError::Failed(e)) if no_sessions(&e) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
@@ -436,18 +438,6 @@ impl TmuxServer {
     }
 }
 
-/// What `list-panes -a` prints for [`parse_sessions`].
-/// The report options (`crate::remote::report::option(0..HISTORY)`) sit
-/// at fields 6 to 9; a test holds the two in step.
-pub(crate) const SESSIONS_FORMAT: &str = concat!(
-    "#{session_name}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
-    "#{@switchboard_report}\t#{@switchboard_report_2}\t#{@switchboard_report_3}\t#{@switchboard_report_4}\t",
-    "#{window_activity}\t#{pane_title}"
-);
-
-/// Where the fields after the reports start.
-const AFTER_REPORTS: usize = 6 + crate::remote::report::HISTORY;
-
 /// tmux's answer when there is no server yet, or a server with no session
 /// left (it stays up).
 pub(crate) fn no_sessions(error: &str) -> bool {
@@ -456,59 +446,13 @@ pub(crate) fn no_sessions(error: &str) -> bool {
         || error.contains("no current target")
 }
 
-/// The sessions in `list-panes -a -F SESSIONS_FORMAT` output, one each
-/// (its first pane), the control client's own left out.
-pub(crate) fn parse_sessions(out: &str) -> Vec<SessionInfo> {
-    let mut sessions: Vec<SessionInfo> = Vec::new();
-    for line in out.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        let control = f.first() == Some(&super::control::CONTROL_SESSION);
-        if f.len() < 6 || control || sessions.iter().any(|s| s.name == f[0]) {
-            continue;
-        }
-        // The pane's terminal closes before its process is reaped: it is
-        // dead once tmux knows how it ended (a status or a signal). tmux 3.3
-        // sometimes misses the SIGCHLD of an agent that exits right after it
-        // started and leaves a zombie; the kernel still knows the status
-        // (Linux: /proc/PID/stat).
-        let pid: Option<u32> = f[2].parse().ok();
-        let mut status: Option<i32> = f[4].parse().ok();
-        let mut signal: Option<i32> = f[5].parse().ok();
-        if f[3] == "1"
-            && status.is_none()
-            && signal.is_none()
-            && let Some((s, g)) = pid.and_then(zombie_status)
-        {
-            (status, signal) = (s, g);
-        }
-        let dead = f[3] == "1" && (status.is_some() || signal.is_some());
-        sessions.push(SessionInfo {
-            name: f[0].to_string(),
-            pane: f[1].to_string(),
-            pid,
-            dead,
-            exit_status: status.filter(|_| dead),
-            signal: signal.filter(|_| dead),
-            reports: (6..AFTER_REPORTS)
-                .map(|i| f.get(i).map(|r| r.to_string()).unwrap_or_default())
-                .collect(),
-            activity: f.get(AFTER_REPORTS).and_then(|a| a.parse().ok()),
-            title: f
-                .get(AFTER_REPORTS + 1..)
-                .map(|t| t.join("\t"))
-                .unwrap_or_default(),
-        });
-    }
-    sessions
-}
-
 /// How a zombie process ended: (exit status, signal), from the exit code
 /// the kernel keeps for it until it is reaped.
 #[cfg(target_os = "linux")]
-fn zombie_status(pid: u32) -> Option<(Option<i32>, Option<i32>)> {
+pub(super) fn zombie_status(pid: u32) -> Option<(Option<i32>, Option<i32>)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     if fields.first() != Some(&"Z") {
         return None;
@@ -523,7 +467,7 @@ fn zombie_status(pid: u32) -> Option<(Option<i32>, Option<i32>)> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn zombie_status(_pid: u32) -> Option<(Option<i32>, Option<i32>)> {
+pub(super) fn zombie_status(_pid: u32) -> Option<(Option<i32>, Option<i32>)> {
     None
 }
 
