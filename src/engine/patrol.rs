@@ -11,7 +11,7 @@ use crate::agents::status::{
 use crate::journal::JobFilter;
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
-use crate::workspace::{commit_all_on, diff_stat_on};
+use crate::workspace::{commit_work_on, diff_stat_on};
 
 /// Passes in a row in which one job's patrol fails before its attempt fails.
 const JOB_FAULTS: u32 = 3;
@@ -551,23 +551,31 @@ impl Engine {
         let branch = attempt.branch.clone().unwrap_or_default();
         let message = format!("switchboard: job #{}: {}", job.id, job.title);
         let place = self.runtime_for(Some(&project.host))?.place;
-        commit_all_on(&place, std::path::Path::new(&worktree), &message)?;
+        let began = Instant::now();
+        commit_work_on(&place, std::path::Path::new(&worktree), &message)?;
         let stat = diff_stat_on(
             &place,
             &project.path,
             attempt.base_commit.as_deref().unwrap_or("HEAD"),
             &branch,
         )?;
+        let committed = began.elapsed();
         let now = Timestamp::now();
-        self.journal
-            .add_review_item(job.id, attempt_no, &project.name, &branch, stat, now)?;
-        self.journal.change_state(
+        self.journal.finish_attempt(
             job.id,
-            now,
-            |s| s.finish(now),
+            attempt_no,
+            &project.name,
+            &branch,
+            stat,
             &format!("{why}; work committed on {branch}"),
+            now,
         )?;
-        self.journal.end_attempt(job.id, attempt_no, Some(0), now)?;
+        tracing::debug!(
+            job = job.id,
+            git_ms = committed.as_secs_f64() * 1e3,
+            journal_ms = (began.elapsed() - committed).as_secs_f64() * 1e3,
+            "finished"
+        );
         self.quiet.remove(&job.id);
         Ok(())
     }

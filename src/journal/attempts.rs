@@ -112,13 +112,7 @@ impl Journal {
         exit_code: Option<i32>,
         now: Timestamp,
     ) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE attempts SET ended_at = ?3, exit_code = ?4 WHERE job_id = ?1 AND number = ?2",
-                params![job, number, now.millis(), exit_code],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| end_attempt_in(tx, job, number, exit_code, now))
     }
 
     /// Counts a restart of an attempt's agent; returns the new count.
@@ -153,22 +147,28 @@ impl Journal {
         stat: DiffStat,
         now: Timestamp,
     ) -> Result<()> {
+        self.write(|tx| add_review_item_in(tx, job, attempt, project, branch, stat, now))
+    }
+
+    /// A finished attempt, in one transaction: its branch in the review
+    /// queue, the job `done` with `why`, the attempt ended (exit 0). The
+    /// job shows done after one commit, and a crash never leaves a review
+    /// item on a running job or a done job without one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_attempt(
+        &mut self,
+        job: i64,
+        attempt: u32,
+        project: &str,
+        branch: &str,
+        stat: DiffStat,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO review_items (job_id, attempt, project, branch, state, files, insertions, deletions, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'ready', ?5, ?6, ?7, ?8, ?8) \
-                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'ready', files = excluded.files, \
-                 insertions = excluded.insertions, deletions = excluded.deletions, updated_at = excluded.updated_at",
-                params![job, attempt, project, branch, stat.files, stat.insertions, stat.deletions, now.millis()],
-            )?;
-            insert_event(
-                tx,
-                now,
-                Some(job),
-                "review",
-                &format!("{branch} is ready for review: {stat}"),
-            )?;
-            Ok(())
+            add_review_item_in(tx, job, attempt, project, branch, stat, now)?;
+            super::jobs::change_state_in(tx, job, now, |s| s.finish(now), why)?;
+            end_attempt_in(tx, job, attempt, Some(0), now)
         })
     }
 
@@ -252,4 +252,46 @@ impl Journal {
             Ok(())
         })
     }
+}
+
+/// [`Journal::add_review_item`] inside a transaction of the caller's.
+fn add_review_item_in(
+    tx: &rusqlite::Transaction,
+    job: i64,
+    attempt: u32,
+    project: &str,
+    branch: &str,
+    stat: DiffStat,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO review_items (job_id, attempt, project, branch, state, files, insertions, deletions, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'ready', ?5, ?6, ?7, ?8, ?8) \
+         ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'ready', files = excluded.files, \
+         insertions = excluded.insertions, deletions = excluded.deletions, updated_at = excluded.updated_at",
+        params![job, attempt, project, branch, stat.files, stat.insertions, stat.deletions, now.millis()],
+    )?;
+    insert_event(
+        tx,
+        now,
+        Some(job),
+        "review",
+        &format!("{branch} is ready for review: {stat}"),
+    )?;
+    Ok(())
+}
+
+/// [`Journal::end_attempt`] inside a transaction of the caller's.
+fn end_attempt_in(
+    tx: &rusqlite::Transaction,
+    job: i64,
+    number: u32,
+    exit_code: Option<i32>,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE attempts SET ended_at = ?3, exit_code = ?4 WHERE job_id = ?1 AND number = ?2",
+        params![job, number, now.millis(), exit_code],
+    )?;
+    Ok(())
 }

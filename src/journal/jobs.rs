@@ -485,42 +485,51 @@ impl Journal {
         transition: impl FnOnce(&JobState) -> std::result::Result<JobState, TransitionError>,
         why: &str,
     ) -> Result<Job> {
-        self.write(|tx| {
-            let mut job = read_job(tx, id)?.ok_or(JournalError::NoJob(id))?;
-            let next = transition(&job.state)?;
-            let (name, attempt, reason, not_before) = state_columns(&next);
-            let attempts = match (&job.state, &next) {
-                (_, JobState::Starting { attempt, .. }) => (*attempt).max(job.attempts),
-                // A start held back (its host out of reach) that journaled
-                // no attempt was none: its number is given back, so that
-                // it neither counts against max_attempts nor leaves a gap.
-                (JobState::Starting { attempt, .. }, JobState::Queued { .. })
-                    if !attempt_begun(tx, id, *attempt)? =>
-                {
-                    attempt.saturating_sub(1).min(job.attempts)
-                }
-                _ => job.attempts,
-            };
-            tx.prepare_cached(
-                "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, \
-                 not_before = ?6, attempts = ?7, updated_at = ?3 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                name.as_str(),
-                next.since().millis(),
-                attempt,
-                reason,
-                not_before,
-                attempts
-            ])?;
-            crash_point("between-state-and-event");
-            insert_event(tx, now, Some(id), name.as_str(), why)?;
-            job.state = next;
-            job.attempts = attempts;
-            Ok(job)
-        })
+        self.write(|tx| change_state_in(tx, id, now, transition, why))
     }
+}
+
+/// [`Journal::change_state`] inside a transaction of the caller's.
+pub(super) fn change_state_in(
+    tx: &Transaction,
+    id: i64,
+    now: Timestamp,
+    transition: impl FnOnce(&JobState) -> std::result::Result<JobState, TransitionError>,
+    why: &str,
+) -> Result<Job> {
+    let mut job = read_job(tx, id)?.ok_or(JournalError::NoJob(id))?;
+    let next = transition(&job.state)?;
+    let (name, attempt, reason, not_before) = state_columns(&next);
+    let attempts = match (&job.state, &next) {
+        (_, JobState::Starting { attempt, .. }) => (*attempt).max(job.attempts),
+        // A start held back (its host out of reach) that journaled
+        // no attempt was none: its number is given back, so that
+        // it neither counts against max_attempts nor leaves a gap.
+        (JobState::Starting { attempt, .. }, JobState::Queued { .. })
+            if !attempt_begun(tx, id, *attempt)? =>
+        {
+            attempt.saturating_sub(1).min(job.attempts)
+        }
+        _ => job.attempts,
+    };
+    tx.prepare_cached(
+        "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, \
+         not_before = ?6, attempts = ?7, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        name.as_str(),
+        next.since().millis(),
+        attempt,
+        reason,
+        not_before,
+        attempts
+    ])?;
+    crash_point("between-state-and-event");
+    insert_event(tx, now, Some(id), name.as_str(), why)?;
+    job.state = next;
+    job.attempts = attempts;
+    Ok(job)
 }
 
 /// Whether attempt `number` of job `id` was journaled as begun.

@@ -350,3 +350,50 @@ fn crash_between_two_writes_loses_neither() {
     );
     assert_eq!(journal.integrity_check().unwrap(), vec!["ok".to_string()]);
 }
+
+/// A finish is one transaction: the review item, the job done and the
+/// attempt ended commit together, or (a job that cannot finish) none of
+/// them does.
+#[test]
+fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
+    let (_dir, mut journal) = temp_journal();
+    let stat = crate::workspace::DiffStat {
+        files: 1,
+        insertions: 2,
+        deletions: 0,
+    };
+    let queued = journal.dispatch(&task("x"), t(0)).unwrap();
+    let err = journal
+        .finish_attempt(queued, 1, "api", "switchboard/1", stat, "done?", t(5))
+        .unwrap_err();
+    assert!(matches!(err, JournalError::Transition(_)), "{err}");
+    let kinds: Vec<_> = journal
+        .events(queued)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["queued"], "no review item without the done");
+
+    let id = journal.dispatch(&task("y"), t(0)).unwrap();
+    journal
+        .change_state(id, t(10), |s| s.start(1, t(10)), "started")
+        .unwrap();
+    journal
+        .change_state(id, t(20), |s| s.run(t(20)), "agent is up")
+        .unwrap();
+    journal
+        .finish_attempt(id, 1, "api", "switchboard/2", stat, "turn ended", t(30))
+        .unwrap();
+    assert_eq!(
+        journal.job(id).unwrap().unwrap().state.name(),
+        StateName::Done
+    );
+    let kinds: Vec<_> = journal
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["queued", "starting", "running", "review", "done"]);
+}

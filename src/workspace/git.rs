@@ -238,19 +238,40 @@ impl Git {
     /// The identity for commits switchboard makes: the repository's own
     /// when it has one, else "switchboard".
     pub fn identity(&self) -> Vec<(&'static str, String)> {
-        let name = self.run(&["config", "user.name"]).unwrap_or_default();
-        let email = self.run(&["config", "user.email"]).unwrap_or_default();
-        let mut env = Vec::new();
-        if name.is_empty() {
-            env.push(("GIT_AUTHOR_NAME", "switchboard".to_string()));
-            env.push(("GIT_COMMITTER_NAME", "switchboard".to_string()));
-        }
-        if email.is_empty() {
-            env.push(("GIT_AUTHOR_EMAIL", "switchboard@localhost".to_string()));
-            env.push(("GIT_COMMITTER_EMAIL", "switchboard@localhost".to_string()));
-        }
-        env
+        // One git run for both keys (a job's finish waits for it).
+        let set = self
+            .run(&["config", "--get-regexp", r"^user\.(name|email)$"])
+            .unwrap_or_default();
+        identity_fallback(&set)
     }
+}
+
+/// The identity to put in the environment of a commit, given what
+/// `git config --get-regexp '^user\.(name|email)$'` printed (`key value`
+/// lines; the last of a key wins, as in git): "switchboard" for what is
+/// not set or empty.
+fn identity_fallback(config: &str) -> Vec<(&'static str, String)> {
+    let value = |key: &str| {
+        config
+            .lines()
+            .filter_map(|l| {
+                let (k, v) = l.split_once(' ').unwrap_or((l, ""));
+                (k == key).then(|| v.trim().to_string())
+            })
+            .next_back()
+            .unwrap_or_default()
+    };
+    let (name, email) = (value("user.name"), value("user.email"));
+    let mut env = Vec::new();
+    if name.is_empty() {
+        env.push(("GIT_AUTHOR_NAME", "switchboard".to_string()));
+        env.push(("GIT_COMMITTER_NAME", "switchboard".to_string()));
+    }
+    if email.is_empty() {
+        env.push(("GIT_AUTHOR_EMAIL", "switchboard@localhost".to_string()));
+        env.push(("GIT_COMMITTER_EMAIL", "switchboard@localhost".to_string()));
+    }
+    env
 }
 
 /// `git --version`, e.g. `2.47.3`.
@@ -259,4 +280,36 @@ pub fn git_version() -> Result<String, String> {
         .run(&["--version"])
         .map(|v| v.trim_start_matches("git version ").to_string())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identity_fallback;
+
+    #[test]
+    fn the_identity_falls_back_only_for_what_is_not_set() {
+        let both = "user.name Ada Lovelace\nuser.email ada@example.org\n";
+        assert!(identity_fallback(both).is_empty());
+        let keys = |config: &str| -> Vec<&'static str> {
+            identity_fallback(config)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(
+            keys("user.name Ada\n"),
+            ["GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"]
+        );
+        assert_eq!(
+            keys("user.email ada@example.org"),
+            ["GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"]
+        );
+        // Nothing set (git printed nothing), an empty value, a key with no
+        // value: all four fall back.
+        assert_eq!(keys("").len(), 4);
+        assert_eq!(keys("user.name \nuser.email").len(), 4);
+        // The last value of a key wins, as in git.
+        assert_eq!(keys("user.name Ada\nuser.name \nuser.email a@b").len(), 2);
+        assert!(keys("user.name \nuser.name Ada\nuser.email a@b").is_empty());
+    }
 }

@@ -122,6 +122,17 @@ pub fn commit_all_on(
     worktree: &Path,
     message: &str,
 ) -> Result<Option<String>, GitError> {
+    if !commit_work_on(place, worktree, message)? {
+        return Ok(None);
+    }
+    Git::on(place, worktree)
+        .run(&["rev-parse", "HEAD"])
+        .map(Some)
+}
+
+/// As [`commit_all_on`], saying only whether a commit was made: one git
+/// run fewer, for a job's finish, which waits for it before it shows done.
+pub fn commit_work_on(place: &Place, worktree: &Path, message: &str) -> Result<bool, GitError> {
     let git = Git::on(place, worktree);
     let kept = kept_out_on(place, worktree);
     let excludes: Vec<String> = kept
@@ -130,14 +141,22 @@ pub fn commit_all_on(
         .collect();
     let mut args = vec!["add", "--all", "--", "."];
     args.extend(excludes.iter().map(String::as_str));
-    git.run(&args)?;
-    if git.run(&["diff", "--cached", "--quiet"]).is_ok() {
-        return Ok(None);
-    }
-    let identity = git.identity();
+    // The identity is read while the work is added (neither waits for
+    // the other).
+    let (added, identity) = std::thread::scope(|s| {
+        let identity = s.spawn(|| git.identity());
+        let added = git.run(&args);
+        (added, identity.join().unwrap_or_default())
+    });
+    added?;
     let env: Vec<(&str, &str)> = identity.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    git.run_with(&["commit", "--quiet", "--no-verify", "-m", message], &env)?;
-    git.run(&["rev-parse", "HEAD"]).map(Some)
+    // An agent's turn mostly leaves work: the commit is tried at once, and
+    // only when it fails is the index asked whether there was any.
+    match git.run_with(&["commit", "--quiet", "--no-verify", "-m", message], &env) {
+        Ok(_) => Ok(true),
+        Err(_) if git.run(&["diff", "--cached", "--quiet"]).is_ok() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The files in a worktree that are not committed (changed, new or
