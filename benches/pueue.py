@@ -11,13 +11,24 @@ issue 13; with --check it exits 1 when one is not met (take it on a quiet
 machine: under load the commit's fsync, which pueue does not do, is most
 of a dispatch).
 
+Both peers are measured the same way: pueue's daemon runs, paused, and so
+does switchboard's engine (`switchboard run --headless` on its own home,
+paused with `switchboard pause` before anything is measured, stopped at
+the end with `switchboard drain`, which ends a paused engine with nothing
+running). Each figure is also taken on a second home with no engine, the
+same work fed to both, and printed beside it. The goals are checked on the
+engine-running figures; if the engine cannot start or pause (no tmux, an
+older binary), on the no-engine ones, and the output says so.
+
 pueue is installed with `cargo install --root target/peers pueue`; without
 it this prints why and exits 0. The switchboard binary defaults to
 target/release/switchboard (else target/debug, said in the output). Nothing
-runs the queued work: no engine for switchboard, a paused group for pueue.
+runs the queued work: a paused engine for switchboard (or none), a paused
+group for pueue.
 """
 
 import os
+import json
 import shutil
 import statistics
 import subprocess
@@ -38,6 +49,65 @@ def timed(argv, env=None, runs=RUNS):
         subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000
+
+
+def start_engine(binary, env, home, tmp):
+    """`switchboard run --headless` on `home`, paused; (process, None), or
+    (None, why) when it cannot start or pause."""
+    log = open(os.path.join(tmp, "engine.stderr"), "w+")
+    engine = subprocess.Popen([binary, "run", "--headless"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    paused = subprocess.run([binary, "pause"], env=env, capture_output=True, text=True)
+    why = None
+    if paused.returncode != 0:
+        why = "`switchboard pause` failed: " + (paused.stderr.strip() or f"exit {paused.returncode}")
+    else:
+        deadline = time.monotonic() + 20
+        while not os.path.exists(os.path.join(home, "PAUSED")):
+            if engine.poll() is not None:
+                log.seek(0)
+                why = f"the engine exited ({engine.returncode}): " + log.read().strip()[-300:]
+                break
+            if time.monotonic() > deadline:
+                why = "the engine did not pause within 20 s"
+                break
+            time.sleep(0.05)
+    if why is None:
+        return engine, None
+    stop_engine(binary, env, home, engine)
+    return None, why
+
+
+def stop_engine(binary, env, home, engine):
+    """Ends the engine as tests do: a drain, which ends a paused engine
+    with nothing running (then the signals, if it does not), and its
+    private tmux server."""
+    if engine.poll() is None:
+        subprocess.run([binary, "drain"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            engine.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            engine.terminate()
+            try:
+                engine.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                engine.kill()
+                engine.wait()
+    socket = os.path.join(home, "tmux", "server.sock")
+    if os.path.exists(socket):
+        subprocess.run(["tmux", "-S", socket, "kill-server"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def settle(binary, env, jobs):
+    """Waits (up to 2 min) until the paused engine has told each of `jobs`
+    queued jobs its wait, so its catching up is not in the next figure."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        out = subprocess.run([binary, "jobs", "--json"], env=env, capture_output=True, check=True).stdout
+        told = [j for j in json.loads(out) if (j.get("reason") or "").startswith("paused")]
+        if len(told) >= jobs:
+            return
+        time.sleep(0.2)
+    print(f"(the engine had not told all {jobs} jobs their wait after 2 min; measured anyway)")
 
 
 def main():
@@ -85,7 +155,6 @@ def run(binary, pueue, pueued, tmp):
         p = [pueue, "-c", config]
         subprocess.run(p + ["pause"], check=True, stdout=subprocess.DEVNULL)
 
-        home = os.path.join(tmp, "home")
         repo = os.path.join(tmp, "api")
         os.makedirs(repo)
         subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
@@ -93,25 +162,63 @@ def run(binary, pueue, pueued, tmp):
             ["git", "-C", repo, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "--allow-empty", "-m", "init"],
             check=True,
         )
-        env = dict(os.environ, SWITCHBOARD_HOME=home, NO_COLOR="1")
-        subprocess.run([binary, "project", "add", "api", repo], env=env, check=True, stdout=subprocess.DEVNULL)
+        # Two homes fed the same work: one with its engine running (paused),
+        # one with none.
+        homes = {}
+        for name in ("engine", "bare"):
+            home = os.path.join(tmp, name)
+            env = dict(os.environ, SWITCHBOARD_HOME=home, NO_COLOR="1")
+            subprocess.run([binary, "project", "add", "api", repo], env=env, check=True, stdout=subprocess.DEVNULL)
+            homes[name] = (home, env)
+        engine, why = start_engine(binary, homes["engine"][1], homes["engine"][0], tmp)
+        engine_env = homes["engine"][1] if engine else None
+        bare_env = homes["bare"][1]
+        try:
+            def sb(argv, runs=RUNS):
+                """(engine running, no engine): the engine's figure is None
+                without one."""
+                figures = []
+                for env in (engine_env, bare_env):
+                    figures.append(timed(argv, env, runs) if env else None)
+                return figures
 
-        sb_add = [binary, "dispatch", "api", "echo", "hello"]
-        pu_add = p + ["add", "--", "echo", "hello"]
-        sb_list = [binary, "jobs", "--json"]
-        pu_list = p + ["status", "--json"]
-        rows = []
-        rows.append(("add one task, empty queue", timed(sb_add, env), timed(pu_add)))
-        rows.append(("list as JSON, ~40 queued", timed(sb_list, env), timed(pu_list)))
-        # Fill both to QUEUED (the fill itself is not measured).
-        for _ in range(QUEUED - RUNS):
-            subprocess.run(pu_add, check=True, stdout=subprocess.DEVNULL)
-        lines = "".join(
-            '{"type":"task","project":"api","prompt":"echo hello %d"}\n' % i for i in range(QUEUED - RUNS)
-        )
-        subprocess.run([binary, "ingest", "-"], env=env, input=lines.encode(), check=True, stdout=subprocess.DEVNULL)
-        rows.append((f"add one task, {QUEUED} queued", timed(sb_add, env), timed(pu_add)))
-        rows.append((f"list as JSON, {QUEUED} queued", timed(sb_list, env, 20), timed(pu_list, None, 20)))
+            queued = 0
+
+            def settled():
+                if engine_env:
+                    settle(binary, engine_env, queued)
+
+            sb_add = [binary, "dispatch", "api", "echo", "hello"]
+            pu_add = p + ["add", "--", "echo", "hello"]
+            sb_list = [binary, "jobs", "--json"]
+            pu_list = p + ["status", "--json"]
+            rows = []
+            rows.append(("add one task, empty queue", *sb(sb_add), timed(pu_add)))
+            queued += RUNS
+            settled()
+            rows.append(("list as JSON, ~40 queued", *sb(sb_list), timed(pu_list)))
+            # Fill all to QUEUED (the fill itself is not measured).
+            for _ in range(QUEUED - RUNS):
+                subprocess.run(pu_add, check=True, stdout=subprocess.DEVNULL)
+            lines = "".join(
+                '{"type":"task","project":"api","prompt":"echo hello %d"}\n' % i for i in range(QUEUED - RUNS)
+            )
+            for env in (engine_env, bare_env):
+                if env:
+                    subprocess.run([binary, "ingest", "-"], env=env, input=lines.encode(), check=True, stdout=subprocess.DEVNULL)
+            queued = QUEUED
+            settled()
+            rows.append((f"add one task, {QUEUED} queued", *sb(sb_add), timed(pu_add)))
+            queued += RUNS
+            settled()
+            rows.append((f"list as JSON, {QUEUED} queued", *sb(sb_list, 20), timed(pu_list, None, 20)))
+        finally:
+            if engine:
+                if engine.poll() is not None:
+                    why = f"the engine exited during the run ({engine.returncode})"
+                    engine = None
+                else:
+                    stop_engine(binary, engine_env, homes["engine"][0], engine)
     finally:
         daemon.terminate()
         daemon.wait()
@@ -119,17 +226,32 @@ def run(binary, pueue, pueued, tmp):
     with open("/proc/loadavg") as f:
         loadavg = " ".join(f.read().split()[:3])
     print(f"switchboard: {binary}; {version}; load average {loadavg}")
-    print(f"{'what':34} {'switchboard':>12} {'pueue':>10} {'ratio':>7}")
-    for what, sb, pu in rows:
-        print(f"{what:34} {sb:10.1f} ms {pu:7.1f} ms {sb / pu:7.2f}")
+    if engine:
+        print("switchboard's engine ran (paused) beside pueue's daemon (paused); 'no engine' is a second home without one")
+    else:
+        print(f"switchboard's engine could not run: {why}; the goals are checked on the no-engine figures")
+
+    def ms(figure):
+        return f"{figure:9.1f} ms" if figure is not None else f"{'-':>12}"
+
+    def ratio(figure, pu):
+        return f"{figure / pu:7.2f}" if figure is not None else f"{'-':>7}"
+
+    print(f"{'what':32} {'sb engine':>12} {'sb no engine':>13} {'pueue':>10} {'ratio':>7} {'ratio':>7}")
+    print(f"{'':32} {'(paused)':>12} {'':>13} {'(paused)':>10} {'engine':>7} {'none':>7}")
+    for what, with_engine, bare, pu in rows:
+        print(f"{what:32} {ms(with_engine)} {ms(bare):>13} {pu:7.1f} ms {ratio(with_engine, pu)} {ratio(bare, pu)}")
+    # The goals: on the engine-running figures, else the no-engine ones.
+    column = 1 if engine else 2
+    basis = "engine running" if engine else "no engine"
     empty, full = rows[0], rows[2]
-    print(f"switchboard dispatch, {QUEUED} queued over empty: {full[1] / empty[1]:.2f}")
+    print(f"switchboard dispatch ({basis}), {QUEUED} queued over empty: {full[column] / empty[column]:.2f}")
     goals = [
-        ("dispatch no slower than pueue add, empty queue", empty[1] <= empty[2]),
-        (f"dispatch at most 1/3 of pueue add, {QUEUED} queued", full[1] * 3 <= full[2]),
+        ("dispatch no slower than pueue add, empty queue", empty[column] <= empty[3]),
+        (f"dispatch at most 1/3 of pueue add, {QUEUED} queued", full[column] * 3 <= full[3]),
     ]
     for what, ok in goals:
-        print(f"goal: {what}: {'met' if ok else 'NOT MET'}")
+        print(f"goal ({basis}): {what}: {'met' if ok else 'NOT MET'}")
     return all(ok for _, ok in goals)
 
 
