@@ -137,6 +137,10 @@ pub struct Engine {
     /// The journal's last event when the latest pass began: news that
     /// arrives during a pass (an agent's report) wakes the next sleep.
     news_mark: i64,
+    /// The journal's data version (other connections' commits) when the
+    /// latest pass began: an alarm or a ticket journaled elsewhere writes
+    /// no event, yet it is new work for the scheduler.
+    news_version: i64,
     /// HTTP and SQS intake, when configured.
     network: Option<crate::net::NetIntake>,
     /// The operator's config.toml, read again when it changes.
@@ -218,6 +222,7 @@ impl Engine {
         let journal_watch = watch_journal(&home.journal_file(), pane_watch.output_handle());
         let config_watch = config_watch::ConfigWatch::new(&home.config_file());
         let door = door::Door::open(&home, pane_watch.output_handle());
+        let news_version = journal.data_version()?;
         Ok(Some(Engine {
             home,
             config,
@@ -243,6 +248,7 @@ impl Engine {
             freed: false,
             health,
             news_mark: 0,
+            news_version,
             network: None,
             config_watch,
             cleaned_at: None,
@@ -482,8 +488,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether the journal has events since event `mark`, or the inbox a
-    /// file.
+    /// Whether the journal has events since event `mark` or another
+    /// process's commit since the pass began (an alarm, a ticket), or the
+    /// inbox a file.
     fn has_news(&self, mark: i64) -> bool {
         let inbox_has_mail = match &self.watcher {
             Some(_) => self.inbox_news.load(std::sync::atomic::Ordering::Relaxed),
@@ -491,7 +498,12 @@ impl Engine {
                 .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())))
                 .unwrap_or(false),
         };
-        self.journal.last_event_id().unwrap_or(mark) != mark || inbox_has_mail
+        self.journal.last_event_id().unwrap_or(mark) != mark
+            || self
+                .journal
+                .data_version()
+                .is_ok_and(|v| v != self.news_version)
+            || inbox_has_mail
     }
 
     /// The pass's own events are news too: passes that each write one
@@ -549,6 +561,7 @@ impl Engine {
 
     fn pass_inner(&mut self) -> anyhow::Result<usize> {
         self.news_mark = self.journal.last_event_id()?;
+        self.news_version = self.journal.data_version()?;
         // Output from here on is for the next pass.
         self.pane_watch.output().take();
         self.reload_config()?;

@@ -133,3 +133,50 @@ fn a_title_that_changes_in_kind_is_looked_at_at_once() {
         "the title's change waited {rested:?} behind the output's spacing"
     );
 }
+
+/// An alarm or a ticket journaled by another process writes no event (it
+/// waits for the scheduler to become a job), yet it is new work: it ends
+/// the rest at once, as a task does, instead of waiting the idle interval.
+#[test]
+fn an_alarm_journaled_elsewhere_ends_the_rest() {
+    use crate::journal::Incoming;
+    use crate::model::{AlarmMessage, AlarmState, Message, Source, Timestamp};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engine = engine_in(dir.path());
+    engine.pass().expect("a first pass");
+    let file = engine.home.journal_file();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut journal = crate::journal::Journal::open(&file).expect("journal");
+        let alarm = Incoming::Message {
+            delivery: None,
+            message: Message::Alarm(AlarmMessage {
+                account: "123456789012".into(),
+                name: "HighCPU".into(),
+                state: AlarmState::Alarm,
+                at: None,
+                reason: None,
+                region: None,
+            }),
+        };
+        let priorities = Config::builtin().expect("config").priorities;
+        journal
+            .ingest(
+                &[alarm],
+                &Source::cli("test"),
+                &priorities,
+                Timestamp::now(),
+            )
+            .expect("ingest");
+    });
+    let began = Instant::now();
+    engine
+        .sleep_until(Duration::from_secs(30), None)
+        .expect("rest");
+    let rested = began.elapsed();
+    sender.join().expect("sender");
+    assert!(
+        rested < Duration::from_secs(10),
+        "the alarm waited {rested:?} for the rest to end"
+    );
+}
