@@ -43,7 +43,7 @@ use crate::home::Home;
 use crate::journal::{Attempt, JobFilter, Journal};
 use crate::model::{JobState, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
-use crate::workspace::open_worktree_on;
+use crate::workspace::{foreign_branch_on, open_worktree_on};
 
 /// The shortest time between the starts of two passes when a pass is for
 /// an agent's pane output (a streaming agent draws all the time): 0.1 s,
@@ -833,6 +833,22 @@ impl Engine {
             agent::check_installed(&profile)?;
         }
         let worktrees = self.worktrees_of(&runtime)?;
+        let ours = self
+            .journal
+            .attempts(job.id)?
+            .iter()
+            .any(|a| a.branch.is_some());
+        if let Some(branch) =
+            foreign_branch_on(&runtime.place, &project.path, &worktrees, job.id, ours)?
+        {
+            anyhow::bail!(
+                "the branch {branch} already exists in {} and is not this home's job #{}: another switchboard home on this repository (or one removed before) made it, and its commits are not this job's. Delete it or rename it (`git -C {} branch -m {branch} {branch}-old`, after removing its worktree if `git worktree list` shows one), then `switchboard retry {}`",
+                project.path.display(),
+                job.id,
+                project.path.display(),
+                job.id
+            );
+        }
         let worktree = open_worktree_on(
             &runtime.place,
             &project.path,

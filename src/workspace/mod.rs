@@ -20,9 +20,9 @@ pub use merge::{
 pub use update::{UpdateOutcome, bring_up_to_date};
 pub use worktree::{
     DiffStat, PRIVATE_DIR, Worktree, commit_all, commit_all_on, commit_work_on, diff_stat,
-    diff_stat_on, diff_text, diff_text_on, files_changed, kept_out, open_worktree,
-    open_worktree_on, private_dir, private_dir_on, remove_worktree, remove_worktree_on,
-    uncommitted, uncommitted_on,
+    diff_stat_on, diff_text, diff_text_on, files_changed, foreign_branch_on, kept_out,
+    open_worktree, open_worktree_on, private_dir, private_dir_on, remove_worktree,
+    remove_worktree_on, uncommitted, uncommitted_on,
 };
 
 /// The nearest directory at or above `path` that holds `.git` (a directory,

@@ -40,6 +40,35 @@ impl std::fmt::Display for DiffStat {
     }
 }
 
+/// A branch `switchboard/<job>` that exists in `repo` (at `place`) while
+/// job `job` of this home has never had a worktree: another home on the
+/// same repository (ids start at 1 in each), or a home removed before,
+/// made it. Its commits are not this job's; `None` when there is no such
+/// branch. `ours` says whether this home's journal recorded a branch for
+/// the job, and a worktree of its own under `worktrees` (a crash between
+/// making it and journaling it) counts as ours too.
+pub fn foreign_branch_on(
+    place: &Place,
+    repo: &Path,
+    worktrees: &Path,
+    job: i64,
+    ours: bool,
+) -> Result<Option<String>, GitError> {
+    if ours || place.exists(&worktrees.join(format!("job-{job}")).join(".git"))? {
+        return Ok(None);
+    }
+    let branch = format!("switchboard/{job}");
+    let exists = Git::on(place, repo)
+        .run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .is_ok();
+    Ok(exists.then_some(branch))
+}
+
 /// The worktree of job `job` under `worktrees`: created from `base` on the
 /// first attempt, the same one (same branch, same files) on a restart.
 pub fn open_worktree(
