@@ -36,6 +36,20 @@ pub trait InspectRemote {
     ) -> Result<RemoteRepository, String>;
 }
 
+/// Refuses a relative `path` for a repository on `host`: there is no
+/// working directory there to read it against.
+pub fn absolute_on(host: &Host, path: &Path) -> Result<(), String> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not an absolute path; a path on host {} must start with '/'",
+            path.display(),
+            host.name
+        ))
+    }
+}
+
 /// Takes the path and base on trust (no SSH transport yet).
 pub struct Unchecked;
 
@@ -46,13 +60,7 @@ impl InspectRemote for Unchecked {
         path: &Path,
         base: Option<&str>,
     ) -> Result<RemoteRepository, String> {
-        if !path.is_absolute() {
-            return Err(format!(
-                "{} is not an absolute path; a path on host {} must start with '/'",
-                path.display(),
-                host.name
-            ));
-        }
+        absolute_on(host, path)?;
         let Some(base) = base else {
             return Err(format!(
                 "name the base branch with --base: the repository on host {} cannot be asked yet",

@@ -84,15 +84,7 @@ fn delete_branch(
     branch: &str,
 ) -> Result<(), crate::workspace::GitError> {
     let git = Git::on(place, repo);
-    if git
-        .run(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("refs/heads/{branch}"),
-        ])
-        .is_err()
-    {
+    if !git.has_branch(branch) {
         return Ok(());
     }
     git.run(&["branch", "-D", "--quiet", branch]).map(|_| ())
@@ -196,14 +188,7 @@ pub fn plan(
                     });
                 continue;
             }
-            let has_branch = Git::at(&project.path)
-                .run(&[
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    &format!("refs/heads/{branch}"),
-                ])
-                .is_ok();
+            let has_branch = Git::at(&project.path).has_branch(&branch);
             let branch_goes = has_branch && !settings.keep_branches;
             if !worktree.exists() && !branch_goes {
                 continue;

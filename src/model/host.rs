@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
+use super::name::check_name;
 use super::{HostAddress, Timestamp};
 
 /// The name of the engine's own machine, reserved.
@@ -26,20 +27,7 @@ impl HostName {
     /// Checks a name; `local` is accepted here (a project may name it) and
     /// refused by [`HostName::remote`].
     pub fn parse(name: &str) -> Result<HostName, String> {
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && !name.starts_with('.')
-            && !name.starts_with('-');
-        if ok {
-            Ok(HostName(name.to_string()))
-        } else {
-            Err(format!(
-                "host name {name:?} is not usable: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
-            ))
-        }
+        check_name("host", name).map(|()| HostName(name.to_string()))
     }
 
     /// Checks the name of a host to register: `local` is the engine's

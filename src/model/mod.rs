@@ -9,6 +9,7 @@ mod host_address;
 mod host_health;
 mod job;
 mod message;
+mod name;
 mod project;
 mod source;
 mod timestamp;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::name::check_name;
 use super::{HostName, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,22 +26,10 @@ pub struct Project {
     pub created_at: Timestamp,
 }
 
-/// A project name operators can type: letters, digits, `-`, `_`, `.`.
+/// A project name operators can type: letters, digits, `-`, `_`, `.`
+/// (the rule hosts' names follow too).
 pub fn check_project_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !name.starts_with('.')
-        && !name.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "project name {name:?} is not usable: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
-        ))
-    }
+    check_name("project", name)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::cli::remote_repository::{InspectRemote, RemoteRepository};
+use crate::cli::remote_repository::{InspectRemote, RemoteRepository, absolute_on};
 use crate::home::Home;
 use crate::model::Host;
 use crate::workspace::{Git, Place};
@@ -24,13 +24,7 @@ impl InspectRemote for OverSsh {
         path: &Path,
         base: Option<&str>,
     ) -> Result<RemoteRepository, String> {
-        if !path.is_absolute() {
-            return Err(format!(
-                "{} is not an absolute path; a path on host {} must start with '/'",
-                path.display(),
-                host.name
-            ));
-        }
+        absolute_on(host, path)?;
         let ssh = Ssh::for_host(&self.home, host).map_err(|e| e.to_string())?;
         // A host that cannot be reached now (down, not yet in DNS): the
         // project is registered as given, and `project add` says it was
@@ -58,17 +52,13 @@ impl InspectRemote for OverSsh {
         let root = std::path::PathBuf::from(root);
         let git = Git::on(&place, &root);
         let base_branch = match base {
+            Some(b) if git.has_branch(b) => b.to_string(),
             Some(b) => {
-                git.run(&[
-                    "rev-parse",
-                    "--verify",
-                    "--quiet",
-                    &format!("refs/heads/{b}"),
-                ])
-                .map_err(|_| {
-                    format!("{} on host {} has no branch {b}", root.display(), host.name)
-                })?;
-                b.to_string()
+                return Err(format!(
+                    "{} on host {} has no branch {b}",
+                    root.display(),
+                    host.name
+                ));
             }
             None => git
                 .run(&["symbolic-ref", "--quiet", "--short", "HEAD"])

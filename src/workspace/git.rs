@@ -135,6 +135,18 @@ impl Git {
         cmd
     }
 
+    /// Whether the repository has the local branch `branch` (false too
+    /// when git cannot tell: a host out of reach).
+    pub fn has_branch(&self, branch: &str) -> bool {
+        self.run(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .is_ok()
+    }
+
     /// Runs git and returns its trimmed stdout.
     pub fn run(&self, args: &[&str]) -> Result<String, GitError> {
         self.run_with(args, &[])

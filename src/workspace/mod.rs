@@ -67,12 +67,5 @@ pub fn current_branch(repo: &Path) -> Result<String, String> {
 
 /// Whether `branch` exists in `repo`.
 pub fn has_branch(repo: &Path, branch: &str) -> bool {
-    Git::at(repo)
-        .run(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("refs/heads/{branch}"),
-        ])
-        .is_ok()
+    Git::at(repo).has_branch(branch)
 }

@@ -91,15 +91,7 @@ pub fn open_worktree_on(
     let git = Git::on(place, repo);
     let branch = format!("switchboard/{job}");
     let path = worktrees.join(format!("job-{job}"));
-    let branch_exists = git
-        .run(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("refs/heads/{branch}"),
-        ])
-        .is_ok();
-    if !branch_exists {
+    if !git.has_branch(&branch) {
         let base_commit = git.run(&[
             "rev-parse",
             "--verify",
