@@ -180,17 +180,7 @@ fn with_the_engine_a_job_after_another_starts_from_the_base_with_its_work_merged
     std::fs::write(sb.home().join("config.toml"), FAST).unwrap();
     let repo = sb.repo("api");
     // Room for two agents: only the wait holds #2 back.
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "fast",
-        "--max-agents",
-        "2",
-    ])
-    .ok();
+    sb.add_project("api", &repo, "fast", &["--max-agents", "2"]);
     sb.run(&["dispatch", "api", "first"]).ok();
     sb.run(&["dispatch", "api", "second", "--after", "1"]).ok();
     let _engine = start_engine(&sb);

@@ -39,15 +39,7 @@ fn the_operator_runs_a_task_from_the_keyboard() {
         "[scheduler]\nactive_interval = \"200ms\"\n[agents.asks]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--ask\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\nask = '\\[y/n\\]\\s*\\z'\n",
     )
     .unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "asks",
-    ])
-    .ok();
+    sb.add_project("api", &repo, "asks", &[]);
     let _agents = AgentsServer(sb.home());
     let terminal = Terminal::new(sb.dir.path());
     terminal.open("room", &sb.home());
@@ -186,17 +178,7 @@ fn slow_project(sb: &Sandbox) -> PathBuf {
         "[scheduler]\nactive_interval = \"200ms\"\n[agents.slow]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"600\", \"--step-ms\", \"1000\", \"{prompt}\"]\n",
     )
     .unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "slow",
-        "--max-agents",
-        "1",
-    ])
-    .ok();
+    sb.add_project("api", &repo, "slow", &["--max-agents", "1"]);
     repo
 }
 
@@ -379,15 +361,7 @@ fn work_given_to_a_done_agent_is_reviewed_and_merged() {
         "[scheduler]\nactive_interval = \"200ms\"\n[agents.fast]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\n[room]\nconfirm_approve = false\n",
     )
     .unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "fast",
-    ])
-    .ok();
+    sb.add_project("api", &repo, "fast", &[]);
     sb.run(&["dispatch", "api", "write the docs"]).ok();
     let _agents = AgentsServer(sb.home());
     let terminal = Terminal::new(sb.dir.path());

@@ -124,17 +124,12 @@ fn running_with(config: &str, max_agents: u32) -> (Sandbox, std::path::PathBuf, 
     let repo = sb.repo("api");
     std::fs::create_dir_all(sb.home()).unwrap();
     std::fs::write(sb.home().join("config.toml"), config).unwrap();
-    sb.run(&[
-        "project",
-        "add",
+    sb.add_project(
         "api",
-        repo.to_str().unwrap(),
-        "--agent",
+        &repo,
         "fast",
-        "--max-agents",
-        &max_agents.to_string(),
-    ])
-    .ok();
+        &["--max-agents", &max_agents.to_string()],
+    );
     let engine = start_engine(&sb);
     (sb, repo, engine)
 }
@@ -205,17 +200,7 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
 accounts = { "42" = "ops" }
 "#;
     let (sb, _repo, _engine) = running(hang, 5);
-    sb.run(&[
-        "project",
-        "add",
-        "ops",
-        sb.repo("ops").to_str().unwrap(),
-        "--agent",
-        "hang",
-        "--max-agents",
-        "5",
-    ])
-    .ok();
+    sb.add_project("ops", &sb.repo("ops"), "hang", &["--max-agents", "5"]);
     let ticket =
         "{\"type\":\"ticket\",\"key\":\"OPS-1\",\"title\":\"login\",\"project\":\"ops\"}\n";
     sb.run_with_input(&["ingest", "-"], ticket.as_bytes()).ok();
@@ -500,15 +485,7 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
 fn ticket_text_never_goes_to_a_shell_agent() {
     let (sb, repo, _engine) = running("", 1);
     let _ = repo;
-    sb.run(&[
-        "project",
-        "add",
-        "ops",
-        sb.repo("ops").to_str().unwrap(),
-        "--agent",
-        "shell",
-    ])
-    .ok();
+    sb.add_project("ops", &sb.repo("ops"), "shell", &[]);
     let ticket = "{\"type\":\"ticket\",\"key\":\"OPS-9\",\"title\":\"$(touch /tmp/never)\",\"project\":\"ops\"}\n";
     sb.run_with_input(&["ingest", "-"], ticket.as_bytes()).ok();
     wait_for("the refusal", || {
@@ -579,17 +556,7 @@ command = ["sh", "-c", 'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > 
     let repo = sb.repo("api");
     std::fs::create_dir_all(sb.home()).unwrap();
     std::fs::write(sb.home().join("config.toml"), config).unwrap();
-    sb.run(&[
-        "project",
-        "add",
-        "api",
-        repo.to_str().unwrap(),
-        "--agent",
-        "daemon",
-        "--max-agents",
-        "2",
-    ])
-    .ok();
+    sb.add_project("api", &repo, "daemon", &["--max-agents", "2"]);
     let _engine = start_engine(&sb);
     sb.run(&["dispatch", "api", "one"]).ok();
     sb.run(&["dispatch", "api", "two"]).ok();

@@ -102,17 +102,7 @@ pub fn home_with(config: &str, projects: &[&str]) -> Sandbox {
     std::fs::write(sb.home().join("config.toml"), config).expect("config");
     for name in projects {
         let repo = sb.repo(name);
-        sb.run(&[
-            "project",
-            "add",
-            name,
-            repo.to_str().expect("utf-8 path"),
-            "--agent",
-            "fast",
-            "--max-agents",
-            "1",
-        ])
-        .ok();
+        sb.add_project(name, &repo, "fast", &["--max-agents", "1"]);
     }
     sb
 }

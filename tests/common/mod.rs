@@ -136,6 +136,21 @@ impl Sandbox {
         path
     }
 
+    /// Registers `repo` as project `name`, run by `agent`, with `more`
+    /// options after (`--max-agents`, `2`).
+    pub fn add_project(&self, name: &str, repo: &Path, agent: &str, more: &[&str]) {
+        let mut args = vec![
+            "project",
+            "add",
+            name,
+            repo.to_str().expect("utf-8 path"),
+            "--agent",
+            agent,
+        ];
+        args.extend_from_slice(more);
+        self.run(&args).ok();
+    }
+
     pub fn journal(&self) -> Journal {
         Journal::open(&self.home().join("journal.db")).expect("journal")
     }
