@@ -766,3 +766,36 @@ fn demo_sets_up_a_throwaway_home_with_work_of_every_kind() {
         "the demo never needs a real agent"
     );
 }
+
+/// A prompt longer than one argument may be (Linux: 128 KiB) but within a
+/// prompt's limit (256 KiB) is given on stdin as `-`.
+#[test]
+fn dispatch_takes_the_prompt_from_stdin_as_dash() {
+    let sb = Sandbox::new();
+    sb.project("api");
+    let long = "add the field\n".repeat(200 * 1024 / 14);
+    let out = sb.run_with_input(&["dispatch", "api", "-", "--json"], long.as_bytes());
+    let id = out.json()["id"].as_i64().expect("an id");
+    let job = sb.journal().job(id).expect("journal").expect("the job");
+    assert!(
+        job.prompt == long,
+        "the prompt is {} bytes: {:?}…",
+        job.prompt.len(),
+        job.prompt.chars().take(40).collect::<String>()
+    );
+    // Nothing on stdin, or text that is not UTF-8: refused, nothing queued.
+    let err = sb
+        .run_with_input(&["dispatch", "api", "-"], b"")
+        .fails(1)
+        .to_string();
+    assert!(err.contains("no prompt on stdin"), "{err}");
+    let err = sb
+        .run_with_input(&["dispatch", "api", "-"], b"\xff\xfe")
+        .fails(1)
+        .to_string();
+    assert!(err.contains("not UTF-8"), "{err}");
+    assert_eq!(
+        sb.run(&["jobs", "--json"]).json().as_array().map(Vec::len),
+        Some(1)
+    );
+}

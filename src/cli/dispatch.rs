@@ -17,7 +17,9 @@ pub struct Args {
     /// A registered project name, or the path of a git repository (registered
     /// on first use, named after its directory)
     pub project: String,
-    /// What the agent should do; several words are joined with spaces
+    /// What the agent should do; several words are joined with spaces.
+    /// `-` reads it from stdin (for a prompt longer than one argument may
+    /// be: 128 KiB on Linux)
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
     pub prompt: Vec<String>,
     /// The agent profile [default: the project's]
@@ -39,9 +41,14 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let prompt = if args.prompt == ["-"] {
+        prompt_from_stdin()?
+    } else {
+        args.prompt.join(" ")
+    };
     let task = TaskRequest {
         project: args.project,
-        prompt: args.prompt.join(" "),
+        prompt,
         agent: args.agent,
         priority: args.priority,
         title: args.title,
@@ -55,6 +62,32 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     show(&queued, args.json);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The prompt given on stdin (`dispatch PROJECT -`), read up to one byte
+/// past a prompt's limit, so that an endless pipe is refused by that
+/// limit rather than read to its end.
+fn prompt_from_stdin() -> anyhow::Result<String> {
+    use std::io::Read;
+    let most = crate::intake::limits::MAX_PROMPT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().take(most).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 == most {
+        anyhow::bail!(
+            "the prompt on stdin is over the {}-byte limit of a prompt",
+            crate::intake::limits::MAX_PROMPT_BYTES
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "the prompt on stdin is not UTF-8 text (at byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    if text.trim().is_empty() {
+        anyhow::bail!("no prompt on stdin: `dispatch PROJECT -` reads the task from it");
+    }
+    Ok(text)
 }
 
 fn show(queued: &Queued, as_json: bool) {
