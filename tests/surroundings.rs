@@ -141,3 +141,31 @@ fn a_journal_held_past_the_busy_timeout_refuses_no_message() {
     });
     assert!(engine.alive());
 }
+
+/// A bug met on one job's data (here a stand-in: a panic while starting
+/// it) does not end the engine: the pass is retried with backoff and the
+/// fault is shown; the operator kills that job, and the rest runs.
+#[test]
+fn a_pass_that_panics_on_one_job_does_not_end_the_engine() {
+    let sb = home_with(FAST, &["api"]);
+    let mut engine = common::engine::start_engine_with_env(
+        &sb,
+        &[(switchboard::engine::PANIC_ON_PROMPT, "the poison job")],
+    );
+    sb.run(&["dispatch", "api", "the poison job"]).ok();
+    let health = sb.home().join("engine.health");
+    wait_secs(30, "the engine to report the panic", || {
+        std::fs::read_to_string(&health).is_ok_and(|t| t.contains("panicked"))
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(engine.alive(), "the engine outlives a panicking pass");
+    sb.run(&["kill", "1"]).ok();
+    sb.run(&["dispatch", "api", "an ordinary job"]).ok();
+    wait_secs(60, "the ordinary job done", || {
+        states(&sb) == ["killed", "done"]
+    });
+    wait_secs(30, "the fault cleared", || {
+        std::fs::read_to_string(&health).is_ok_and(|t| t.contains("\"fault\":null"))
+    });
+    assert!(engine.alive());
+}

@@ -82,6 +82,32 @@ pub enum Verdict {
     Stop(String),
 }
 
+/// A pass that panicked: a bug met on one job's or one message's data
+/// must not end the engine (and with it every other job). The panic is
+/// turned into an error of its own, judged like any other fault of no
+/// known kind (retried with backoff, shown by `doctor` and the room).
+#[derive(Debug, thiserror::Error)]
+#[error("the pass panicked: {0} (a bug; see the log, and report it)")]
+pub struct PassPanicked(pub String);
+
+/// Runs `pass`, turning a panic inside it into [`PassPanicked`]. What the
+/// pass had half-written in the journal is rolled back with its
+/// transaction; the next pass reads the journal afresh.
+pub fn contained<T>(pass: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(pass)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            tracing::error!("engine: a pass panicked: {what}");
+            Err(PassPanicked(what).into())
+        }
+    }
+}
+
 /// Judges the error of a failed pass.
 pub fn judge(error: &anyhow::Error) -> Verdict {
     for cause in error.chain() {
@@ -202,6 +228,21 @@ mod tests {
             )),
             Verdict::Retry(Fault::DiskFull)
         );
+    }
+
+    #[test]
+    fn a_panic_in_a_pass_is_an_error_that_is_retried() {
+        let failed = contained(|| -> anyhow::Result<()> { panic!("no attempt for job #7") })
+            .expect_err("the panic is an error");
+        assert!(
+            format!("{failed:#}").contains("no attempt for job #7"),
+            "{failed:#}"
+        );
+        assert_eq!(judge(&failed), Verdict::Retry(Fault::Other));
+        let owned = contained(|| -> anyhow::Result<()> { panic!("{}", String::from("job #8")) })
+            .expect_err("the panic is an error");
+        assert!(format!("{owned:#}").contains("job #8"));
+        assert_eq!(contained(|| Ok(3)).ok(), Some(3));
     }
 
     #[test]

@@ -111,8 +111,16 @@ impl<'a> Room<'a> {
         let mut terminal = ratatui::init();
         let _ = execute!(std::io::stdout(), EnableMouseCapture);
         // ratatui's hook restores the screen; the mouse is ours to give back.
+        // A panic on another thread (the engine's, whose pass contains it
+        // and goes on; a reader's) leaves the room's screen alone: it is
+        // logged, never printed over the room.
         let restore_screen = std::panic::take_hook();
+        let room_thread = std::thread::current().id();
         std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() != room_thread {
+                tracing::error!("{info}");
+                return;
+            }
             let _ = execute!(std::io::stdout(), DisableMouseCapture);
             restore_screen(info);
         }));
