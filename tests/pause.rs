@@ -130,3 +130,35 @@ fn a_paused_engine_with_nothing_running_does_not_exit() {
     sb.run(&["drain"]).ok();
     wait_for("the drained engine to exit", || !engine.alive());
 }
+
+#[test]
+fn a_pause_not_yet_carried_out_is_not_asked_twice() {
+    // No engine: the command waits in the journal for the next one.
+    let sb = home_with(FAST, &["api"]);
+    assert!(
+        sb.run(&["pause"])
+            .ok()
+            .contains("Asked the engine to pause")
+    );
+    let again = sb.run(&["pause"]);
+    assert!(
+        again.ok().contains("Already asked to pause (command 1)"),
+        "{}",
+        again.stdout
+    );
+    // A resume journaled after it: pausing again is a new request.
+    sb.run(&["resume"]).ok();
+    assert!(
+        sb.run(&["pause"])
+            .ok()
+            .contains("Asked the engine to pause")
+    );
+    let kinds: Vec<String> = sb
+        .journal()
+        .pending_commands()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(kinds, ["pause", "resume", "pause"]);
+}

@@ -377,3 +377,33 @@ fn a_wait_on_a_job_not_created_yet_is_refused_so_no_cycle_can_form() {
         "{err}"
     );
 }
+
+#[test]
+fn a_paused_queue_starts_nothing_until_it_is_resumed() {
+    let sb = Sandbox::new();
+    let path = sb.dir.path().join("pause.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"project": "api", "max_agents": 2}
+{"agent": {"duration": "5m"}}
+{"at": "2026-11-02T09:00:00Z", "pause": true}
+{"at": "2026-11-02T09:01:00Z", "type": "task", "project": "api", "prompt": "one"}
+{"at": "2026-11-02T09:02:00Z", "type": "task", "project": "api", "prompt": "two"}
+{"at": "2026-11-02T09:30:00Z", "pause": false}
+"#,
+    )
+    .unwrap();
+    let (decisions, summary, _) = simulate(&sb, &["simulate", path.to_str().unwrap(), "--json"]);
+    let starts: Vec<&str> = decisions
+        .iter()
+        .filter(|d| d["decision"] == "start")
+        .map(|d| d["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(starts, ["2026-11-02T09:30:00.000Z"; 2], "{decisions:?}");
+    let paused = decisions
+        .iter()
+        .filter(|d| d["reason"] == "paused: no new agents start (switchboard resume)")
+        .count();
+    assert_eq!(paused, 2, "each job told once: {decisions:?}");
+    assert_eq!(summary["done"], 2);
+}

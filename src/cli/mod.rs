@@ -64,7 +64,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the engine without the control room; it exits 0 once a drain completes
+    /// Run the engine without the control room; it exits 0 once a drain completes (never because of a pause)
     Run(run::Args),
     /// Journal a task for an agent, print its id and return at once
     Dispatch(dispatch::Args),

@@ -195,16 +195,27 @@ impl Simulation {
                 }
                 Ok(())
             }
-            Line::Drain { at, on } => {
-                if let Some(at) = at {
-                    self.advance_to(at, out)?;
-                }
-                self.state.draining = on;
-                let now = self.clock.unwrap_or(Timestamp::from_millis(0));
-                self.pass(now, out)
-            }
+            Line::Drain { at, on } => self.hold(at, out, |s| s.draining = on),
+            Line::Pause { at, on } => self.hold(at, out, |s| s.paused = on),
             Line::Arrival { arrive, arrival } => self.arrive(arrive, arrival, out),
         }
+    }
+
+    /// A drain or a pause that begins or ends at `at` (else now): the
+    /// pass that follows is at that time, as a host line's is.
+    fn hold(
+        &mut self,
+        at: Option<Timestamp>,
+        out: &mut impl FnMut(&Decision),
+        set: impl FnOnce(&mut State),
+    ) -> Result<(), String> {
+        if let Some(at) = at {
+            self.advance_to(at, out)?;
+        }
+        set(&mut self.state);
+        let clock = self.clock.unwrap_or(Timestamp::from_millis(0));
+        let now = at.map_or(clock, |at| at.max(clock));
+        self.pass(now, out)
     }
 
     /// One arrival at `arrive` (else now).

@@ -11,6 +11,7 @@
 //! {"agent": {"match": "flaky", "duration": "2m", "fail_attempts": 2}}
 //! {"agent": {"match": "stuck", "hang": true}}
 //! {"at": "2026-01-01T00:00:00Z", "drain": true}
+//! {"at": "2026-01-01T00:00:00Z", "pause": true}
 //! {"at": "2026-01-01T00:00:00Z", "type": "alarm", "account": "1", "name": "CPU", "state": "ALARM"}
 //! {"at": "2026-01-01T00:05:00Z", "arrive": "2026-01-01T00:09:00Z", "type": "alarm", …}
 //! ```
@@ -73,6 +74,11 @@ pub enum Line {
         at: Option<Timestamp>,
         on: bool,
     },
+    /// The operator pauses the queue (`switchboard pause`), or resumes it.
+    Pause {
+        at: Option<Timestamp>,
+        on: bool,
+    },
     Arrival {
         arrive: Option<Timestamp>,
         arrival: Arrival,
@@ -92,6 +98,7 @@ struct Probe<'a> {
     kind: Option<&'a str>,
     agent: Option<serde::de::IgnoredAny>,
     drain: Option<serde::de::IgnoredAny>,
+    pause: Option<serde::de::IgnoredAny>,
     reachable: Option<serde::de::IgnoredAny>,
     comment: Option<serde::de::IgnoredAny>,
 }
@@ -106,6 +113,7 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
         let setting = p.config.is_some()
             || p.agent.is_some()
             || p.drain.is_some()
+            || p.pause.is_some()
             || p.reachable.is_some()
             || p.comment.is_some();
         if !setting && (p.project.is_none() || p.kind.is_some()) {
@@ -183,6 +191,13 @@ pub fn parse_line(text: &str) -> Result<Line, String> {
     if let Some(on) = obj.get("drain") {
         let on = on.as_bool().ok_or("\"drain\" must be true or false")?;
         return Ok(Line::Drain {
+            at: time("at")?,
+            on,
+        });
+    }
+    if let Some(on) = obj.get("pause") {
+        let on = on.as_bool().ok_or("\"pause\" must be true or false")?;
+        return Ok(Line::Pause {
             at: time("at")?,
             on,
         });
