@@ -19,6 +19,7 @@ mod inbox;
 mod late;
 mod lock;
 mod network;
+mod pane_reports;
 mod patrol;
 mod places;
 pub mod pr_body;
@@ -93,9 +94,10 @@ pub struct Engine {
     answered: bool,
     /// The remote hosts, each with its runtime.
     places: places::Places,
-    /// Per session on a host: the newest report taken from its pane (its
-    /// text), so that only those after it are journaled.
-    pane_reports: HashMap<String, String>,
+    /// Per session on a host: what was taken from its pane (the newest
+    /// report's number, or its text for a switchboard on the host from
+    /// before numbering), so that only those after it are journaled.
+    pane_reports: HashMap<String, pane_reports::Taken>,
     /// Per session (here or on a host): its last screen and the second its
     /// capture began by its server's clock (a pane with no output since is
     /// not captured again).

@@ -93,32 +93,7 @@ impl Journal {
         source: ReportSource,
         now: Timestamp,
     ) -> Result<i64> {
-        let source = source.as_str();
-        self.write(|tx| {
-            let exists: Option<i64> = tx.query_row("SELECT id FROM jobs WHERE id = ?1", [job], |r| r.get(0)).optional()?;
-            exists.ok_or(JournalError::NoJob(job))?;
-            tx.execute(
-                "INSERT INTO reports (at, job_id, status, progress, message, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![now.millis(), job, status.map(ReportStatus::as_str), progress, message, source],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "UPDATE jobs SET progress = COALESCE(?2, progress), note = COALESCE(?3, note), updated_at = ?4 WHERE id = ?1",
-                params![job, progress, message, now.millis()],
-            )?;
-            let mut text = format!("agent reports ({source})");
-            if let Some(s) = status {
-                text.push_str(&format!(": {}", s.as_str()));
-            }
-            if let Some(p) = progress {
-                text.push_str(&format!(" {p}%"));
-            }
-            if let Some(m) = message {
-                text.push_str(&format!(" — {m}"));
-            }
-            insert_event(tx, now, Some(job), "report", &text)?;
-            Ok(id)
-        })
+        self.write(|tx| insert_report(tx, job, status, progress, message, source, now))
     }
 
     /// The newest report of a job that carries a status, if any.
@@ -213,4 +188,43 @@ impl Journal {
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Inserts a report and its event, and moves the job's progress and note,
+/// inside `tx`.
+pub(super) fn insert_report(
+    tx: &rusqlite::Transaction,
+    job: i64,
+    status: Option<ReportStatus>,
+    progress: Option<u8>,
+    message: Option<&str>,
+    source: ReportSource,
+    now: Timestamp,
+) -> Result<i64> {
+    let source = source.as_str();
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+        .optional()?;
+    exists.ok_or(JournalError::NoJob(job))?;
+    tx.execute(
+                "INSERT INTO reports (at, job_id, status, progress, message, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![now.millis(), job, status.map(ReportStatus::as_str), progress, message, source],
+            )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+                "UPDATE jobs SET progress = COALESCE(?2, progress), note = COALESCE(?3, note), updated_at = ?4 WHERE id = ?1",
+                params![job, progress, message, now.millis()],
+            )?;
+    let mut text = format!("agent reports ({source})");
+    if let Some(s) = status {
+        text.push_str(&format!(": {}", s.as_str()));
+    }
+    if let Some(p) = progress {
+        text.push_str(&format!(" {p}%"));
+    }
+    if let Some(m) = message {
+        text.push_str(&format!(" — {m}"));
+    }
+    insert_event(tx, now, Some(job), "report", &text)?;
+    Ok(id)
 }

@@ -264,6 +264,18 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX review_items_delivered ON review_items(job_id) WHERE state = 'delivered';
     "#,
+    // 12: the newest report taken from each remote agent's pane, by its
+    // number there (remote::report): reports are journaled once each,
+    // after an engine restart too, whatever the host's clock says.
+    r#"
+    CREATE TABLE pane_marks (
+        job_id  INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        pane    TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        PRIMARY KEY (job_id, attempt)
+    );
+    "#,
 ];
 
 /// The version a journal has after every migration.

@@ -7,13 +7,18 @@
 //! `list-panes` it already makes each pass, so a report costs no extra
 //! round trip and needs no connection back to the engine.
 //!
-//! The pane keeps the last [`HISTORY`] reports, newest in [`OPTION`]: a
-//! report shifts the older ones down by one in a single tmux command list,
-//! which the server runs without interleaving another client's commands,
-//! so two hooks firing at once (Notification then Stop) both stay, in
-//! order. The engine remembers the newest report it took from each pane
-//! and journals the ones above it, oldest first, each once (and, after a
-//! restart, only those the journal does not already hold).
+//! The pane keeps the last [`HISTORY`] reports, newest in [`OPTION`], each
+//! numbered: a report counts up the pane's [`SEQ_OPTION`], shifts the
+//! older ones down by one and sets the newest as `SEQ JSON`, all in a
+//! single tmux command list, which the server runs without interleaving
+//! another client's commands, so two hooks firing at once (Notification
+//! then Stop) both stay, in order, with consecutive numbers. The engine
+//! journals, with each report it takes, the pane and the number
+//! (`pane_marks`: per job and attempt), and takes only those numbered
+//! above it, oldest first: each once, after an engine restart too, whatever
+//! the host's clock says. More than [`HISTORY`] reports between two looks
+//! push the oldest out; the gap in the numbers says how many, and the
+//! job's events say so.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +29,11 @@ use crate::journal::{ReportSource, ReportStatus};
 pub const OPTION: &str = "@switchboard_report";
 
 /// How many reports a pane keeps.
-pub const HISTORY: usize = 4;
+pub const HISTORY: usize = 8;
+
+/// The pane option that counts the pane's reports (the number of the
+/// newest).
+pub const SEQ_OPTION: &str = "@switchboard_report_seq";
 
 /// Set to [`PANE`] in the environment of agents on remote hosts.
 pub const MODE_VAR: &str = "SWITCHBOARD_REPORT";
@@ -62,13 +71,32 @@ pub fn through_pane() -> bool {
     std::env::var(MODE_VAR).is_ok_and(|v| v == PANE)
 }
 
-/// The tmux arguments that put `json` on top of `pane`'s history: each
-/// older option takes the one above it (`-F`: the value is the format
-/// `#{@switchboard_report_N}`, expanded once, so a report's own text is
-/// never read as a format), then the newest is set, the JSON one argument.
-/// `;` as its own argument separates the commands of one list.
+/// The tmux arguments that put `json` on top of `pane`'s history: the
+/// count goes up by one (`#{e|+:…,1}`, tmux 3.2's arithmetic; unset
+/// counts as 0), each older option takes the one above it (`-F`: the
+/// value is the format `#{@switchboard_report_N}`, expanded once, so a
+/// report's own text is never read as a format), then the newest is set
+/// to the count and a space (`-F`, our own format) with the JSON appended
+/// to it (`-a`, one argument, not a format). `;` as its own argument
+/// separates the commands of one list.
 pub fn shift_args(pane: &str, json: &str) -> Vec<String> {
+    let set = |flags: &[&str], option: &str, value: String| {
+        let mut words = vec![
+            "set-option".to_string(),
+            "-p".into(),
+            "-t".into(),
+            pane.to_string(),
+        ];
+        words.extend(flags.iter().map(|f| f.to_string()));
+        words.extend([option.to_string(), value, ";".into()]);
+        words
+    };
     let mut args: Vec<String> = Vec::new();
+    args.extend(set(
+        &["-F"],
+        SEQ_OPTION,
+        format!("#{{e|+:#{{{SEQ_OPTION}}},1}}"),
+    ));
     for n in (1..HISTORY).rev() {
         args.extend([
             "set-option".to_string(),
@@ -81,15 +109,39 @@ pub fn shift_args(pane: &str, json: &str) -> Vec<String> {
             ";".into(),
         ]);
     }
-    args.extend([
-        "set-option".to_string(),
-        "-p".into(),
-        "-t".into(),
-        pane.to_string(),
-        OPTION.to_string(),
-        json.to_string(),
-    ]);
+    args.extend(set(&["-F"], OPTION, format!("#{{{SEQ_OPTION}}} ")));
+    args.extend(set(&["-a"], OPTION, json.to_string()));
+    args.pop();
     args
+}
+
+/// One entry of a pane's history: its number (`None`: a report of a
+/// switchboard before numbering, its JSON alone) and its text.
+pub fn entry(text: &str) -> (Option<u64>, &str) {
+    match text.split_once(' ') {
+        Some((n, rest)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            (n.parse().ok(), rest)
+        }
+        _ => (None, text),
+    }
+}
+
+/// What is new in a pane's numbered history (`options`: newest first)
+/// since the report numbered `taken` (0: none yet): the new entries
+/// oldest first, with their numbers, and how many were pushed out of the
+/// history before they could be read (a gap above `taken`).
+pub fn fresh(options: &[String], taken: u64) -> (Vec<(u64, &str)>, u64) {
+    let mut new: Vec<(u64, &str)> = options
+        .iter()
+        .filter_map(|t| match entry(t) {
+            (Some(n), text) if n > taken => Some((n, text)),
+            _ => None,
+        })
+        .collect();
+    new.sort_by_key(|(n, _)| *n);
+    new.dedup_by_key(|(n, _)| *n);
+    let lost = new.first().map_or(0, |(n, _)| n - taken - 1);
+    (new, lost)
 }
 
 /// Adds `report` to this process's pane.
@@ -212,9 +264,31 @@ mod tests {
         let json = r#"{"message":"a ; b #{pane_id}"}"#;
         let args = shift_args("%3", json);
         assert_eq!(args.last().map(String::as_str), Some(json));
-        assert_eq!(args.iter().filter(|a| *a == ";").count(), HISTORY - 1);
+        // The count, the shift, the number, the JSON appended.
+        assert_eq!(args.iter().filter(|a| *a == ";").count(), HISTORY + 1);
         assert!(args.contains(&"#{@switchboard_report}".to_string()));
+        assert!(args.contains(&"#{e|+:#{@switchboard_report_seq},1}".to_string()));
+        assert_eq!(args[args.len() - 2], OPTION);
+        assert_eq!(args[args.len() - 3], "-a");
         assert_eq!(option(0), OPTION);
         assert_eq!(option(3), "@switchboard_report_4");
+    }
+
+    #[test]
+    fn numbered_entries_after_the_last_taken_come_oldest_first_with_the_gap() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(entry("12 {\"a\":1}"), (Some(12), "{\"a\":1}"));
+        assert_eq!(entry("{\"a\":1}"), (None, "{\"a\":1}"));
+        assert_eq!(entry(""), (None, ""));
+        let options = h(&["7 g", "6 f", "5 e", "", ""]);
+        assert_eq!(fresh(&options, 5), (vec![(6, "f"), (7, "g")], 0));
+        assert_eq!(fresh(&options, 7), (vec![], 0));
+        assert_eq!(fresh(&options, 0), (vec![(5, "e"), (6, "f"), (7, "g")], 4));
+        assert_eq!(fresh(&options, 2), (vec![(5, "e"), (6, "f"), (7, "g")], 2));
+        assert_eq!(
+            fresh(&h(&["{}", ""]), 0),
+            (vec![], 0),
+            "unnumbered: not here"
+        );
     }
 }

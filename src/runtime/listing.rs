@@ -16,7 +16,7 @@ use crate::remote::report::HISTORY;
 
 /// The fields of one pane, in order: the report options sit at 6 to
 /// 6 + [`HISTORY`] (a test holds them in step with `option`).
-pub(crate) const FIELDS: [&str; 12] = [
+pub(crate) const FIELDS: [&str; 8 + HISTORY] = [
     "#{session_name}",
     "#{pane_id}",
     "#{pane_pid}",
@@ -27,6 +27,10 @@ pub(crate) const FIELDS: [&str; 12] = [
     "#{@switchboard_report_2}",
     "#{@switchboard_report_3}",
     "#{@switchboard_report_4}",
+    "#{@switchboard_report_5}",
+    "#{@switchboard_report_6}",
+    "#{@switchboard_report_7}",
+    "#{@switchboard_report_8}",
     "#{window_activity}",
     "#{pane_title}",
 ];
@@ -170,12 +174,12 @@ mod tests {
     }
 
     fn pane(name: &str, report: &str, title: &str) -> Vec<String> {
-        let mut f: Vec<String> = [
-            name, "%1", "42", "0", "", "", report, "", "", "", "7", title,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut f: Vec<String> = [name, "%1", "42", "0", "", "", report]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        f.extend((1..HISTORY).map(|_| String::new()));
+        f.extend(["7".to_string(), title.to_string()]);
         f[1] = format!("%{}", name.len());
         f
     }
