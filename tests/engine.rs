@@ -619,3 +619,57 @@ answer_enter = true
         "the turn's end was read from the screen: {events:#?}"
     );
 }
+
+/// Two answers to one question, the second asked for before the first was
+/// carried out (the room's key pressed while a script answered): the
+/// agent gets the first alone. The second would be typed into whatever
+/// the agent shows next (Claude Code's next menu, a prompt).
+#[test]
+fn a_second_answer_to_an_answered_question_presses_no_key() {
+    let config = r#"
+[agents.fast]
+command = ["{switchboard}", "demo-agent", "--ask", "--steps", "40", "--step-ms", "300", "{prompt}"]
+prompt = "argv"
+ready = '(?m)^demo> \s*\z'
+busy = '⠿ working[^\n]*\s*\z'
+ask = '\[y/n\]\s*\z'
+answer_enter = true
+"#;
+    let (sb, _repo, _engine) = running_with(config, 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("the question to be seen", || {
+        job(&sb, 1)["state"] == "waiting"
+    });
+    // Both journaled at once, so one pass finds both pending.
+    let now = switchboard::model::Timestamp::now().millis();
+    sb.sql(&format!(
+        "INSERT INTO commands (at, kind, job_id, text) VALUES ({now}, 'answer', 1, 'y'), ({now}, 'answer', 1, 'n');"
+    ));
+    wait_for("both answers to be carried out or refused", || {
+        sb.journal()
+            .events(1)
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e.kind == "command"
+                    && (e.message.starts_with("answered")
+                        || e.message.contains("no key was pressed"))
+            })
+            .count()
+            == 2
+    });
+    let events = sb.journal().events(1).unwrap();
+    let answered: Vec<&str> = events
+        .iter()
+        .filter(|e| e.message.starts_with("answered"))
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        answered,
+        vec!["answered job #1's question with y"],
+        "{events:#?}"
+    );
+    let screen = agents_tmux(&sb, &["capture-pane", "-p", "-t", "sb-1-1"]);
+    let screen = String::from_utf8_lossy(&screen.stdout);
+    assert!(!screen.contains("? [y/n] yn"), "{screen}");
+}

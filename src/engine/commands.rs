@@ -89,6 +89,18 @@ impl Engine {
                         let key = command.text.clone().unwrap_or_default();
                         use crate::agents::answer::Choice;
                         let choice = Choice::parse(&key).map_err(anyhow::Error::msg)?;
+                        // Asked for before another answer to this question
+                        // was carried out: whoever asked had not seen it.
+                        if let Some(earlier) = self.answers_sent.get(&id)
+                            && command.at <= earlier.sent_at
+                            && job.state.since() <= earlier.sent_at
+                        {
+                            anyhow::bail!(
+                                "job #{id}'s question was answered with {} (command {}) after this answer was asked for; no key was pressed, so its agent does not get two answers (answer again if it still asks)",
+                                earlier.choice,
+                                earlier.command
+                            );
+                        }
                         runtime.control.send_key(&s, &choice.key())?;
                         // An agent that reads its answer as a line gets
                         // the Enter that ends it.
@@ -98,6 +110,14 @@ impl Engine {
                             runtime.control.send_key(&s, "Enter")?;
                         }
                         self.answered = true;
+                        self.answers_sent.insert(
+                            id,
+                            super::AnswerSent {
+                                sent_at: Timestamp::now(),
+                                command: command.id,
+                                choice: choice.to_string(),
+                            },
+                        );
                         Ok(format!("answered job #{id}'s question with {choice}"))
                     }
                     "nudge" => {

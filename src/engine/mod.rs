@@ -72,6 +72,13 @@ fn thread_cpu_time() -> Duration {
     )
 }
 
+/// An answer whose keys the engine sent.
+struct AnswerSent {
+    sent_at: Timestamp,
+    command: i64,
+    choice: String,
+}
+
 /// A running engine.
 pub struct Engine {
     pub home: Home,
@@ -92,6 +99,10 @@ pub struct Engine {
     /// after it (its question going) is looked at without waiting for
     /// [`OUTPUT_SPACING`], so the job is not shown asking after the answer.
     answered: bool,
+    /// Per job: the latest answer whose keys were sent. An answer asked
+    /// for before it, to the same question, is refused (two answers to one
+    /// question: the second lands on whatever the agent shows next).
+    answers_sent: HashMap<i64, AnswerSent>,
     /// The remote hosts, each with its runtime.
     places: places::Places,
     /// Per session on a host: what was taken from its pane (the newest
@@ -234,6 +245,7 @@ impl Engine {
             pass_began: Instant::now(),
             pass_took: Duration::ZERO,
             answered: false,
+            answers_sent: HashMap::new(),
             server,
             control,
             places: places::Places::default(),
