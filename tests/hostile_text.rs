@@ -166,3 +166,46 @@ fn every_human_output_shows_control_characters_as_visible_escapes() {
         HOSTILE
     );
 }
+
+/// Arguments and the agent's environment that are not UTF-8 (a shell
+/// passes any bytes) are refused with a usage error, never a panic; a
+/// home path of any bytes is a path.
+#[test]
+fn bytes_that_are_not_utf8_in_argv_and_environment_are_refused_cleanly() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    sb.project("api");
+    let bad = OsStr::from_bytes(b"\xff\xfe \x1b]0;x\x07 bad");
+    for args in [
+        vec![OsStr::new("dispatch"), OsStr::new("api"), bad],
+        vec![bad],
+        vec![
+            OsStr::new("report"),
+            OsStr::new("1"),
+            OsStr::new("--message"),
+            bad,
+        ],
+        vec![OsStr::new("nudge"), OsStr::new("1"), bad],
+        vec![
+            OsStr::new("project"),
+            OsStr::new("add"),
+            bad,
+            OsStr::new("/tmp"),
+        ],
+    ] {
+        let run = Run::of(sb.cmd(&[]).args(&args));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+        assert_clean(&format!("{args:?}"), &run.stderr);
+    }
+    let odd_home = sb.dir.path().join(OsStr::from_bytes(b"home-\xff"));
+    let listed = Run::of(common::command(&odd_home, &["jobs"]).arg("--json"));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let reported = Run::of(
+        sb.cmd(&["report", "--progress", "5"])
+            .env("SWITCHBOARD_JOB", OsStr::from_bytes(b"\xff1")),
+    );
+    assert!(!reported.stderr.contains("panicked"), "{}", reported.stderr);
+    assert_clean("report with a job id of bytes", &reported.stderr);
+}
