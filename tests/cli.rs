@@ -799,3 +799,22 @@ fn dispatch_takes_the_prompt_from_stdin_as_dash() {
         Some(1)
     );
 }
+
+/// `jobs ID` shows one job: its reason whole, not cut to a list's width
+/// (the trial's `why … retr…` hid the retry's time and attempt).
+#[test]
+fn one_job_shows_its_reason_whole() {
+    let sb = Sandbox::new();
+    sb.project("api");
+    sb.run(&["dispatch", "api", "x"]).ok();
+    let long = format!(
+        "{} and the end of it",
+        "the agent could not start ".repeat(4)
+    );
+    sb.sql(&format!("UPDATE jobs SET reason = '{long}' WHERE id = 1;"));
+    let one = sb.run(&["jobs", "1"]).ok().to_string();
+    assert!(one.contains(&long), "{one}");
+    // The list keeps to its width.
+    let list = sb.run(&["jobs"]).ok().to_string();
+    assert!(!list.contains("and the end of it"), "{list}");
+}

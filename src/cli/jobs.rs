@@ -243,7 +243,8 @@ fn io_error(e: std::io::Error) -> JournalError {
     JournalError::Refused(format!("cannot write the listing: {e}"))
 }
 
-/// The reason to show under a job: why it waits or why it ended.
+/// The reason to show under a job in a list: why it waits or why it
+/// ended, cut to the list's width.
 fn why(job: &Job) -> Option<String> {
     let (word, reason) = job.why_now()?;
     // Said once: not again when the agent's note already says it.
@@ -253,6 +254,19 @@ fn why(job: &Job) -> Option<String> {
     Some(match word {
         "" => fit(reason, 76),
         word => format!("{word}: {}", fit(reason, 70)),
+    })
+}
+
+/// The reason of one job shown alone (`jobs ID`): whole.
+fn why_whole(job: &Job) -> Option<String> {
+    let (word, reason) = job.why_now()?;
+    if job.progress.note.as_deref().map(str::trim) == Some(reason.trim()) {
+        return None;
+    }
+    let reason = visible(reason).into_owned();
+    Some(match word {
+        "" => reason,
+        word => format!("{word}: {reason}"),
     })
 }
 
@@ -297,7 +311,7 @@ fn show(journal: &Journal, id: i64, as_json: bool) -> anyhow::Result<ExitCode> {
     if let Some(progress) = progress_line(&job) {
         anstream::println!("  progress  {progress}");
     }
-    if let Some(reason) = why(&job) {
+    if let Some(reason) = why_whole(&job) {
         println!("  why       {reason}");
     }
     if !origins.is_empty() {
