@@ -138,6 +138,15 @@ fn the_operator_runs_a_task_from_the_keyboard() {
     // gives the terminal back.
     terminal.open("second", &sb.home());
     terminal.wait_for("second", "viewer: another process runs this home's engine");
+    // P in the viewer pauses the queue: the engine (in the first room)
+    // carries it out and both rooms say so; P in the first resumes.
+    terminal.keys("second", &["P"]);
+    terminal.wait_for("room", "⏸ paused: nothing new starts (P resumes)");
+    terminal.wait_for("second", "⏸ paused: nothing new starts (P resumes)");
+    assert!(sb.home().join("PAUSED").exists());
+    terminal.keys("room", &["P"]);
+    terminal.wait_until("second", "the pause to end", |s| !s.contains("⏸ paused"));
+    assert!(!sb.home().join("PAUSED").exists());
     let pid = terminal.child_pid("second").expect("the second room");
     Command::new("kill")
         .args(["-TERM", &pid.to_string()])
