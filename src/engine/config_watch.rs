@@ -19,13 +19,14 @@ use crate::config::Config;
 /// What the file looked like: a changed mtime, length or inode (an
 /// editor that writes a new file and renames it) is a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(super) struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
     inode: u64,
 }
 
-fn stamp(path: &Path) -> Option<Stamp> {
+/// The stamp of `path` now; `None` when there is no file (or no look).
+pub(super) fn stamp(path: &Path) -> Option<Stamp> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path).ok()?;
     Some(Stamp {

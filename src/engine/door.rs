@@ -21,10 +21,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::config_watch::{Stamp, stamp};
+use super::fault::{Verdict, judge};
 use crate::cli::queue_task::{Queued, TaskRequest, queue};
 use crate::config::Config;
 use crate::home::Home;
@@ -34,7 +36,7 @@ use crate::runtime::Output;
 
 /// The longest request read: a task at its limits, with room for the rest.
 pub const MAX_REQUEST_BYTES: u64 = (MAX_PROMPT_BYTES + 64 * 1024) as u64;
-/// How long a connection may take to send its request.
+/// How long a connection may take to send its whole request.
 const READ_LIMIT: Duration = Duration::from_secs(2);
 /// How often the door looks whether the engine is stopping.
 const STOP_CHECK: Duration = Duration::from_millis(250);
@@ -132,7 +134,7 @@ struct Served {
     journal_file: PathBuf,
     config_file: PathBuf,
     journal: Option<Journal>,
-    config: Option<(Option<(SystemTime, u64)>, Config)>,
+    config: Option<(Option<Stamp>, Config)>,
 }
 
 impl Served {
@@ -149,35 +151,31 @@ impl Served {
     fn queue(&mut self, task: &TaskRequest) -> Reply {
         let config = match self.config() {
             Ok(config) => config,
-            Err(e) => return Reply::Refused(format!("{e:#}")),
+            Err(e) => return refused(&e),
         };
         let journal = match self.journal.take() {
             Some(journal) => journal,
             None => match Journal::open(&self.journal_file) {
                 Ok(journal) => journal,
                 Err(e) => {
-                    return Reply::Refused(format!(
-                        "cannot open the journal {}: {e}",
-                        self.journal_file.display()
-                    ));
+                    let why = format!("cannot open the journal {}", self.journal_file.display());
+                    return refused(&anyhow::Error::new(e).context(why));
                 }
             },
         };
         let mut journal = journal;
         let reply = match queue(&mut journal, &config, task) {
             Ok(queued) => Reply::Queued(queued),
-            Err(e) => Reply::Refused(format!("{e:#}")),
+            Err(e) => refused(&e),
         };
         self.journal = Some(journal);
         reply
     }
 
     /// The config, read again when its file changed (as `dispatch` would
-    /// read it now).
+    /// read it now): its time, size or inode, as the engine's own look.
     fn config(&mut self) -> anyhow::Result<Config> {
-        let stamp = std::fs::metadata(&self.config_file)
-            .ok()
-            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        let stamp = stamp(&self.config_file);
         if let Some((seen, config)) = &self.config
             && *seen == stamp
         {
@@ -187,6 +185,22 @@ impl Served {
         self.config = Some((stamp, config.clone()));
         Ok(config)
     }
+}
+
+/// A task not journaled because of `e`, in the words `dispatch` uses when
+/// it meets `e` itself: the error, and for a fault of the surroundings (a
+/// full disk, a journal held too long, a read-only home) the plain line
+/// saying that nothing was written and what to do, which `dispatch` can
+/// no longer tell from the error's text alone.
+fn refused(e: &anyhow::Error) -> Reply {
+    let mut why = format!("{e:#}");
+    if let Verdict::Retry(fault) = judge(e)
+        && let Some(said) = fault.for_a_command()
+    {
+        why.push_str("; ");
+        why.push_str(said);
+    }
+    Reply::Refused(why)
 }
 
 fn serve(listener: UnixListener, mut served: Served, stop: &AtomicBool, wake: &Output) {
@@ -235,11 +249,10 @@ fn wait_readable(listener: &UnixListener, limit: Duration) {
 /// Reads one request and answers it; whether a task was journaled.
 fn answer(stream: UnixStream, served: &mut Served) -> bool {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(READ_LIMIT));
     let _ = stream.set_write_timeout(Some(READ_LIMIT));
     let reply = match peer_is_us(&stream) {
         false => Reply::Refused("the engine takes tasks only from its own user".into()),
-        true => match read_request(&stream) {
+        true => match read_request(&stream, READ_LIMIT) {
             Err(why) => Reply::Refused(why),
             Ok(request) if request.version != version() => Reply::OtherVersion(version()),
             Ok(request) => served.queue(&request.task),
@@ -255,12 +268,41 @@ fn answer(stream: UnixStream, served: &mut Served) -> bool {
     queued
 }
 
-fn read_request(stream: &UnixStream) -> Result<Request, String> {
+/// Reads one request line, which must come whole within `limit` from
+/// now: the door serves one connection at a time, so a sender that
+/// trickles its bytes (each read within a socket timeout) must not hold
+/// it, and every other `dispatch`, past its own wait.
+fn read_request(stream: &UnixStream, limit: Duration) -> Result<Request, String> {
+    let deadline = Instant::now() + limit;
     let mut line = Vec::new();
-    BufReader::new(stream.take(MAX_REQUEST_BYTES + 1))
+    BufReader::new(Deadline { stream, deadline }.take(MAX_REQUEST_BYTES + 1))
         .read_until(b'\n', &mut line)
-        .map_err(|e| format!("the request could not be read: {e}"))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
+                "the request did not come whole within {} s",
+                limit.as_secs_f64()
+            ),
+            _ => format!("the request could not be read: {e}"),
+        })?;
     parse_request(&line)
+}
+
+/// A stream read until a deadline: each read waits only what is left.
+struct Deadline<'a> {
+    stream: &'a UnixStream,
+    deadline: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut stream = self.stream;
+        stream.read(buf)
+    }
 }
 
 /// One request line, or why it cannot be taken.
@@ -313,6 +355,77 @@ mod tests {
         let line = vec![b' '; MAX_REQUEST_BYTES as usize + 1];
         let why = parse_request(&line).unwrap_err();
         assert!(why.contains("longer than"), "{why}");
+    }
+
+    /// A sender that trickles its bytes, each within any one read's
+    /// wait, is cut off at the request's limit: the door serves one
+    /// connection at a time. (Before, each read had its own 2 s, so the
+    /// request was read until the sender stopped.)
+    #[test]
+    fn a_request_that_trickles_in_is_cut_off_at_the_limit() {
+        let (door_end, mut sender) = UnixStream::pair().expect("pair");
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..30 {
+                if sender.write_all(b" ").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let why = read_request(&door_end, Duration::from_millis(500)).unwrap_err();
+        assert!(why.contains("did not come whole within 0.5 s"), "{why}");
+        drop(door_end);
+        trickle.join().expect("sender");
+    }
+
+    /// A fault of the surroundings met by the door is said as `dispatch`
+    /// says it when it meets it itself: that nothing was written, and what
+    /// to do (before, only SQLite's words came back, and `dispatch` could
+    /// not tell the fault from them).
+    #[test]
+    fn a_refusal_for_a_full_disk_or_a_busy_journal_says_nothing_was_written() {
+        let sqlite = |code| {
+            let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+            anyhow::Error::from(crate::journal::JournalError::from(e))
+        };
+        let said = |e: &anyhow::Error| match refused(e) {
+            Reply::Refused(why) => why,
+            other => panic!("{other:?}"),
+        };
+        let full = said(&sqlite(rusqlite::ffi::SQLITE_FULL));
+        assert!(full.contains("disk under the home is full"), "{full}");
+        assert!(full.contains("wrote nothing"), "{full}");
+        let busy = said(&sqlite(rusqlite::ffi::SQLITE_BUSY).context("cannot open the journal"));
+        assert!(busy.starts_with("cannot open the journal"), "{busy}");
+        assert!(busy.contains("held the journal for too long"), "{busy}");
+        let plain = said(&anyhow::anyhow!("no project named \"x\""));
+        assert_eq!(plain, "no project named \"x\"");
+    }
+
+    /// An editor that writes a new file and renames it over the old one
+    /// can leave the same time and size: the inode tells (before, the
+    /// door went on with the old settings).
+    #[test]
+    fn a_config_renamed_into_place_is_read_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let home = Home::at(dir.path());
+        let path = home.config_file();
+        std::fs::write(&path, "[scheduler]\nmax_agents = 2\n").expect("write");
+        let mut served = Served::new(&home);
+        assert_eq!(served.config().expect("config").scheduler.max_agents, 2);
+        let was = std::fs::metadata(&path)
+            .expect("stat")
+            .modified()
+            .expect("time");
+        let next = dir.path().join("config.toml.new");
+        std::fs::write(&next, "[scheduler]\nmax_agents = 3\n").expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&next)
+            .and_then(|f| f.set_modified(was))
+            .expect("set time");
+        std::fs::rename(&next, &path).expect("rename");
+        assert_eq!(served.config().expect("config").scheduler.max_agents, 3);
     }
 
     #[test]
