@@ -194,8 +194,11 @@ impl Served {
 /// no longer tell from the error's text alone.
 fn refused(e: &anyhow::Error) -> Reply {
     let mut why = format!("{e:#}");
+    // Where the words alone tell the fault ("No space left on device"),
+    // `dispatch` says the line itself: not twice.
     if let Verdict::Retry(fault) = judge(e)
         && let Some(said) = fault.for_a_command()
+        && judge(&anyhow::anyhow!(why.clone())) != Verdict::Retry(fault)
     {
         why.push_str("; ");
         why.push_str(said);
@@ -398,6 +401,13 @@ mod tests {
         let busy = said(&sqlite(rusqlite::ffi::SQLITE_BUSY).context("cannot open the journal"));
         assert!(busy.starts_with("cannot open the journal"), "{busy}");
         assert!(busy.contains("held the journal for too long"), "{busy}");
+        // An error whose words say the fault is left to `dispatch`,
+        // which says the line once.
+        let words = said(&anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "No space left on device",
+        )));
+        assert_eq!(words.matches("wrote nothing").count(), 0, "{words}");
         let plain = said(&anyhow::anyhow!("no project named \"x\""));
         assert_eq!(plain, "no project named \"x\"");
     }
