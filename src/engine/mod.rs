@@ -475,6 +475,7 @@ impl Engine {
                     let wait = until.saturating_duration_since(Instant::now()).min(step);
                     let signal = self.pane_watch.output().wait_for_signal(wait);
                     if signal.title {
+                        self.news_floor(rested);
                         return Ok(());
                     }
                     if signal.news && self.has_news(start) {
@@ -487,7 +488,12 @@ impl Engine {
                 }
                 woken.news = false;
             }
+            // Not held by the output's spacing, but kept to the floor of
+            // news: an agent whose title changes in kind at every frame
+            // (a counter, a spinner of other glyphs) must not run passes
+            // back to back.
             if woken.title {
+                self.news_floor(rested);
                 return Ok(());
             }
             if !woken.news && looked.elapsed() < look_every {

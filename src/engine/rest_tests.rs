@@ -134,6 +134,30 @@ fn a_title_that_changes_in_kind_is_looked_at_at_once() {
     );
 }
 
+/// A title that changes in kind at every frame wakes the engine each
+/// time, yet passes never follow each other back to back: each rest lasts
+/// the floor that news keeps (20 ms). Before, a title's change ended the
+/// rest at once, with no floor at all.
+#[test]
+fn titles_that_keep_changing_in_kind_keep_the_floor_of_news() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine_in(dir.path());
+    for _ in 0..3 {
+        engine.pane_watch.output().note_title();
+        let began = Instant::now();
+        engine
+            .sleep_until(Duration::from_secs(30), None)
+            .expect("rest");
+        let rested = began.elapsed();
+        assert!(
+            rested >= Duration::from_millis(20),
+            "a rest woken by a title lasted {rested:?}"
+        );
+        assert!(rested < Duration::from_secs(10), "{rested:?}");
+        engine.pane_watch.output().take();
+    }
+}
+
 /// An alarm or a ticket journaled by another process writes no event (it
 /// waits for the scheduler to become a job), yet it is new work: it ends
 /// the rest at once, as a task does, instead of waiting the idle interval.
