@@ -12,8 +12,10 @@ use crate::engine::door::{MAX_REQUEST_BYTES, Reply, Request, version};
 use crate::home::Home;
 
 /// How long the engine may take to journal the task and answer: its
-/// journal may wait for a writer (SQLite's busy timeout) first.
-const ANSWER_LIMIT: Duration = Duration::from_secs(30);
+/// journal may wait for another writer for the whole busy timeout first,
+/// so `dispatch` waits that long and a little more, and does not give up
+/// just as the engine commits.
+const ANSWER_LIMIT: Duration = Duration::from_secs(crate::journal::BUSY_TIMEOUT.as_secs() + 5);
 
 /// What became of a task handed over.
 #[derive(Debug)]

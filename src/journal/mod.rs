@@ -51,7 +51,7 @@ pub use views::ReviewView;
 use crate::model::TransitionError;
 
 /// How long a writer waits for another process's transaction.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The length of the write-ahead log past which the last connection to
 /// close checkpoints it (about 100 pages of 4 KiB). A process that opens
