@@ -19,9 +19,16 @@ fn handed_over(sb: &Sandbox) -> usize {
 }
 
 fn dispatch(sb: &Sandbox, args: &[&str]) -> common::Run {
+    common::Run::of(&mut dispatch_cmd(sb, args))
+}
+
+/// `dispatch ARGS`, logging what it hands over.
+fn dispatch_cmd(sb: &Sandbox, args: &[&str]) -> std::process::Command {
     let mut all = vec!["dispatch"];
     all.extend_from_slice(args);
-    common::Run::of(sb.cmd(&all).env("SWITCHBOARD_LOG", "debug"))
+    let mut cmd = sb.cmd(&all);
+    cmd.env("SWITCHBOARD_LOG", "debug");
+    cmd
 }
 
 fn wait_for_door(sb: &Sandbox) {
@@ -157,4 +164,91 @@ fn no_engine_no_door() {
     let queued = dispatch(&sb, &["app", "--json", "alone"]).json();
     assert_eq!(queued["id"], 1);
     assert_eq!(handed_over(&sb), 0);
+}
+
+/// A door that goes (its engine killed) with the task still unread: the
+/// connection waiting to be taken, or taken with the task unread. The
+/// kernel resets it, which tells `dispatch` the task was never read: it
+/// journals the task itself and says its id (before, it said the engine
+/// "took the task but did not answer" and sent the operator to `jobs`,
+/// where the task was not).
+#[test]
+fn a_door_that_goes_before_reading_the_task_leaves_dispatch_to_journal_it() {
+    let sb = home_with(FAST, &["app"]);
+    for take_it in [false, true] {
+        let socket = sb.home().join("engine.sock");
+        let _ = std::fs::remove_file(&socket);
+        let door = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let client = dispatch_cmd(&sb, &["app", "--json", "never read"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if take_it {
+            let (taken, _) = door.accept().unwrap();
+            wait_secs(20, "the task to be sent", || waiting_bytes(&taken) > 0);
+            drop(taken);
+        } else {
+            // Connected and (a moment later) sent, never taken.
+            door.set_nonblocking(true).unwrap();
+            wait_secs(20, "the connection", || readable(&door));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        drop(door);
+        let out = client.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "taken: {take_it}: {stderr}");
+        assert!(stdout.contains("\"queued\""), "{stdout}");
+    }
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    assert_eq!(jobs.as_array().unwrap().len(), 2, "{jobs}");
+    assert_eq!(handed_over(&sb), 0);
+}
+
+/// Bytes waiting to be read on `stream`.
+fn waiting_bytes(stream: &UnixStream) -> i32 {
+    use std::os::unix::io::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int, which lives on this stack.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::FIONREAD, &mut n) };
+    if rc == 0 { n } else { 0 }
+}
+
+/// Whether a connection waits on `listener`.
+fn readable(listener: &std::os::unix::net::UnixListener) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, which lives on this stack for the call.
+    unsafe { libc::poll(&mut fd, 1, 0) == 1 }
+}
+
+/// A door that reads the whole task and goes without answering may have
+/// journaled it: `dispatch` does not journal it again, and says to look
+/// at `jobs`.
+#[test]
+fn a_door_that_reads_the_task_and_goes_unanswering_sends_the_operator_to_jobs() {
+    let sb = home_with(FAST, &["app"]);
+    let door = std::os::unix::net::UnixListener::bind(sb.home().join("engine.sock")).unwrap();
+    let reader = std::thread::spawn(move || {
+        let (taken, _) = door.accept().unwrap();
+        let mut line = String::new();
+        BufReader::new(&taken).read_line(&mut line).unwrap();
+        line
+    });
+    let out = dispatch(&sb, &["app", "--json", "read", "then", "gone"]);
+    let request = reader.join().unwrap();
+    assert!(request.contains("read then gone"), "{request}");
+    let why = out.fails(1);
+    assert!(why.contains("did not answer"), "{why}");
+    assert!(why.contains("switchboard jobs"), "{why}");
+    assert_eq!(
+        sb.run(&["jobs", "--json"]).json().as_array().unwrap().len(),
+        0,
+        "not journaled twice"
+    );
 }

@@ -54,25 +54,46 @@ pub fn hand_over(home: &Home, task: &TaskRequest) -> anyhow::Result<Handover> {
     }
     let mut answer = Vec::new();
     let read = BufReader::new(&stream).read_until(b'\n', &mut answer);
-    match read
-        .ok()
-        .and_then(|_| serde_json::from_slice::<Reply>(&answer).ok())
-    {
-        Some(Reply::Queued(queued)) => {
+    let reply = match (&read, serde_json::from_slice::<Reply>(&answer)) {
+        (Ok(_), Ok(reply)) => reply,
+        _ if !answer.is_empty() => bail!(
+            "the engine's answer cannot be read; `switchboard jobs` shows whether the task was queued"
+        ),
+        (Err(e), _) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            // The engine's end closed with the task still unread in it (a
+            // connection never taken, or taken and not read): the kernel
+            // resets only then, so nothing was journaled. Had the task been
+            // read whole, its end would have closed empty: an end of file,
+            // where the engine may have journaled it.
+            tracing::debug!("dispatch: the engine went before reading the task; journaled here");
+            return Ok(Handover::NoEngine);
+        }
+        (Err(e), _)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            bail!(
+                "the engine did not answer within {} s (it may be held up); \
+                 `switchboard jobs` shows whether the task was queued before you dispatch it again",
+                ANSWER_LIMIT.as_secs()
+            )
+        }
+        _ => bail!(
+            "the engine read the task but did not answer (it may have stopped); \
+             `switchboard jobs` shows whether it was queued before you dispatch it again"
+        ),
+    };
+    match reply {
+        Reply::Queued(queued) => {
             tracing::debug!("dispatch: job #{} journaled by the engine", queued.id);
             Ok(Handover::Taken(queued))
         }
-        Some(Reply::Refused(why)) => Ok(Handover::Refused(why)),
-        Some(Reply::OtherVersion(theirs)) => {
+        Reply::Refused(why) => Ok(Handover::Refused(why)),
+        Reply::OtherVersion(theirs) => {
             tracing::info!("dispatch: the engine is version {theirs}; journaled here");
             Ok(Handover::NoEngine)
         }
-        None if answer.is_empty() => bail!(
-            "the engine took the task but did not answer (it may have stopped); \
-             `switchboard jobs` shows whether it was queued before you dispatch it again"
-        ),
-        None => bail!(
-            "the engine's answer cannot be read; `switchboard jobs` shows whether the task was queued"
-        ),
     }
 }

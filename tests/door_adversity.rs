@@ -1,0 +1,325 @@
+//! The engine's door under adversity, with the real binary and a real
+//! engine (`run --headless`): many `dispatch`es at once beside other
+//! writers, and the engine SIGKILLed while dispatches are in flight
+//! (some kills within the first milliseconds of its start). Every task a
+//! client was told is queued is journaled exactly once under the id it
+//! was told; a client that is not told says so in words that send the
+//! operator to `jobs`; no task is journaled twice; and the next engine
+//! starts over the dead one's socket and takes tasks again.
+//!
+//! The queue is paused (the `PAUSED` file), so no agent starts: the
+//! door and the journal are what is tested, not the agents.
+//!
+//! Seeded: the seed is printed; `SWITCHBOARD_DOOR_SEED=N cargo test
+//! --test door_adversity` replays one.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use common::Sandbox;
+use common::engine::{EngineProcess, FAST, home_with, start_engine, wait_secs};
+
+/// splitmix64, so the seed alone replays a run.
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+/// A home with project `app`, its queue paused.
+fn paused_home() -> Sandbox {
+    let sb = home_with(FAST, &["app"]);
+    std::fs::write(sb.home().join("PAUSED"), "").expect("pause");
+    sb
+}
+
+fn door_is_open(sb: &Sandbox) -> bool {
+    UnixStream::connect(sb.home().join("engine.sock")).is_ok()
+}
+
+/// How many dispatches the CLI's log says the engine journaled.
+fn handed_over(sb: &Sandbox) -> usize {
+    let log = std::fs::read_to_string(sb.home().join("logs/switchboard.log")).unwrap_or_default();
+    log.matches("journaled by the engine").count()
+}
+
+/// `dispatch app --json PROMPT`, started and not waited for.
+fn spawn_dispatch(sb: &Sandbox, prompt: &str) -> Child {
+    sb.cmd(&["dispatch", "app", "--json", prompt])
+        .env("SWITCHBOARD_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dispatch")
+}
+
+/// What one `dispatch` said.
+#[derive(Debug)]
+enum Said {
+    /// Queued as this id.
+    Queued(i64),
+    /// Not told whether the engine journaled it, and sent to `jobs`.
+    NotTold,
+}
+
+/// Reads what a finished `dispatch` said; anything but a job id or the
+/// "check `jobs`" answer fails the test.
+fn said(prompt: &str, out: &Output) -> Said {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        let json: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{prompt}: not JSON ({e}): {stdout} / {stderr}"));
+        assert_eq!(json["state"], "queued", "{prompt}: {json}");
+        return Said::Queued(json["id"].as_i64().expect("id"));
+    }
+    assert!(
+        stderr.contains("did not answer") && stderr.contains("switchboard jobs"),
+        "{prompt}: a dispatch failed with neither an id nor the word to check `jobs`: \
+         {:?}\nstdout: {stdout}\nstderr: {stderr}",
+        out.status
+    );
+    Said::NotTold
+}
+
+/// Every job's prompt and id, read from the journal.
+fn journaled(sb: &Sandbox) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(sb.home().join("journal.db")).expect("db");
+    let mut stmt = conn
+        .prepare("SELECT prompt, id FROM jobs ORDER BY id")
+        .expect("select");
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+/// Each prompt journaled and the ids it was journaled under.
+fn ids_by_prompt(sb: &Sandbox) -> BTreeMap<String, Vec<i64>> {
+    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (prompt, id) in journaled(sb) {
+        by.entry(prompt).or_default().push(id);
+    }
+    by
+}
+
+const AT_ONCE: usize = 100;
+const INGESTED: usize = 40;
+const INBOX_FILES: usize = 10;
+
+#[test]
+fn a_hundred_dispatches_at_once_beside_other_writers_are_each_journaled_once() {
+    let sb = paused_home();
+    let _engine = start_engine(&sb);
+    wait_secs(20, "the engine's door", || door_is_open(&sb));
+
+    // Other writers at the same moment: `ingest` of a file of tasks, and
+    // task files dropped in the inbox (which the engine journals itself).
+    let lines: String = (0..INGESTED)
+        .map(|n| format!("{{\"type\":\"task\",\"project\":\"app\",\"prompt\":\"ingested {n}\"}}\n"))
+        .collect();
+    let feed = sb.dir.path().join("feed.jsonl");
+    std::fs::write(&feed, lines).expect("feed");
+    let ingest = sb
+        .cmd(&["ingest", feed.to_str().expect("utf-8"), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ingest");
+    let clients: Vec<(String, Child)> = (0..AT_ONCE)
+        .map(|n| {
+            let prompt = format!("at once {n}");
+            let child = spawn_dispatch(&sb, &prompt);
+            if n % (AT_ONCE / INBOX_FILES) == 0 {
+                let inbox = sb.home().join("inbox");
+                let name = format!("drop-{n}");
+                let body =
+                    format!("{{\"type\":\"task\",\"project\":\"app\",\"prompt\":\"dropped {n}\"}}");
+                // Written aside and renamed in, as a producer should.
+                std::fs::write(inbox.join(format!(".{name}")), body).expect("write");
+                std::fs::rename(inbox.join(format!(".{name}")), inbox.join(&name)).expect("rename");
+            }
+            (prompt, child)
+        })
+        .collect();
+
+    let mut told = BTreeMap::new();
+    for (prompt, child) in clients {
+        let out = child.wait_with_output().expect("wait");
+        match said(&prompt, &out) {
+            Said::Queued(id) => {
+                told.insert(prompt, id);
+            }
+            Said::NotTold => panic!("{prompt}: the engine never died, yet no answer"),
+        }
+    }
+    let ingested = ingest.wait_with_output().expect("ingest");
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+    wait_secs(20, "the inbox files to be journaled", || {
+        ids_by_prompt(&sb)
+            .keys()
+            .filter(|p| p.starts_with("dropped"))
+            .count()
+            == INBOX_FILES
+    });
+
+    let ids: BTreeSet<i64> = told.values().copied().collect();
+    assert_eq!(ids.len(), AT_ONCE, "every dispatch got its own id");
+    let by_prompt = ids_by_prompt(&sb);
+    for (prompt, id) in &told {
+        assert_eq!(
+            by_prompt.get(prompt),
+            Some(&vec![*id]),
+            "{prompt} is journaled once, as the id it was told"
+        );
+    }
+    for n in 0..INGESTED {
+        assert_eq!(by_prompt[&format!("ingested {n}")].len(), 1, "ingested {n}");
+    }
+    assert_eq!(
+        journaled(&sb).len(),
+        AT_ONCE + INGESTED + INBOX_FILES,
+        "nothing else, nothing twice"
+    );
+    assert_eq!(
+        handed_over(&sb),
+        AT_ONCE,
+        "with the engine up, every dispatch went through its door"
+    );
+    assert_eq!(sb.journal().integrity_check().expect("check"), ["ok"]);
+}
+
+const ROUNDS: usize = 8;
+const IN_FLIGHT: usize = 12;
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("SWITCHBOARD_DOOR_SEED") {
+        Ok(s) => s.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+        Err(_) => vec![
+            0xD00A_0001,
+            // A seed that changes from day to day, printed so a failure
+            // replays.
+            0xD00A_0002
+                ^ std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() / 86_400),
+        ],
+    }
+}
+
+/// Rounds of: an engine started, dispatches started over a few tens of
+/// milliseconds, the engine SIGKILLed at a random moment among them (a
+/// third of the time within 15 ms of its start, before or as its door
+/// opens). Then the next engine, over the dead one's socket.
+fn kill_in_flight(seed: u64) {
+    eprintln!("door seed {seed} (replay: SWITCHBOARD_DOOR_SEED={seed})");
+    let mut dice = Dice(seed);
+    let sb = paused_home();
+    let mut told: BTreeMap<String, Said> = BTreeMap::new();
+    let mut doors_seen = 0;
+    for round in 0..ROUNDS {
+        let mut engine: Option<EngineProcess> = Some(start_engine(&sb));
+        let early = dice.below(3) == 0;
+        if !early {
+            // Mostly a door that is open, some a door that opens.
+            std::thread::sleep(Duration::from_millis(dice.below(400)));
+        }
+        let kill_after = if early {
+            dice.below(15)
+        } else {
+            dice.below(40)
+        };
+        let mut clients = Vec::new();
+        for n in 0..IN_FLIGHT {
+            if n as u64 * 4 >= kill_after
+                && let Some(running) = engine.take()
+            {
+                doors_seen += usize::from(door_is_open(&sb));
+                running.crash();
+            }
+            let prompt = format!("round {round} task {n}");
+            clients.push((prompt.clone(), spawn_dispatch(&sb, &prompt)));
+            std::thread::sleep(Duration::from_millis(4));
+        }
+        if let Some(running) = engine.take() {
+            doors_seen += usize::from(door_is_open(&sb));
+            running.crash();
+        }
+        for (prompt, child) in clients {
+            let out = child.wait_with_output().expect("wait");
+            told.insert(prompt.clone(), said(&prompt, &out));
+        }
+    }
+    // The next engine starts over the last one's socket and takes tasks
+    // through its door.
+    let before = handed_over(&sb);
+    let _engine = start_engine(&sb);
+    wait_secs(20, "the last engine's door", || door_is_open(&sb));
+    let out = spawn_dispatch(&sb, "after the kills")
+        .wait_with_output()
+        .expect("wait");
+    let Said::Queued(last) = said("after the kills", &out) else {
+        panic!("seed {seed}: the engine after the kills did not answer");
+    };
+    assert_eq!(
+        handed_over(&sb),
+        before + 1,
+        "seed {seed}: through the door"
+    );
+
+    let by_prompt = ids_by_prompt(&sb);
+    let mut not_told = 0;
+    let mut not_told_journaled = 0;
+    for (prompt, said) in &told {
+        let ids = by_prompt.get(prompt).cloned().unwrap_or_default();
+        match said {
+            Said::Queued(id) => assert_eq!(
+                ids,
+                vec![*id],
+                "seed {seed}: {prompt} was told #{id}: journaled once, as that id"
+            ),
+            Said::NotTold => {
+                not_told += 1;
+                not_told_journaled += ids.len();
+                assert!(
+                    ids.len() <= 1,
+                    "seed {seed}: {prompt} journaled twice: {ids:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(by_prompt["after the kills"], vec![last]);
+    assert_eq!(
+        journaled(&sb).len(),
+        told.len() - not_told + not_told_journaled + 1,
+        "seed {seed}: no job but the dispatched ones"
+    );
+    assert_eq!(sb.journal().integrity_check().expect("check"), ["ok"]);
+    eprintln!(
+        "seed {seed}: {} dispatches over {ROUNDS} kills ({doors_seen} with the door open); \
+         {} handed over, {not_told} not told ({not_told_journaled} of them journaled)",
+        told.len(),
+        handed_over(&sb) - 1
+    );
+}
+
+#[test]
+fn an_engine_killed_with_dispatches_in_flight_loses_none_silently_and_doubles_none() {
+    for seed in seeds() {
+        kill_in_flight(seed);
+    }
+}
