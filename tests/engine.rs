@@ -279,6 +279,51 @@ fn a_reject_reaches_the_agent_literally_and_it_works_again() {
     assert!(repo.exists());
 }
 
+/// A reject is a start like any other: while another job holds the
+/// repository's claim, the rejected job (its agent still there) waits in
+/// the queue with the claim as its reason, and takes up the work again,
+/// with the feedback, once the claim is free.
+#[test]
+fn a_reject_waits_for_the_repository_another_job_claimed() {
+    let hang = r#"
+[agents.hang]
+command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
+"#;
+    let (sb, _repo, _engine) = running(hang, 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("review", || {
+        review(&sb).first().is_some_and(|r| r["state"] == "ready")
+    });
+    sb.run(&["dispatch", "api", "hold the repo", "--agent", "hang"])
+        .ok();
+    wait_for("the second job to claim the repo", || {
+        job(&sb, 2)["state"] == "running"
+    });
+    sb.run(&["reject", "1", "--reason", "add an example"]).ok();
+    let journal = sb.journal();
+    wait_for("the reject carried out", || {
+        journal.pending_commands().unwrap().is_empty()
+    });
+    wait_for("the rejected job to wait for the claim", || {
+        job(&sb, 1)["reason"] == "repo api claimed by #2"
+    });
+    let first = job(&sb, 1);
+    assert_eq!(first["state"], "queued", "{first}");
+    assert_eq!(job(&sb, 2)["state"], "running");
+    assert!(
+        !agents_tmux(&sb, &["has-session", "-t", "=sb-1-1"])
+            .status
+            .success(),
+        "no agent of job #1 stays in the claimed repo"
+    );
+    sb.run(&["kill", "2"]).ok();
+    wait_for("the rejected job done again", || {
+        job(&sb, 1)["state"] == "done" && job(&sb, 1)["attempts"] == 2
+    });
+    let demo = std::fs::read_to_string(sb.home().join("worktrees/job-1/DEMO.md")).unwrap();
+    assert!(demo.contains("add an example"), "{demo}");
+}
+
 #[test]
 fn a_silent_agent_is_nudged_then_stalled() {
     let hang = r#"

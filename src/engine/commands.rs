@@ -304,16 +304,45 @@ impl Engine {
             &format!("rejected: {reason}"),
             now,
         )?;
-        let runtime = match self.journal.job(id)? {
-            Some(job) => self.runtime_of(&job)?,
+        let job = self.journal.job(id)?;
+        let runtime = match &job {
+            Some(job) => self.runtime_of(job)?,
             None => self.runtime_for(None)?,
         };
         let alive = session
             .as_deref()
             .and_then(|s| runtime.server.session(s).ok().flatten())
             .is_some_and(|info| !info.dead);
-        match session {
-            Some(s) if alive => {
+        // Its agent taking up the work again is a start like any other:
+        // not while another job holds the repository's claim (or the
+        // limits, a drain or a pause hold starts back).
+        let held = match (&job, alive) {
+            (Some(job), true) => self.start_held_back(job)?,
+            _ => None,
+        };
+        match (session, held) {
+            (Some(_), Some(why)) => {
+                if let Some(attempt) = job.as_ref().and_then(|j| j.state.attempt()) {
+                    let _ = self.end_session(id, attempt);
+                }
+                self.journal.change_state(
+                    id,
+                    now,
+                    |st| st.requeue(None, now),
+                    &format!(
+                        "rejected while {why}: its agent was ended and the job waits in the queue, to start again in its worktree with the reason: {reason}"
+                    ),
+                )?;
+                self.journal.append_to_prompt(
+                    id,
+                    &format!("\n\nThe operator rejected the previous attempt: {reason}"),
+                )?;
+                self.journal.mark_review_comments_sent(id, now)?;
+                Ok(format!(
+                    "job #{id} rejected; {why}, so it waits in the queue and starts again in its worktree when it may"
+                ))
+            }
+            (Some(s), None) if alive => {
                 runtime.control.send_text(
                     &s,
                     reason,
@@ -350,6 +379,20 @@ impl Engine {
 }
 
 impl Engine {
+    /// Why an agent of `job` may not start now (the scheduler's rules for
+    /// any start: its repository's claim, the limits, a drain or a pause),
+    /// or `None` when it may.
+    fn start_held_back(&self, job: &crate::model::Job) -> anyhow::Result<Option<String>> {
+        let Some(project) = job.project.as_deref() else {
+            return Ok(None);
+        };
+        let mut state = self.journal.scheduler_state_for(&self.config)?;
+        let holds = self.holds();
+        state.draining = holds.draining;
+        state.paused = holds.paused;
+        Ok(crate::scheduler::room_to_start(&state, &self.config, project).map(|(_, why)| why))
+    }
+
     /// Marks job `id`'s review item `conflict` (its branch against the
     /// base, in `files`), with an event; what it says.
     fn conflicted(

@@ -60,6 +60,15 @@ impl Journal {
         Ok(self.load(window, None)?.state)
     }
 
+    /// [`Journal::scheduler_state`] with `config`'s hosts laid over the
+    /// journal's: what a start decided outside a pass (a reject's resume)
+    /// is checked against.
+    pub fn scheduler_state_for(&self, config: &Config) -> Result<State> {
+        Ok(self
+            .load(config.scheduler.chain_window, Some(config))?
+            .state)
+    }
+
     /// Remote hosts with their limits (the journal's with `config`'s laid
     /// over, when given) and whether the SSH side finds them unreachable.
     fn load_hosts(&self, state: &mut State, config: Option<&Config>) -> Result<()> {

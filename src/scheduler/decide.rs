@@ -165,6 +165,42 @@ pub fn decide(state: &State, config: &Config, now: Timestamp) -> Plan {
     plan
 }
 
+/// Whether an agent of `project` may start now, by the rules a start of
+/// [`decide`] follows (a drain or a pause, the project's host, its claim
+/// or limit, the global limit): `None`, or the wait and the reason the
+/// operator reads. A rejected job whose agent is still there asks this
+/// before its agent takes up the work again: a resume is a start.
+pub fn room_to_start<'a>(
+    state: &'a State,
+    config: &Config,
+    project: &'a str,
+) -> Option<(WaitKind, String)> {
+    let mut slots = Slots::new(state, config.scheduler.max_agents);
+    let kind = if state.draining {
+        WaitKind::Draining
+    } else if state.paused {
+        WaitKind::Paused
+    } else if let Some(limits) = state.projects.get(project) {
+        let host = slots.host_room(state, project);
+        match host {
+            HostRoom::No(kind @ (WaitKind::HostUnreachable | WaitKind::HostUnknown)) => kind,
+            _ if slots.of(state, project).0 >= limits.max_agents => {
+                if limits.max_agents == 1 {
+                    WaitKind::Claimed
+                } else {
+                    WaitKind::ProjectFull
+                }
+            }
+            HostRoom::No(kind) => kind,
+            _ if slots.active >= slots.max => WaitKind::AgentsBusy,
+            _ => return None,
+        }
+    } else {
+        WaitKind::NotRegistered
+    };
+    Some((kind, slots.why_in(state, project, kind)))
+}
+
 /// The agent slots as the plan fills them.
 struct Slots<'a> {
     max: u32,
@@ -375,11 +411,27 @@ impl<'a> Slots<'a> {
     /// What the operator reads for a wait of `kind` (only written when the
     /// kind is new, so the text is made only then).
     fn why(&mut self, state: &'a State, job: &'a SchedJob, kind: WaitKind) -> String {
-        let project = job.project.as_deref().unwrap_or_default();
+        match kind {
+            WaitKind::Unrouted => job.unrouted.clone().unwrap_or_else(|| "no project".into()),
+            WaitKind::After | WaitKind::AfterFailed => {
+                let waits: Vec<_> = job
+                    .after
+                    .iter()
+                    .map(|&id| (id, state.after_state(id)))
+                    .collect();
+                after_reason(&waits)
+            }
+            _ => self.why_in(state, job.project.as_deref().unwrap_or_default(), kind),
+        }
+    }
+
+    /// What the operator reads for a wait of `kind` of work in `project`
+    /// (the kinds that depend on the project alone).
+    fn why_in(&mut self, state: &'a State, project: &'a str, kind: WaitKind) -> String {
         match kind {
             WaitKind::Draining => "draining: no new agents start".into(),
             WaitKind::Paused => "paused: no new agents start (switchboard resume)".into(),
-            WaitKind::Unrouted => job.unrouted.clone().unwrap_or_else(|| "no project".into()),
+            WaitKind::Unrouted => "no project".into(),
             WaitKind::NotRegistered => format!("project {project} is not registered"),
             WaitKind::Claimed => match self.of(state, project).1 {
                 Some(holder) => format!("repo {project} claimed by #{holder}"),
@@ -414,14 +466,7 @@ impl<'a> Slots<'a> {
             WaitKind::AgentsBusy | WaitKind::RetryAt => {
                 format!("{}/{} agents busy", self.active, self.max)
             }
-            WaitKind::After | WaitKind::AfterFailed => {
-                let waits: Vec<_> = job
-                    .after
-                    .iter()
-                    .map(|&id| (id, state.after_state(id)))
-                    .collect();
-                after_reason(&waits)
-            }
+            WaitKind::After | WaitKind::AfterFailed => "waits for other jobs".into(),
         }
     }
 }

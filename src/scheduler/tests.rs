@@ -356,6 +356,38 @@ fn a_claimed_repository_makes_later_work_wait_with_the_holder() {
     assert_eq!(w.state_of(2), StateName::Starting);
 }
 
+/// A start outside the queue (a rejected job's agent taking up its work
+/// again) follows the same rules as the queue's starts.
+#[test]
+fn a_start_outside_the_queue_waits_for_the_claim_and_the_limits() {
+    let mut w = World::new("[scheduler]\nmax_agents = 3\n");
+    assert_eq!(room_to_start(&w.state, &w.config, "api"), None);
+    w.task(Some("api"), "first", t(0));
+    assert_eq!(
+        room_to_start(&w.state, &w.config, "api"),
+        Some((WaitKind::Claimed, "repo api claimed by #1".into()))
+    );
+    w.task(Some("web"), "w1", t(1));
+    w.task(Some("web"), "w2", t(1));
+    assert_eq!(
+        room_to_start(&w.state, &w.config, "web"),
+        Some((WaitKind::ProjectFull, "project web has 2/2 agents".into()))
+    );
+    assert_eq!(
+        room_to_start(&w.state, &w.config, "billing"),
+        Some((WaitKind::AgentsBusy, "3/3 agents busy".into()))
+    );
+    assert_eq!(
+        room_to_start(&w.state, &w.config, "ghost").map(|w| w.0),
+        Some(WaitKind::NotRegistered)
+    );
+    w.state.paused = true;
+    assert_eq!(
+        room_to_start(&w.state, &w.config, "api").map(|w| w.0),
+        Some(WaitKind::Paused)
+    );
+}
+
 #[test]
 fn a_project_allows_its_max_agents() {
     let mut w = World::new("");
