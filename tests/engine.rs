@@ -718,3 +718,75 @@ answer_enter = true
     let screen = String::from_utf8_lossy(&screen.stdout);
     assert!(!screen.contains("? [y/n] yn"), "{screen}");
 }
+
+/// An agent whose only sign of a question is its report (`switchboard
+/// report --waiting`, a hook): no `ask` pattern in its profile. The job
+/// waits until it is answered, then goes on to its turn's end. Before,
+/// the report that made the job wait stopped counting the moment the job
+/// waited (reports counted from the job's last change of state), so the
+/// next pass read the screen's quiet instead: the job ran again, and five
+/// quiet seconds later was done with the question unanswered and nothing
+/// in its branch.
+#[test]
+fn a_question_reported_by_the_agent_alone_waits_for_its_answer() {
+    let config = r#"
+[scheduler]
+active_interval = "200ms"
+
+[agents.fast]
+command = ["{switchboard}", "demo-agent", "--ask", "--steps", "2", "--step-ms", "50", "{prompt}"]
+prompt = "argv"
+answer_enter = true
+"#;
+    let (sb, _repo, _engine) = running_with(config, 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("the question to be seen", || {
+        job(&sb, 1)["state"] == "waiting"
+    });
+    // Quiet for longer than the engine's idle reading (5 s): a screen
+    // that does not change is no answer.
+    std::thread::sleep(Duration::from_secs(6));
+    let events = sb.journal().events(1).unwrap();
+    assert_eq!(job(&sb, 1)["state"], "waiting", "{events:#?}");
+    sb.run(&["answer", "1", "y"]).ok();
+    wait_for("the turn's end after the answer", || {
+        job(&sb, 1)["state"] == "done"
+    });
+    let item = &review(&sb)[0];
+    assert_eq!(item["files"], 1, "the agent did its work after the answer");
+}
+
+/// The demo's asking agent, answered as the walkthrough says (`y` in the
+/// room's details, or `switchboard answer 2 y`), goes on with its work.
+/// Before, the demo's profile pressed `y` alone: the demo agent reads its
+/// answer as a line, so `y` sat at its prompt, the screen went quiet and
+/// the job was done with nothing done.
+#[test]
+fn the_demos_question_answered_with_y_lets_its_agent_work() {
+    let sb = Sandbox::new();
+    let out = common::Run::of(sb.cmd(&["demo", "--no-room"]).env("TMPDIR", sb.dir.path()));
+    let home = std::path::PathBuf::from(out.ok().trim());
+    let run = |args: &[&str]| common::Run::of(&mut common::command(&home, args));
+    let child = common::command(&home, &["run", "--headless"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the engine");
+    let _engine = EngineProcess {
+        child,
+        home: home.clone(),
+    };
+    let state = |id: &str| run(&["jobs", id, "--json"]).json()["state"].clone();
+    wait_secs(60, "the demo's question", || state("2") == "waiting");
+    run(&["answer", "2", "y"]).ok();
+    wait_secs(60, "its turn's end", || state("2") == "done");
+    let review = run(&["review", "--json"]).json();
+    let item = review
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == 2)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(item["files"], 1, "the agent did its work: {review:#}");
+}

@@ -49,6 +49,8 @@ prompt = "argv"
 ready = '(?m)^demo> \s*\z'
 busy = '⠿ working[^\n]*\s*\z'
 ask = '\[y/n\]\s*\z'
+# The demo agent reads its answer as a line.
+answer_enter = true
 "#;
 
 /// The work the demo starts with: tasks, a ticket and a chain of alarms.

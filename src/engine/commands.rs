@@ -110,6 +110,7 @@ impl Engine {
                             runtime.control.send_key(&s, "Enter")?;
                         }
                         self.answered = true;
+                        self.given_input(id, Timestamp::now());
                         self.answers_sent.insert(
                             id,
                             super::AnswerSent {

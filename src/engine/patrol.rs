@@ -332,6 +332,11 @@ impl Engine {
                         |s| s.wait(&question, now),
                         &format!("the agent asks ({}: {})", reading.signal, reading.detail),
                     )?;
+                    // Waiting is no input: the report that asked stays
+                    // current until the agent is answered.
+                    if let Some(w) = self.quiet.get_mut(&job.id) {
+                        w.input_at = Some(since);
+                    }
                 }
                 is_active = true;
             }
@@ -410,9 +415,15 @@ impl Engine {
 
     /// Since when the agent's reports are current: since the job's last
     /// change of state (for a fresh start, when its attempt began), or
-    /// since it last got an answer, whichever is earlier.
+    /// since it last got an answer, whichever is earlier. A job that
+    /// waits keeps the reports of the turn that asked (the question may
+    /// be nowhere but in a report) until it gets an answer.
     fn input_at(&self, job: &Job) -> anyhow::Result<Timestamp> {
         let since = job.state.since();
+        let given = self.quiet.get(&job.id).and_then(|w| w.input_at);
+        if job.state.name() == StateName::Waiting {
+            return Ok(given.unwrap_or(since));
+        }
         if job.state.name() != StateName::Running {
             return Ok(since);
         }
@@ -425,6 +436,14 @@ impl Engine {
             .get(&job.id)
             .and_then(|w| w.input_at)
             .map_or(since, |at| at.min(since)))
+    }
+
+    /// The agent got input from the operator (an answer): its earlier
+    /// reports, the question among them, are history.
+    pub(super) fn given_input(&mut self, job: i64, at: Timestamp) {
+        if let Some(w) = self.quiet.get_mut(&job) {
+            w.input_at = Some(at);
+        }
     }
 
     /// How soon a status that waits for its confirmation (a turn end or a
