@@ -151,13 +151,23 @@ fn in_queue(moto: &Moto) -> u64 {
 }
 
 fn engine(sb: &Sandbox, moto: &Moto, hold: Option<&std::path::Path>) -> EngineProcess {
+    engine_via(sb, moto, &moto.endpoint, hold)
+}
+
+/// The engine of `sb` polling `moto`'s queue through `endpoint`.
+fn engine_via(
+    sb: &Sandbox,
+    moto: &Moto,
+    endpoint: &str,
+    hold: Option<&std::path::Path>,
+) -> EngineProcess {
     std::fs::create_dir_all(sb.home()).expect("home");
     let url = boto(moto, "print(url)");
     std::fs::write(
         sb.home().join("config.toml"),
         format!(
             "[scheduler]\nactive_interval = \"200ms\"\nidle_interval = \"500ms\"\n\n[intake.sqs]\nqueue_url = \"{url}\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nwait = \"1s\"\n",
-            moto.endpoint
+            endpoint
         ),
     )
     .expect("config");
@@ -268,4 +278,101 @@ fn a_message_redelivered_after_a_kill_makes_no_second_job() {
         "{}",
         shown.stdout
     );
+}
+
+/// A relay to `moto` on 127.0.0.1 that writes `to` over every `from` (of
+/// the same length) in moto's answers: what no SQS client can send (moto
+/// itself refuses it) reaches the engine as if the queue had sent it.
+fn relay(moto: &Moto, from: &'static [u8], to: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    assert_eq!(from.len(), to.len(), "the answer keeps its length");
+    let upstream = moto.endpoint.trim_start_matches("http://").to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                return;
+            };
+            let (mut c_in, mut s_out) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut s_out);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                // Carried over: a `from` cut in two by the reads.
+                let mut pending: Vec<u8> = Vec::new();
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    let n = match s_in.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&buf[..n]);
+                    let mut i = 0;
+                    while i + from.len() <= pending.len() {
+                        if &pending[i..i + from.len()] == from {
+                            pending[i..i + from.len()].copy_from_slice(to);
+                            i += from.len();
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    let keep = (from.len() - 1).min(pending.len());
+                    let out = pending.len() - keep;
+                    if c_out.write_all(&pending[..out]).is_err() {
+                        break;
+                    }
+                    pending.drain(..out);
+                    // A short answer waits for nothing more: flush what is
+                    // left when the upstream has nothing more to give now.
+                    if n < buf.len() && c_out.write_all(&pending).is_ok() {
+                        pending.clear();
+                    }
+                }
+                let _ = c_out.write_all(&pending);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// One message of a batch whose body cannot be text (an unpaired UTF-16
+/// surrogate escape) is journaled as rejected and deleted; the others of
+/// its batch are journaled; nothing is received again.
+#[test]
+fn a_message_that_cannot_be_text_is_rejected_and_its_batch_taken() {
+    let Some(moto) = start_moto() else { return };
+    let sb = Sandbox::new();
+    send_all(
+        &moto,
+        &[
+            br#"{"type":"task","prompt":"before the bad one"}"#,
+            br#"{"type":"task","prompt":"QQQQQQ cannot be text"}"#,
+            br#"{"type":"task","prompt":"after the bad one"}"#,
+        ],
+    );
+    let endpoint = relay(&moto, b"QQQQQQ", br"\ud800");
+    let _engine = engine_via(&sb, &moto, &endpoint, None);
+    wait_secs(60, "the bad message journaled as rejected", || {
+        count(&sb, "SELECT COUNT(*) FROM rejected") == 1
+    });
+    wait_secs(60, "the good ones journaled", || {
+        count(&sb, "SELECT COUNT(*) FROM jobs") == 2
+    });
+    wait_secs(30, "the queue to empty", || in_queue(&moto) == 0);
+    let reason: String = rusqlite::Connection::open(sb.home().join("journal.db"))
+        .expect("db")
+        .query_row("SELECT reason FROM rejected", [], |r| r.get(0))
+        .expect("a reason");
+    assert!(reason.contains("surrogate"), "{reason}");
+    // Nothing comes back: no second rejection, no more jobs.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM rejected"), 1);
+    assert_eq!(count(&sb, "SELECT COUNT(*) FROM jobs"), 2);
 }

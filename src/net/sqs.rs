@@ -1,8 +1,9 @@
 //! The SQS intake: long polling of one queue (up to 10 messages, up to
 //! 20 s a receive); each message journaled, then deleted. A message that
 //! cannot be journaled is left for its visibility timeout to bring back;
-//! one that cannot be read is journaled in `rejected` with its reason and
-//! deleted; a MessageId journaled before (a redelivery) is deleted without
+//! one that cannot be read (its body not even text, included: each
+//! message of a batch is read on its own) is journaled in `rejected` with
+//! its reason and deleted; a MessageId journaled before (a redelivery) is deleted without
 //! a second job.
 //!
 //! The calls are SQS's JSON protocol, signed with SigV4 ([`super::sigv4`])
@@ -20,7 +21,7 @@ use super::sigv4::{self, Credentials};
 use super::status::{Intake, Shared};
 use super::writer::JournalWriter;
 use crate::config::SqsIntake;
-use crate::journal::{Delivery, DeliveryOutcome};
+use crate::journal::{Delivery, DeliveryOutcome, Incoming};
 use crate::model::Source;
 
 /// For tests only: a file that, when this variable names it, the poller
@@ -52,7 +53,45 @@ struct SqsMessage {
     #[serde(rename = "ReceiptHandle")]
     receipt: String,
     #[serde(rename = "Body", default)]
-    body: String,
+    body: BodyBytes,
+}
+
+/// A message's body as the bytes its JSON string stands for. Read as
+/// bytes, not as a `String`: a body whose text cannot be Unicode (an
+/// unpaired UTF-16 surrogate escape, `\ud800`) is then one bad message,
+/// journaled as rejected, instead of an answer that cannot be read, which
+/// failed every message received with it, again each time the batch came
+/// back.
+#[derive(Default)]
+struct BodyBytes(Vec<u8>);
+
+impl<'de> Deserialize<'de> for BodyBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = BodyBytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a message body")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<BodyBytes, E> {
+                Ok(BodyBytes(v.to_vec()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<BodyBytes, E> {
+                Ok(BodyBytes(v.as_bytes().to_vec()))
+            }
+        }
+        d.deserialize_bytes(Bytes)
+    }
+}
+
+/// The messages of a `ReceiveMessage` answer (its text as it came).
+fn received(text: &str) -> Result<Vec<SqsMessage>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str::<Received>(text)
+        .map(|r| r.messages)
+        .map_err(|e| format!("unexpected answer: {e}"))
 }
 
 /// Starts polling `url` on a thread of its own.
@@ -101,7 +140,7 @@ pub fn start(
 fn poll(queue: Queue, writer: JournalWriter, status: Shared, stop: Arc<AtomicBool>) {
     let mut failures = 0u32;
     while !stop.load(Ordering::Relaxed) {
-        let received = queue.call(
+        let answer = queue.call_text(
             "ReceiveMessage",
             json!({
                 "QueueUrl": queue.url,
@@ -109,12 +148,10 @@ fn poll(queue: Queue, writer: JournalWriter, status: Shared, stop: Arc<AtomicBoo
                 "WaitTimeSeconds": queue.wait.as_secs(),
             }),
         );
-        let messages = match received.and_then(|v| {
-            serde_json::from_value::<Received>(v).map_err(|e| format!("unexpected answer: {e}"))
-        }) {
-            Ok(r) => {
+        let messages = match answer.and_then(|text| received(&text)) {
+            Ok(messages) => {
                 failures = 0;
-                r.messages
+                messages
             }
             Err(e) => {
                 failures += 1;
@@ -135,8 +172,18 @@ fn poll(queue: Queue, writer: JournalWriter, status: Shared, stop: Arc<AtomicBoo
 
 /// Journals one message, then deletes it.
 fn take(queue: &Queue, writer: &JournalWriter, status: &Shared, message: SqsMessage) {
-    let items = body::read(message.body.as_bytes());
     let id = crate::untrusted::visible(&message.id);
+    let items = match std::str::from_utf8(&message.body.0) {
+        Ok(_) => body::read(&message.body.0).items,
+        Err(e) => vec![Incoming::Rejected {
+            line: None,
+            reason: format!(
+                "the SQS message body is not Unicode text: it holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) at byte {}; deleted from the queue",
+                e.valid_up_to()
+            ),
+            raw: message.body.0.clone(),
+        }],
+    };
     let delivery = Delivery {
         source: Source::new(
             crate::model::Intake::Sqs,
@@ -146,7 +193,7 @@ fn take(queue: &Queue, writer: &JournalWriter, status: &Shared, message: SqsMess
             ),
         )
         .with_delivery(format!("sqs:{}", message.id)),
-        items: items.items,
+        items,
     };
     match writer.deliver_blocking(delivery) {
         Ok(DeliveryOutcome::Journaled(outcome)) => {
@@ -183,8 +230,17 @@ fn take(queue: &Queue, writer: &JournalWriter, status: &Shared, message: SqsMess
 }
 
 impl Queue {
-    /// One call of SQS's JSON protocol.
+    /// One call of SQS's JSON protocol, its answer read as JSON.
     fn call(&self, action: &str, request: serde_json::Value) -> Result<serde_json::Value, String> {
+        let text = self.call_text(action, request)?;
+        if text.trim().is_empty() {
+            return Ok(serde_json::Value::Object(Default::default()));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("{action}: {e}"))
+    }
+
+    /// One call of SQS's JSON protocol; its answer's text when it succeeded.
+    fn call_text(&self, action: &str, request: serde_json::Value) -> Result<String, String> {
         let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
         let target = format!("AmazonSQS.{action}");
         let content_type = "application/x-amz-json-1.0";
@@ -231,9 +287,35 @@ impl Queue {
                 crate::untrusted::visible(&text.chars().take(300).collect::<String>())
             ));
         }
-        if text.trim().is_empty() {
-            return Ok(serde_json::Value::Object(Default::default()));
-        }
-        serde_json::from_str(&text).map_err(|e| format!("{action}: {e}"))
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_cannot_be_text_leaves_the_rest_of_its_batch_readable() {
+        let answer = r#"{"Messages":[
+            {"MessageId":"a","ReceiptHandle":"ra","Body":"{\"type\":\"task\",\"prompt\":\"first\"}"},
+            {"MessageId":"b","ReceiptHandle":"rb","Body":"half \ud800 a surrogate","MD5OfBody":"x"},
+            {"MessageId":"c","ReceiptHandle":"rc","Body":"snow \u2603 and \ud83d\ude00"}
+        ]}"#;
+        let messages = received(answer).expect("the batch is read");
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(
+            messages[0].body.0,
+            br#"{"type":"task","prompt":"first"}"#.to_vec()
+        );
+        assert!(std::str::from_utf8(&messages[1].body.0).is_err());
+        assert_eq!(
+            std::str::from_utf8(&messages[2].body.0).unwrap(),
+            "snow \u{2603} and \u{1F600}"
+        );
+        assert!(received("").unwrap().is_empty());
+        assert!(received("{}").unwrap().is_empty());
+        assert!(received("<xml/>").is_err());
     }
 }
