@@ -9,7 +9,7 @@ use common::{BIN, Sandbox};
 use regex::Regex;
 use switchboard::home::Home;
 use switchboard::runtime::{
-    ControlClient, SpawnSpec, TmuxError, TmuxServer, wait_for_idle, wait_for_prompt,
+    ControlClient, ReportOptions, SpawnSpec, TmuxError, TmuxServer, wait_for_idle, wait_for_prompt,
     wait_for_shell_prompt,
 };
 
@@ -400,7 +400,10 @@ fn a_pane_option_cannot_forge_another_sessions_line() {
     ]);
     assert!(set.is_ok(), "{set:?}");
     let client = ControlClient::new(srv.clone());
-    for listing in [srv.sessions().unwrap(), client.sessions().unwrap()] {
+    // As a host's server is listed (its panes' report options read), and
+    // as this machine's is (they are not).
+    let read = ReportOptions::Read;
+    for listing in [srv.list(read).unwrap(), client.list(read).unwrap()] {
         let names: Vec<&str> = listing.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["sb-1-1", "sb-2-1"], "{listing:?}");
         let two = &listing[1];
@@ -408,5 +411,14 @@ fn a_pane_option_cannot_forge_another_sessions_line() {
         let one = &listing[0];
         assert_eq!(one.reports[0], forged, "{one:?}");
         assert!(!one.dead, "{one:?}");
+    }
+    for listing in [srv.sessions().unwrap(), client.sessions().unwrap()] {
+        let names: Vec<&str> = listing.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["sb-1-1", "sb-2-1"], "{listing:?}");
+        assert!(
+            listing.iter().all(|s| !s.dead && s.reports.is_empty()),
+            "{listing:?}"
+        );
+        assert!(listing[1].pane != "%99", "{listing:?}");
     }
 }

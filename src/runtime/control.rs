@@ -27,7 +27,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::listing::Listing;
+use super::listing::{Listing, ReportOptions};
 use super::recover;
 use super::server::{SessionInfo, TmuxError, TmuxServer, check_name, no_sessions};
 use super::text::{normalise, press_enter_until_changed};
@@ -354,7 +354,12 @@ impl ControlClient {
     /// Every session of the server, as [`TmuxServer::sessions`] gives them,
     /// over this connection.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
-        let listing = Listing::new();
+        self.list(self.server.report_options())
+    }
+
+    /// As [`TmuxServer::list`], over this connection.
+    pub fn list(&self, reports: ReportOptions) -> Result<Vec<SessionInfo>, TmuxError> {
+        let listing = Listing::new(reports);
         let words = vec![
             "list-panes".to_string(),
             "-a".into(),

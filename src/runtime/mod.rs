@@ -21,6 +21,7 @@ mod watch;
 use std::process::Command;
 
 pub use control::{CONTROL_SESSION, ControlClient, quiet_since};
+pub use listing::ReportOptions;
 pub use remote::RemoteTmux;
 pub use server::{SessionInfo, SpawnSpec, TmuxError, TmuxServer};
 pub use text::normalise;

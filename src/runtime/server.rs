@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::INSTALL_TMUX;
-use super::listing::Listing;
+use super::listing::{Listing, ReportOptions};
 use super::remote::RemoteTmux;
 use super::text::{normalise, press_enter_until_changed};
 use super::wait::content_hash;
@@ -260,8 +260,25 @@ impl TmuxServer {
     }
 
     /// Every session of this server; none when the server is not running.
+    /// The panes' report options are read on a host's server only (see
+    /// [`ReportOptions`]).
     pub fn sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
-        let listing = Listing::new();
+        self.list(self.report_options())
+    }
+
+    /// Whether this server's agents report through their panes: those on
+    /// a host do, those on this machine write to the journal.
+    pub(crate) fn report_options(&self) -> ReportOptions {
+        match self.remote {
+            Some(_) => ReportOptions::Read,
+            None => ReportOptions::Unread,
+        }
+    }
+
+    /// Every session of this server, its panes' report options read or
+    /// not as `reports` says.
+    pub fn list(&self, reports: ReportOptions) -> Result<Vec<SessionInfo>, TmuxError> {
+        let listing = Listing::new(reports);
         match self.run(&["list-panes", "-a", "-F", &listing.format()]) {
             Ok(out) => Ok(listing.parse(&out)),
             Err(TmuxError::Failed(e)) if no_sessions(&e) => Ok(Vec::new()),
