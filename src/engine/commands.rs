@@ -159,6 +159,17 @@ impl Engine {
     }
 
     fn approve(&mut self, id: i64) -> anyhow::Result<String> {
+        // Work whose commit failed at the turn's end is committed now (its
+        // diff stat with it); if it still cannot be, nothing merges.
+        let uncommitted = self
+            .journal
+            .review_item(id)?
+            .is_some_and(|item| item.state == crate::model::ReviewState::Uncommitted.as_str());
+        if uncommitted {
+            self.commit_finished(id).map_err(|e| {
+                anyhow::anyhow!("the work could not be committed: {e:#}; nothing was merged")
+            })?;
+        }
         // What the agent left uncommitted (work after "done") is committed
         // first and merged with the rest; if it cannot be, nothing merges.
         self.commit_left_over(id, "approved")

@@ -10,6 +10,7 @@
 mod agent;
 pub mod cleanup;
 mod commands;
+mod commit;
 mod config_watch;
 mod deliver;
 pub mod door;
@@ -116,6 +117,11 @@ pub struct Engine {
     me: PathBuf,
     /// Per job: what the patrol knows of its agent between passes.
     quiet: HashMap<i64, patrol::Watch>,
+    /// Jobs whose turn ended and whose work is still to be committed
+    /// (their review item `committing`), taken after the patrol.
+    to_commit: std::collections::BTreeSet<i64>,
+    /// Whether the items a previous engine left `committing` were read.
+    committing_read: bool,
     /// Per job: when its agent may be restarted again (restarts back off).
     restart_due: HashMap<i64, Instant>,
     /// Per job: passes in a row whose patrol of it failed.
@@ -253,6 +259,8 @@ impl Engine {
             screens: HashMap::new(),
             me,
             quiet: HashMap::new(),
+            to_commit: Default::default(),
+            committing_read: false,
             restart_due: HashMap::new(),
             patrol_faults: HashMap::new(),
             orphans: Default::default(),
@@ -615,6 +623,7 @@ impl Engine {
         let before = self.active_jobs()?;
         let active = self.patrol(&sessions)?;
         self.follow_panes(&sessions[..local]);
+        self.commit_finished_work()?;
         self.commit_late_work()?;
         self.freed = active < before;
         self.end_stale_sessions(&sessions)?;

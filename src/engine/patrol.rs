@@ -11,7 +11,6 @@ use crate::agents::status::{
 use crate::journal::JobFilter;
 use crate::model::{Job, JobState, StateName, Timestamp};
 use crate::runtime::content_hash;
-use crate::workspace::{commit_work_on, diff_stat_on};
 
 /// Passes in a row in which one job's patrol fails before its attempt fails.
 const JOB_FAULTS: u32 = 3;
@@ -553,48 +552,27 @@ impl Engine {
             .ok_or_else(|| anyhow::anyhow!("no agent profile {name}"))
     }
 
-    /// The agent finished: commit everything in its worktree, put the branch
-    /// in review, and the job is done.
+    /// The agent finished its turn: the job is done and its branch in
+    /// review at once; its work is committed after the patrol
+    /// ([`Engine::commit_finished_work`]), so the job shows done without
+    /// waiting for git.
     fn finish(&mut self, job: &Job, why: &str) -> anyhow::Result<()> {
         let attempt_no = job.state.attempt().unwrap_or(0);
         let attempt = self
             .journal
             .attempt(job.id, attempt_no)?
             .ok_or_else(|| anyhow::anyhow!("job #{} has no attempt {attempt_no}", job.id))?;
-        let project_name = job.project.clone().unwrap_or_default();
-        let project = self
-            .journal
-            .project(&project_name)?
-            .ok_or_else(|| anyhow::anyhow!("no project {project_name}"))?;
-        let worktree = attempt.worktree.clone().unwrap_or_default();
+        let project = job.project.clone().unwrap_or_default();
         let branch = attempt.branch.clone().unwrap_or_default();
-        let message = format!("switchboard: job #{}: {}", job.id, job.title);
-        let place = self.runtime_for(Some(&project.host))?.place;
-        let began = Instant::now();
-        commit_work_on(&place, std::path::Path::new(&worktree), &message)?;
-        let stat = diff_stat_on(
-            &place,
-            &project.path,
-            attempt.base_commit.as_deref().unwrap_or("HEAD"),
-            &branch,
-        )?;
-        let committed = began.elapsed();
-        let now = Timestamp::now();
         self.journal.finish_attempt(
             job.id,
             attempt_no,
-            &project.name,
+            &project,
             &branch,
-            stat,
-            &format!("{why}; work committed on {branch}"),
-            now,
+            why,
+            Timestamp::now(),
         )?;
-        tracing::debug!(
-            job = job.id,
-            git_ms = committed.as_secs_f64() * 1e3,
-            journal_ms = (began.elapsed() - committed).as_secs_f64() * 1e3,
-            "finished"
-        );
+        self.to_commit.insert(job.id);
         self.quiet.remove(&job.id);
         Ok(())
     }

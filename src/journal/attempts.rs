@@ -150,26 +150,52 @@ impl Journal {
         self.write(|tx| add_review_item_in(tx, job, attempt, project, branch, stat, now))
     }
 
-    /// A finished attempt, in one transaction: its branch in the review
-    /// queue, the job `done` with `why`, the attempt ended (exit 0). The
-    /// job shows done after one commit, and a crash never leaves a review
-    /// item on a running job or a done job without one.
-    #[allow(clippy::too_many_arguments)]
+    /// A finished turn, in one transaction: the job `done` with `why`, the
+    /// attempt ended (exit 0), and its branch in the review queue as
+    /// `committing`. The job shows done as soon as the turn's end is known,
+    /// not after git has committed the work: the engine commits it next
+    /// ([`Journal::add_review_item`] makes the item ready with its diff
+    /// stat, or it goes `uncommitted` with the reason). A crash never
+    /// leaves a review item on a running job or a done job without one; an
+    /// item left `committing` by a crash is committed by the next engine.
     pub fn finish_attempt(
         &mut self,
         job: i64,
         attempt: u32,
         project: &str,
         branch: &str,
-        stat: DiffStat,
         why: &str,
         now: Timestamp,
     ) -> Result<()> {
         self.write(|tx| {
-            add_review_item_in(tx, job, attempt, project, branch, stat, now)?;
             super::jobs::change_state_in(tx, job, now, |s| s.finish(now), why)?;
-            end_attempt_in(tx, job, attempt, Some(0), now)
+            end_attempt_in(tx, job, attempt, Some(0), now)?;
+            tx.execute(
+                "INSERT INTO review_items (job_id, attempt, project, branch, state, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'committing', ?5, ?5) \
+                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'committing', \
+                 files = 0, insertions = 0, deletions = 0, updated_at = excluded.updated_at",
+                params![job, attempt, project, branch, now.millis()],
+            )?;
+            insert_event(
+                tx,
+                now,
+                Some(job),
+                "review",
+                &format!("committing the work on {branch}"),
+            )?;
+            Ok(())
         })
+    }
+
+    /// The jobs whose review item is still `committing` (a finish that an
+    /// engine's end cut short): read once when an engine starts.
+    pub fn committing_review_items(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT job_id FROM review_items WHERE state = 'committing' ORDER BY job_id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Sets a review item's state (`merged`, `conflict`, `rejected`) with

@@ -364,7 +364,7 @@ fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
     };
     let queued = journal.dispatch(&task("x"), t(0)).unwrap();
     let err = journal
-        .finish_attempt(queued, 1, "api", "switchboard/1", stat, "done?", t(5))
+        .finish_attempt(queued, 1, "api", "switchboard/1", "done?", t(5))
         .unwrap_err();
     assert!(matches!(err, JournalError::Transition(_)), "{err}");
     let kinds: Vec<_> = journal
@@ -383,8 +383,16 @@ fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
         .change_state(id, t(20), |s| s.run(t(20)), "agent is up")
         .unwrap();
     journal
-        .finish_attempt(id, 1, "api", "switchboard/2", stat, "turn ended", t(30))
+        .finish_attempt(id, 1, "api", "switchboard/2", "turn ended", t(30))
         .unwrap();
+    let item = journal.review_item(id).unwrap().expect("its review item");
+    assert_eq!(item.state, "committing", "done before the commit");
+    assert_eq!(journal.committing_review_items().unwrap(), [id]);
+    journal
+        .add_review_item(id, 1, "api", "switchboard/2", stat, t(40))
+        .unwrap();
+    assert_eq!(journal.review_item(id).unwrap().unwrap().state, "ready");
+    assert!(journal.committing_review_items().unwrap().is_empty());
     assert_eq!(
         journal.job(id).unwrap().unwrap().state.name(),
         StateName::Done
@@ -395,5 +403,8 @@ fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, ["queued", "starting", "running", "review", "done"]);
+    assert_eq!(
+        kinds,
+        ["queued", "starting", "running", "done", "review", "review"]
+    );
 }

@@ -53,6 +53,12 @@ impl fmt::Display for OperatorAction {
 /// Where a job's review item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReviewState {
+    /// The agent's turn ended (the job shows done at once) and its work is
+    /// being committed on its branch: ready in a moment.
+    Committing,
+    /// The work could not be committed (the reason is the item's last
+    /// event): approve tries the commit again, reject sends it back.
+    Uncommitted,
     /// Waiting for the operator.
     Ready,
     /// The last approve met a conflict; the base is unchanged.
@@ -68,7 +74,9 @@ pub enum ReviewState {
 }
 
 impl ReviewState {
-    pub const ALL: [ReviewState; 6] = [
+    pub const ALL: [ReviewState; 8] = [
+        ReviewState::Committing,
+        ReviewState::Uncommitted,
         ReviewState::Ready,
         ReviewState::Conflict,
         ReviewState::Merged,
@@ -80,6 +88,8 @@ impl ReviewState {
     /// The journal's word for it; `None` for a word it does not know.
     pub fn parse(word: &str) -> Option<ReviewState> {
         Some(match word {
+            "committing" => ReviewState::Committing,
+            "uncommitted" => ReviewState::Uncommitted,
             "ready" => ReviewState::Ready,
             "conflict" => ReviewState::Conflict,
             "merged" => ReviewState::Merged,
@@ -92,6 +102,8 @@ impl ReviewState {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            ReviewState::Committing => "committing",
+            ReviewState::Uncommitted => "uncommitted",
             ReviewState::Ready => "ready",
             ReviewState::Conflict => "conflict",
             ReviewState::Merged => "merged",
@@ -105,7 +117,10 @@ impl ReviewState {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            ReviewState::Ready | ReviewState::Conflict | ReviewState::Closed
+            ReviewState::Uncommitted
+                | ReviewState::Ready
+                | ReviewState::Conflict
+                | ReviewState::Closed
         )
     }
 }
@@ -145,6 +160,9 @@ pub fn check(
         OperatorAction::Approve | OperatorAction::Reject => match review {
             None => refuse(format!(
                 "job #{id} has nothing in review to {action}; `switchboard review` lists what has"
+            )),
+            Some(ReviewState::Committing) => refuse(format!(
+                "job #{id}'s work is being committed on its branch; its review item is ready in a moment"
             )),
             Some(ReviewState::Delivered) if action == OperatorAction::Reject => Ok(()),
             Some(ReviewState::Delivered) => refuse(format!(
@@ -208,6 +226,8 @@ running  -        kill nudge attach
 waiting  -        kill attach answer
 stalled  -        kill nudge attach
 done     -        attach
+done     committing attach
+done     uncommitted approve reject attach
 done     ready    approve reject attach
 done     conflict approve reject attach
 done     merged   
