@@ -153,3 +153,22 @@ fn a_commit_that_fails_leaves_the_job_done_and_its_work_uncommitted_with_the_rea
         "- write the docs\n"
     );
 }
+
+#[test]
+fn work_left_committing_by_an_engine_that_ended_is_committed_by_the_next() {
+    let sb = home_with(FAST, &["api"]);
+    let git = tempfile::tempdir().unwrap();
+    std::fs::write(git.path().join("hold"), "").unwrap();
+    let engine = engine_with_fake_git(&sb, git.path());
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_secs(30, "the job done while its commit is held", || {
+        review_state(&sb, 1).as_deref() == Some("committing")
+    });
+    engine.crash();
+    std::fs::remove_file(git.path().join("hold")).unwrap();
+    let _engine = engine_with_fake_git(&sb, git.path());
+    wait_secs(30, "the review item ready", || {
+        review_state(&sb, 1).as_deref() == Some("ready")
+    });
+    assert_eq!(sb.run(&["review", "--json"]).json()[0]["files"], 1);
+}
