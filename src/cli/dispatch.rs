@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let queued = match hand_over(&ctx.home, &task)? {
         Handover::Taken(queued) => queued,
         Handover::Refused(why) => anyhow::bail!(why),
-        Handover::NoEngine => queue(&mut ctx.journal()?, &ctx.config()?, &task)?,
+        Handover::NoEngine => queue(&mut ctx.journal()?, &ctx.config()?, &task, None)?,
     };
     show(&queued, args.json);
     Ok(ExitCode::SUCCESS)

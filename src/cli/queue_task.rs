@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::project::register;
 use crate::config::Config;
+use crate::engine::{AutoMemo, runs_as, runs_as_picked};
 use crate::intake::limits;
 use crate::journal::{Journal, NewJob};
 use crate::model::{Project, Timestamp};
@@ -51,8 +52,14 @@ pub struct Queued {
 }
 
 /// Checks `task` against the intake's limits, finds (or registers) its
-/// project and journals it.
-pub fn queue(journal: &mut Journal, config: &Config, task: &TaskRequest) -> anyhow::Result<Queued> {
+/// project and journals it. What `auto` finds on PATH is taken from
+/// `auto` where one is kept (the engine's door), else looked for now.
+pub fn queue(
+    journal: &mut Journal,
+    config: &Config,
+    task: &TaskRequest,
+    auto: Option<&mut AutoMemo>,
+) -> anyhow::Result<Queued> {
     if task.prompt.trim().is_empty() {
         bail!("the prompt is empty; say what the agent should do");
     }
@@ -76,11 +83,10 @@ pub fn queue(journal: &mut Journal, config: &Config, task: &TaskRequest) -> anyh
         job.title = title.clone();
     }
     let id = journal.dispatch(&job, Timestamp::now())?;
-    let falls_back = crate::engine::falls_back_to_demo(job.agent.as_deref(), &project, config);
-    let runs = if falls_back {
-        crate::engine::DEMO_FALLBACK.to_string()
-    } else {
-        crate::engine::resolved_profile(job.agent.as_deref(), &project, config)
+    let agent = job.agent.as_deref();
+    let (runs, falls_back) = match auto {
+        Some(memo) => runs_as_picked(agent, &project, config, || memo.pick()),
+        None => runs_as(agent, &project, config),
     };
     Ok(Queued {
         id,

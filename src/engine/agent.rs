@@ -51,6 +51,77 @@ pub fn resolved_profile(job_agent: Option<&str>, project: &Project, config: &Con
         .to_string()
 }
 
+/// The profile a job asking for `job_agent` runs with, as the operator is
+/// told it ([`DEMO_FALLBACK`] where `auto` finds no agent), and whether
+/// that is the demo agent only because none is installed: from one look
+/// along PATH (`dispatch` asked [`falls_back_to_demo`], then
+/// [`resolved_profile`], each searching PATH for the same names).
+pub fn runs_as(job_agent: Option<&str>, project: &Project, config: &Config) -> (String, bool) {
+    runs_as_picked(job_agent, project, config, auto_pick)
+}
+
+/// [`runs_as`] with `pick` saying what `auto` finds (asked only for
+/// `auto`).
+pub fn runs_as_picked(
+    job_agent: Option<&str>,
+    project: &Project,
+    config: &Config,
+    pick: impl FnOnce() -> Option<&'static str>,
+) -> (String, bool) {
+    let chosen = chosen(job_agent, project, config);
+    if chosen != "auto" {
+        return (chosen, false);
+    }
+    match pick() {
+        Some(program) => (program.to_string(), false),
+        None => (DEMO_FALLBACK.to_string(), true),
+    }
+}
+
+/// What `auto` finds now: the first of claude, codex, aider on PATH.
+fn auto_pick() -> Option<&'static str> {
+    auto_pick_along(&std::env::var_os("PATH").unwrap_or_default())
+}
+
+/// What `auto` finds along the directories of `path`.
+fn auto_pick_along(path: &std::ffi::OsStr) -> Option<&'static str> {
+    AUTO_ORDER
+        .into_iter()
+        .find(|p| find_along(path, p).is_some())
+}
+
+/// What `auto` found, remembered while PATH and its directories stay as
+/// they were: an agent installed or removed adds or takes an entry in a
+/// directory, which changes that directory's time. One `stat` a
+/// directory instead of one a directory for each of the three names (the
+/// engine's door asks for every dispatch).
+#[derive(Debug, Default)]
+pub struct AutoMemo {
+    seen: Option<(std::ffi::OsString, Vec<Option<std::time::SystemTime>>)>,
+    found: Option<&'static str>,
+}
+
+impl AutoMemo {
+    /// What `auto` finds, looked for again only when PATH or one of its
+    /// directories changed since the last look.
+    pub fn pick(&mut self) -> Option<&'static str> {
+        self.pick_along(std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    /// [`AutoMemo::pick`] along `path`.
+    fn pick_along(&mut self, path: std::ffi::OsString) -> Option<&'static str> {
+        let times: Vec<_> = std::env::split_paths(&path)
+            .map(|dir| std::fs::metadata(dir).and_then(|m| m.modified()).ok())
+            .collect();
+        if self.seen.as_ref() != Some(&(path.clone(), times.clone())) {
+            // Stamped before the look: a change during it is seen next time.
+            self.found = auto_pick_along(&path);
+            self.seen = Some((path, times));
+        }
+        self.found
+    }
+}
+
 /// Whether a job asking for `job_agent` in `project` gets the demo agent
 /// only because `auto` found none of claude, codex, aider installed.
 pub fn falls_back_to_demo(job_agent: Option<&str>, project: &Project, config: &Config) -> bool {
@@ -207,8 +278,12 @@ pub fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
         let p = std::path::PathBuf::from(program);
         return p.is_file().then_some(p);
     }
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
+    find_along(&std::env::var_os("PATH")?, program)
+}
+
+/// Where `program` is in the directories of `path`.
+fn find_along(path: &std::ffi::OsStr, program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path)
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
 }
@@ -286,6 +361,68 @@ pub(super) fn spawn_spec_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn project() -> Project {
+        Project {
+            name: "app".into(),
+            path: "/tmp/app".into(),
+            base_branch: "main".into(),
+            agent: None,
+            max_agents: 1,
+            host: crate::model::HostName::local(),
+            created_at: crate::model::Timestamp::from_millis(0),
+        }
+    }
+
+    /// What the operator is told and whether it falls back come from one
+    /// look for `auto` (before, `dispatch` and the engine's door searched
+    /// PATH twice for a task: once to ask whether it falls back, once for
+    /// the name), and none for a named profile.
+    #[test]
+    fn auto_is_resolved_from_one_look() {
+        let config = Config::builtin().unwrap();
+        let project = project();
+        let mut looks = 0;
+        let mut runs = |agent: Option<&str>, found: Option<&'static str>| {
+            runs_as_picked(agent, &project, &config, || {
+                looks += 1;
+                found
+            })
+        };
+        assert_eq!(runs(None, Some("codex")), ("codex".to_string(), false));
+        assert_eq!(runs(None, None), (DEMO_FALLBACK.to_string(), true));
+        assert_eq!(runs(Some("fast"), None), ("fast".to_string(), false));
+        assert_eq!(looks, 2);
+    }
+
+    /// The door remembers what `auto` found until a directory on PATH
+    /// changes (an agent installed there adds an entry, which changes the
+    /// directory's time), then looks again.
+    #[test]
+    fn what_auto_found_is_remembered_until_a_directory_on_path_changes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = std::env::join_paths([dir.path()]).expect("path");
+        let set_time = |secs| {
+            std::fs::File::open(dir.path())
+                .and_then(|d| {
+                    d.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+                })
+                .expect("set the directory's time");
+        };
+        set_time(1_000);
+        let mut memo = AutoMemo::default();
+        assert_eq!(memo.pick_along(path.clone()), None);
+        // A program appears while the directory's time stays: remembered,
+        // not looked for.
+        std::fs::write(dir.path().join("codex"), "").expect("write");
+        set_time(1_000);
+        assert_eq!(memo.pick_along(path.clone()), None, "remembered");
+        // The directory's time changes: looked for again.
+        set_time(2_000);
+        assert_eq!(memo.pick_along(path.clone()), Some("codex"));
+        // PATH itself changes: looked for again.
+        assert_eq!(memo.pick_along(std::ffi::OsString::new()), None);
+    }
 
     #[test]
     fn the_prompt_is_one_whole_argument() {

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::AutoMemo;
 use super::config_watch::{Stamp, stamp};
 use super::fault::{Verdict, judge};
 use crate::cli::queue_task::{Queued, TaskRequest, queue};
@@ -135,6 +136,9 @@ struct Served {
     config_file: PathBuf,
     journal: Option<Journal>,
     config: Option<(Option<Stamp>, Config)>,
+    /// What `auto` found on PATH, for the answer's "runs" (searched
+    /// again only when PATH's directories change).
+    auto: AutoMemo,
 }
 
 impl Served {
@@ -144,6 +148,7 @@ impl Served {
             config_file: home.config_file(),
             journal: None,
             config: None,
+            auto: AutoMemo::default(),
         }
     }
 
@@ -164,7 +169,7 @@ impl Served {
             },
         };
         let mut journal = journal;
-        let reply = match queue(&mut journal, &config, task) {
+        let reply = match queue(&mut journal, &config, task, Some(&mut self.auto)) {
             Ok(queued) => Reply::Queued(queued),
             Err(e) => refused(&e),
         };

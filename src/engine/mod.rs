@@ -34,9 +34,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use agent::{
-    DEMO_FALLBACK, Installed, MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, asks_for_auto,
+    AutoMemo, DEMO_FALLBACK, Installed, MAX_ARGV_PROMPT_BYTES, PROMPT_FILE, argv, asks_for_auto,
     falls_back_to_demo, install_hint, installed, no_agent_installed, profile_name, resolve_program,
-    resolved_profile, session_name,
+    resolved_profile, runs_as, runs_as_picked, session_name,
 };
 pub use lock::EngineLock;
 
