@@ -790,3 +790,41 @@ fn the_demos_question_answered_with_y_lets_its_agent_work() {
         .unwrap_or_default();
     assert_eq!(item["files"], 1, "the agent did its work: {review:#}");
 }
+
+/// A profile that types its task in (`prompt = "paste"`) but whose
+/// `ready` never shows (a shell whose prompt is `# `, not `$ `): the
+/// attempt fails, saying which pattern did not show and what the screen
+/// ends with. Before, the wait's timeout was taken for tmux going away:
+/// the pass was retried, the session adopted as running, and the job sat
+/// in `running` for ever with its task never typed in.
+#[test]
+fn a_ready_pattern_that_never_shows_fails_the_attempt_saying_so() {
+    let config = r#"
+[scheduler]
+active_interval = "200ms"
+max_attempts = 1
+
+[agents.fast]
+command = ["sh", "-c", "printf 'not the prompt> '; exec cat"]
+prompt = "paste"
+ready = 'NEVER SHOWN'
+ready_within = "1s"
+"#;
+    let (sb, _repo, _engine) = running_with(config, 1);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    wait_for("the attempt to fail", || job(&sb, 1)["state"] == "failed");
+    let events = sb.journal().events(1).unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e.kind == "failed")
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(
+        failed.contains("/NEVER SHOWN/") && failed.contains("not the prompt>"),
+        "{events:#?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.message.contains("adopted")),
+        "{events:#?}"
+    );
+}

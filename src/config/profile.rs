@@ -120,6 +120,10 @@ pub struct AgentProfile {
     /// own tasks may go to it, never the text of tickets or alarms.
     #[serde(default)]
     pub operator_tasks_only: bool,
+    /// How long a `prompt = "paste"` agent may take to show `ready` before
+    /// its attempt fails (its task is typed in only once it shows).
+    #[serde(default = "default_ready_within", with = "super::duration")]
+    pub ready_within: std::time::Duration,
 }
 
 impl AgentProfile {
@@ -140,6 +144,10 @@ impl AgentProfile {
 
 fn default_delivery() -> PromptDelivery {
     PromptDelivery::Argv
+}
+
+fn default_ready_within() -> std::time::Duration {
+    std::time::Duration::from_secs(60)
 }
 
 fn default_screen_lines() -> usize {

@@ -936,12 +936,27 @@ impl Engine {
         runtime.server.spawn(&spec)?;
         if profile.prompt == crate::config::PromptDelivery::Paste {
             if let Some(ready) = profile.ready.as_ref().and_then(|p| p.regex().ok()) {
-                crate::runtime::wait_for_prompt(
+                match crate::runtime::wait_for_prompt(
                     &runtime.server,
                     name,
                     ready,
-                    Duration::from_secs(60),
-                )?;
+                    profile.ready_within,
+                ) {
+                    Ok(_) => {}
+                    // The agent's (or its profile's) fault, not tmux's: the
+                    // attempt fails with what the screen shows instead.
+                    Err(crate::runtime::TmuxError::Timeout(_)) => {
+                        let screen = runtime.server.capture(name, false, 0).unwrap_or_default();
+                        let _ = runtime.server.kill(name);
+                        anyhow::bail!(
+                            "agent {profile_name} did not show its `ready` pattern /{}/ within {}, so its task was not typed in; its screen ends with {:?} (check `ready` of [agents.{profile_name}] in config.toml)",
+                            ready.as_str(),
+                            humantime::format_duration(profile.ready_within),
+                            crate::agents::status::last_lines(&screen, 1).trim()
+                        );
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             runtime.control.send_text(
                 name,
