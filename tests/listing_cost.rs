@@ -10,7 +10,9 @@
 //!   token before each;
 //! - `here` — this machine's listing now (`ControlClient::sessions` on a
 //!   local server, parse included): no report option, two tokens a pane;
-//! - `host` — a host's listing now (`ReportOptions::Read`, parse included).
+//! - `host` — a host's listing now (`ReportOptions::Read`, parse included);
+//! - `pane id` — the floor: one field, `#{pane_id}`, what any listing of
+//!   every pane costs.
 //!
 //! `cargo test --test listing_cost -- --ignored --nocapture`
 //! (`LISTING_PANES=N` for another count.)
@@ -97,14 +99,15 @@ fn list_panes_by_format_side_by_side() {
             .map_or(0, |o| o.len())
     };
     let token_16 = token_16();
-    let names = ["plain 12", "token 16", "here", "host"];
-    let mut bytes = [0usize; 4];
+    let names = ["plain 12", "token 16", "here", "host", "pane id"];
+    let mut bytes = [0usize; 5];
     let mut run = |i: usize| -> Duration {
         let t = Instant::now();
         match i {
             0 => bytes[0] = raw(PLAIN_12),
             1 => bytes[1] = raw(&token_16),
             2 => assert_eq!(client.sessions().expect("sessions").len(), panes),
+            4 => bytes[4] = raw("#{pane_id}"),
             _ => {
                 let listed = client.list(ReportOptions::Read).expect("list");
                 assert_eq!(listed.len(), panes);
@@ -121,7 +124,7 @@ fn list_panes_by_format_side_by_side() {
     // Each round's ratio to `plain 12`: noise that lasts a round cancels.
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     for round in 0..ROUNDS {
-        let mut this = [0.0; 4];
+        let mut this = [0.0; 5];
         for k in 0..names.len() {
             let i = (round + k) % names.len();
             this[i] = run(i).as_secs_f64() * 1000.0;
@@ -139,7 +142,7 @@ fn list_panes_by_format_side_by_side() {
         times[i].sort_by(f64::total_cmp);
         ratios[i].sort_by(f64::total_cmp);
         let size = match i {
-            0 | 1 => format!("{} bytes", bytes[i]),
+            0 | 1 | 4 => format!("{} bytes", bytes[i]),
             _ => "parse included".to_string(),
         };
         println!(

@@ -32,6 +32,20 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
+/// This thread's CPU time (the engine's passes run on it).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime(2) writes one timespec we own.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if !ok {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 #[test]
 #[ignore = "a measurement: 200 live agents, about two minutes"]
 fn figures_with_200_live_agents() {
@@ -99,12 +113,23 @@ fn figures_with_200_live_agents() {
     let reads = engine.screen_reads;
     let counts = engine.schedule_counts;
     let mut passes = Vec::new();
+    // Beside each pass: its CPU, and one more `list-panes` of every
+    // session (the pass makes one), to tell what the pass waits on.
+    let mut cpu = Vec::new();
+    let mut listings = Vec::new();
     for _ in 0..50 {
+        let before_cpu = thread_cpu();
         let t = Instant::now();
         engine.pass().expect("pass");
         passes.push(t.elapsed());
+        cpu.push(thread_cpu() - before_cpu);
+        let t = Instant::now();
+        engine.control.sessions().expect("sessions");
+        listings.push(t.elapsed());
     }
     passes.sort();
+    cpu.sort();
+    listings.sort();
     let rereads = engine.screen_reads - reads;
     let scheduled = engine.schedule_counts.0 - counts.0;
 
@@ -154,6 +179,12 @@ fn figures_with_200_live_agents() {
         p(50),
         p(90),
         p(100)
+    );
+    let mid = |v: &[Duration]| v[(v.len() - 1) / 2];
+    println!(
+        "of a pass: its CPU p50 {:?}; one list-panes of every session, timed between passes, p50 {:?}",
+        mid(&cpu),
+        mid(&listings)
     );
     println!("engine at rest, 20 s at its own intervals: {engine_cpu:.2}% of one core");
     println!("viewer room, main view, 20 s: {room_main:.2}% of one core");
