@@ -96,3 +96,60 @@ fn errors_say_what_is_missing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("nothing reported"));
 }
+
+/// A hook's input far past the bound (a tool's whole input, or a stream
+/// that does not end soon) is not read whole: the report reads the bounded
+/// head, reports the hook's event from it, and returns while the writer
+/// still has plenty to give.
+#[test]
+fn a_huge_hook_input_is_read_only_to_its_bound() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let sb = setup();
+    let mut child = sb
+        .cmd(&["report", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn switchboard");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // 256 MiB: a tool's input that the hook passes on whole.
+    let writer = std::thread::spawn(move || {
+        let head = br#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"content":""#;
+        let mut written = 0usize;
+        if stdin.write_all(head).is_err() {
+            return written;
+        }
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..256 {
+            if stdin.write_all(&chunk).is_err() {
+                return written;
+            }
+            written += chunk.len();
+        }
+        let _ = stdin.write_all(br#""}}"#);
+        written
+    });
+    let out = child.wait_with_output().expect("wait");
+    let written = writer.join().expect("writer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        written < 128 << 20,
+        "the report read {} MiB of its input before it returned",
+        written >> 20
+    );
+    let r = sb.journal().latest_status_report(1).unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.message.as_deref(), r.source.as_str()),
+        (
+            Some(ReportStatus::Working),
+            Some("using Write"),
+            "claude-hook"
+        )
+    );
+}

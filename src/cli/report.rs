@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::Context;
-use crate::intake::hooks::{HookReport, claude_hook, codex_notify};
+use crate::intake::hooks::{
+    HookReport, MAX_HOOK_INPUT, claude_hook, claude_hook_head, codex_notify,
+};
 use crate::journal::{ReportSource, ReportStatus};
 use crate::model::Timestamp;
 
@@ -56,18 +58,22 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             (from_env, codex_notify(json).map_err(anyhow::Error::msg)?)
         }
         id if !flags_given && !std::io::stdin().is_terminal() => {
-            let mut input = String::new();
-            std::io::stdin()
-                .read_to_string(&mut input)
+            let (input, cut) = read_hook_input(&mut std::io::stdin().lock())
                 .context("reading the hook's input")?;
-            if input.trim().is_empty() {
+            if input.trim_ascii().is_empty() {
                 bail!(
                     "nothing to report: give --progress, --message or a status, or hook JSON on stdin"
                 );
             }
+            let report = if cut {
+                claude_hook_head(&input)
+            } else {
+                let text = String::from_utf8(input).context("the hook's input is not UTF-8")?;
+                claude_hook(&text)
+            };
             (
                 id.map(str::to_string).or(from_env),
-                claude_hook(&input).map_err(anyhow::Error::msg)?,
+                report.map_err(anyhow::Error::msg)?,
             )
         }
         id => {
@@ -133,4 +139,25 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Timestamp::now(),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How much of a longer hook input is read and thrown away after the
+/// bound, so that a hook that writes a few MiB is not cut off mid-write
+/// (a broken pipe); past it, the report returns and the writer's pipe
+/// breaks.
+const DRAIN_HOOK_INPUT: u64 = 16 << 20;
+
+/// A hook's input: at most [`MAX_HOOK_INPUT`] bytes, and whether it was
+/// longer (then up to [`DRAIN_HOOK_INPUT`] more is read and dropped).
+fn read_hook_input(input: &mut impl Read) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut head = Vec::new();
+    input
+        .take(MAX_HOOK_INPUT as u64 + 1)
+        .read_to_end(&mut head)?;
+    let cut = head.len() > MAX_HOOK_INPUT;
+    if cut {
+        head.truncate(MAX_HOOK_INPUT);
+        std::io::copy(&mut input.take(DRAIN_HOOK_INPUT), &mut std::io::sink())?;
+    }
+    Ok((head, cut))
 }

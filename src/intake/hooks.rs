@@ -48,7 +48,74 @@ fn short(s: &str) -> String {
 /// it took up its task). A `Notification` that it has been idle says
 /// nothing new.
 pub fn claude_hook(json: &str) -> Result<HookReport, String> {
-    let obj = object(json, "Claude Code hook input")?;
+    claude_hook_fields(object(json, "Claude Code hook input")?)
+}
+
+/// The most of a hook's input that `switchboard report` reads: hooks pass
+/// on a tool's whole input and output (a file written, a command's
+/// output), which can be any size, and a report needs a few short fields.
+pub const MAX_HOOK_INPUT: usize = 1 << 20;
+
+/// The top-level fields of Claude Code's hook input that a report reads.
+const HOOK_FIELDS: [&str; 6] = [
+    "hook_event_name",
+    "tool_name",
+    "last_assistant_message",
+    "error",
+    "notification_type",
+    "message",
+];
+
+/// [`claude_hook`] from the first [`MAX_HOOK_INPUT`] bytes of an input
+/// that is longer: its fields are read up to the cut (the fields a report
+/// reads come before a tool's input and output in Claude Code's order), the
+/// others skipped without being kept. An error when the cut came before
+/// `hook_event_name`, or the head is not JSON.
+pub fn claude_hook_head(head: &[u8]) -> Result<HookReport, String> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    struct Collect<'a>(&'a mut serde_json::Map<String, Value>);
+    impl<'de> DeserializeSeed<'de> for Collect<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Collect<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if HOOK_FIELDS.contains(&key.as_str()) {
+                    let value: Value = map.next_value()?;
+                    self.0.insert(key, value);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut fields = serde_json::Map::new();
+    let mut de = serde_json::Deserializer::from_slice(head);
+    match Collect(&mut fields).deserialize(&mut de) {
+        // Cut short: what came before the cut stands.
+        Err(e) if e.is_eof() => {}
+        Err(e) => return Err(format!("Claude Code hook input: malformed JSON: {e}")),
+        Ok(()) => {}
+    }
+    if !fields.contains_key("hook_event_name") {
+        return Err(format!(
+            "Claude Code hook input over {} KiB without \"hook_event_name\" in its first {} KiB; nothing reported",
+            MAX_HOOK_INPUT / 1024,
+            MAX_HOOK_INPUT / 1024
+        ));
+    }
+    claude_hook_fields(fields)
+}
+
+fn claude_hook_fields(obj: serde_json::Map<String, Value>) -> Result<HookReport, String> {
     let event =
         text(&obj, "hook_event_name").ok_or("Claude Code hook input has no \"hook_event_name\"")?;
     let tool = || text(&obj, "tool_name").unwrap_or_else(|| "a tool".into());
@@ -136,6 +203,26 @@ fn is_title_turn(obj: &serde_json::Map<String, Value>) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_cut_hook_input_reports_the_fields_before_the_cut() {
+        let head = br#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"content":"aaaa"#;
+        let r = claude_hook_head(head).unwrap();
+        assert_eq!(r.status, Some(ReportStatus::Working));
+        assert_eq!(r.message.as_deref(), Some("using Write"));
+        // Cut before the event: nothing to say, said clearly.
+        let err = claude_hook_head(br#"{"tool_input":{"content":"aaaa"#).unwrap_err();
+        assert!(err.contains("hook_event_name"), "{err}");
+        // Not JSON at all.
+        let err = claude_hook_head(b"not json at all").unwrap_err();
+        assert!(err.contains("malformed"), "{err}");
+        // Whole, it reads as claude_hook does.
+        let whole = br#"{"hook_event_name":"Stop","last_assistant_message":"done"}"#;
+        assert_eq!(
+            claude_hook_head(whole).unwrap(),
+            claude_hook(std::str::from_utf8(whole).unwrap()).unwrap()
+        );
+    }
     use super::*;
 
     #[test]
