@@ -395,3 +395,150 @@ fn work_given_to_a_done_agent_is_reviewed_and_merged() {
     terminal.keys("room", &["q"]);
     terminal.wait_for("room", "room exited 0");
 }
+
+/// What the dispatch form shows, its rows joined and without blanks or
+/// borders: the box's own columns only (the panes behind it show on
+/// either side), so a reason wrapped over rows reads as one.
+fn form_text(screen: &str) -> String {
+    let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let Some((top, left)) = rows.iter().enumerate().find_map(|(i, row)| {
+        let title: Vec<char> = "┌ Dispatch a task".chars().collect();
+        row.windows(title.len())
+            .position(|w| w == title.as_slice())
+            .map(|x| (i, x))
+    }) else {
+        return String::new();
+    };
+    rows[top..]
+        .iter()
+        .map(|row| {
+            row.iter()
+                .skip(left)
+                .take(72)
+                .filter(|c| !c.is_whitespace() && !"│┌┐└┘─".contains(**c))
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// A refusal as `switchboard dispatch` says it, blanks left out.
+fn cli_refusal(stderr: &str) -> String {
+    stderr
+        .trim()
+        .strip_prefix("error:")
+        .unwrap_or(stderr)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The form takes the one path `switchboard dispatch` takes: the same
+/// refusals in the same words (a profile gone from the config since the
+/// form opened; a directory that is no repository), git never run on the
+/// room's thread (while git hangs the room still answers keys), and a
+/// task submitted twice in a row is journaled once.
+#[test]
+fn the_form_dispatches_as_the_command_line_does() {
+    let sb = Sandbox::new();
+    slow_project(&sb);
+    let config = sb.home().join("config.toml");
+    let slow = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{slow}[agents.zzlater]\ncommand = [\"{{switchboard}}\", \"demo-agent\", \"{{prompt}}\"]\n"),
+    )
+    .unwrap();
+    let plain = sb.dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let web = sb.repo("web");
+    // A git that hangs on finding a repository's root until the test
+    // lets it go.
+    let gate = sb.dir.path().join("git-may-go");
+    let bin = sb.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *show-toplevel*) while [ ! -e '{}' ]; do sleep 0.1; done;; esac\nexec '{}' \"$@\"\n",
+            gate.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let _agents = AgentsServer(sb.home());
+    let terminal = Terminal::new(sb.dir.path());
+    terminal.open_with(
+        "room",
+        &sb.home(),
+        &format!("PATH='{}':\"$PATH\"", bin.display()),
+    );
+    terminal.wait_for("room", "engine running");
+    terminal.keys("room", &["d"]);
+    terminal.wait_for("room", "Dispatch a task");
+    terminal.type_text("room", "the task");
+    terminal.keys("room", &["BTab", "BTab", "BTab", "Left"]);
+    terminal.wait_for("room", "‹ zzlater ›");
+
+    // The profile goes from the config while the form is open.
+    std::fs::write(&config, &slow).unwrap();
+    terminal.wait_for("room", "read again");
+    terminal.keys("room", &["C-s"]);
+    let screen = terminal.wait_for("room", "not dispatched");
+    let cli = cli_refusal(
+        sb.run(&["dispatch", "api", "the task", "--agent", "zzlater"])
+            .fails(1),
+    );
+    assert!(cli.contains("zzlater"), "{cli}");
+    assert!(form_text(&screen).contains(&cli), "{cli}\n{screen}");
+
+    // A directory that is no repository: git's refusal, in dispatch's words.
+    terminal.keys("room", &["Right", "BTab", "Left", "Tab"]);
+    terminal.wait_for("room", "Repository path");
+    terminal.type_text("room", &plain.display().to_string());
+    std::fs::write(&gate, "").unwrap();
+    terminal.keys("room", &["C-s"]);
+    let screen = terminal.wait_until("room", "the refusal of a plain directory", |s| {
+        form_text(s).contains("notagitrepository")
+    });
+    let cli = cli_refusal(
+        sb.run(&["dispatch", plain.to_str().unwrap(), "the task"])
+            .fails(1),
+    );
+    assert!(form_text(&screen).contains(&cli), "{cli}\n{screen}");
+    std::fs::remove_file(&gate).unwrap();
+
+    // A new repository, submitted twice at once while git hangs: the
+    // room still answers (Esc closes the form), and once git goes on the
+    // task is journaled once.
+    for _ in 0..plain.display().to_string().chars().count() {
+        terminal.keys("room", &["BSpace"]);
+    }
+    terminal.type_text("room", &web.display().to_string());
+    terminal.tmux(&["send-keys", "-t", "=room:", "C-s", "C-s"]);
+    terminal.wait_for("room", "dispatching");
+    terminal.keys("room", &["Escape"]);
+    terminal.wait_for("room", "d dispatch");
+    assert!(sb.run(&["jobs", "--json"]).json() == serde_json::json!([]));
+    std::fs::write(&gate, "").unwrap();
+    terminal.wait_for("room", "queued #1");
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = sb.run(&["jobs", "1", "--json"]).json();
+    assert_eq!(job["project"], "web", "{job}");
+    assert_eq!(job["prompt"], "the task", "{job}");
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}

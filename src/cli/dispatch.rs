@@ -1,16 +1,16 @@
 //! `switchboard dispatch PROJECT PROMPT…`: journal a task and return. With
 //! an engine running on the home, the task is handed to it over the home's
 //! local socket (its journal is open already); without one, it is journaled
-//! here. Either way through [`queue`], with the same words.
+//! here. Either way through [`hand_over_or_queue`], with the same words,
+//! as the control room's dispatch form.
 
 use std::process::ExitCode;
 
 use serde_json::json;
 
 use super::Context;
-use super::handover::{Handover, hand_over};
 use super::output::{BOLD, paint, visible};
-use super::queue_task::{Queued, TaskRequest, queue};
+use super::queue_task::{Queued, TaskRequest, hand_over_or_queue};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,11 +55,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         after: args.after,
         cwd: std::env::current_dir().unwrap_or_default(),
     };
-    let queued = match hand_over(&ctx.home, &task)? {
-        Handover::Taken(queued) => queued,
-        Handover::Refused(why) => anyhow::bail!(why),
-        Handover::NoEngine => queue(&mut ctx.journal()?, &ctx.config()?, &task, None)?,
-    };
+    let queued = hand_over_or_queue(&ctx.home, &task)?;
     show(&queued, args.json);
     Ok(ExitCode::SUCCESS)
 }

@@ -7,12 +7,11 @@ mod clean;
 mod context;
 mod demo;
 mod dispatch;
-mod explain;
-mod handover;
-pub(crate) use queue_task::resolve_project;
 mod doctor;
+mod explain;
 #[cfg(test)]
 mod gate_tests;
+mod handover;
 mod host;
 mod host_check;
 mod ingest;

@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
+use super::Context;
+use super::handover::{Handover, hand_over};
 use super::project::register;
 use crate::config::Config;
 use crate::engine::{AutoMemo, runs_as, runs_as_picked};
+use crate::home::Home;
 use crate::intake::limits;
 use crate::journal::{Journal, NewJob};
 use crate::model::{Project, Timestamp};
@@ -49,6 +52,21 @@ pub struct Queued {
     pub after: Vec<i64>,
     /// The project was registered by this dispatch (a new repository path).
     pub registered: bool,
+}
+
+/// Queues `task` as `switchboard dispatch` does: handed to the engine
+/// running on `home` when one runs (its door journals it with [`queue`]),
+/// else journaled here with [`queue`]. The command line and the control
+/// room's form both come this way, so a task is checked once, in one set
+/// of words. It may wait on git (a new repository path) and on the
+/// engine's answer: the room calls it off its drawing thread.
+pub fn hand_over_or_queue(home: &Home, task: &TaskRequest) -> anyhow::Result<Queued> {
+    let here = Context { home: home.clone() };
+    match hand_over(home, task)? {
+        Handover::Taken(queued) => Ok(queued),
+        Handover::Refused(why) => bail!(why),
+        Handover::NoEngine => queue(&mut here.journal()?, &here.config()?, task, None),
+    }
 }
 
 /// Checks `task` against the intake's limits, finds (or registers) its
@@ -103,19 +121,9 @@ pub fn queue(
     })
 }
 
-/// A registered name, or a repository path relative to this process's
-/// directory (registered now if it is new). Returns the project and
-/// whether it was registered by this call.
-pub(crate) fn resolve_project(
-    journal: &mut Journal,
-    config: &Config,
-    given: &str,
-) -> anyhow::Result<(Project, bool)> {
-    let here = std::env::current_dir().unwrap_or_default();
-    resolve_project_from(journal, config, given, &here)
-}
-
-/// As [`resolve_project`], a relative path read from `cwd`.
+/// A registered name, or a repository path relative to `cwd` (registered
+/// now if it is new). Returns the project and whether it was registered
+/// by this call.
 fn resolve_project_from(
     journal: &mut Journal,
     config: &Config,

@@ -128,6 +128,24 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// Where the fault is, short enough for a status bar: the file's
+    /// name, with its line and key when they are known.
+    pub fn place(&self) -> String {
+        let (path, line, key) = match self {
+            ConfigError::Read { path, .. } => (path, None, None),
+            ConfigError::Invalid {
+                path, line, key, ..
+            } => (path, *line, key.as_deref()),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let line = line.map(|l| format!(" line {l}")).unwrap_or_default();
+        let key = key.map(|k| format!(", key {k}")).unwrap_or_default();
+        format!("{name}{line}{key}")
+    }
+
     /// A fault of the file as a whole, without a line.
     fn about(path: &Path, e: impl std::fmt::Display) -> ConfigError {
         ConfigError::Invalid {

@@ -7,14 +7,15 @@
 //! `stat`); a changed file is loaded whole, and applies from that pass
 //! on; a file that does not load is refused with its line, and the
 //! engine keeps the settings it had. What is set up once at start (the
-//! tmux server's scrollback, the network intake) and what the control
-//! room reads for itself (keys, notifications) are named as taking effect
-//! at the next start.
+//! tmux server's scrollback, the network intake) is named as taking
+//! effect at the next start. The control room keeps a watch of its own
+//! on the same file (its keys, notifications, form and status bar follow
+//! it), so the room's sections are not named.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 
 /// What the file looked like: a changed mtime, length or inode (an
 /// editor that writes a new file and renames it) is a change.
@@ -47,7 +48,7 @@ pub enum Reload {
         at_next_start: Vec<&'static str>,
     },
     /// The file changed and does not load: why (file, line, key).
-    Refused(String),
+    Refused(ConfigError),
 }
 
 /// The watched file and what it said when last read.
@@ -80,7 +81,7 @@ impl ConfigWatch {
         }
         self.stamp = now;
         match Config::load(&self.path) {
-            Err(e) => Reload::Refused(e.to_string()),
+            Err(e) => Reload::Refused(e),
             Ok(config) => {
                 let table = Config::user_table(&self.path).unwrap_or_default();
                 let at_next_start = at_next_start(&self.table, &table);
@@ -94,15 +95,9 @@ impl ConfigWatch {
     }
 }
 
-/// The settings, as the operator wrote them, that an engine or a room
-/// takes only when it starts.
-const SET_AT_START: [(&str, Option<&str>); 5] = [
-    ("tmux", Some("history_limit")),
-    ("intake", None),
-    ("keys", None),
-    ("notify", None),
-    ("room", None),
-];
+/// The settings, as the operator wrote them, that an engine takes only
+/// when it starts.
+const SET_AT_START: [(&str, Option<&str>); 2] = [("tmux", Some("history_limit")), ("intake", None)];
 
 /// Which of [`SET_AT_START`] differ between the operator's old and new
 /// file, named as in the file (`[intake]`, `tmux.history_limit`).
@@ -121,10 +116,7 @@ pub fn at_next_start(old: &toml::Table, new: &toml::Table) -> Vec<&'static str> 
         })
         .map(|(table, key)| match (*table, key) {
             ("tmux", Some(_)) => "tmux.history_limit",
-            ("intake", _) => "[intake]",
-            ("keys", _) => "[keys]",
-            ("notify", _) => "[notify]",
-            _ => "[room]",
+            _ => "[intake]",
         })
         .collect()
 }
@@ -145,13 +137,14 @@ mod tests {
         let more = table(
             "[tmux]\nhistory_limit = 5\n[intake.http]\nlisten = \"127.0.0.1:1\"\n[keys]\nquit = \"x\"\n",
         );
+        // The room follows its own sections: they are not the engine's.
         assert_eq!(
             at_next_start(&old, &more),
-            vec!["tmux.history_limit", "[intake]", "[keys]"]
+            vec!["tmux.history_limit", "[intake]"]
         );
         assert_eq!(
             at_next_start(&more, &old),
-            vec!["tmux.history_limit", "[intake]", "[keys]"]
+            vec!["tmux.history_limit", "[intake]"]
         );
     }
 
@@ -175,7 +168,7 @@ mod tests {
         assert!(matches!(watch.look(), Reload::Unchanged));
         std::fs::write(&path, "[scheduler]\nmax_agents = \"many\"\n").expect("write");
         match watch.look() {
-            Reload::Refused(why) => assert!(why.contains("line 2"), "{why}"),
+            Reload::Refused(why) => assert!(why.to_string().contains("line 2"), "{why}"),
             other => panic!("{other:?}"),
         }
         // Refused once, not again each pass.

@@ -11,7 +11,7 @@ mod agent;
 pub mod cleanup;
 mod commands;
 mod commit;
-mod config_watch;
+pub mod config_watch;
 mod deliver;
 pub mod door;
 pub mod fault;
@@ -651,7 +651,7 @@ impl Engine {
                 let mut note = format!("{path} read again; its settings apply from now on");
                 if !at_next_start.is_empty() {
                     note.push_str(&format!(
-                        ", except {}: they take effect when the engine (and the control room) start again",
+                        ", except {}: they take effect when the engine starts again",
                         at_next_start.join(", ")
                     ));
                 }

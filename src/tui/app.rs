@@ -13,6 +13,7 @@ use super::grid::{self, GridPage};
 use super::keymap::Keymap;
 use super::layout::RoomLayout;
 use crate::agents::question::Question;
+use crate::config::Config;
 use crate::journal::{JobDetails, ReviewView};
 use crate::model::{
     Freshness, HostName, Job, OperatorAction, Refusal, ReviewComment, ReviewState, StateName,
@@ -262,6 +263,11 @@ pub struct App {
     /// The question an asking job's agent shows, read from its latest
     /// capture: the details view shows it and answers it with single keys.
     pub asking: Option<(i64, Question)>,
+    /// Where the operator's config.toml fails to load, when its last
+    /// edit did not (`config.toml line 2, key …`): the room keeps the
+    /// last settings that loaded, and the status bar says so until the
+    /// file is mended.
+    pub config_refused: Option<String>,
     /// The last thing the room said (a command sent, an error).
     pub message: Option<String>,
     pub quit: bool,
@@ -291,9 +297,20 @@ impl App {
             no_color: false,
             area: Rect::default(),
             asking: None,
+            config_refused: None,
             message: None,
             quit: false,
         }
+    }
+
+    /// Takes the room's settings from `config`: at start, and each time
+    /// the operator's file is read again (the keys, the form's profiles,
+    /// whether approve asks first). What the status bar shows of the
+    /// config (the agents' limit) comes with the next snapshot.
+    pub fn take_config(&mut self, config: &Config) {
+        self.keymap = Keymap::new(&config.keys);
+        self.profiles = config.agent_names();
+        self.confirm_approve = config.room.confirm_approve;
     }
 
     /// The jobs in the order the scheduler would start them: active first,

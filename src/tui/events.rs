@@ -20,6 +20,10 @@ pub enum RoomEvent {
     Signal(i32),
     /// The terminal could not be read any more.
     InputClosed(String),
+    /// What became of a task from the dispatch form (journaled off the
+    /// room's thread): its job id, or why it was refused, in the words
+    /// `switchboard dispatch` uses.
+    Dispatched(Result<i64, String>),
 }
 
 /// The thread that reads the terminal. It can be paused (while the

@@ -29,8 +29,8 @@ pub struct DispatchRequest {
     pub project: String,
     pub agent: Option<String>,
     pub priority: i64,
-    /// The jobs it waits for, as typed (checked by the journal when it is
-    /// dispatched, with [`crate::scheduler::check_after`]).
+    /// The jobs it waits for, as typed (checked when it is dispatched,
+    /// as `dispatch --after` is).
     pub after: Vec<i64>,
     pub prompt: String,
 }
@@ -80,6 +80,9 @@ pub struct DispatchForm {
     /// Profiles whose program is not installed: marked in the picker (a
     /// job given one fails at once, saying how to install it).
     pub missing: Vec<String>,
+    /// The request went out and its answer has not come back: the form
+    /// says so, and another Ctrl-S sends nothing.
+    pub sending: bool,
 }
 
 /// The project choice that means "type a path".
@@ -122,19 +125,22 @@ impl DispatchForm {
             prompt: TextArea::default(),
             error: None,
             missing: Vec::new(),
+            sending: false,
         }
     }
 
-    /// The engine refused the request: the form stays, with every word the
-    /// operator typed, the whole reason, and the cursor where the fix goes:
-    /// `at` when the refusal names a field, else the path when one was
-    /// typed.
+    /// The request was refused: the form stays, with every word the
+    /// operator typed, the whole reason, and the cursor where the fix
+    /// goes: `at` when the refusal names a field, else the prompt when it
+    /// is empty, else the path when one was typed.
     pub fn refused(&mut self, why: String, at: Option<Field>) {
         match at {
             Some(field) => self.field = field,
+            None if self.prompt.lines().join("").trim().is_empty() => self.field = Field::Prompt,
             None if self.wants_path() => self.field = Field::Path,
             None => {}
         }
+        self.sending = false;
         self.error = Some(why);
     }
 
@@ -179,6 +185,7 @@ impl DispatchForm {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Char('s') if ctrl && self.sending => return FormOutcome::Editing,
             KeyCode::Char('s') if ctrl => return self.submit(),
             KeyCode::Tab => self.step(true),
             KeyCode::BackTab => self.step(false),
@@ -236,25 +243,19 @@ impl DispatchForm {
             form.error = Some(why.to_string());
             FormOutcome::Editing
         };
-        if project.is_empty() {
-            return refuse(self, Field::Path, "give the path of a git repository");
-        }
+        // Only what the form reads from its typing (as the command line
+        // reads its arguments); every check of the task itself is the one
+        // `dispatch` makes (`cli::queue_task::queue`), in its words.
         let Ok(priority) = priority.trim().parse::<i64>() else {
             return refuse(self, Field::Priority, "the priority is a whole number");
         };
-        // Read as `dispatch --after` reads them: once each, in order.
-        let mut after = match crate::scheduler::parse_after(&self.after.lines().join("")) {
+        // Read as `dispatch --after` reads them.
+        let after = match crate::scheduler::parse_after(&self.after.lines().join("")) {
             Ok(after) => after,
             Err(why) => return refuse(self, Field::After, &why),
         };
-        after.sort_unstable();
-        after.dedup();
-        if let Err(why) = crate::intake::limits::after(&after) {
-            return refuse(self, Field::After, &why);
-        }
-        if prompt.is_empty() {
-            return refuse(self, Field::Prompt, "say what the agent should do");
-        }
+        // Sent once: a second Ctrl-S waits for the answer to the first.
+        self.sending = true;
         FormOutcome::Submitted(DispatchRequest {
             project,
             agent: (self.agent > 0).then(|| self.agents[self.agent].clone()),

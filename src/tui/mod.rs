@@ -151,13 +151,15 @@ pub fn run(home: Home, config: Config) -> anyhow::Result<Closed> {
         None => (EngineState::Viewer, None),
     };
     let mut app = App::new(engine_state);
-    app.keymap = keymap::Keymap::new(&config.keys);
-    app.profiles = config.agent_names();
-    app.confirm_approve = config.room.confirm_approve;
+    app.take_config(&config);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    // Read from the file system, not asked of git: git (slow, or hung
+    // on a network file system) never stands between the operator and
+    // the room.
     app.here = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
         .ok()
-        .and_then(|d| crate::workspace::repository_root(&d).ok())
+        .and_then(|d| crate::workspace::enclosing_repository(&d))
         .map(|p| p.display().to_string());
     let result =
         room::Room::open(&home, &config, engine.as_ref()).and_then(|mut room| room.run(&mut app));

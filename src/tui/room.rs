@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -17,15 +17,17 @@ use ratatui::text::Text;
 use super::app::{App, DiffView, EngineState, GridCell, Mode};
 use super::capture::{live_status, plain, read_capture};
 use super::events::{Input, RoomEvent, watch_signals};
-use super::form::{DispatchRefused, DispatchRequest, Field};
+use super::form::{DispatchRefused, DispatchRequest};
 use super::update::{Intent, dispatched, handle_key, handle_mouse};
 use super::watch::{Request, Watcher};
 use super::{draw, notice, snapshot};
 use crate::agents::question::read_question;
+use crate::cli::queue_task::{TaskRequest, hand_over_or_queue};
 use crate::config::Config;
+use crate::engine::config_watch::{ConfigWatch, Reload};
 use crate::engine::{profile_name, session_name};
 use crate::home::Home;
-use crate::journal::{Journal, JournalError, NewJob};
+use crate::journal::Journal;
 use crate::model::{Freshness, Project, StateName, Timestamp};
 use crate::runtime::{ControlClient, TmuxServer};
 use crate::workspace::diff_text_on;
@@ -42,7 +44,11 @@ const DIFF_LINES: usize = 20_000;
 
 pub struct Room<'a> {
     home: &'a Home,
-    config: &'a Config,
+    /// The operator's settings: those the room opened with, then each
+    /// edit of config.toml that loads (the last good one stays when an
+    /// edit does not).
+    config: Config,
+    config_watch: ConfigWatch,
     engine: Option<&'a JoinHandle<()>>,
     journal: Journal,
     server: TmuxServer,
@@ -52,6 +58,8 @@ pub struct Room<'a> {
     /// The latest capture of each watched session.
     screens: HashMap<String, Text<'static>>,
     events: Receiver<RoomEvent>,
+    /// For work done off the room's thread (a dispatch) to report back.
+    report: Sender<RoomEvent>,
     input: Input,
     watcher: Watcher,
     /// Frames drawn, logged when the room closes.
@@ -88,10 +96,11 @@ impl<'a> Room<'a> {
                 .map(|(name, s)| (name.clone(), ControlClient::new(s.clone())))
                 .collect(),
         };
-        let watcher = Watcher::start(clients, tx)?;
+        let watcher = Watcher::start(clients, tx.clone())?;
         Ok(Room {
             home,
-            config,
+            config: config.clone(),
+            config_watch: ConfigWatch::new(&home.config_file()),
             engine,
             journal,
             server,
@@ -99,6 +108,7 @@ impl<'a> Room<'a> {
             projects: Vec::new(),
             screens: HashMap::new(),
             events,
+            report: tx,
             input,
             watcher,
             frames: 0,
@@ -147,9 +157,13 @@ impl<'a> Room<'a> {
         let mut shown_message: Option<(String, std::time::Instant)> = None;
         loop {
             let now = Timestamp::now();
+            // A config read again shows at once: the snapshot carries
+            // some of it (the agents' limit, the priority of a task).
+            let reread = self.follow_config(app);
+            dirty |= reread;
             let news = self.journal.last_event_id()?;
-            if news != last_event {
-                let (snap, projects) = snapshot(&self.journal, self.config, now)?;
+            if news != last_event || reread {
+                let (snap, projects) = snapshot(&self.journal, &self.config, now)?;
                 // The first snapshot is not news.
                 if last_event >= 0 {
                     let calls = notice::news(&app.snapshot, &snap);
@@ -258,6 +272,21 @@ impl<'a> Room<'a> {
                     for (session, raw) in captures {
                         self.screens.insert(session, read_capture(&raw));
                     }
+                    fresh = true;
+                }
+                Ok(RoomEvent::Dispatched(result)) => {
+                    if result.is_ok() {
+                        // The new job is in the snapshot the form selects.
+                        let (snap, projects) =
+                            snapshot(&self.journal, &self.config, Timestamp::now())?;
+                        self.projects = projects;
+                        app.set_snapshot(snap);
+                    }
+                    dispatched(
+                        app,
+                        result.map_err(|why| DispatchRefused { why, field: None }),
+                    );
+                    dirty = true;
                     fresh = true;
                 }
                 Ok(RoomEvent::Signal(signal)) => return Ok(Some(signal)),
@@ -378,7 +407,7 @@ impl<'a> Room<'a> {
                         .projects
                         .iter()
                         .find(|p| Some(&p.name) == job.project.as_ref())
-                        .map(|p| profile_name(job, p, self.config))
+                        .map(|p| profile_name(job, p, &self.config))
                         .and_then(|name| self.config.agents.get(&name));
                     let status = live_status(job, &plain(text), profile);
                     (Some(job.id), text.clone(), status)
@@ -433,15 +462,7 @@ impl<'a> Room<'a> {
                 let server = self.server_of(app, job);
                 self.attach(terminal, &server, &session_name(job, attempt), app)?;
             }
-            Intent::Dispatch(request) => {
-                let result = self.dispatch(&request);
-                if result.is_ok() {
-                    let (snap, projects) = snapshot(&self.journal, self.config, Timestamp::now())?;
-                    self.projects = projects;
-                    app.set_snapshot(snap);
-                }
-                dispatched(app, result);
-            }
+            Intent::Dispatch(request) => self.dispatch(request),
             Intent::LoadDetails(job) => {
                 let details = self.journal.job_details(job)?;
                 if let Mode::Details(view) = &mut app.mode
@@ -478,31 +499,61 @@ impl<'a> Room<'a> {
         Ok(())
     }
 
-    /// Journals the form's request as `dispatch` does: the same limits,
-    /// the same project resolution, and the journal's check of the jobs it
-    /// waits for (`scheduler::check_after`), refused in the same words.
-    fn dispatch(&mut self, request: &DispatchRequest) -> Result<i64, DispatchRefused> {
-        let refused = |field| move |why: String| DispatchRefused { why, field };
-        // The same limits as every other intake.
-        crate::intake::limits::task(&request.prompt, None, Some(request.priority))
-            .map_err(refused(None))?;
-        crate::intake::limits::after(&request.after).map_err(refused(Some(Field::After)))?;
-        let (project, _) =
-            crate::cli::resolve_project(&mut self.journal, self.config, &request.project)
-                .map_err(|e| refused(None)(format!("{e:#}")))?;
-        let mut job = NewJob::task(
-            Some(project.name.clone()),
-            request.prompt.clone(),
-            request.priority,
-        );
-        job.agent = request.agent.clone();
-        job.after = request.after.clone();
-        self.journal
-            .dispatch(&job, Timestamp::now())
-            .map_err(|e| DispatchRefused {
-                field: matches!(e, JournalError::After(_)).then_some(Field::After),
-                why: e.to_string(),
-            })
+    /// Sends the form's request the one way `switchboard dispatch` does
+    /// ([`hand_over_or_queue`]: to the engine's door when an engine runs,
+    /// else journaled here), on a thread of its own: a new repository
+    /// path asks git, and the engine may take its time to answer, while
+    /// the room goes on drawing. The answer comes back as
+    /// [`RoomEvent::Dispatched`], with `dispatch`'s words for a refusal.
+    fn dispatch(&self, request: DispatchRequest) {
+        let task = TaskRequest {
+            project: request.project,
+            prompt: request.prompt,
+            agent: request.agent,
+            priority: Some(request.priority),
+            title: None,
+            after: request.after,
+            cwd: std::env::current_dir().unwrap_or_default(),
+        };
+        let home = self.home.clone();
+        let report = self.report.clone();
+        let sent = std::thread::Builder::new()
+            .name("dispatch".into())
+            .spawn(move || {
+                let result = hand_over_or_queue(&home, &task)
+                    .map(|queued| queued.id)
+                    .map_err(|e| format!("{e:#}"));
+                // The room may have closed meanwhile: nobody to tell.
+                let _ = report.send(RoomEvent::Dispatched(result));
+            });
+        if let Err(e) = sent {
+            let _ = self.report.send(RoomEvent::Dispatched(Err(format!(
+                "cannot start the dispatch: {e}"
+            ))));
+        }
+    }
+
+    /// Reads config.toml again when it changed, as the engine does
+    /// ([`ConfigWatch`]): the room's keys, form, notifications and status
+    /// bar follow an edit that loads; one that does not is shown (its
+    /// place stays in the status bar until the file is mended) and the
+    /// last good settings stay. Says whether anything changed.
+    fn follow_config(&mut self, app: &mut App) -> bool {
+        match self.config_watch.look() {
+            Reload::Unchanged => false,
+            Reload::Applied { config, .. } => {
+                self.config = *config;
+                app.take_config(&self.config);
+                app.config_refused = None;
+                app.message = Some(format!("{} read again", self.config_watch.path().display()));
+                true
+            }
+            Reload::Refused(why) => {
+                app.config_refused = Some(why.place());
+                app.message = Some(format!("{why}; the room keeps the last good settings"));
+                true
+            }
+        }
     }
 
     /// The review item's changes: from the attempt's base commit to its

@@ -218,17 +218,24 @@ pub(crate) fn answer(app: &mut App, job: i64, offer: &Offer) -> Vec<Intent> {
 /// What came of a dispatch from the form: the job queued (the form
 /// closes and the job is selected) or the whole reason it was refused
 /// (the form stays, with its text).
+///
+/// The answer comes back after the room went on drawing: the form that
+/// sent it may have been closed, or another opened (which the answer
+/// leaves alone); then the status bar says it.
 pub fn dispatched(app: &mut App, result: Result<i64, DispatchRefused>) {
+    let sent_from_form = matches!(&app.mode, Mode::Dispatch(form) if form.sending);
     match result {
         Ok(id) => {
-            if matches!(app.mode, Mode::Dispatch(_)) {
+            if sent_from_form {
                 app.mode = Mode::Normal;
             }
             app.select_job(id);
             app.message = Some(format!("queued #{id}"));
         }
         Err(DispatchRefused { why, field }) => match &mut app.mode {
-            Mode::Dispatch(form) => form.refused(format!("not dispatched: {why}"), field),
+            Mode::Dispatch(form) if sent_from_form => {
+                form.refused(format!("not dispatched: {why}"), field)
+            }
             _ => app.message = Some(format!("not dispatched: {why}")),
         },
     }

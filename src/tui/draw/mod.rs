@@ -157,6 +157,12 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
             ));
         }
     }
+    if let Some(place) = &app.config_refused {
+        text.push_str(&format!(
+            " │ ⚠ {} not read: the room keeps the last good settings",
+            visible(place)
+        ));
+    }
     if !app.filter.is_empty() {
         text.push_str(&format!(" │ filter {:?}", app.filter));
     }

@@ -263,7 +263,13 @@ fn dispatch(form: &DispatchForm, frame: &mut Frame, main: Rect) {
         form.field == Field::Prompt,
         prompt,
     );
-    if let Some(why) = &form.error {
+    if form.sending {
+        frame.render_widget(
+            Paragraph::new("dispatching… (the room goes on; Esc closes the form)")
+                .style(Style::new().add_modifier(Modifier::DIM)),
+            error,
+        );
+    } else if let Some(why) = &form.error {
         frame.render_widget(
             Paragraph::new(visible(why).into_owned())
                 .style(Style::new().fg(Color::Red))

@@ -83,7 +83,8 @@ fn the_dispatch_form_takes_the_jobs_it_waits_for() {
             project: "api".into(),
             agent: None,
             priority: 0,
-            after: vec![1, 3],
+            // As typed: `dispatch` takes each once, in order.
+            after: vec![3, 1, 3],
             prompt: "after the others".into(),
         })]
     );
@@ -149,17 +150,65 @@ fn the_form_marks_agents_not_installed_and_rows_say_when_auto_runs_the_demo() {
     assert!(!screen.contains("not installed"), "{screen}");
 }
 
+/// The form checks nothing of the task itself: an empty prompt goes the
+/// one way every task goes and comes back refused in `dispatch`'s words,
+/// the cursor on the prompt; a second Ctrl-S while the first is out
+/// sends nothing; Esc cancels.
 #[test]
-fn the_dispatch_form_refuses_an_empty_prompt_and_esc_cancels() {
+fn an_empty_prompt_is_refused_by_the_one_path_and_esc_cancels() {
     let mut app = sample();
     handle_key(&mut app, key('d'));
-    assert!(handle_key(&mut app, ctrl('s')).is_empty());
+    handle_key(&mut app, code(KeyCode::BackTab));
+    let intents = handle_key(&mut app, ctrl('s'));
+    assert!(
+        matches!(&intents[..], [Intent::Dispatch(r)] if r.prompt.is_empty()),
+        "{intents:?}"
+    );
+    assert!(handle_key(&mut app, ctrl('s')).is_empty(), "sent once");
+    assert!(render(&app, 160, 48).contains("dispatching…"));
+    let why = "the prompt is empty; say what the agent should do";
+    dispatched(&mut app, Err(why.into()));
     let Mode::Dispatch(form) = &app.mode else {
         panic!("still open")
     };
-    assert_eq!(form.error.as_deref(), Some("say what the agent should do"));
+    assert_eq!(
+        form.error.as_deref(),
+        Some(format!("not dispatched: {why}").as_str())
+    );
+    assert_eq!(form.field, Field::Prompt, "where the fix goes");
+    assert_eq!(
+        handle_key(&mut app, ctrl('s')).len(),
+        1,
+        "may be sent again"
+    );
     assert!(handle_key(&mut app, code(KeyCode::Esc)).is_empty());
     assert!(matches!(app.mode, Mode::Normal));
+}
+
+/// The answer comes back while the room went on: a form closed since,
+/// or another one opened, is not touched; the status bar says it.
+#[test]
+fn a_late_answer_to_a_dispatch_leaves_a_new_form_alone() {
+    let mut app = sample();
+    handle_key(&mut app, key('d'));
+    type_text(&mut app, "first");
+    assert_eq!(handle_key(&mut app, ctrl('s')).len(), 1);
+    handle_key(&mut app, code(KeyCode::Esc));
+    handle_key(&mut app, key('d'));
+    type_text(&mut app, "second");
+    dispatched(&mut app, Err("no agent profile \"gone\"".into()));
+    let Mode::Dispatch(form) = &app.mode else {
+        panic!("the new form stays open")
+    };
+    assert_eq!(form.error, None);
+    assert_eq!(form.prompt.lines(), ["second"]);
+    assert_eq!(
+        app.message.as_deref(),
+        Some("not dispatched: no agent profile \"gone\"")
+    );
+    dispatched(&mut app, Ok(4));
+    assert!(matches!(app.mode, Mode::Dispatch(_)), "still the new form");
+    assert_eq!(app.message.as_deref(), Some("queued #4"));
 }
 
 #[test]
