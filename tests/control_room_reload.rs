@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::Sandbox;
@@ -22,6 +22,15 @@ impl Drop for AgentsServer {
             .arg("kill-server")
             .output();
     }
+}
+
+/// Writes `text` as an editor that saves by renaming does: the room never
+/// reads a half-written file (one truncated in place reads, for an
+/// instant, as empty: the built-in settings).
+fn save(path: &Path, text: &str) {
+    let new = path.with_extension("toml.new");
+    std::fs::write(&new, text).unwrap();
+    std::fs::rename(&new, path).unwrap();
 }
 
 const START: &str = "[scheduler]\nmax_agents = 3\nactive_interval = \"200ms\"\n";
@@ -45,13 +54,12 @@ fn the_room_follows_config_toml_and_keeps_the_last_good_settings() {
 
     // The operator raises the limit, adds a profile and moves dispatch
     // to t: the status bar, the footer and the form follow.
-    std::fs::write(
+    save(
         &config,
-        format!(
+        &format!(
             "[scheduler]\nmax_agents = 5\nactive_interval = \"200ms\"\n{LATER}[keys]\ndispatch = \"t\"\n"
         ),
-    )
-    .unwrap();
+    );
     terminal.wait_for("room", "agents 0/5");
     terminal.wait_for("room", "t dispatch");
     terminal.keys("room", &["d"]);
@@ -66,18 +74,17 @@ fn the_room_follows_config_toml_and_keeps_the_last_good_settings() {
 
     // A broken edit: a note names its line, and the room keeps the last
     // good settings (the limit, the key).
-    std::fs::write(
+    save(
         &config,
         "[scheduler]\nmax_agents = \"many\"\n[keys]\ndispatch = \"z\"\n",
-    )
-    .unwrap();
+    );
     let screen = terminal.wait_for("room", "config.toml line 2");
     assert!(screen.contains("agents 0/5"), "{screen}");
     assert!(screen.contains("t dispatch"), "{screen}");
     assert!(screen.contains("last good settings"), "{screen}");
 
     // Mended: the note goes, the new settings apply.
-    std::fs::write(&config, START).unwrap();
+    save(&config, START);
     let screen = terminal.wait_for("room", "agents 0/3");
     terminal.wait_for("room", "d dispatch");
     assert!(!screen.contains("config.toml line 2"), "{screen}");
