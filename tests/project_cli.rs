@@ -61,3 +61,31 @@ fn a_project_is_removed_once_its_work_is_over_and_its_jobs_keep_its_name() {
     let err = sb.run(&["project", "remove", "api"]).fails(1).to_string();
     assert!(err.contains("no project api"), "{err}");
 }
+
+/// A repository just made with `git init` has no commit to cut an agent's
+/// worktree from. Registering it (by `project add`, or by dispatching to
+/// its path) is refused, saying how to make the first commit, and nothing
+/// is queued. Before, it was registered with its unborn branch, and every
+/// attempt of the job failed with git's `fatal: Needed a single revision`.
+#[test]
+fn a_repository_without_a_commit_is_refused_saying_how_to_make_one() {
+    let sb = Sandbox::new();
+    let path = sb.dir.path().join("fresh");
+    std::fs::create_dir_all(&path).unwrap();
+    common::git(&path, &["init", "-q", "-b", "main"]);
+    let fresh = path.to_str().unwrap();
+    for args in [
+        vec!["dispatch", fresh, "add a health check"],
+        vec!["project", "add", "fresh", fresh],
+    ] {
+        let err = sb.run(&args).fails(1).to_string();
+        assert!(
+            err.contains("has no commit yet") && err.contains("commit --allow-empty"),
+            "{args:?}: {err}"
+        );
+    }
+    let projects = sb.run(&["project", "list", "--json"]).json();
+    assert_eq!(projects, serde_json::json!([]));
+    let jobs = sb.run(&["jobs", "--json"]).json();
+    assert_eq!(jobs, serde_json::json!([]));
+}

@@ -173,6 +173,15 @@ pub fn register(
         ),
         None => workspace::current_branch(&root).map_err(anyhow::Error::msg)?,
     };
+    // An unborn branch (`git init`, nothing committed) has no commit to
+    // cut an agent's worktree from.
+    if !workspace::has_branch(&root, &base_branch) {
+        bail!(
+            "{} has no commit yet (its branch {base_branch:?} is empty), and an agent's worktree starts from one; make a first commit (`git -C {} commit --allow-empty -m init`) and run this again",
+            root.display(),
+            root.display()
+        );
+    }
     if let Some(agent) = &agent {
         check_agent(config, agent)?;
     }
