@@ -54,3 +54,33 @@ fn every_command_in_a_sample_is_the_binarys() {
         );
     }
 }
+
+/// Every transcript in the README of a command whose output is the same
+/// on every run (`$ switchboard simulate …`: a virtual clock, a fixed
+/// seed) is what the binary prints now, line for line. One went stale
+/// when the simulator's words changed, and an operator comparing their
+/// run with it would look for a fault that is not there.
+#[test]
+fn every_transcript_of_a_deterministic_command_is_what_it_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines: Vec<&str> = README.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(command) = line.strip_prefix("$ switchboard simulate ") else {
+            continue;
+        };
+        let expected: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("```"))
+            .copied()
+            .collect();
+        let sb = common::Sandbox::new();
+        let mut cmd = sb.cmd(&["simulate"]);
+        cmd.args(command.split_whitespace()).current_dir(root);
+        let out = common::Run::of(&mut cmd);
+        let printed: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(printed, expected, "README line {}: {line}", i + 1);
+        checked += 1;
+    }
+    assert!(checked > 0, "the README has a simulate transcript");
+}
