@@ -21,7 +21,9 @@ use crate::home::Home;
 use crate::journal::{Journal, ReportSource, ReportStatus};
 use crate::model::Timestamp;
 
-/// How the demo agent behaves.
+// How the demo agent behaves. (Not a doc comment: clap would make it the
+// subcommand's about, and, the subcommand being built only when used,
+// it would replace the one `demo-agent` is listed with.)
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
     /// The task; without one, the agent waits at its prompt

@@ -15,6 +15,7 @@ use crate::model::{
 };
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum HostCommand {
     /// Register a remote host, reached with ssh: contacted at once (its
     /// key checked, tmux, git and switchboard looked for on its PATH)

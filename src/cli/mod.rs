@@ -62,6 +62,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Run the engine without the control room; it exits 0 once a drain completes (never because of a pause)
     Run(run::Args),
@@ -181,5 +182,44 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every subcommand's arguments are built only when it is used, so a
+    /// `dispatch` does not pay for the whole tree (clap's `defer`).
+    #[test]
+    fn subcommands_are_built_only_when_used() {
+        let cli = super::Cli::command();
+        for sub in cli.get_subcommands() {
+            assert_eq!(
+                sub.get_arguments().count(),
+                0,
+                "`{}` was built before it was used",
+                sub.get_name()
+            );
+        }
+    }
+
+    /// Built lazily, a subcommand still describes itself in its own help
+    /// as the list of subcommands describes it: its arguments, added when
+    /// it is built, must not bring an `about` of their own.
+    #[test]
+    fn a_subcommand_built_late_keeps_its_description() {
+        fn abouts(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                out.push((name.clone(), about));
+                abouts(sub, &name, out);
+            }
+        }
+        let mut before = Vec::new();
+        abouts(&super::Cli::command(), "", &mut before);
+        let mut built = super::Cli::command();
+        built.build();
+        let mut after = Vec::new();
+        abouts(&built, "", &mut after);
+        // `help` and the tree under it are clap's own, added at the build.
+        after.retain(|(name, _)| !name.split(' ').any(|word| word == "help"));
+        assert_eq!(before, after);
     }
 }

@@ -15,6 +15,7 @@ use crate::model::{HostName, Project, Timestamp, check_project_name};
 use crate::workspace;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ProjectCommand {
     /// Register a git repository as a project
     Add {
