@@ -162,3 +162,47 @@ fn a_pause_not_yet_carried_out_is_not_asked_twice() {
         .collect();
     assert_eq!(kinds, ["pause", "resume", "pause"]);
 }
+
+/// `doctor`, the command an operator runs when nothing starts, says that
+/// the home is paused (or draining) and how to end it, on the engine's
+/// line, with an engine running and with none (the pause outlives it).
+/// Before, it said `✓ engine running (pid …)` and nothing else.
+#[test]
+fn doctor_says_the_home_is_paused_or_draining_and_how_to_end_it() {
+    let sb = home_with(FAST, &["api"]);
+    let engine_line = |sb: &Sandbox| {
+        sb.run(&["doctor", "--json"])
+            .json()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c["check"] == "engine")
+            .unwrap_or_default()
+    };
+    let engine = start_engine(&sb);
+    pause(&sb);
+    let line = engine_line(&sb);
+    let detail = line["detail"].as_str().unwrap_or_default().to_string();
+    assert!(
+        detail.contains("running")
+            && detail.contains("paused")
+            && detail.contains("switchboard resume"),
+        "{line}"
+    );
+    assert_eq!(line["status"], "warn", "{line}");
+    drop(engine);
+    let detail = engine_line(&sb)["detail"].to_string();
+    assert!(
+        detail.contains("paused") && detail.contains("switchboard resume"),
+        "{detail}"
+    );
+    sb.run(&["resume"]).ok();
+    std::fs::remove_file(sb.home().join("PAUSED")).ok();
+    std::fs::write(sb.home().join("DRAIN"), "").unwrap();
+    let detail = engine_line(&sb)["detail"].to_string();
+    assert!(
+        detail.contains("draining") && detail.contains("switchboard resume"),
+        "{detail}"
+    );
+}

@@ -248,8 +248,33 @@ fn agents(ctx: &Context) -> Vec<Check> {
         .collect()
 }
 
-/// The engine of this home: running or not, and any fault it waits out.
+/// The engine of this home: running or not, any fault it waits out, and
+/// whether it starts new agents (a pause or a drain, which outlive it).
 fn engine(ctx: &Context) -> Check {
+    let check = engine_process(ctx);
+    let held = if ctx.home.drain_file().exists() {
+        Some("draining: no new agent starts until `switchboard resume`")
+    } else if ctx.home.paused_file().exists() {
+        Some("paused: no new agent starts, running agents go on, until `switchboard resume`")
+    } else {
+        None
+    };
+    match held {
+        Some(held) => Check {
+            name: check.name,
+            status: if check.status == Status::Fail {
+                Status::Fail
+            } else {
+                Status::Warn
+            },
+            detail: format!("{}; {held}", check.detail),
+        },
+        None => check,
+    }
+}
+
+/// The engine's process: running or not, and any fault it waits out.
+fn engine_process(ctx: &Context) -> Check {
     use crate::engine::health;
     if !health::engine_running(&ctx.home) {
         return Check {
