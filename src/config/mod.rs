@@ -6,6 +6,7 @@ mod host;
 mod intake;
 mod keys;
 mod locate;
+mod origin;
 mod profile;
 mod project;
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 pub use host::HostSettings;
 pub use intake::{HttpIntake, IntakeConfig, JiraIntake, SnsIntake, SqsIntake, parse_size};
 pub use keys::{Desktop, KeyChord, KeyList, Keys, Notify, Room};
+pub use origin::{Origin, Stamp, stamp};
 pub use profile::{AgentProfile, Pattern, PromptDelivery};
 pub use project::{Deliver, MergeStrategy, ProjectSettings};
 
@@ -47,6 +49,10 @@ pub struct Config {
     /// with `host add` (this file wins on a name in both).
     #[serde(default)]
     pub hosts: BTreeMap<String, HostSettings>,
+    /// The file it was loaded from, as read ([`Config::load`]); `None` for
+    /// a config made otherwise.
+    #[serde(skip)]
+    pub origin: Option<std::sync::Arc<Origin>>,
 }
 
 /// `[scheduler]`: limits, timings and retries.
@@ -164,32 +170,49 @@ impl Config {
     }
 
     /// The built-in configuration with the file at `path` laid over it; a
-    /// missing file is the same as an empty one.
+    /// missing file is the same as an empty one. The file is read once,
+    /// its stamp taken before ([`Config::origin`]).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_texts(Some(&text), path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::from_texts(None, path),
-            Err(source) => Err(ConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            }),
-        }
+        let stamp = origin::stamp(path);
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let (mut config, table) = Self::from_user_text(text.as_deref(), path)?;
+        config.origin = Some(std::sync::Arc::new(Origin {
+            path: path.to_path_buf(),
+            stamp,
+            table: table.unwrap_or_default(),
+        }));
+        Ok(config)
     }
 
     /// The operator's file at `path` as a table (empty if there is none),
     /// checked by loading it.
     pub fn user_table(path: &Path) -> Result<toml::Table, ConfigError> {
-        Self::load(path)?;
-        match std::fs::read_to_string(path) {
-            Ok(text) => text
-                .parse()
-                .map_err(|e: toml::de::Error| ConfigError::about(path, e)),
-            Err(_) => Ok(toml::Table::new()),
-        }
+        let config = Self::load(path)?;
+        Ok(config
+            .origin
+            .map(|origin| origin.table.clone())
+            .unwrap_or_default())
     }
 
     /// The built-in configuration with `user` (the text of `path`) over it.
     pub fn from_texts(user: Option<&str>, path: &Path) -> Result<Config, ConfigError> {
+        Self::from_user_text(user, path).map(|(config, _)| config)
+    }
+
+    /// [`Config::from_texts`], and the operator's table it read.
+    fn from_user_text(
+        user: Option<&str>,
+        path: &Path,
+    ) -> Result<(Config, Option<toml::Table>), ConfigError> {
         let invalid = |line, key, message| ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
@@ -200,12 +223,14 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| invalid(None, None, format!("built-in config: {e}")))?;
         let mut user_agents = None;
+        let mut user_table = None;
         if let Some(text) = user {
             let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
                 let line = e.span().map(|s| locate::line_of(text, s.start));
                 invalid(line, None, e.message().trim().to_string())
             })?;
             user_agents = table.get("agents").and_then(|a| a.as_table()).cloned();
+            user_table = Some(table.clone());
             overlay(&mut merged, table);
         }
         let config: Config =
@@ -249,7 +274,7 @@ impl Config {
             };
             invalid(line_of(&key), Some(key), message)
         })?;
-        Ok(config)
+        Ok((config, user_table))
     }
 
     /// The built-in configuration with a table laid over it (the

@@ -12,30 +12,14 @@
 //! on the same file (its keys, notifications, form and status bar follow
 //! it), so the room's sections are not named.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Stamp, stamp};
 
-/// What the file looked like: a changed mtime, length or inode (an
-/// editor that writes a new file and renames it) is a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Stamp {
-    modified: Option<SystemTime>,
-    len: u64,
-    inode: u64,
-}
-
-/// The stamp of `path` now; `None` when there is no file (or no look).
-pub(super) fn stamp(path: &Path) -> Option<Stamp> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).ok()?;
-    Some(Stamp {
-        modified: meta.modified().ok(),
-        len: meta.len(),
-        inode: meta.ino(),
-    })
-}
+/// The most notes kept while the journal cannot take them (the oldest go
+/// first): a file edited again and again while the journal is full.
+const NOTES_KEPT: usize = 16;
 
 /// The result of a look at the file.
 #[derive(Debug)]
@@ -51,21 +35,38 @@ pub enum Reload {
     Refused(ConfigError),
 }
 
-/// The watched file and what it said when last read.
+/// The watched file, what it said when last read, and what is still to
+/// be said of it.
 pub struct ConfigWatch {
     path: PathBuf,
     stamp: Option<Stamp>,
     table: toml::Table,
+    /// Notes not journaled yet (the journal failed): said before any new
+    /// one, so that none is lost.
+    unsaid: VecDeque<String>,
 }
 
 impl ConfigWatch {
-    /// Watches `path` from what it is now (the engine's settings were
-    /// read from it just before).
-    pub fn new(path: &Path) -> ConfigWatch {
+    /// Watches `path` from where `config` (the engine's settings) was
+    /// read: its stamp taken before that read, so an edit since is seen
+    /// at the first look. A config not loaded from `path` is watched from
+    /// the file as it is now.
+    pub fn new(path: &Path, config: &Config) -> ConfigWatch {
+        let from_path = |config: &Config| {
+            config
+                .origin
+                .as_deref()
+                .filter(|origin| origin.path == path)
+                .map(|origin| (origin.stamp, origin.table.clone()))
+        };
+        let (stamp, table) = from_path(config)
+            .or_else(|| Config::load(path).ok().as_ref().and_then(from_path))
+            .unwrap_or_else(|| (stamp(path), toml::Table::new()));
         ConfigWatch {
             path: path.to_path_buf(),
-            stamp: stamp(path),
-            table: Config::user_table(path).unwrap_or_default(),
+            stamp,
+            table,
+            unsaid: VecDeque::new(),
         }
     }
 
@@ -73,18 +74,26 @@ impl ConfigWatch {
         &self.path
     }
 
-    /// Looks at the file; reads it again only when its stamp changed.
+    /// Looks at the file; reads it again (once) only when its stamp
+    /// changed.
     pub fn look(&mut self) -> Reload {
         let now = stamp(&self.path);
         if now == self.stamp {
             return Reload::Unchanged;
         }
-        self.stamp = now;
         match Config::load(&self.path) {
-            Err(e) => Reload::Refused(e),
+            Err(e) => {
+                // Stamped before the read: a mended file differs again.
+                self.stamp = now;
+                Reload::Refused(e)
+            }
             Ok(config) => {
-                let table = Config::user_table(&self.path).unwrap_or_default();
+                let (stamp, table) = match config.origin.as_deref() {
+                    Some(origin) => (origin.stamp, origin.table.clone()),
+                    None => (now, toml::Table::new()),
+                };
                 let at_next_start = at_next_start(&self.table, &table);
+                self.stamp = stamp;
                 self.table = table;
                 Reload::Applied {
                     config: Box::new(config),
@@ -92,6 +101,24 @@ impl ConfigWatch {
                 }
             }
         }
+    }
+
+    /// Keeps `note` to be journaled ([`ConfigWatch::unsaid`]).
+    pub fn keep_note(&mut self, note: String) {
+        if self.unsaid.len() == NOTES_KEPT {
+            self.unsaid.pop_front();
+        }
+        self.unsaid.push_back(note);
+    }
+
+    /// The oldest note not journaled yet.
+    pub fn unsaid(&self) -> Option<&str> {
+        self.unsaid.front().map(String::as_str)
+    }
+
+    /// The oldest note was journaled.
+    pub fn said(&mut self) {
+        self.unsaid.pop_front();
     }
 }
 
@@ -152,7 +179,7 @@ mod tests {
     fn a_change_is_read_once_and_a_bad_file_is_refused_with_its_line() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("config.toml");
-        let mut watch = ConfigWatch::new(&path);
+        let mut watch = ConfigWatch::new(&path, &Config::load(&path).expect("config"));
         assert!(matches!(watch.look(), Reload::Unchanged));
         std::fs::write(&path, "[scheduler]\nmax_agents = 5\n").expect("write");
         match watch.look() {
@@ -173,5 +200,96 @@ mod tests {
         }
         // Refused once, not again each pass.
         assert!(matches!(watch.look(), Reload::Unchanged));
+    }
+    /// The engine's settings are read before its watch begins: an edit in
+    /// between is seen at the first look (before, the watch stamped the
+    /// file as it found it, and the edit waited for the next one).
+    #[test]
+    fn an_edit_between_the_engine_s_read_and_its_watch_is_seen() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[scheduler]\nmax_agents = 2\n").expect("write");
+        let config = Config::load(&path).expect("config");
+        std::fs::write(&path, "[scheduler]\nmax_agents = 12\n[intake]\n").expect("write");
+        let mut watch = ConfigWatch::new(&path, &config);
+        match watch.look() {
+            Reload::Applied {
+                config,
+                at_next_start,
+            } => {
+                assert_eq!(config.scheduler.max_agents, 12);
+                assert_eq!(at_next_start, ["[intake]"], "against what was read");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(watch.look(), Reload::Unchanged));
+        // A config made otherwise is watched from the file as it is.
+        let made = Config::builtin().expect("built-in");
+        assert!(matches!(
+            ConfigWatch::new(&path, &made).look(),
+            Reload::Unchanged
+        ));
+    }
+
+    /// A look reads the file once: its settings and the table that names
+    /// what waits for a start come from the same text. The file is a
+    /// FIFO written once, so a second read would wait for a writer that
+    /// never comes (before, a look read it three times).
+    #[test]
+    fn a_look_reads_the_file_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[scheduler]\nmax_agents = 2\n").expect("write");
+        let mut watch = ConfigWatch::new(&path, &Config::load(&path).expect("config"));
+        std::fs::remove_file(&path).expect("remove");
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a NUL-terminated path that lives for the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+        let writer = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let mut fifo = std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .expect("open");
+                std::io::Write::write_all(&mut fifo, b"[scheduler]\nmax_agents = 5\n[intake]\n")
+                    .expect("write");
+            }
+        });
+        let (tell, told) = std::sync::mpsc::channel();
+        let looker = std::thread::spawn(move || {
+            let _ = tell.send(watch.look());
+        });
+        let looked = told.recv_timeout(std::time::Duration::from_secs(20));
+        if looked.is_err() {
+            // Let the second read end, then fail.
+            let _ = std::fs::File::options().write(true).open(&path);
+        }
+        writer.join().expect("writer");
+        looker.join().expect("looker");
+        match looked.expect("the look read the file a second time") {
+            Reload::Applied {
+                config,
+                at_next_start,
+            } => {
+                assert_eq!(config.scheduler.max_agents, 5);
+                assert_eq!(at_next_start, ["[intake]"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn notes_not_journaled_are_kept_in_order_up_to_a_limit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        let mut watch = ConfigWatch::new(&path, &Config::load(&path).expect("config"));
+        assert_eq!(watch.unsaid(), None);
+        for n in 0..NOTES_KEPT + 2 {
+            watch.keep_note(format!("note {n}"));
+        }
+        assert_eq!(watch.unsaid(), Some("note 2"), "the oldest go first");
+        watch.said();
+        assert_eq!(watch.unsaid(), Some("note 3"));
     }
 }

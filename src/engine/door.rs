@@ -26,10 +26,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::AutoMemo;
-use super::config_watch::{Stamp, stamp};
 use super::fault::{Verdict, judge};
 use crate::cli::queue_task::{Queued, TaskRequest, queue};
-use crate::config::Config;
+use crate::config::{Config, Stamp, stamp};
 use crate::home::Home;
 use crate::intake::limits::MAX_PROMPT_BYTES;
 use crate::journal::Journal;
@@ -187,7 +186,13 @@ impl Served {
             return Ok(config.clone());
         }
         let config = Config::load(&self.config_file)?;
-        self.config = Some((stamp, config.clone()));
+        // The stamp taken just before the read: a change since is seen
+        // at the next request.
+        let read = config
+            .origin
+            .as_deref()
+            .map_or(stamp, |origin| origin.stamp);
+        self.config = Some((read, config.clone()));
         Ok(config)
     }
 }

@@ -239,7 +239,7 @@ impl Engine {
             pane_watch.output_handle(),
         );
         let journal_watch = watch_journal(&home.journal_file(), pane_watch.output_handle());
-        let config_watch = config_watch::ConfigWatch::new(&home.config_file());
+        let config_watch = config_watch::ConfigWatch::new(&home.config_file(), &config);
         let door = door::Door::open(&home, pane_watch.output_handle());
         let news_version = journal.data_version()?;
         Ok(Some(Engine {
@@ -636,11 +636,13 @@ impl Engine {
 
     /// Takes the operator's config.toml again when it changed, so that
     /// the engine carries out what the command line (which reads it anew)
-    /// accepted; journals what happened as a `config` note.
+    /// accepted; journals what happened as a `config` note. A note the
+    /// journal could not take is kept and journaled at a later pass,
+    /// before any newer one.
     fn reload_config(&mut self) -> anyhow::Result<()> {
         let path = self.config_watch.path().display().to_string();
-        let note = match self.config_watch.look() {
-            config_watch::Reload::Unchanged => return Ok(()),
+        match self.config_watch.look() {
+            config_watch::Reload::Unchanged => {}
             config_watch::Reload::Applied {
                 config,
                 at_next_start,
@@ -656,16 +658,18 @@ impl Engine {
                     ));
                 }
                 tracing::info!("{note}");
-                note
+                self.config_watch.keep_note(note);
             }
             config_watch::Reload::Refused(why) => {
                 let note = format!("{why}; the engine keeps the settings it had");
                 tracing::warn!("{note}");
-                note
+                self.config_watch.keep_note(note);
             }
-        };
-        self.journal
-            .record_note("config", &note, Timestamp::now())?;
+        }
+        while let Some(note) = self.config_watch.unsaid() {
+            self.journal.record_note("config", note, Timestamp::now())?;
+            self.config_watch.said();
+        }
         Ok(())
     }
 
@@ -1183,3 +1187,7 @@ fn watch_inbox(
 #[cfg(test)]
 #[path = "rest_tests.rs"]
 mod rest_tests;
+
+#[cfg(test)]
+#[path = "config_reload_tests.rs"]
+mod config_reload_tests;

@@ -100,7 +100,7 @@ impl<'a> Room<'a> {
         Ok(Room {
             home,
             config: config.clone(),
-            config_watch: ConfigWatch::new(&home.config_file()),
+            config_watch: ConfigWatch::new(&home.config_file(), config),
             engine,
             journal,
             server,
