@@ -10,6 +10,9 @@
 //! The queue is paused (the `PAUSED` file), so no agent starts: the
 //! door and the journal are what is tested, not the agents.
 //!
+//! And `dispatch` with no engine, SIGKILLed at random moments while it
+//! journals its task itself: the task whole or not at all.
+//!
 //! Seeded: the seed is printed; `SWITCHBOARD_DOOR_SEED=N cargo test
 //! --test door_adversity` replays one.
 
@@ -321,5 +324,138 @@ fn kill_in_flight(seed: u64) {
 fn an_engine_killed_with_dispatches_in_flight_loses_none_silently_and_doubles_none() {
     for seed in seeds() {
         kill_in_flight(seed);
+    }
+}
+
+const KILLED: usize = 24;
+
+/// `dispatch` with no engine journals the task itself; SIGKILLed at
+/// random moments (half of them to a new repository path, which it
+/// registers as a project first), it leaves either the whole task or
+/// nothing: no task twice, no project half registered or registered
+/// twice, a journal SQLite finds whole. A dispatch after it takes the
+/// next id, and an engine then starts on the home and takes tasks.
+fn dispatch_killed(seed: u64) {
+    eprintln!("dispatch kill seed {seed} (replay: SWITCHBOARD_DOOR_SEED={seed})");
+    let mut dice = Dice(seed);
+    let sb = paused_home();
+    // How long a whole dispatch takes here, each kind: the kills are
+    // spread over that and a little more.
+    let took = |args: &[&str]| {
+        let began = std::time::Instant::now();
+        let out = sb.cmd(args).output().expect("dispatch");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        began.elapsed()
+    };
+    let to_app = took(&["dispatch", "app", "whole"]);
+    let first = sb.repo("first");
+    let to_new = took(&["dispatch", first.to_str().expect("utf-8"), "whole"]);
+    let mut killed_at = Vec::new();
+    let mut paths = vec![first];
+    for n in 0..KILLED {
+        let prompt = format!("killed {n}");
+        let mut cmd = if n % 2 == 0 {
+            sb.cmd(&["dispatch", "app", "--json", &prompt])
+        } else {
+            let repo = sb.repo(&format!("new-{n}"));
+            paths.push(repo.clone());
+            sb.cmd(&["dispatch", repo.to_str().expect("utf-8"), "--json", &prompt])
+        };
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn dispatch");
+        let whole = if n % 2 == 0 { to_app } else { to_new };
+        let wait = Duration::from_micros(dice.below(whole.as_micros() as u64 * 6 / 5 + 1));
+        std::thread::sleep(wait);
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("wait");
+        killed_at.push((prompt, wait, out.status.success()));
+    }
+    let by_prompt = ids_by_prompt(&sb);
+    for (prompt, wait, finished) in &killed_at {
+        let ids = by_prompt.get(prompt).cloned().unwrap_or_default();
+        assert!(
+            ids.len() <= 1,
+            "seed {seed}: {prompt} (killed after {wait:?}) journaled twice: {ids:?}"
+        );
+        if *finished {
+            assert_eq!(ids.len(), 1, "seed {seed}: {prompt} said queued, and is");
+        }
+    }
+    let conn = rusqlite::Connection::open(sb.home().join("journal.db")).expect("db");
+    let projects: Vec<(String, String)> = conn
+        .prepare("SELECT name, path FROM projects")
+        .expect("select")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    let paths_registered: BTreeSet<&String> = projects.iter().map(|(_, p)| p).collect();
+    assert_eq!(
+        paths_registered.len(),
+        projects.len(),
+        "seed {seed}: a repository registered twice: {projects:?}"
+    );
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM jobs WHERE project NOT IN (SELECT name FROM projects)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(orphans, 0, "seed {seed}: a job of no project");
+    assert_eq!(sb.journal().integrity_check().expect("check"), ["ok"]);
+
+    // Each repository path takes a dispatch now, into the one project
+    // it has (registered by a killed dispatch or now).
+    for repo in &paths {
+        let out = sb
+            .cmd(&["dispatch", repo.to_str().expect("utf-8"), "--json", "again"])
+            .output()
+            .expect("dispatch");
+        assert!(
+            out.status.success(),
+            "seed {seed}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let max_before = journaled(&sb).iter().map(|(_, id)| *id).max().unwrap_or(0);
+    let _engine = start_engine(&sb);
+    wait_secs(20, "the engine's door", || door_is_open(&sb));
+    let out = spawn_dispatch(&sb, "after the kills")
+        .wait_with_output()
+        .expect("wait");
+    let Said::Queued(id) = said("after the kills", &out) else {
+        panic!("seed {seed}: no answer from the engine");
+    };
+    assert!(id > max_before, "seed {seed}: a new id");
+    let projects_after: i64 = conn
+        .query_row("SELECT count(*) FROM projects", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        projects_after as usize,
+        1 + paths.len(),
+        "seed {seed}: one project per repository"
+    );
+    let finished = killed_at.iter().filter(|(_, _, f)| *f).count();
+    eprintln!(
+        "seed {seed}: {KILLED} dispatches killed at random ({finished} finished first, {} journaled)",
+        killed_at
+            .iter()
+            .filter(|(p, _, _)| by_prompt.contains_key(p))
+            .count()
+    );
+}
+
+#[test]
+fn a_dispatch_killed_at_random_moments_leaves_its_task_whole_or_not_at_all() {
+    for seed in seeds() {
+        dispatch_killed(seed);
     }
 }
