@@ -51,6 +51,47 @@ fn running_sessions(sb: &Sandbox) -> Vec<String> {
         .collect()
 }
 
+/// A job's review items: (attempt, state).
+fn review_items(sb: &Sandbox, job: i64) -> Vec<(i64, String)> {
+    let conn = rusqlite::Connection::open(sb.home().join("journal.db")).expect("db");
+    let mut stmt = conn
+        .prepare("SELECT attempt, state FROM review_items WHERE job_id = ?1")
+        .expect("select");
+    stmt.query_map([job], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+/// A done job whose finish a kill may have cut short, as the next engine
+/// leaves it: every attempt ended, one review item, for its last attempt,
+/// committed.
+fn finished_whole(sb: &Sandbox, journal: &switchboard::journal::Journal, id: i64, run: &str) {
+    let attempts = journal.attempts(id).expect("attempts");
+    assert!(
+        attempts.iter().all(|a| a.ended_at.is_some()),
+        "{run}: job #{id} is done with an attempt still open: {attempts:?}"
+    );
+    let last = attempts.iter().map(|a| a.number).max().expect("an attempt");
+    let items = review_items(sb, id);
+    assert_eq!(
+        items,
+        [(i64::from(last), "ready".to_string())],
+        "{run}: job #{id} has one review item, its last attempt's, committed"
+    );
+}
+
+/// Review items still being committed.
+fn committing(sb: &Sandbox) -> i64 {
+    let conn = rusqlite::Connection::open(sb.home().join("journal.db")).expect("db");
+    conn.query_row(
+        "SELECT count(*) FROM review_items WHERE state = 'committing'",
+        [],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
 fn chaos(seed: u64) {
     eprintln!("chaos seed {seed} (replay: SWITCHBOARD_CHAOS_SEED={seed})");
     let mut dice = Dice(seed);
@@ -115,6 +156,8 @@ fn chaos(seed: u64) {
         assert!(engine.alive(), "seed {seed}: the engine exited by itself");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Work of a finished job is committed after it shows done.
+    common::wait_secs(60, "every review item committed", || committing(&sb) == 0);
     assert_eq!(exits_by_themselves, 0, "seed {seed}: engine exits");
     let all = jobs(&sb);
     assert_eq!(all.len(), JOBS, "seed {seed}: no job lost, none doubled");
@@ -134,6 +177,7 @@ fn chaos(seed: u64) {
             );
             continue;
         }
+        finished_whole(&sb, &journal, id, &format!("seed {seed}"));
         let project = j["project"].as_str().expect("project");
         let repo = sb.dir.path().join(project);
         let changed = git_output(&repo, &["log", "--format=%s", &format!("switchboard/{id}")]);
@@ -206,4 +250,57 @@ fn seed_of_the_day() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400)
+}
+
+const FINISHES: usize = 12;
+
+/// The engine SIGKILLed the moment a job's finish is journaled (its
+/// review item committing, its work not yet committed on its branch),
+/// again and again: each next engine carries the finish out. Every job
+/// ends done once, with one review item, its last attempt's, committed,
+/// and its work on its branch; no attempt is left open.
+#[test]
+fn finishes_cut_short_by_kills_are_carried_out_by_the_next_engine() {
+    let config = FAST.replace("[scheduler]\n", "[scheduler]\nmax_agents = 2\n");
+    let sb = home_with(&config, &["api", "web"]);
+    for n in 0..FINISHES {
+        let project = if n % 2 == 0 { "api" } else { "web" };
+        sb.run(&["dispatch", project, &format!("finish {n}")]).ok();
+    }
+    let mut cut_short = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut engine = start_engine(&sb);
+    while !jobs(&sb).iter().all(|j| j["state"] == "done") || committing(&sb) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "not every job finished: {:?}",
+            jobs(&sb)
+                .iter()
+                .map(|j| format!("#{} {} {}", j["id"], j["state"], j["reason"]))
+                .collect::<Vec<_>>()
+        );
+        assert!(engine.alive(), "the engine exited by itself");
+        if committing(&sb) > 0 && cut_short < FINISHES / 2 {
+            engine.crash();
+            cut_short += 1;
+            engine = start_engine(&sb);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(cut_short > 0, "no kill landed in a finish");
+    let journal = sb.journal();
+    for j in jobs(&sb) {
+        let id = j["id"].as_i64().expect("id");
+        finished_whole(&sb, &journal, id, "finishes");
+        let project = j["project"].as_str().expect("project");
+        let changed = git_output(
+            &sb.dir.path().join(project),
+            &["log", "--format=%s", &format!("switchboard/{id}")],
+        );
+        assert!(!changed.trim().is_empty(), "job #{id}'s work on its branch");
+    }
+    assert_eq!(jobs(&sb).len(), FINISHES);
+    assert_eq!(journal.integrity_check().expect("check"), ["ok"]);
+    eprintln!("{FINISHES} jobs, {cut_short} finishes cut short by a kill");
+    drop(engine);
 }
