@@ -65,7 +65,10 @@ fn after_the_room(closed: &crate::tui::Closed) -> String {
         format!(
             "{n} agent session{} running ({}); `switchboard` finds them again, `switchboard drain --wait` stops them cleanly.",
             if n == 1 { " keeps" } else { "s keep" },
-            closed.agents.join(", ")
+            // Names listed by the home's tmux server, where an agent can
+            // make a session of its own: outside text (tmux 3.3 escapes
+            // control characters in names itself; older ones do not).
+            visible(&closed.agents.join(", "))
         )
     } else {
         "Agents keep running; `switchboard` finds them again, `switchboard drain --wait` stops them cleanly.".into()
@@ -407,5 +410,21 @@ fn watch_all(journal: &Journal, as_json: bool) -> anyhow::Result<ExitCode> {
         }
         super::pipe::end_if_stdout_closed();
         std::thread::sleep(WATCH_EVERY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sessions_left_running_are_named_with_visible_escapes() {
+        let closed = crate::tui::Closed {
+            agents: vec!["sb-1-1".into(), "x\x1b]0;PWNED\x07\u{9b}31m".into()],
+            ..Default::default()
+        };
+        let said = after_the_room(&closed);
+        assert!(said.contains("sb-1-1, x"), "{said}");
+        assert!(!said.chars().any(char::is_control), "{said:?}");
     }
 }

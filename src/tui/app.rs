@@ -111,8 +111,12 @@ impl Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
     Kill(i64),
-    /// Merge the job's review item (when `[room] confirm_approve`).
-    Approve(i64),
+    /// Merge the job's review item (when `[room] confirm_approve`), as
+    /// the question named it.
+    Approve {
+        job: i64,
+        seen: ReviewSeen,
+    },
 }
 
 impl Confirm {
@@ -120,8 +124,35 @@ impl Confirm {
     pub fn action(&self) -> (OperatorAction, i64) {
         match self {
             Confirm::Kill(job) => (OperatorAction::Kill, *job),
-            Confirm::Approve(job) => (OperatorAction::Approve, *job),
+            Confirm::Approve { job, .. } => (OperatorAction::Approve, *job),
         }
+    }
+}
+
+/// What the approve question names of a review item: the branch, where
+/// it goes and its changes. A yes approves these: when the agent's work
+/// moves on while the question is open, the question is withdrawn, not
+/// answered for work the operator did not see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewSeen {
+    pub branch: String,
+    pub base: Option<String>,
+    pub files: u64,
+    pub insertions: u64,
+    pub deletions: u64,
+}
+
+impl ReviewSeen {
+    /// Job `job`'s review item as `snapshot` shows it.
+    pub fn of(snapshot: &Snapshot, job: i64) -> Option<ReviewSeen> {
+        let item = snapshot.reviews.iter().find(|r| r.job == job)?;
+        Some(ReviewSeen {
+            branch: item.branch.clone(),
+            base: snapshot.bases.get(&item.project).cloned(),
+            files: item.files,
+            insertions: item.insertions,
+            deletions: item.deletions,
+        })
     }
 }
 
@@ -448,10 +479,30 @@ impl App {
         // withdrawn, and the operator told why.
         if let Mode::Confirm(confirm) = &self.mode {
             let (action, job) = confirm.action();
-            if let Err(no) = self.can(action, job) {
+            if let Err(no) = self.still_asked(confirm) {
                 self.mode = Mode::Normal;
                 self.message = Some(format!("{action} of #{job} cancelled: {no}"));
             }
+        }
+    }
+
+    /// Whether an open question still stands as it was asked: its job can
+    /// take the action, and (approve) its review item is the one named.
+    pub fn still_asked(&self, confirm: &Confirm) -> Result<(), String> {
+        let (action, job) = confirm.action();
+        self.can(action, job).map_err(|no| no.to_string())?;
+        match confirm {
+            Confirm::Approve { seen, .. } => match ReviewSeen::of(&self.snapshot, job) {
+                Some(now) if now == *seen => Ok(()),
+                Some(now) => Err(format!(
+                    "its work changed since the question ({}, +{} -{} now); ask again",
+                    crate::workspace::files_changed(now.files),
+                    now.insertions,
+                    now.deletions
+                )),
+                None => Err("it has nothing in review now".into()),
+            },
+            Confirm::Kill(_) => Ok(()),
         }
     }
 

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{
 use ratatui_textarea::TextArea;
 
 use super::action::Action;
-use super::app::{App, Confirm, DiffView, EngineState, Mode, Pane, Purpose, Scrolled};
+use super::app::{App, Confirm, DiffView, EngineState, Mode, Pane, Purpose, ReviewSeen, Scrolled};
 use super::form::{DispatchForm, DispatchRefused, DispatchRequest, FormOutcome};
 use super::layout::{RoomLayout, first_shown, header_rows, list_rows};
 use crate::agents::question::Offer;
@@ -416,7 +416,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             Mode::Confirm(confirm) => {
                 let (action, job) = confirm.action();
                 // Asked again: the job may have moved on since the question.
-                if let Err(no) = app.can(action, job) {
+                if let Err(no) = app.still_asked(&confirm) {
                     app.message = Some(format!("{action} of #{job} cancelled: {no}"));
                     return vec![];
                 }
@@ -441,7 +441,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
         },
         Action::Approve => match gated(app, OperatorAction::Approve) {
             Some(job) if app.confirm_approve => {
-                app.mode = Mode::Confirm(Confirm::Approve(job));
+                match ReviewSeen::of(&app.snapshot, job) {
+                    Some(seen) => app.mode = Mode::Confirm(Confirm::Approve { job, seen }),
+                    None => app.message = Some(format!("#{job} has nothing in review")),
+                }
                 vec![]
             }
             Some(job) => {

@@ -60,7 +60,7 @@ fn question(app: &App, confirm: &Confirm, frame: &mut Frame, main: Rect) {
                 "y/Enter: kill   any other key: keep",
             )
         }
-        Confirm::Approve(job) => {
+        Confirm::Approve { job, .. } => {
             let item = app.snapshot.reviews.iter().find(|r| r.job == *job);
             let (branch, stat, base) = item.map_or_else(Default::default, |r| {
                 (

@@ -104,7 +104,10 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
     app.focus = Pane::Review;
     // Approve asks first, naming the branch, its diff stat and the base.
     assert!(handle_key(&mut app, key('y')).is_empty());
-    assert!(matches!(app.mode, Mode::Confirm(Confirm::Approve(2))));
+    assert!(matches!(
+        app.mode,
+        Mode::Confirm(Confirm::Approve { job: 2, .. })
+    ));
     let screen = render(&app, 80, 24);
     assert!(
         screen.contains("Merge job #2's switchboard/2 into main?")
@@ -484,4 +487,68 @@ fn p_pauses_the_queue_and_resumes_it_and_the_status_bar_says_so() {
     // The help lists the key.
     handle_key(&mut app, key('?'));
     assert!(render(&app, 160, 48).contains("pause/resume"));
+}
+
+/// The approve question names the work it merges; when that work moves
+/// on while the question is open (the agent committed more, the branch
+/// or the base changed), a yes does not approve what the operator did not
+/// see: the question is withdrawn, and says why.
+#[test]
+fn an_approve_question_is_withdrawn_when_the_work_it_named_changes() {
+    type Change = fn(&mut Snapshot);
+    let changes: [(&str, Change); 4] = [
+        ("more lines", |s| s.reviews[0].insertions += 5),
+        ("another file", |s| s.reviews[0].files += 1),
+        ("another branch", |s| s.reviews[0].branch = "other".into()),
+        ("another base", |s| {
+            let project = s.reviews[0].project.clone();
+            s.bases.insert(project, "release".into());
+        }),
+    ];
+    for (what, change) in changes {
+        let mut app = sample();
+        app.focus = Pane::Review;
+        assert!(handle_key(&mut app, key('y')).is_empty());
+        assert!(
+            matches!(app.mode, Mode::Confirm(Confirm::Approve { job: 2, .. })),
+            "{what}"
+        );
+        // The same work again: the question stands.
+        app.set_snapshot(app.snapshot.clone());
+        assert!(matches!(app.mode, Mode::Confirm(_)), "{what}");
+        let mut moved = app.snapshot.clone();
+        change(&mut moved);
+        app.set_snapshot(moved);
+        assert!(matches!(app.mode, Mode::Normal), "{what}");
+        let said = app.message.clone().unwrap_or_default();
+        assert!(
+            said.starts_with("approve of #2 cancelled: its work changed"),
+            "{what}: {said}"
+        );
+        // y asks again, about the work as it is now.
+        assert!(handle_key(&mut app, key('y')).is_empty(), "{what}");
+        assert!(matches!(app.mode, Mode::Confirm(_)), "{what}");
+    }
+}
+
+/// A yes read in the same turn as the change (before the room set the
+/// new snapshot's question aside) is checked again when it is read.
+#[test]
+fn a_yes_checks_the_work_named_again() {
+    let mut app = sample();
+    app.focus = Pane::Review;
+    handle_key(&mut app, key('y'));
+    let Mode::Confirm(Confirm::Approve { seen, .. }) = &mut app.mode else {
+        panic!("asked")
+    };
+    seen.insertions += 1;
+    assert!(handle_key(&mut app, key('y')).is_empty());
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("its work changed since the question"),
+        "{:?}",
+        app.message
+    );
 }

@@ -45,7 +45,10 @@ fn approve_asks_to_push_and_open_a_pull_request_where_the_project_delivers_so() 
     app.set_snapshot(snap);
     app.focus = Pane::Review;
     assert!(handle_key(&mut app, key('y')).is_empty());
-    assert!(matches!(app.mode, Mode::Confirm(Confirm::Approve(2))));
+    assert!(matches!(
+        app.mode,
+        Mode::Confirm(Confirm::Approve { job: 2, .. })
+    ));
     let screen = render(&app, 100, 24);
     assert!(
         screen.contains("Push job #2's switchboard/2 and open a PR into main?"),
