@@ -151,9 +151,13 @@ pub fn check(
         OperatorAction::Nudge if state == StateName::Waiting => refuse(format!(
             "job #{id}'s agent is asking a question; a nudge would be typed into the question (Codex takes the Enter after it as \"yes\"). Answer with the agent's own keys: `switchboard answer {id} CHOICE` (1, 2, 3, y, n, enter, esc), or attach"
         )),
-        OperatorAction::Answer if state != StateName::Waiting => refuse(format!(
-            "job #{id} is {state}, not asking a question; nothing to answer (`switchboard nudge {id} TEXT` types to a working agent)"
-        )),
+        OperatorAction::Answer if state != StateName::Waiting => refuse(if state.is_active() {
+            format!(
+                "job #{id} is {state}, not asking a question; nothing to answer (`switchboard nudge {id} TEXT` types to a working agent)"
+            )
+        } else {
+            format!("job #{id} is {state}, not asking a question; nothing to answer")
+        }),
         OperatorAction::Retry if !matches!(state, StateName::Failed | StateName::Killed) => refuse(
             format!("job #{id} is {state}; only a failed or killed job can be retried"),
         ),
@@ -247,5 +251,23 @@ killed   -        retry
             no.to_string(),
             "job #6 is done; only a failed or killed job can be retried"
         );
+    }
+
+    /// An answer to a job with no question points to a nudge only where
+    /// a nudge is taken: a done job's refusal sent the operator on to a
+    /// second refusal.
+    #[test]
+    fn an_answer_refused_points_to_a_nudge_only_where_one_is_taken() {
+        for state in StateName::ALL {
+            let Err(no) = check(OperatorAction::Answer, 6, state, None) else {
+                continue;
+            };
+            let nudge_taken = check(OperatorAction::Nudge, 6, state, None).is_ok();
+            assert_eq!(
+                no.to_string().contains("switchboard nudge"),
+                nudge_taken,
+                "{state}: {no}"
+            );
+        }
     }
 }
