@@ -12,12 +12,18 @@ use crate::workspace::{commit_work_on, diff_stat_on};
 impl Engine {
     /// Commits the work of every job whose turn ended and whose review
     /// item is still `committing`: those the patrol finished this pass,
-    /// and, on an engine's first pass, those a previous engine left so.
+    /// those an agent's done report finished, and, on an engine's first
+    /// pass, those a previous engine left so.
     pub(super) fn commit_finished_work(&mut self) -> anyhow::Result<()> {
-        if !self.committing_read {
+        // Items finished outside this engine's patrol (an agent's done
+        // report finishes its job where it is journaled; a previous engine
+        // cut short) are looked for when another process has committed
+        // since the last look: a pass with no news costs no query.
+        let others = self.journal.data_version()?;
+        if self.committing_seen != Some(others) {
             self.to_commit
                 .extend(self.journal.committing_review_items()?);
-            self.committing_read = true;
+            self.committing_seen = Some(others);
         }
         while let Some(id) = self.to_commit.pop_first() {
             if let Err(e) = self.commit_finished(id) {

@@ -120,8 +120,9 @@ pub struct Engine {
     /// Jobs whose turn ended and whose work is still to be committed
     /// (their review item `committing`), taken after the patrol.
     to_commit: std::collections::BTreeSet<i64>,
-    /// Whether the items a previous engine left `committing` were read.
-    committing_read: bool,
+    /// The journal's data version (other processes' commits) when the
+    /// `committing` review items were last looked for.
+    committing_seen: Option<i64>,
     /// Per job: when its agent may be restarted again (restarts back off).
     restart_due: HashMap<i64, Instant>,
     /// Per job: passes in a row whose patrol of it failed.
@@ -260,7 +261,7 @@ impl Engine {
             me,
             quiet: HashMap::new(),
             to_commit: Default::default(),
-            committing_read: false,
+            committing_seen: None,
             restart_due: HashMap::new(),
             patrol_faults: HashMap::new(),
             orphans: Default::default(),

@@ -135,6 +135,18 @@ impl Engine {
                 // The surroundings (the disk, the journal, tmux): the pass
                 // stops and is tried again.
                 Err(e) if super::fault::is_environmental(&e) => return Err(e),
+                // The job moved on since this pass read it (its agent's
+                // done report finished it): nothing to do, and no fault.
+                Err(e)
+                    if moved_on(&e)
+                        && self
+                            .journal
+                            .job(job.id)?
+                            .is_none_or(|now| now.state.name() != job.state.name()) =>
+                {
+                    tracing::debug!(job = job.id, "moved on during the patrol: {e:#}");
+                    self.quiet.remove(&job.id);
+                }
                 // This job's own trouble: the others go on.
                 Err(e) => {
                     active += 1;
@@ -564,7 +576,9 @@ impl Engine {
             .ok_or_else(|| anyhow::anyhow!("job #{} has no attempt {attempt_no}", job.id))?;
         let project = job.project.clone().unwrap_or_default();
         let branch = attempt.branch.clone().unwrap_or_default();
-        self.journal.finish_attempt(
+        // `false`: the agent's done report finished it since this pass
+        // read the job (and the commit is found as the report's).
+        let finished = self.journal.finish_attempt(
             job.id,
             attempt_no,
             &project,
@@ -572,7 +586,9 @@ impl Engine {
             why,
             Timestamp::now(),
         )?;
-        self.to_commit.insert(job.id);
+        if finished {
+            self.to_commit.insert(job.id);
+        }
         self.quiet.remove(&job.id);
         Ok(())
     }
@@ -689,6 +705,17 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Whether a patrol's error is a change of state the job no longer
+/// allows: another process (an agent's done report) moved it meanwhile.
+fn moved_on(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        matches!(
+            e.downcast_ref(),
+            Some(crate::journal::JournalError::Transition(_))
+        )
+    })
 }
 
 /// The pure part of [`Engine::works_again`].

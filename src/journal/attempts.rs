@@ -158,6 +158,8 @@ impl Journal {
     /// stat, or it goes `uncommitted` with the reason). A crash never
     /// leaves a review item on a running job or a done job without one; an
     /// item left `committing` by a crash is committed by the next engine.
+    /// `false`, with nothing written, when the job is no longer at work on
+    /// that attempt (its agent's done report finished it meanwhile).
     pub fn finish_attempt(
         &mut self,
         job: i64,
@@ -166,26 +168,8 @@ impl Journal {
         branch: &str,
         why: &str,
         now: Timestamp,
-    ) -> Result<()> {
-        self.write(|tx| {
-            super::jobs::change_state_in(tx, job, now, |s| s.finish(now), why)?;
-            end_attempt_in(tx, job, attempt, Some(0), now)?;
-            tx.execute(
-                "INSERT INTO review_items (job_id, attempt, project, branch, state, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'committing', ?5, ?5) \
-                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'committing', \
-                 files = 0, insertions = 0, deletions = 0, updated_at = excluded.updated_at",
-                params![job, attempt, project, branch, now.millis()],
-            )?;
-            insert_event(
-                tx,
-                now,
-                Some(job),
-                "review",
-                &format!("committing the work on {branch}"),
-            )?;
-            Ok(())
-        })
+    ) -> Result<bool> {
+        self.write(|tx| super::turn_end::finish_in(tx, job, attempt, project, branch, why, now))
     }
 
     /// The jobs whose review item is still `committing` (a finish that an
@@ -308,7 +292,7 @@ fn add_review_item_in(
 }
 
 /// [`Journal::end_attempt`] inside a transaction of the caller's.
-fn end_attempt_in(
+pub(super) fn end_attempt_in(
     tx: &rusqlite::Transaction,
     job: i64,
     number: u32,

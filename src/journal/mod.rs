@@ -29,6 +29,7 @@ mod replay;
 mod reports;
 mod schedule;
 pub mod schema;
+mod turn_end;
 mod views;
 
 use std::path::Path;
@@ -358,3 +359,6 @@ mod plan_tests;
 #[cfg(test)]
 #[path = "batch_tests.rs"]
 mod batch_tests;
+#[cfg(test)]
+#[path = "turn_end_tests.rs"]
+mod turn_end_tests;

@@ -83,7 +83,8 @@ pub struct Report {
 
 impl Journal {
     /// Journals a report; the job's progress and note follow it, and an
-    /// event says what the agent said.
+    /// event says what the agent said. A done report on a job at work
+    /// ends its turn in the same transaction (`turn_end`).
     pub fn record_report(
         &mut self,
         job: i64,
@@ -93,7 +94,13 @@ impl Journal {
         source: ReportSource,
         now: Timestamp,
     ) -> Result<i64> {
-        self.write(|tx| insert_report(tx, job, status, progress, message, source, now))
+        self.write(|tx| {
+            let id = insert_report(tx, job, status, progress, message, source, now)?;
+            if status == Some(ReportStatus::Done) {
+                super::turn_end::end_turn_on_report(tx, job, source, message, now)?;
+            }
+            Ok(id)
+        })
     }
 
     /// The newest report of a job that carries a status, if any.
