@@ -596,8 +596,11 @@ fn operator_commands_are_journaled_for_the_engine() {
     assert!(err.contains("only a failed or killed job"), "{err}");
     let err = sb.run(&["kill", "42"]).fails(1).to_string();
     assert!(err.contains("no job #42"), "{err}");
-    let usage = sb.run(&["nudge", "1"]).fails(2).to_string();
-    assert!(usage.contains("TEXT"), "{usage}");
+    let err = sb.run(&["nudge", "1"]).fails(1).to_string();
+    assert!(
+        err.contains("is queued"),
+        "a nudge without text is gated too: {err}"
+    );
 
     // A nudge to a job with an agent is journaled with its text, verbatim.
     let now = Timestamp::now();
@@ -607,6 +610,15 @@ fn operator_commands_are_journaled_for_the_engine() {
     sb.run(&["nudge", "1", "use $(rm -rf /) literally"]).ok();
     let nudge = sb.journal().pending_commands().unwrap().pop().unwrap();
     assert_eq!(nudge.text.as_deref(), Some("use $(rm -rf /) literally"));
+    // Without text (or only blanks) it is Enter alone: journaled with none.
+    sb.run(&["nudge", "1"]).ok();
+    sb.run(&["nudge", "1", " "]).ok();
+    let commands = sb.journal().pending_commands().unwrap();
+    let last: Vec<_> = commands[commands.len() - 2..]
+        .iter()
+        .map(|c| (c.kind.clone(), c.text.clone()))
+        .collect();
+    assert_eq!(last, [("nudge".into(), None), ("nudge".into(), None)]);
 }
 
 #[test]

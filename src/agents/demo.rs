@@ -137,24 +137,63 @@ pub fn run(args: DemoArgs) -> i32 {
         "{frame}│{frame:#} DEMO.md in its working directory             {frame}│{frame:#}"
     );
     anstream::println!("{frame}╰──────────────────────────────────────────────╯{frame:#}");
+    // Text pasted in (a nudge, a reject's reason with its comments) comes
+    // bracketed, so that several lines are one message, as real agents
+    // take them.
+    print!("{BRACKETED_PASTE_ON}");
+    let code = take_tasks(&args, &mut input, &reporter);
+    print!("{BRACKETED_PASTE_OFF}");
+    let _ = std::io::stdout().flush();
+    code
+}
+
+const BRACKETED_PASTE_ON: &str = "\x1b[?2004h";
+const BRACKETED_PASTE_OFF: &str = "\x1b[?2004l";
+const PASTE_START: &str = "\x1b[200~";
+const PASTE_END: &str = "\x1b[201~";
+
+/// Works on the task of the arguments, then on each one typed at the
+/// prompt; the exit code.
+fn take_tasks(args: &DemoArgs, input: &mut impl BufRead, reporter: &Reporter) -> i32 {
     let mut task = args.task.join(" ");
     loop {
         if !task.trim().is_empty()
-            && let Some(code) = work(&args, task.trim(), &mut input, &reporter)
+            && let Some(code) = work(args, task.trim(), input, reporter)
         {
             return code;
         }
         anstream::print!("{BOLD}demo>{BOLD:#} ");
         let _ = std::io::stdout().flush();
-        task.clear();
-        match input.read_line(&mut task) {
-            Ok(0) | Err(_) => return 0,
-            Ok(_) => {}
-        }
+        task = match read_message(input) {
+            Some(message) => message,
+            None => return 0,
+        };
         if matches!(task.trim(), "exit" | "quit") {
             return 0;
         }
     }
+}
+
+/// One message from the terminal: a line, or a bracketed paste (however
+/// many lines) and the rest of its line; `None` at the end of input.
+fn read_message(input: &mut impl BufRead) -> Option<String> {
+    let mut line = String::new();
+    match input.read_line(&mut line) {
+        Ok(0) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    if let Some(start) = line.find(PASTE_START) {
+        let mut message = line[start + PASTE_START.len()..].to_string();
+        while !message.contains(PASTE_END) {
+            let mut more = String::new();
+            match input.read_line(&mut more) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => message.push_str(&more),
+            }
+        }
+        line = format!("{}{}", &line[..start], message.replacen(PASTE_END, "", 1));
+    }
+    Some(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// Works on one task; `Some(code)` when the agent must exit.
@@ -204,10 +243,9 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         let ask = AnsiColor::Yellow.on_default().bold();
         anstream::print!("{ask}Proceed with changes to DEMO.md?{ask:#} [y/n] ");
         let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        if input.read_line(&mut answer).unwrap_or(0) == 0 {
+        let Some(answer) = read_message(input) else {
             return Some(0);
-        }
+        };
         if !answer.trim().eq_ignore_ascii_case("y") && !answer.trim().eq_ignore_ascii_case("yes") {
             println!("○ not changing anything, as you said");
             reporter.report(
@@ -263,4 +301,26 @@ fn work(args: &DemoArgs, task: &str, input: &mut impl BufRead, reporter: &Report
         "added a line to DEMO.md",
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bracketed_paste_of_several_lines_is_one_message() {
+        let mut input = "\x1b[200~fix the docs\nand the tests\x1b[201~\nnext\n".as_bytes();
+        assert_eq!(
+            read_message(&mut input).as_deref(),
+            Some("fix the docs\nand the tests")
+        );
+        assert_eq!(read_message(&mut input).as_deref(), Some("next"));
+        assert_eq!(read_message(&mut input), None);
+    }
+
+    #[test]
+    fn a_paste_that_ends_its_own_line_waits_for_its_end() {
+        let mut input = "\x1b[200~one\ntwo\n\x1b[201~\n".as_bytes();
+        assert_eq!(read_message(&mut input).as_deref(), Some("one\ntwo"));
+    }
 }

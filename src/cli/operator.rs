@@ -6,8 +6,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
-
 use super::Context;
 use super::output::{BOLD, paint};
 use crate::journal::{CommandKind, Journal, OperatorCommand};
@@ -23,8 +21,10 @@ pub struct JobArg {
 pub struct NudgeArgs {
     /// The job's id
     pub id: i64,
-    /// What to type to the agent; several words are joined with spaces
-    #[arg(required = true, num_args = 1.., value_name = "TEXT")]
+    /// What to type to the agent; several words are joined with spaces.
+    /// Without it, Enter is pressed once (an agent whose input sits there
+    /// unsent takes it)
+    #[arg(num_args = 0.., value_name = "TEXT")]
     pub text: Vec<String>,
 }
 
@@ -98,12 +98,16 @@ pub fn kill(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
 
 pub fn nudge(ctx: &Context, args: NudgeArgs) -> anyhow::Result<ExitCode> {
     let text = args.text.join(" ");
-    if text.trim().is_empty() {
-        bail!("the nudge is empty; say what the agent should hear");
-    }
+    // No words (or only blanks): the nudge is Enter alone.
+    let text = (!text.trim().is_empty()).then_some(text);
     let mut journal = ctx.journal()?;
     let job = gated(&journal, args.id, OperatorAction::Nudge)?;
-    journal_command(&mut journal, CommandKind::Nudge, Some(job.id), Some(&text))
+    journal_command(
+        &mut journal,
+        CommandKind::Nudge,
+        Some(job.id),
+        text.as_deref(),
+    )
 }
 
 pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {

@@ -124,12 +124,20 @@ impl Engine {
                     "nudge" => {
                         let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
                         let text = command.text.clone().unwrap_or_default();
-                        runtime.control.send_text(
-                            &s,
-                            &text,
-                            self.config.tmux.delay_enter,
-                            self.config.tmux.enter_retries,
-                        )?;
+                        let empty = text.trim().is_empty();
+                        if empty {
+                            // A nudge with nothing to say is Enter, pressed
+                            // once (not retried until the pane changes: a
+                            // second Enter would go to whatever it shows next).
+                            runtime.control.send_key(&s, "Enter")?;
+                        } else {
+                            runtime.control.send_text(
+                                &s,
+                                &text,
+                                self.config.tmux.delay_enter,
+                                self.config.tmux.enter_retries,
+                            )?;
+                        }
                         if matches!(job.state.name(), StateName::Waiting | StateName::Stalled) {
                             self.journal.change_state(
                                 id,
@@ -138,7 +146,11 @@ impl Engine {
                                 "the operator answered",
                             )?;
                         }
-                        Ok(format!("nudge delivered to job #{id}"))
+                        Ok(if empty {
+                            format!("pressed Enter in job #{id}'s agent (a nudge without text)")
+                        } else {
+                            format!("nudge delivered to job #{id}")
+                        })
                     }
                     "retry" => {
                         self.journal.change_state(
