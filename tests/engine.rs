@@ -780,6 +780,17 @@ fn the_demos_question_answered_with_y_lets_its_agent_work() {
     wait_secs(60, "the demo's question", || state("2") == "waiting");
     run(&["answer", "2", "y"]).ok();
     wait_secs(60, "its turn's end", || state("2") == "done");
+    // The job shows done before its work is committed: the item's diff
+    // stat comes with `ready`.
+    let ready = || {
+        run(&["review", "--json"])
+            .json()
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["job"] == 2 && r["state"] == "ready")
+    };
+    wait_secs(60, "its work committed", ready);
     let review = run(&["review", "--json"]).json();
     let item = review
         .as_array()

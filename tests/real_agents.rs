@@ -750,6 +750,15 @@ fn codex_jobs_side_by_side_report_on_their_own_job() {
         ids.iter()
             .all(|id| journal.job(*id).unwrap().unwrap().state.name() == StateName::Done)
     });
+    // Done shows before the work is committed; approve waits for it.
+    common::wait_secs(30, "both jobs' work committed", || {
+        ids.iter().all(|id| {
+            journal
+                .review_item(*id)
+                .unwrap()
+                .is_some_and(|r| r.state == "ready")
+        })
+    });
     for id in &ids {
         let events = journal.events(*id).unwrap();
         let dones: Vec<_> = events
