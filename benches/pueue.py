@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """switchboard beside pueue, a peer: `dispatch` against `pueue add`, and
 `jobs --json` against `pueue status --json`, on an empty queue and with
-2,000 queued, each as a whole process, side by side in one run.
+2,000 queued, each as a whole process, side by side in one run: the
+figures of one row are taken in turns (switchboard with its engine,
+switchboard without, pueue, then the other way round), so a load that
+changes during the run weighs on each alike; compare ratios, and say the
+load (printed).
 
     python3 benches/pueue.py [--check] [SWITCHBOARD_BINARY]
 
@@ -42,13 +46,19 @@ RUNS = 40
 QUEUED = 2000
 
 
-def timed(argv, env=None, runs=RUNS):
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
+def side_by_side(commands, runs=RUNS):
+    """Median wall time in ms of each (argv, env) in `commands`, taken in
+    turns: each round runs every command once, the order reversed every
+    other round, so a machine whose load changes during the run weighs on
+    all of them alike. A command given as None gets None."""
+    live = [(i, c) for i, c in enumerate(commands) if c is not None]
+    samples = {i: [] for i, _ in live}
+    for round_ in range(runs):
+        for i, (argv, env) in live if round_ % 2 == 0 else reversed(live):
+            start = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+            samples[i].append(time.perf_counter() - start)
+    return [statistics.median(samples[i]) * 1000 if i in samples else None for i in range(len(commands))]
 
 
 def start_engine(binary, env, home, tmp):
@@ -174,13 +184,12 @@ def run(binary, pueue, pueued, tmp):
         engine_env = homes["engine"][1] if engine else None
         bare_env = homes["bare"][1]
         try:
-            def sb(argv, runs=RUNS):
-                """(engine running, no engine): the engine's figure is None
-                without one."""
-                figures = []
-                for env in (engine_env, bare_env):
-                    figures.append(timed(argv, env, runs) if env else None)
-                return figures
+            def row(what, argv, pu_argv, runs=RUNS):
+                """(what, engine running, no engine, pueue), the three taken
+                in turns; the engine's figure is None without one."""
+                return (what, *side_by_side(
+                    [(argv, engine_env) if engine_env else None, (argv, bare_env), (pu_argv, None)], runs
+                ))
 
             queued = 0
 
@@ -193,10 +202,10 @@ def run(binary, pueue, pueued, tmp):
             sb_list = [binary, "jobs", "--json"]
             pu_list = p + ["status", "--json"]
             rows = []
-            rows.append(("add one task, empty queue", *sb(sb_add), timed(pu_add)))
+            rows.append(row("add one task, empty queue", sb_add, pu_add))
             queued += RUNS
             settled()
-            rows.append(("list as JSON, ~40 queued", *sb(sb_list), timed(pu_list)))
+            rows.append(row("list as JSON, ~40 queued", sb_list, pu_list))
             # Fill all to QUEUED (the fill itself is not measured).
             for _ in range(QUEUED - RUNS):
                 subprocess.run(pu_add, check=True, stdout=subprocess.DEVNULL)
@@ -208,10 +217,10 @@ def run(binary, pueue, pueued, tmp):
                     subprocess.run([binary, "ingest", "-"], env=env, input=lines.encode(), check=True, stdout=subprocess.DEVNULL)
             queued = QUEUED
             settled()
-            rows.append((f"add one task, {QUEUED} queued", *sb(sb_add), timed(pu_add)))
+            rows.append(row(f"add one task, {QUEUED} queued", sb_add, pu_add))
             queued += RUNS
             settled()
-            rows.append((f"list as JSON, {QUEUED} queued", *sb(sb_list, 20), timed(pu_list, None, 20)))
+            rows.append(row(f"list as JSON, {QUEUED} queued", sb_list, pu_list, 20))
         finally:
             if engine:
                 if engine.poll() is not None:
