@@ -14,6 +14,7 @@ pub mod engine;
 pub mod home;
 pub mod intake;
 pub mod journal;
+pub mod locks;
 pub mod model;
 pub mod net;
 pub mod remote;

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::locks::relock;
+
 use base64::Engine as _;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{
@@ -79,14 +81,12 @@ impl Verifier {
         }
         let url = text("SigningCertURL").ok_or("no SigningCertURL")?;
         check_certificate_url(url)?;
-        let cached = self.fetched.lock().ok().and_then(|m| m.get(url).cloned());
+        let cached = relock(&self.fetched).get(url).cloned();
         let cert = match cached {
             Some(cert) => cert,
             None => {
                 let cert = fetch_certificate(url)?;
-                if let Ok(mut m) = self.fetched.lock() {
-                    m.insert(url.to_string(), cert.clone());
-                }
+                relock(&self.fetched).insert(url.to_string(), cert.clone());
                 cert
             }
         };

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::locks::relock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::home::Home;
@@ -106,15 +108,14 @@ impl Shared {
     }
 
     fn change(&self, intake: Intake, f: impl FnOnce(&mut IntakeStatus)) {
-        if let Ok(mut guard) = self.inner.lock() {
-            let (status, dirty) = &mut *guard;
-            let slot = match intake {
-                Intake::Http => &mut status.http,
-                Intake::Sqs => &mut status.sqs,
-            };
-            f(slot.get_or_insert_with(IntakeStatus::default));
-            *dirty = true;
-        }
+        let mut guard = relock(&self.inner);
+        let (status, dirty) = &mut *guard;
+        let slot = match intake {
+            Intake::Http => &mut status.http,
+            Intake::Sqs => &mut status.sqs,
+        };
+        f(slot.get_or_insert_with(IntakeStatus::default));
+        *dirty = true;
     }
 
     pub fn doing(&self, intake: Intake, doing: String) {
@@ -131,17 +132,18 @@ impl Shared {
 
     /// One line per intake, as now.
     pub fn lines(&self) -> Vec<String> {
-        self.inner.lock().map(|g| g.0.lines()).unwrap_or_default()
+        relock(&self.inner).0.lines()
     }
 
     /// Writes the file if anything changed since the last write.
     pub fn flush(&self) {
-        let snapshot = match self.inner.lock() {
-            Ok(mut guard) if guard.1 => {
-                guard.1 = false;
-                guard.0.clone()
+        let snapshot = {
+            let mut guard = relock(&self.inner);
+            if !guard.1 {
+                return;
             }
-            _ => return,
+            guard.1 = false;
+            guard.0.clone()
         };
         write(&self.path, &snapshot);
     }
@@ -172,6 +174,28 @@ pub fn read(home: &Home) -> Option<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A panic in an intake's thread while it held the status (contained:
+    /// the thread ends, the engine goes on) leaves the status working.
+    #[test]
+    fn the_status_takes_changes_again_after_a_panic_that_held_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = Home::at(dir.path());
+        let shared = Shared::new(&home);
+        let poisoner = shared.clone();
+        let panicked = std::thread::spawn(move || {
+            let _held = poisoner.inner.lock();
+            panic!("a bug met while the status was held");
+        })
+        .join();
+        assert!(panicked.is_err());
+        shared.doing(Intake::Sqs, "polling after the panic".into());
+        let lines = shared.lines().join("\n");
+        assert!(lines.contains("polling after the panic"), "{lines:?}");
+        shared.flush();
+        let written = std::fs::read_to_string(file(&home)).expect("status file");
+        assert!(written.contains("polling after the panic"), "{written}");
+    }
 
     #[test]
     fn the_status_bar_names_each_intake_and_a_fresh_error() {

@@ -25,6 +25,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
+
+use crate::locks::{relock, relock_reset};
 use std::time::Duration;
 
 use super::listing::{Listing, ReportOptions};
@@ -96,9 +98,7 @@ impl ControlClient {
             match self.try_commands(commands) {
                 Ok(out) => return Ok(out),
                 Err(reason) => {
-                    if let Ok(mut c) = self.connection.lock() {
-                        *c = None;
-                    }
+                    *relock(&self.connection) = None;
                     // A host that cannot be reached is not tried again here:
                     // the caller hears so at once.
                     if let Some(host) = reason.1 {
@@ -119,10 +119,9 @@ impl ControlClient {
 
     fn try_commands(&self, commands: &[Vec<String>]) -> Result<Vec<Reply>, Lost> {
         let receivers: Vec<Receiver<Reply>> = {
-            let mut guard = self
-                .connection
-                .lock()
-                .map_err(|_| Lost("lock poisoned".into(), None))?;
+            // A panic while it was held may have cut a command in two: the
+            // connection is dropped, a fresh one made.
+            let mut guard = relock_reset(&self.connection, |c| *c = None);
             if guard
                 .as_mut()
                 .is_none_or(|c| c.child.try_wait().ok().flatten().is_some())
@@ -138,10 +137,7 @@ impl ControlClient {
             let mut text = String::new();
             let mut receivers = Vec::new();
             {
-                let mut waiting = conn
-                    .waiting
-                    .lock()
-                    .map_err(|_| Lost("lock poisoned".into(), None))?;
+                let mut waiting = relock(&conn.waiting);
                 for words in commands {
                     let line = words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
                     text.push_str(&line);
@@ -376,7 +372,7 @@ impl ControlClient {
 
     /// Whether a connection is up now.
     pub fn connected(&self) -> bool {
-        self.connection.lock().map(|c| c.is_some()).unwrap_or(false)
+        relock(&self.connection).is_some()
     }
 }
 
@@ -490,9 +486,7 @@ fn connect_once(server: &TmuxServer) -> Result<Connection, TmuxError> {
     // Pause a pane's output to this client after a second behind, rather
     // than buffer without end or hold the pane up.
     let (tx, rx) = channel();
-    if let Ok(mut w) = conn.waiting.lock() {
-        w.push_back(tx);
-    }
+    relock(&conn.waiting).push_back(tx);
     conn.stdin
         .write_all(b"refresh-client -f pause-after=1\n")
         .and_then(|()| conn.stdin.flush())
@@ -545,7 +539,7 @@ fn read_replies(
                         } else {
                             Err(body.trim().to_string())
                         };
-                        if let Some(tx) = waiting.lock().ok().and_then(|mut w| w.pop_front()) {
+                        if let Some(tx) = relock(waiting).pop_front() {
                             let _ = tx.send(reply);
                         }
                     }
@@ -566,10 +560,8 @@ fn read_replies(
         }
     }
     // The connection is gone: whoever still waits hears so.
-    if let Ok(mut w) = waiting.lock() {
-        for tx in w.drain(..) {
-            let _ = tx.send(Err(CLOSED.into()));
-        }
+    for tx in relock(waiting).drain(..) {
+        let _ = tx.send(Err(CLOSED.into()));
     }
 }
 
@@ -677,5 +669,38 @@ mod quote_tests {
             assert_eq!(String::from_utf8_lossy(&saved.stdout), word, "{line:?}");
         }
         tmux(&["kill-server"]);
+    }
+}
+
+#[cfg(test)]
+mod poison_tests {
+    use super::*;
+    use crate::home::Home;
+
+    /// A panic while the connection was held (contained, as the engine's
+    /// passes contain theirs) leaves the client working: the next command
+    /// connects afresh.
+    #[test]
+    fn the_control_client_works_again_after_a_panic_that_held_its_lock() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = Home::at(dir.path().join("home"));
+        home.ensure().expect("home");
+        let server = TmuxServer::for_home(&home, 2000).expect("server");
+        let client = ControlClient::new(server.clone());
+        let list = || client.commands(&[vec!["list-sessions".into()]]);
+        assert!(list().is_ok(), "{:?}", list());
+        let panicked = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _held = client.connection.lock();
+                panic!("a bug met while the connection was held");
+            })
+            .join()
+        });
+        assert!(panicked.is_err());
+        assert!(client.connection.is_poisoned());
+        let after = list();
+        let _ = server.kill_server();
+        assert!(after.is_ok(), "{after:?}");
+        assert!(client.connected());
     }
 }

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, channel};
+
+use crate::locks::{relock, relock_reset};
 use std::time::Duration;
 
 use super::server::{TmuxError, config_text};
@@ -72,9 +74,7 @@ pub struct StagedText<'a> {
 
 impl Drop for StagedText<'_> {
     fn drop(&mut self) {
-        if let Ok(mut busy) = self.owner.slots.lock() {
-            *busy &= !(1 << self.slot);
-        }
+        *relock(&self.owner.slots) &= !(1 << self.slot);
     }
 }
 
@@ -146,7 +146,7 @@ impl RemoteTmux {
     }
 
     fn paths(&self) -> Result<Paths, TmuxError> {
-        if let Some(paths) = self.paths.lock().ok().and_then(|p| p.clone()) {
+        if let Some(paths) = relock(&self.paths).clone() {
             return Ok(paths);
         }
         let out = self
@@ -169,9 +169,7 @@ impl RemoteTmux {
             config: dir.join("tmux").join("tmux.conf"),
             dir,
         };
-        if let Ok(mut p) = self.paths.lock() {
-            *p = Some(paths.clone());
-        }
+        *relock(&self.paths) = Some(paths.clone());
         Ok(paths)
     }
 
@@ -215,10 +213,9 @@ impl RemoteTmux {
         let frame = commands::buffer_frame(&name, text).ok_or_else(|| {
             TmuxError::Failed("text with a NUL byte cannot be staged in a file".into())
         })?;
-        let mut guard = self
-            .writer
-            .lock()
-            .map_err(|_| TmuxError::Failed("buffer writer lock poisoned".into()))?;
+        // A panic while it was held may have cut a frame in two: the
+        // writer is dropped, a fresh one opened.
+        let mut guard = relock_reset(&self.writer, |w| *w = None);
         for attempt in 0..2 {
             if guard
                 .as_mut()
@@ -249,10 +246,7 @@ impl RemoteTmux {
     }
 
     fn take_slot(&self) -> Result<u32, TmuxError> {
-        let mut busy = self
-            .slots
-            .lock()
-            .map_err(|_| TmuxError::Failed("buffer slots lock poisoned".into()))?;
+        let mut busy = relock(&self.slots);
         let free = (0..SLOTS)
             .find(|s| *busy & (1 << s) == 0)
             .ok_or_else(|| TmuxError::Failed("every text slot is in use".into()))?;

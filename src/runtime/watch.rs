@@ -22,6 +22,8 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
+
+use crate::locks::relock;
 use std::time::{Duration, Instant};
 
 use super::recover;
@@ -79,22 +81,16 @@ impl Output {
     }
 
     fn set(&self, how: impl FnOnce(&mut Woken)) {
-        if let Ok(mut woken) = self.woken.lock() {
-            how(&mut woken);
-            self.wake.notify_all();
-        }
+        how(&mut relock(&self.woken));
+        self.wake.notify_all();
     }
 
     /// Whether a pane drew something since the last `take`; clears it
     /// (and a title's change).
     pub fn take(&self) -> bool {
-        self.woken
-            .lock()
-            .map(|mut w| {
-                w.title = false;
-                std::mem::take(&mut w.drawn)
-            })
-            .unwrap_or(false)
+        let mut w = relock(&self.woken);
+        w.title = false;
+        std::mem::take(&mut w.drawn)
     }
 
     /// As [`Output::wait`], but plain drawing does not end it: only news
@@ -113,19 +109,20 @@ impl Output {
 
     fn wait_while(&self, wait: Duration, waiting: impl Fn(&Woken) -> bool) -> Woken {
         let deadline = Instant::now() + wait;
-        let Ok(mut woken) = self.woken.lock() else {
-            std::thread::sleep(wait);
-            return Woken::default();
-        };
+        let mut woken = relock(&self.woken);
         while waiting(&woken) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
-            match self.wake.wait_timeout(woken, left) {
-                Ok((w, _)) => woken = w,
-                Err(_) => return Woken::default(),
-            }
+            // Flags only: whole whatever a panic cut short.
+            woken = match self.wake.wait_timeout(woken, left) {
+                Ok((w, _)) => w,
+                Err(poisoned) => {
+                    self.woken.clear_poison();
+                    poisoned.into_inner().0
+                }
+            };
         }
         let seen = *woken;
         woken.news = false;

@@ -60,7 +60,10 @@ impl Input {
                         std::thread::sleep(Duration::from_millis(20));
                         continue;
                     }
-                    let Ok(_permit) = m.lock() else { return };
+                    // The permit guards nothing but the terminal's turn: a
+                    // panic that held it leaves nothing half done, and the
+                    // room keeps its keys.
+                    let _permit = crate::locks::relock(&m);
                     if p.load(Ordering::SeqCst) {
                         continue;
                     }
