@@ -396,6 +396,36 @@ fn work_given_to_a_done_agent_is_reviewed_and_merged() {
     terminal.wait_for("room", "room exited 0");
 }
 
+/// A directory holding a `git` that, given arguments containing `held`,
+/// waits until the returned gate file exists; other calls go straight to
+/// the real git. Put first on the room's PATH.
+fn held_git(sb: &Sandbox, held: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let gate = sb.dir.path().join("git-may-go");
+    let bin = sb.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *{held}*) while [ ! -e '{}' ]; do sleep 0.1; done;; esac\nexec '{}' \"$@\"\n",
+            gate.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, gate)
+}
+
 /// What the dispatch form shows, its rows joined and without blanks or
 /// borders: the box's own columns only (the panes behind it show on
 /// either side), so a reason wrapped over rows reads as one.
@@ -453,30 +483,7 @@ fn the_form_dispatches_as_the_command_line_does() {
     let web = sb.repo("web");
     // A git that hangs on finding a repository's root until the test
     // lets it go.
-    let gate = sb.dir.path().join("git-may-go");
-    let bin = sb.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\ncase \"$*\" in *show-toplevel*) while [ ! -e '{}' ]; do sleep 0.1; done;; esac\nexec '{}' \"$@\"\n",
-            gate.display(),
-            real.trim()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-
+    let (bin, gate) = held_git(&sb, "show-toplevel");
     let _agents = AgentsServer(sb.home());
     let terminal = Terminal::new(sb.dir.path());
     terminal.open_with(
@@ -539,6 +546,42 @@ fn the_form_dispatches_as_the_command_line_does() {
     let job = sb.run(&["jobs", "1", "--json"]).json();
     assert_eq!(job["project"], "web", "{job}");
     assert_eq!(job["prompt"], "the task", "{job}");
+    terminal.keys("room", &["q"]);
+    terminal.wait_for("room", "room exited 0");
+}
+
+/// The diff view reads git off the room's thread: while git is held the
+/// view says `reading…` and the room still answers (Esc goes back); once
+/// git goes on, the diff shows.
+#[test]
+fn a_slow_git_does_not_hold_the_room_while_the_diff_is_read() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    std::fs::create_dir_all(sb.home()).unwrap();
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[scheduler]\nactive_interval = \"200ms\"\n[agents.fast]\ncommand = [\"{switchboard}\", \"demo-agent\", \"--steps\", \"2\", \"--step-ms\", \"50\", \"{prompt}\"]\n",
+    )
+    .unwrap();
+    sb.add_project("api", &repo, "fast", &[]);
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let (bin, gate) = held_git(&sb, "--no-ext-diff");
+    let _agents = AgentsServer(sb.home());
+    let terminal = Terminal::new(sb.dir.path());
+    terminal.open_with(
+        "room",
+        &sb.home(),
+        &format!("PATH='{}':\"$PATH\"", bin.display()),
+    );
+    terminal.wait_for("room", "+1 -0");
+    terminal.keys("room", &["v"]);
+    terminal.wait_for("room", "reading…");
+    terminal.back("room");
+    terminal.keys("room", &["v"]);
+    terminal.wait_for("room", "reading…");
+    std::fs::write(&gate, "").unwrap();
+    terminal.wait_for("room", "+- write the docs");
+    terminal.back("room");
     terminal.keys("room", &["q"]);
     terminal.wait_for("room", "room exited 0");
 }

@@ -24,6 +24,12 @@ pub enum RoomEvent {
     /// room's thread): its job id, or why it was refused, in the words
     /// `switchboard dispatch` uses.
     Dispatched(Result<i64, String>),
+    /// A review item's diff, read off the room's thread: its lines, or why
+    /// it cannot be shown.
+    Diff {
+        job: i64,
+        lines: Result<Vec<String>, String>,
+    },
 }
 
 /// The thread that reads the terminal. It can be paused (while the

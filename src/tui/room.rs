@@ -289,6 +289,18 @@ impl<'a> Room<'a> {
                     dirty = true;
                     fresh = true;
                 }
+                Ok(RoomEvent::Diff { job, lines }) => {
+                    let lines =
+                        lines.unwrap_or_else(|e| vec![format!("cannot show the diff: {e}")]);
+                    let comments = self.journal.open_review_comments(job)?;
+                    // Only into the view of that job, if it is still open.
+                    if let Mode::Diff(view) = &mut app.mode
+                        && view.job == job
+                    {
+                        view.content = Some(DiffView::new(lines, comments));
+                        dirty = true;
+                    }
+                }
                 Ok(RoomEvent::Signal(signal)) => return Ok(Some(signal)),
                 Ok(RoomEvent::InputClosed(why)) => {
                     anyhow::bail!("the terminal cannot be read: {why}")
@@ -474,17 +486,8 @@ impl<'a> Room<'a> {
                     }
                 }
             }
-            Intent::LoadDiff(job) => {
-                let lines = self
-                    .diff(job)
-                    .unwrap_or_else(|e| vec![format!("cannot show the diff: {e:#}")]);
-                let comments = self.journal.open_review_comments(job)?;
-                if let Mode::Diff(view) = &mut app.mode
-                    && view.job == job
-                {
-                    view.content = Some(DiffView::new(lines, comments));
-                }
-            }
+            // The view says `reading…` until the diff comes back.
+            Intent::LoadDiff(job) => self.diff(job),
             Intent::Comment { job, comment } => {
                 // Kept with the review item: it survives a restart of the
                 // room and goes to the agent with the next rejection.
@@ -556,20 +559,39 @@ impl<'a> Room<'a> {
         }
     }
 
-    /// The review item's changes: from the attempt's base commit to its
-    /// branch (still right after a merge), else from where the branch left
-    /// the base.
-    fn diff(&self, job: i64) -> anyhow::Result<Vec<String>> {
-        let (item, project) = self
-            .journal
-            .review_with_project(job)?
-            .ok_or_else(|| anyhow::anyhow!("#{job} has nothing in review"))?;
-        let base = self
-            .journal
-            .attempts(job)?
-            .into_iter()
-            .rev()
-            .find_map(|a| a.base_commit);
+    /// Reads the review item's changes on a thread of its own (git, and
+    /// ssh for a project on a remote host, never hold up the room's
+    /// drawing): from the attempt's base commit to its branch (still right
+    /// after a merge), else from where the branch left the base. The
+    /// lines come back as [`RoomEvent::Diff`].
+    fn diff(&self, job: i64) {
+        let found = self.journal.review_with_project(job).and_then(|item| {
+            let base = self
+                .journal
+                .attempts(job)?
+                .into_iter()
+                .rev()
+                .find_map(|a| a.base_commit);
+            Ok(item.map(|item| (item, base)))
+        });
+        let (item, project, base) = match found {
+            Ok(Some(((item, project), base))) => (item, project, base),
+            Ok(None) => {
+                let why = format!("#{job} has nothing in review");
+                let _ = self.report.send(RoomEvent::Diff {
+                    job,
+                    lines: Err(why),
+                });
+                return;
+            }
+            Err(e) => {
+                let _ = self.report.send(RoomEvent::Diff {
+                    job,
+                    lines: Err(e.to_string()),
+                });
+                return;
+            }
+        };
         let place = match self.hosts.get(project.host.as_str()) {
             Some(server) if !project.host.is_local() => match server.remote() {
                 Some(remote) => {
@@ -579,14 +601,26 @@ impl<'a> Room<'a> {
             },
             _ => crate::workspace::Place::Local,
         };
-        Ok(diff_text_on(
-            &place,
-            &project.path,
-            base.as_deref(),
-            &project.base_branch,
-            &item.branch,
-            DIFF_LINES,
-        )?)
+        let report = self.report.clone();
+        let read = move || {
+            let lines = diff_text_on(
+                &place,
+                &project.path,
+                base.as_deref(),
+                &project.base_branch,
+                &item.branch,
+                DIFF_LINES,
+            )
+            .map_err(|e| e.to_string());
+            // The room may have closed meanwhile: nobody to tell.
+            let _ = report.send(RoomEvent::Diff { job, lines });
+        };
+        if let Err(e) = std::thread::Builder::new().name("diff".into()).spawn(read) {
+            let _ = self.report.send(RoomEvent::Diff {
+                job,
+                lines: Err(format!("cannot start reading it: {e}")),
+            });
+        }
     }
 
     /// Steps aside for the operator: input stops, the terminal is
