@@ -224,43 +224,78 @@ fn seeds() -> Vec<u64> {
     }
 }
 
-/// Rounds of: an engine started, dispatches started over a few tens of
-/// milliseconds, the engine SIGKILLed at a random moment among them (a
-/// third of the time within 15 ms of its start, before or as its door
-/// opens). Then the next engine, over the dead one's socket.
+/// Rounds of: an engine started, dispatches started one after another,
+/// the engine SIGKILLed at a random moment among them (a third of the
+/// time within 15 ms of its start, before or as its door opens; else once
+/// its door is open). Then the next engine, over the dead one's socket.
 fn kill_in_flight(seed: u64) {
     eprintln!("door seed {seed} (replay: SWITCHBOARD_DOOR_SEED={seed})");
     let mut dice = Dice(seed);
     let sb = paused_home();
     let mut told: BTreeMap<String, Said> = BTreeMap::new();
     let mut doors_seen = 0;
+    // How long a dispatch through the door takes here (the longest of
+    // three): the dispatches and the kills are spread by it.
+    let whole = {
+        let _engine = start_engine(&sb);
+        wait_secs(20, "the engine's door", || door_is_open(&sb));
+        (0..3)
+            .map(|n| {
+                let prompt = format!("calibrate {n}");
+                let began = std::time::Instant::now();
+                let out = spawn_dispatch(&sb, &prompt)
+                    .wait_with_output()
+                    .expect("wait");
+                let took = began.elapsed();
+                told.insert(prompt.clone(), said(&prompt, &out));
+                took
+            })
+            .max()
+            .expect("three")
+    };
     for round in 0..ROUNDS {
         let mut engine: Option<EngineProcess> = Some(start_engine(&sb));
         let early = dice.below(3) == 0;
         if !early {
-            // Mostly a door that is open, some a door that opens.
-            std::thread::sleep(Duration::from_millis(dice.below(400)));
+            // A door that is open (however slow the start under load),
+            // for a moment or a while.
+            wait_secs(20, "the engine's door", || door_is_open(&sb));
+            std::thread::sleep(Duration::from_millis(dice.below(100)));
         }
-        let kill_after = if early {
-            dice.below(15)
+        // Early: as the engine starts. Else at any moment while the
+        // dispatches come to the door, started from 4 ms to a whole
+        // dispatch's time apart (crowded: many in flight at the kill;
+        // spaced: some answered before it, the rest after).
+        let whole_us = whole.as_micros() as u64;
+        let gap = if early {
+            Duration::from_millis(4)
         } else {
-            dice.below(40)
+            Duration::from_micros(4_000 + dice.below(whole_us))
+        };
+        let kill_after = if early {
+            Duration::from_millis(dice.below(15))
+        } else {
+            Duration::from_micros(dice.below(gap.as_micros() as u64 * IN_FLIGHT as u64 + whole_us))
+        };
+        let began = std::time::Instant::now();
+        let kill_if_due = |engine: &mut Option<EngineProcess>, doors_seen: &mut usize| {
+            if began.elapsed() >= kill_after
+                && let Some(running) = engine.take()
+            {
+                *doors_seen += usize::from(door_is_open(&sb));
+                running.crash();
+            }
         };
         let mut clients = Vec::new();
         for n in 0..IN_FLIGHT {
-            if n as u64 * 4 >= kill_after
-                && let Some(running) = engine.take()
-            {
-                doors_seen += usize::from(door_is_open(&sb));
-                running.crash();
-            }
+            kill_if_due(&mut engine, &mut doors_seen);
             let prompt = format!("round {round} task {n}");
             clients.push((prompt.clone(), spawn_dispatch(&sb, &prompt)));
-            std::thread::sleep(Duration::from_millis(4));
+            std::thread::sleep(gap);
         }
-        if let Some(running) = engine.take() {
-            doors_seen += usize::from(door_is_open(&sb));
-            running.crash();
+        while engine.is_some() {
+            std::thread::sleep(Duration::from_millis(1));
+            kill_if_due(&mut engine, &mut doors_seen);
         }
         for (prompt, child) in clients {
             let out = child.wait_with_output().expect("wait");
@@ -270,6 +305,10 @@ fn kill_in_flight(seed: u64) {
     // The next engine starts over the last one's socket and takes tasks
     // through its door.
     let before = handed_over(&sb);
+    assert!(
+        before > 3,
+        "seed {seed}: no dispatch went through a door before its engine was killed"
+    );
     let _engine = start_engine(&sb);
     wait_secs(20, "the last engine's door", || door_is_open(&sb));
     let out = spawn_dispatch(&sb, "after the kills")
@@ -313,10 +352,10 @@ fn kill_in_flight(seed: u64) {
     );
     assert_eq!(sb.journal().integrity_check().expect("check"), ["ok"]);
     eprintln!(
-        "seed {seed}: {} dispatches over {ROUNDS} kills ({doors_seen} with the door open); \
+        "seed {seed}: {} dispatches over {ROUNDS} kills ({doors_seen} with the door open; a dispatch took {whole:?}); \
          {} handed over, {not_told} not told ({not_told_journaled} of them journaled)",
         told.len(),
-        handed_over(&sb) - 1
+        handed_over(&sb) - 4
     );
 }
 
