@@ -98,7 +98,10 @@ fn status(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         }
         (_, EngineState::Running) => "engine running".into(),
         (_, EngineState::Viewer) => "viewer: another process runs this home's engine".into(),
-        (_, EngineState::Draining) => "draining: nothing new starts".into(),
+        (_, EngineState::Draining) => format!(
+            "draining: nothing new starts ({} resumes)",
+            app.keymap.label(Action::Drain)
+        ),
         (_, EngineState::Stopped) => "engine stopped".into(),
     };
     let active = app

@@ -135,6 +135,18 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
     );
 }
 
+/// A drain says in the status bar how it ends, as a pause does.
+#[test]
+fn the_status_bar_of_a_draining_engine_names_the_key_that_resumes() {
+    let mut app = sample();
+    app.engine = EngineState::Draining;
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("draining: nothing new starts (D resumes)"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn r_on_a_done_job_says_why_and_sends_nothing() {
     let mut app = sample();
