@@ -538,7 +538,7 @@ fn review_and_its_commands() {
     let pending = sb.journal().pending_commands().unwrap();
     let kinds: Vec<_> = pending
         .iter()
-        .map(|c| (c.kind.as_str(), c.job, c.text.as_deref()))
+        .map(|c| (c.kind_text(), c.job, c.text.as_deref()))
         .collect();
     assert_eq!(
         kinds,
@@ -578,7 +578,7 @@ fn operator_commands_are_journaled_for_the_engine() {
         .pending_commands()
         .unwrap()
         .into_iter()
-        .map(|c| c.kind)
+        .map(|c| c.kind_text().to_string())
         .collect();
     assert_eq!(kinds, ["kill", "retry", "drain", "resume"]);
 
@@ -616,9 +616,12 @@ fn operator_commands_are_journaled_for_the_engine() {
     let commands = sb.journal().pending_commands().unwrap();
     let last: Vec<_> = commands[commands.len() - 2..]
         .iter()
-        .map(|c| (c.kind.clone(), c.text.clone()))
+        .map(|c| (c.kind_text().to_string(), c.text.clone()))
         .collect();
-    assert_eq!(last, [("nudge".into(), None), ("nudge".into(), None)]);
+    assert_eq!(
+        last,
+        [("nudge".to_string(), None), ("nudge".to_string(), None)]
+    );
 }
 
 #[test]

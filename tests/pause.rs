@@ -158,7 +158,7 @@ fn a_pause_not_yet_carried_out_is_not_asked_twice() {
         .pending_commands()
         .unwrap()
         .into_iter()
-        .map(|c| c.kind)
+        .map(|c| c.kind_text().to_string())
         .collect();
     assert_eq!(kinds, ["pause", "resume", "pause"]);
 }

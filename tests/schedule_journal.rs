@@ -119,7 +119,7 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
     );
     let nudges = journal.pending_commands().unwrap();
     assert_eq!(nudges.len(), 1);
-    assert_eq!(nudges[0].kind, "nudge");
+    assert_eq!(nudges[0].kind_text(), "nudge");
     assert_eq!(nudges[0].job, Some(1));
     assert!(nudges[0].text.as_deref().unwrap().contains("Disk"));
     assert_eq!(journal.integrity_check().unwrap(), ["ok"]);

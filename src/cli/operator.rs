@@ -185,14 +185,12 @@ pub enum PauseStanding {
 /// Where a pause stands: the last pending pause or resume decides, as the
 /// engine carries commands out in order; else the engine's `PAUSED` file.
 pub fn pause_standing(paused_now: bool, pending: &[OperatorCommand]) -> PauseStanding {
-    let pause = CommandKind::Pause.as_str();
-    let resume = CommandKind::Resume.as_str();
     match pending
         .iter()
         .rev()
-        .find(|c| c.kind == pause || c.kind == resume)
+        .find(|c| matches!(c.kind, Ok(CommandKind::Pause | CommandKind::Resume)))
     {
-        Some(c) if c.kind == pause => PauseStanding::Asked(c.id),
+        Some(c) if c.kind == Ok(CommandKind::Pause) => PauseStanding::Asked(c.id),
         Some(_) => PauseStanding::Starting,
         None if paused_now => PauseStanding::Paused,
         None => PauseStanding::Starting,
@@ -238,7 +236,7 @@ mod tests {
         OperatorCommand {
             id,
             at: Timestamp::from_millis(0),
-            kind: kind.as_str().into(),
+            kind: Ok(kind),
             job: None,
             text: None,
             state: "pending".into(),

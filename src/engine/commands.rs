@@ -3,7 +3,7 @@
 
 use super::{Engine, session_name};
 use crate::config::MergeStrategy;
-use crate::journal::OperatorCommand;
+use crate::journal::{CommandKind, OperatorCommand};
 use crate::model::{StateName, Timestamp};
 use crate::workspace::{MergeOutcome, UpdateOutcome, bring_up_to_date, merge_on};
 
@@ -12,7 +12,7 @@ impl Engine {
         for command in self.journal.pending_commands()? {
             let (ok, result) = match self.carry_out(&command) {
                 Ok(result) => (true, result),
-                Err(e) => (false, format!("{} failed: {e:#}", command.kind)),
+                Err(e) => (false, format!("{} failed: {e:#}", command.kind_text())),
             };
             tracing::info!(command = command.id, ok, "{result}");
             self.journal.complete_command(
@@ -28,12 +28,18 @@ impl Engine {
 
     fn carry_out(&mut self, command: &OperatorCommand) -> anyhow::Result<String> {
         let now = Timestamp::now();
-        match (command.kind.as_str(), command.job) {
-            ("drain", _) => {
+        let kind = match &command.kind {
+            Ok(kind) => *kind,
+            Err(other) => anyhow::bail!(
+                "unknown command {other:?} (journaled by a newer switchboard?); nothing was done"
+            ),
+        };
+        match (kind, command.job) {
+            (CommandKind::Drain, _) => {
                 std::fs::write(self.home.drain_file(), format!("drain asked at {now}\n"))?;
                 Ok("draining: no new agents start; READY_FOR_SHUTDOWN follows the last one".into())
             }
-            ("pause", _) => {
+            (CommandKind::Pause, _) => {
                 if self.paused() {
                     return Ok("already paused: no new agents start".into());
                 }
@@ -43,7 +49,7 @@ impl Engine {
                 )?;
                 Ok("paused: no new agents start; running agents go on (switchboard resume)".into())
             }
-            ("resume", _) => {
+            (CommandKind::Resume, _) => {
                 for file in [
                     self.home.drain_file(),
                     self.home.ready_file(),
@@ -63,7 +69,7 @@ impl Engine {
                 let session = job.state.attempt().map(|a| session_name(id, a));
                 let runtime = self.runtime_of(&job)?;
                 match kind {
-                    "kill" => {
+                    CommandKind::Kill => {
                         if let Some(a) = job.state.attempt() {
                             let _ = self.end_session(id, a);
                         }
@@ -75,10 +81,10 @@ impl Engine {
                         )?;
                         Ok(format!("job #{id} killed"))
                     }
-                    "nudge" if job.state.name() == StateName::Waiting => anyhow::bail!(
+                    CommandKind::Nudge if job.state.name() == StateName::Waiting => anyhow::bail!(
                         "job #{id}'s agent is asking a question; a nudge is not typed into it (answer with `switchboard answer {id} CHOICE`)"
                     ),
-                    "answer" => {
+                    CommandKind::Answer => {
                         let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
                         if job.state.name() != StateName::Waiting {
                             anyhow::bail!(
@@ -121,7 +127,7 @@ impl Engine {
                         );
                         Ok(format!("answered job #{id}'s question with {choice}"))
                     }
-                    "nudge" => {
+                    CommandKind::Nudge => {
                         let s = session.ok_or_else(|| anyhow::anyhow!("job #{id} has no agent"))?;
                         let text = command.text.clone().unwrap_or_default();
                         let empty = text.trim().is_empty();
@@ -152,7 +158,7 @@ impl Engine {
                             format!("nudge delivered to job #{id}")
                         })
                     }
-                    "retry" => {
+                    CommandKind::Retry => {
                         self.journal.change_state(
                             id,
                             now,
@@ -161,9 +167,12 @@ impl Engine {
                         )?;
                         Ok(format!("job #{id} queued again"))
                     }
-                    "approve" => self.approve(id),
-                    "reject" => self.reject(id, session, command.text.as_deref()),
-                    other => anyhow::bail!("unknown command {other}"),
+                    CommandKind::Approve => self.approve(id),
+                    CommandKind::Reject => self.reject(id, session, command.text.as_deref()),
+                    // Carried out above, whatever the job.
+                    CommandKind::Drain | CommandKind::Pause | CommandKind::Resume => {
+                        anyhow::bail!("{kind} takes no job")
+                    }
                 }
             }
             (other, None) => anyhow::bail!("{other} needs a job"),

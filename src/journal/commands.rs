@@ -43,6 +43,26 @@ impl CommandKind {
     }
 }
 
+impl CommandKind {
+    pub const ALL: [CommandKind; 9] = [
+        CommandKind::Kill,
+        CommandKind::Nudge,
+        CommandKind::Retry,
+        CommandKind::Approve,
+        CommandKind::Reject,
+        CommandKind::Drain,
+        CommandKind::Pause,
+        CommandKind::Resume,
+        CommandKind::Answer,
+    ];
+
+    /// The kind a journal row names; `None` for a kind this version does
+    /// not know (written by a newer switchboard).
+    pub fn parse(text: &str) -> Option<CommandKind> {
+        CommandKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 impl fmt::Display for CommandKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -54,10 +74,22 @@ impl fmt::Display for CommandKind {
 pub struct OperatorCommand {
     pub id: i64,
     pub at: Timestamp,
-    pub kind: String,
+    /// What was asked; `Err` with the row's text for a kind this version
+    /// does not know (the engine refuses it, saying so).
+    pub kind: std::result::Result<CommandKind, String>,
     pub job: Option<i64>,
     pub text: Option<String>,
     pub state: String,
+}
+
+impl OperatorCommand {
+    /// Its kind as the journal names it, known or not.
+    pub fn kind_text(&self) -> &str {
+        match &self.kind {
+            Ok(kind) => kind.as_str(),
+            Err(text) => text,
+        }
+    }
 }
 
 /// Commands not carried out (the partial index `commands_pending`).
@@ -146,7 +178,10 @@ impl Journal {
             Ok(OperatorCommand {
                 id: r.get(0)?,
                 at: Timestamp::from_millis(r.get(1)?),
-                kind: r.get(2)?,
+                kind: {
+                    let text: String = r.get(2)?;
+                    CommandKind::parse(&text).ok_or(text)
+                },
                 job: r.get(3)?,
                 text: r.get(4)?,
                 state: r.get(5)?,

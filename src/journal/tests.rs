@@ -409,3 +409,32 @@ fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
         ["queued", "starting", "running", "done", "review", "review"]
     );
 }
+
+/// Command kinds are read as a typed kind; a row of a kind this version
+/// does not know (a newer switchboard wrote it) is kept as its text, for
+/// the engine to refuse by name, and never read as another kind.
+#[test]
+fn command_kinds_are_typed_and_an_unknown_one_keeps_its_name() {
+    let (_dir, mut journal) = temp_journal();
+    let now = Timestamp::from_millis(0);
+    for kind in crate::journal::CommandKind::ALL {
+        assert_eq!(
+            crate::journal::CommandKind::parse(kind.as_str()),
+            Some(kind)
+        );
+    }
+    journal
+        .record_command(crate::journal::CommandKind::Pause, None, None, now)
+        .unwrap();
+    journal
+        .conn()
+        .execute(
+            "INSERT INTO commands (at, kind, job_id, text) VALUES (0, 'frobnicate', NULL, NULL)",
+            [],
+        )
+        .unwrap();
+    let pending = journal.pending_commands().unwrap();
+    assert_eq!(pending[0].kind, Ok(crate::journal::CommandKind::Pause));
+    assert_eq!(pending[1].kind, Err("frobnicate".to_string()));
+    assert_eq!(pending[1].kind_text(), "frobnicate");
+}
