@@ -243,6 +243,7 @@ fn every_shape_from_the_queue_is_journaled_once_and_deleted() {
 }
 
 #[test]
+#[cfg(debug_assertions)]
 fn a_message_redelivered_after_a_kill_makes_no_second_job() {
     let Some(moto) = start_moto() else { return };
     let sb = Sandbox::new();

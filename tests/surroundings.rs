@@ -146,6 +146,7 @@ fn a_journal_held_past_the_busy_timeout_refuses_no_message() {
 /// it) does not end the engine: the pass is retried with backoff and the
 /// fault is shown; the operator kills that job, and the rest runs.
 #[test]
+#[cfg(debug_assertions)]
 fn a_pass_that_panics_on_one_job_does_not_end_the_engine() {
     let sb = home_with(FAST, &["api"]);
     let mut engine = common::engine::start_engine_with_env(

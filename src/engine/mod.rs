@@ -753,9 +753,7 @@ impl Engine {
             let JobState::Starting { attempt, .. } = job.state else {
                 continue;
             };
-            if std::env::var_os(PANIC_ON_PROMPT).is_some_and(|p| *p == *job.prompt) {
-                panic!("{PANIC_ON_PROMPT}: job #{}", job.id);
-            }
+            panic_on_prompt(&job);
             let name = session_name(job.id, attempt);
             // A job of a host out of reach waits for it. If its attempt
             // was journaled, its agent may run there already: the job
@@ -1123,12 +1121,25 @@ impl Engine {
     }
 }
 
-/// The job and attempt a session name (`sb-<job>-<attempt>`) stands for.
 /// For tests only: a job whose prompt is this variable's value makes each
 /// pass that would start it panic, a stand-in for a bug met on one job's
-/// data (the pass contains it, see [`fault::contained`]).
+/// data (the pass contains it, see [`fault::contained`]). Honoured by
+/// debug builds alone (the tests' binary): a release binary has no such
+/// switch.
 pub const PANIC_ON_PROMPT: &str = "SWITCHBOARD_TEST_PANIC_ON_PROMPT";
 
+/// See [`PANIC_ON_PROMPT`].
+#[cfg(debug_assertions)]
+fn panic_on_prompt(job: &crate::model::Job) {
+    if std::env::var_os(PANIC_ON_PROMPT).is_some_and(|p| *p == *job.prompt) {
+        panic!("{PANIC_ON_PROMPT}: job #{}", job.id);
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn panic_on_prompt(_job: &crate::model::Job) {}
+
+/// The job and attempt a session name (`sb-<job>-<attempt>`) stands for.
 fn parse_session_name(name: &str) -> Option<(i64, u32)> {
     let (job, attempt) = name.strip_prefix("sb-")?.split_once('-')?;
     Some((job.parse().ok()?, attempt.parse().ok()?))

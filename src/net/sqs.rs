@@ -26,7 +26,8 @@ use crate::model::Source;
 
 /// For tests only: a file that, when this variable names it, the poller
 /// creates after journaling a message and before deleting it, then waits
-/// forever (so a test can kill the engine between the two).
+/// forever (so a test can kill the engine between the two). Honoured by
+/// debug builds alone (the tests' binary), never by a release binary.
 pub const HOLD_BEFORE_DELETE: &str = "SWITCHBOARD_TEST_SQS_HOLD_BEFORE_DELETE";
 
 /// One queue and how to reach it.
@@ -213,6 +214,7 @@ fn take(queue: &Queue, writer: &JournalWriter, status: &Shared, message: SqsMess
             return;
         }
     }
+    #[cfg(debug_assertions)]
     if let Some(path) = std::env::var_os(HOLD_BEFORE_DELETE) {
         let _ = std::fs::write(&path, &message.id);
         loop {
