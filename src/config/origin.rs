@@ -26,6 +26,14 @@ pub fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
+impl Stamp {
+    /// How long before `at` the file was last written; `None` when its
+    /// time is unknown or after `at` (a clock set back).
+    pub fn age(&self, at: SystemTime) -> Option<std::time::Duration> {
+        self.modified.and_then(|m| at.duration_since(m).ok())
+    }
+}
+
 /// The file a config was loaded from, as it was read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {

@@ -24,6 +24,17 @@ fn read_only(engine: &Engine, on: bool) {
         .expect("pragma");
 }
 
+/// Writes `text` to `path` as written a while ago: settled at once.
+fn write_settled(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(then))
+        .expect("set the file's time");
+}
+
 /// A change is applied even while the journal cannot take its note, and
 /// the note is journaled at a later pass, in order with the next one
 /// (before, the note was lost: the next look found the file unchanged).
@@ -35,7 +46,7 @@ fn a_config_note_the_journal_could_not_take_is_journaled_at_a_later_pass() {
     let mut engine = Engine::try_start(home.clone(), config)
         .expect("engine starts")
         .expect("no other engine");
-    std::fs::write(home.config_file(), "[scheduler]\nmax_agents = 7\n").expect("write");
+    write_settled(&home.config_file(), "[scheduler]\nmax_agents = 7\n");
     read_only(&engine, true);
     assert!(engine.reload_config().is_err(), "the journal refused");
     assert_eq!(
@@ -43,7 +54,7 @@ fn a_config_note_the_journal_could_not_take_is_journaled_at_a_later_pass() {
         "applied all the same"
     );
     // Still failing, and the file is now bad: both notes wait.
-    std::fs::write(home.config_file(), "[scheduler]\nmax_agents = \"x\"\n").expect("write");
+    write_settled(&home.config_file(), "[scheduler]\nmax_agents = \"x\"\n");
     assert!(engine.reload_config().is_err());
     assert!(config_notes(&engine).is_empty());
     read_only(&engine, false);

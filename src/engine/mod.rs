@@ -414,7 +414,13 @@ impl Engine {
 
     /// How long to wait after a pass that left `active` agents.
     fn rest(&self, active: usize) -> Duration {
-        if self.freed {
+        let settle = if self.config_watch.settling() {
+            // A config.toml being saved: read it once it has settled.
+            config_watch::SETTLE
+        } else {
+            Duration::MAX
+        };
+        let rest = if self.freed {
             Duration::ZERO
         } else if let Some(hold) = self.hold_pending() {
             // An agent's turn end (or return to work) waits for its
@@ -424,7 +430,8 @@ impl Engine {
             self.config.scheduler.active_interval
         } else {
             self.config.scheduler.idle_interval
-        }
+        };
+        rest.min(settle)
     }
 
     /// Sleeps up to `wait`, waking early when the journal has news (new
@@ -609,14 +616,20 @@ impl Engine {
                 return Err(e);
             }
         }
-        self.schedule_if_due()?;
+        // A config.toml being saved is read once it has settled (within
+        // config_watch::SETTLE): no agent starts on the settings it
+        // replaces (a profile added just before the task that names it).
+        let settled = !self.config_watch.settling();
+        if settled {
+            self.schedule_if_due()?;
+        }
         // One look at each server a pass (over the control clients), and
         // another only if agents were started.
         self.refresh_hosts()?;
         let mut sessions = self.control.sessions()?;
         let mut local = sessions.len();
         sessions.extend(self.remote_sessions()?);
-        if self.start_agents(&sessions)? {
+        if settled && self.start_agents(&sessions)? {
             sessions = self.control.sessions()?;
             local = sessions.len();
             sessions.extend(self.remote_sessions()?);
