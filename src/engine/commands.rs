@@ -115,7 +115,7 @@ impl Engine {
                         {
                             runtime.control.send_key(&s, "Enter")?;
                         }
-                        self.answered = true;
+                        self.answered_until = Some(std::time::Instant::now() + super::ANSWER_WATCH);
                         self.given_input(id, Timestamp::now());
                         self.answers_sent.insert(
                             id,

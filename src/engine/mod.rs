@@ -52,6 +52,14 @@ use crate::workspace::{foreign_branch_on, open_worktree_on};
 /// the sampling of the real agents' status figures in the README.
 const OUTPUT_SPACING: Duration = Duration::from_millis(100);
 
+/// How long after an answer's keys the agent's drawing is looked at
+/// without [`OUTPUT_SPACING`] (Claude Code takes its menu down about
+/// 0.1 s after the key, after a first redraw).
+const ANSWER_WATCH: Duration = Duration::from_secs(1);
+
+/// The least time between the starts of two passes woken by news.
+const NEWS_FLOOR: Duration = Duration::from_millis(20);
+
 /// The most of the engine's time that passes for pane output may take
 /// (with 200 agents a pass is tens of milliseconds).
 const OUTPUT_PASS_SHARE: f64 = 0.2;
@@ -96,10 +104,12 @@ pub struct Engine {
     /// [`OUTPUT_PASS_SHARE`] of the time.
     pass_began: Instant,
     pass_took: Duration,
-    /// An answer's keys were sent in the latest pass: the agent's drawing
-    /// after it (its question going) is looked at without waiting for
-    /// [`OUTPUT_SPACING`], so the job is not shown asking after the answer.
-    answered: bool,
+    /// Until when an answer's keys sent lately make the agent's drawing
+    /// (its question going) looked at without waiting for
+    /// [`OUTPUT_SPACING`], so the job is not shown asking after the
+    /// answer: [`ANSWER_WATCH`] after the keys, whatever passes came
+    /// between (an agent draws its answer's effect in steps).
+    answered_until: Option<Instant>,
     /// Per job: the latest answer whose keys were sent. An answer asked
     /// for before it, to the same question, is refused (two answers to one
     /// question: the second lands on whatever the agent shows next).
@@ -251,7 +261,7 @@ impl Engine {
             journal_watch,
             pass_began: Instant::now(),
             pass_took: Duration::ZERO,
-            answered: false,
+            answered_until: None,
             answers_sent: HashMap::new(),
             server,
             control,
@@ -546,17 +556,18 @@ impl Engine {
     /// follow each other at most 50 times a second (20 ms after the rest
     /// that began at `rested`).
     fn news_floor(&self, rested: Instant) {
-        std::thread::sleep(
-            (rested + Duration::from_millis(20)).saturating_duration_since(Instant::now()),
-        );
+        std::thread::sleep((rested + NEWS_FLOOR).saturating_duration_since(Instant::now()));
     }
 
     /// The earliest a pass for a pane's output may begin: [`OUTPUT_SPACING`]
     /// after the last began, and late enough that passes take at most
     /// [`OUTPUT_PASS_SHARE`] of a core (200 agents' passes are longer).
     fn output_pass_due(&self) -> Instant {
-        if self.answered {
-            return self.pass_began;
+        if self
+            .answered_until
+            .is_some_and(|until| Instant::now() < until)
+        {
+            return self.pass_began + NEWS_FLOOR;
         }
         let share = self.pass_took.mul_f64(1.0 / OUTPUT_PASS_SHARE);
         self.pass_began + OUTPUT_SPACING.max(share)
@@ -583,7 +594,6 @@ impl Engine {
     pub fn pass(&mut self) -> anyhow::Result<usize> {
         let began = Instant::now();
         let cpu = thread_cpu_time();
-        self.answered = false;
         let active = self.pass_inner();
         self.pass_began = began;
         self.pass_took = thread_cpu_time().saturating_sub(cpu);

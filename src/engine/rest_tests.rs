@@ -60,8 +60,13 @@ fn the_drawing_after_an_answer_is_looked_at_at_once() {
     // Slow passes put the next pass for output 100 s away ...
     engine.pass_began = Instant::now();
     engine.pass_took = Duration::from_secs(20);
-    // ... but the latest pass sent an answer's keys, and the pane drew.
-    engine.answered = true;
+    // ... but an answer's keys were sent, a pass came after them (the
+    // agent's first redraw did not yet take its question down), and the
+    // pane drew again.
+    engine.answered_until = Some(Instant::now() + super::ANSWER_WATCH);
+    engine.pass().expect("a pass after the answer");
+    engine.pass_began = Instant::now();
+    engine.pass_took = Duration::from_secs(20);
     engine.pane_watch.output().note();
 
     let began = Instant::now();
