@@ -152,7 +152,7 @@ fn a_claimed_repository_runs_its_second_job_after_the_first() {
         .ok();
     sb.run(&["dispatch", "api", "second"]).ok();
     wait_for("the second job to wait", || {
-        job(&sb, 2)["reason"] == "repo api claimed by #1"
+        job(&sb, 2)["reason"] == "repository of project api claimed by #1"
     });
     wait_for("the first to run", || job(&sb, 1)["state"] == "running");
     assert_eq!(job(&sb, 2)["state"], "queued");
@@ -160,7 +160,8 @@ fn a_claimed_repository_runs_its_second_job_after_the_first() {
         jobs(&sb).iter().all(|j| j["state"] == "done")
     });
     assert!(
-        has_event(&sb, 2, |e| e.message == "repo api claimed by #1"),
+        has_event(&sb, 2, |e| e.message
+            == "repository of project api claimed by #1"),
         "{}",
         job(&sb, 2)["events"]
     );
@@ -305,7 +306,7 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
         journal.pending_commands().unwrap().is_empty()
     });
     wait_for("the rejected job to wait for the claim", || {
-        job(&sb, 1)["reason"] == "repo api claimed by #2"
+        job(&sb, 1)["reason"] == "repository of project api claimed by #2"
     });
     let first = job(&sb, 1);
     assert_eq!(first["state"], "queued", "{first}");

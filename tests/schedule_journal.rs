@@ -56,14 +56,14 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
     assert_eq!(jobs[0]["state"], "starting");
     assert_eq!(jobs[1]["kind"], "ticket");
     assert_eq!(jobs[1]["state"], "queued");
-    assert_eq!(jobs[1]["reason"], "repo api claimed by #1");
+    assert_eq!(jobs[1]["reason"], "repository of project api claimed by #1");
     let events = sb.run(&["jobs", "2", "--json"]).json()["events"].clone();
     assert!(
         events
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["message"] == "repo api claimed by #1"),
+            .any(|e| e["message"] == "repository of project api claimed by #1"),
         "{events}"
     );
 
@@ -95,7 +95,7 @@ fn a_pass_on_the_journal_chains_deduplicates_starts_and_explains() {
         ticket
             .events
             .iter()
-            .any(|e| e.message == "repo api claimed by #1")
+            .any(|e| e.message == "repository of project api claimed by #1")
     );
     assert!(journal.job_details(99).unwrap().is_none());
 
@@ -152,7 +152,7 @@ fn a_waiting_job_is_told_once_and_shows_the_holder_of_now() {
     journal.schedule(&config, Timestamp::now(), false).unwrap();
     assert_eq!(
         journal.job(3).unwrap().unwrap().reason.as_deref(),
-        Some("repo app claimed by #1")
+        Some("repository of project app claimed by #1")
     );
     // #1 ends, #2 starts: #3's wait is the same kind, so nothing is
     // written for it, and it shows the new holder.
@@ -168,10 +168,13 @@ fn a_waiting_job_is_told_once_and_shows_the_holder_of_now() {
     );
     assert_eq!(
         journal.job(3).unwrap().unwrap().reason.as_deref(),
-        Some("repo app claimed by #2")
+        Some("repository of project app claimed by #2")
     );
     let listed = journal.jobs(&Default::default()).unwrap();
-    assert_eq!(listed[2].reason.as_deref(), Some("repo app claimed by #2"));
+    assert_eq!(
+        listed[2].reason.as_deref(),
+        Some("repository of project app claimed by #2")
+    );
     let waits = journal
         .events(3)
         .unwrap()

@@ -141,7 +141,10 @@ fn a_claimed_repository_runs_its_work_one_at_a_time() {
         .filter(|d| d["decision"] == "wait")
         .map(|d| d["reason"].as_str().unwrap())
         .collect();
-    assert!(waits.contains(&"repo api claimed by #1"), "{waits:?}");
+    assert!(
+        waits.contains(&"repository of project api claimed by #1"),
+        "{waits:?}"
+    );
     assert_eq!(summary["done"], 6);
     assert_eq!(summary["max_concurrency"], 3, "api one at a time, web two");
 }
@@ -196,7 +199,10 @@ fn human_output_shows_decisions_and_a_summary() {
         scenario("claimed-repository.jsonl").to_str().unwrap(),
     ]);
     let text = out.ok();
-    assert!(text.contains("repo api claimed by #1"), "{text}");
+    assert!(
+        text.contains("repository of project api claimed by #1"),
+        "{text}"
+    );
     assert!(text.contains("agents started     6"), "{text}");
 }
 

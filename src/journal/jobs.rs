@@ -9,7 +9,7 @@ use super::{Journal, JournalError, Result, crash_point};
 use crate::model::{
     Job, JobKind, JobState, Progress, StateName, Timestamp, TransitionError, title_of,
 };
-use crate::scheduler::{AfterState, after_reason};
+use crate::scheduler::{AfterState, after_reason, claimed_reason};
 
 /// Work to be journaled as a new job.
 #[derive(Debug, Clone)]
@@ -323,7 +323,7 @@ impl Claims {
         }
         if let Some(&(count, holder, max)) = self.agents.as_ref().and_then(|a| a.get(project)) {
             job.reason = Some(match (wait, max) {
-                (Some("claimed"), _) => format!("repo {project} claimed by #{holder}"),
+                (Some("claimed"), _) => claimed_reason(project, Some(holder)),
                 (_, Some(max)) => format!("project {project} has {count}/{max} agents"),
                 _ => format!("project {project} has {count} agents"),
             });

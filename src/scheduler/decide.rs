@@ -433,10 +433,7 @@ impl<'a> Slots<'a> {
             WaitKind::Paused => "paused: no new agents start (switchboard resume)".into(),
             WaitKind::Unrouted => "no project".into(),
             WaitKind::NotRegistered => format!("project {project} is not registered"),
-            WaitKind::Claimed => match self.of(state, project).1 {
-                Some(holder) => format!("repo {project} claimed by #{holder}"),
-                None => format!("repo {project} claimed"),
-            },
+            WaitKind::Claimed => claimed_reason(project, self.of(state, project).1),
             WaitKind::ProjectFull => {
                 let max = state.projects.get(project).map_or(0, |l| l.max_agents);
                 format!(
@@ -468,5 +465,14 @@ impl<'a> Slots<'a> {
             }
             WaitKind::After | WaitKind::AfterFailed => "waits for other jobs".into(),
         }
+    }
+}
+
+/// What the operator reads while `project`'s repository is claimed by
+/// `holder`: worded so that a project named `repo` still reads plainly.
+pub fn claimed_reason(project: &str, holder: Option<i64>) -> String {
+    match holder {
+        Some(holder) => format!("repository of project {project} claimed by #{holder}"),
+        None => format!("repository of project {project} claimed"),
     }
 }

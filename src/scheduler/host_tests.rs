@@ -79,7 +79,7 @@ fn the_project_limit_is_told_before_the_host_limit() {
     let mut w = world("");
     w.task(Some("r3"), "a", t(0));
     w.task(Some("r3"), "b", t(0));
-    assert_eq!(w.reason_of(2), "repo r3 claimed by #1");
+    assert_eq!(w.reason_of(2), "repository of project r3 claimed by #1");
 }
 
 #[test]

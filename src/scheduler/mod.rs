@@ -25,7 +25,7 @@ pub use after::{
 };
 pub use apply::{ApplyError, Effect, apply};
 pub use backoff::backoff;
-pub use decide::{Plan, decide, room_to_start, wake_at};
+pub use decide::{Plan, claimed_reason, decide, room_to_start, wake_at};
 pub use decision::{Action, Decision, JobSpec};
 pub use state::{
     Arrival, Chain, ChainId, Holds, HostLimits, Pending, ProjectLimits, QueueKey, SchedJob, State,

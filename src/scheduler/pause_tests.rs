@@ -52,7 +52,7 @@ fn a_running_agent_goes_on_while_paused_and_frees_no_start() {
     );
     w.agent_up(1, t(1));
     w.task(Some("api"), "second", t(1));
-    assert_eq!(w.reason_of(2), "repo api claimed by #1");
+    assert_eq!(w.reason_of(2), "repository of project api claimed by #1");
     w.state.paused = true;
     let told = w.run(t(2));
     assert_eq!(kinds(&told), ["wait"], "the next job learns of the pause");
@@ -79,8 +79,8 @@ fn jobs_behind_the_head_are_told_again_once_the_pause_ends() {
     w.state.paused = false;
     let d = w.run(t(1));
     assert_eq!(kinds(&d), ["start", "wait", "wait"], "{d:?}");
-    assert_eq!(w.reason_of(2), "repo api claimed by #1");
-    assert_eq!(w.reason_of(3), "repo api claimed by #1");
+    assert_eq!(w.reason_of(2), "repository of project api claimed by #1");
+    assert_eq!(w.reason_of(3), "repository of project api claimed by #1");
     assert!(w.run(t(2)).is_empty(), "each told once");
     // The same after a drain ends.
     w.state.draining = true;

@@ -46,7 +46,7 @@ impl SchedJob {
 }
 
 /// The kind of a queued job's wait. The journal gets an event when it
-/// changes, not when the job ahead changes: "repo api claimed by #12" and
+/// changes, not when the job ahead changes: "repository of project api claimed by #12" and
 /// "… by #13" are one kind, told once (the holder is computed when shown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

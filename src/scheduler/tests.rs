@@ -349,11 +349,24 @@ fn a_claimed_repository_makes_later_work_wait_with_the_holder() {
     w.task(Some("api"), "first", t(0));
     let d = w.task(Some("api"), "second", t(1));
     assert_eq!(kinds(&d), ["create_job", "wait"]);
-    assert_eq!(w.reason_of(2), "repo api claimed by #1");
+    assert_eq!(w.reason_of(2), "repository of project api claimed by #1");
     w.agent_up(1, t(2));
     let d = w.agent_ends(1, true, t(3));
     assert_eq!(kinds(&d), ["start"]);
     assert_eq!(w.state_of(2), StateName::Starting);
+}
+
+/// A project may be named `repo`: the wait reason must not read
+/// "repository of project repo claimed" but name the repository and the project apart.
+#[test]
+fn a_claimed_reason_reads_plainly_whatever_the_project_is_named() {
+    let mut w = World::new("");
+    w.state
+        .projects
+        .insert("repo".into(), ProjectLimits::local(1));
+    w.task(Some("repo"), "first", t(0));
+    w.task(Some("repo"), "second", t(1));
+    assert_eq!(w.reason_of(2), "repository of project repo claimed by #1");
 }
 
 /// A start outside the queue (a rejected job's agent taking up its work
@@ -365,7 +378,10 @@ fn a_start_outside_the_queue_waits_for_the_claim_and_the_limits() {
     w.task(Some("api"), "first", t(0));
     assert_eq!(
         room_to_start(&w.state, &w.config, "api"),
-        Some((WaitKind::Claimed, "repo api claimed by #1".into()))
+        Some((
+            WaitKind::Claimed,
+            "repository of project api claimed by #1".into()
+        ))
     );
     w.task(Some("web"), "w1", t(1));
     w.task(Some("web"), "w2", t(1));
@@ -564,7 +580,7 @@ fn the_next_job_is_told_again_when_the_kind_of_its_wait_changes() {
     w.task(Some("api"), "first", t(0));
     w.task(Some("api"), "second", t(0));
     w.task(Some("api"), "third", t(0));
-    assert_eq!(w.reason_of(2), "repo api claimed by #1");
+    assert_eq!(w.reason_of(2), "repository of project api claimed by #1");
     w.state.draining = true;
     let told = w.run(t(1));
     assert_eq!(kinds(&told), ["wait"], "only the next job is looked at");

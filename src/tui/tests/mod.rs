@@ -51,7 +51,7 @@ fn job(id: i64, state: JobState, title: &str) -> Job {
             percent: (id == 1).then_some(40),
             note: None,
         },
-        reason: (id == 4).then(|| "repo api claimed by #1".to_string()),
+        reason: (id == 4).then(|| "repository of project api claimed by #1".to_string()),
         after: Vec::new(),
     }
 }

@@ -100,7 +100,7 @@ fn details() -> JobDetails {
         job: snapshot.jobs[2].clone(),
         events: vec![
             event(1, 3, "queued", "incident for api from chain 1 (3 alarms)"),
-            event(2, 3, "waiting", "repo api claimed by #1"),
+            event(2, 3, "waiting", "repository of project api claimed by #1"),
             event(3, 5, "start", "agent 2 of 8; api 1 of 1"),
             event(4, 8, "waiting", "agent asks: Proceed? [y/n]"),
         ],
