@@ -840,3 +840,82 @@ ready_within = "1s"
         "{events:#?}"
     );
 }
+
+/// An approve names the commit the operator saw (`--commit`, as the room
+/// passes it): a commit that lands on the branch after the approve is
+/// journaled and before the engine carries it out is not merged unseen.
+/// The engine refuses, saying so, and merges nothing; an approve of what
+/// is there then merges.
+#[test]
+fn an_approve_merges_only_the_commit_it_named() {
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let engine = start_engine(&sb);
+    wait_for("the review item", || {
+        review(&sb).first().is_some_and(|r| r["state"] == "ready")
+    });
+    // The engine stops: the approve waits in the journal.
+    engine.crash();
+    let base = common::git_output(&repo, &["rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    let seen = common::git_output(&repo, &["rev-parse", "switchboard/1"])
+        .trim()
+        .to_string();
+    sb.run(&["approve", "1", "--commit", &seen[..7]]).ok();
+    let command = sb.journal().pending_commands().unwrap()[0].id;
+
+    // A commit lands on the branch before the engine carries it out.
+    let tree = common::git_output(&repo, &["rev-parse", "switchboard/1^{tree}"])
+        .trim()
+        .to_string();
+    let late = String::from_utf8(
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["commit-tree", &tree, "-p", &seen, "-m", "unseen"])
+            .env("GIT_AUTHOR_NAME", "test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    git(
+        &repo,
+        &["update-ref", "refs/heads/switchboard/1", &late, &seen],
+    );
+
+    let _engine = start_engine(&sb);
+    wait_for("the approve's outcome", || {
+        sb.journal().command_outcome(command).unwrap().is_some()
+    });
+    let (done, why) = sb.journal().command_outcome(command).unwrap().unwrap();
+    assert!(!done, "{why}");
+    assert!(
+        why.contains(&format!(
+            "job #1's branch moved since it was approved (approved {}, now {})",
+            &seen[..7],
+            &late[..7]
+        )),
+        "{why}"
+    );
+    assert!(why.contains("nothing was merged"), "{why}");
+    assert_eq!(
+        common::git_output(&repo, &["rev-parse", "HEAD"]).trim(),
+        base
+    );
+    assert_eq!(review(&sb)[0]["state"], "ready");
+
+    // Approving what is there now merges it.
+    sb.run(&["approve", "1", "--commit", &late]).ok();
+    wait_for("the merge", || {
+        review(&sb).first().is_some_and(|r| r["state"] == "merged")
+    });
+    assert!(repo.join("DEMO.md").exists());
+}

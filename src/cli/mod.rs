@@ -79,7 +79,7 @@ pub enum Command {
     /// List the review queue: finished work waiting for the operator
     Review(review::Args),
     /// Ask the engine to merge a reviewed job's branch into its base branch
-    Approve(operator::JobArg),
+    Approve(operator::ApproveArgs),
     /// Ask the engine to send a reviewed job back to its agent
     Reject(operator::RejectArgs),
     /// Journal messages (tasks, tickets, alarms), one JSON object a line

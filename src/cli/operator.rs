@@ -116,10 +116,31 @@ pub fn retry(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
     journal_command(&mut journal, CommandKind::Retry, Some(job.id), None)
 }
 
-pub fn approve(ctx: &Context, args: JobArg) -> anyhow::Result<ExitCode> {
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The job's id
+    pub id: i64,
+    /// The commit looked at (its SHA, 4 to 40 hex digits): the engine
+    /// merges nothing if the branch's head is another by then. Without
+    /// it, what is on the branch when the engine carries it out
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+}
+
+pub fn approve(ctx: &Context, args: ApproveArgs) -> anyhow::Result<ExitCode> {
+    let commit = args
+        .commit
+        .as_deref()
+        .map(crate::model::ApprovedCommit::parse)
+        .transpose()?;
     let mut journal = ctx.journal()?;
     gated(&journal, args.id, OperatorAction::Approve)?;
-    let command = journal_command_id(&mut journal, CommandKind::Approve, Some(args.id), None)?;
+    let command = journal_command_id(
+        &mut journal,
+        CommandKind::Approve,
+        Some(args.id),
+        commit.as_ref().map(|c| c.as_str()),
+    )?;
     // With an engine running, its answer (merged, pushed with the pull
     // request's URL, a conflict, or why not) is printed when it comes.
     super::outcome::print_when_done(ctx, &journal, command)

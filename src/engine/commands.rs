@@ -167,7 +167,7 @@ impl Engine {
                         )?;
                         Ok(format!("job #{id} queued again"))
                     }
-                    CommandKind::Approve => self.approve(id),
+                    CommandKind::Approve => self.approve(id, command.text.as_deref()),
                     CommandKind::Reject => self.reject(id, session, command.text.as_deref()),
                     // Carried out above, whatever the job.
                     CommandKind::Drain | CommandKind::Pause | CommandKind::Resume => {
@@ -179,7 +179,14 @@ impl Engine {
         }
     }
 
-    fn approve(&mut self, id: i64) -> anyhow::Result<String> {
+    /// Merges (or delivers) job `id`'s review item. `approved` is the
+    /// commit the operator looked at (the room passes the head it showed,
+    /// `approve --commit` the one given): if the branch's head is another
+    /// by now, nothing is merged and the reason says so.
+    fn approve(&mut self, id: i64, approved: Option<&str>) -> anyhow::Result<String> {
+        if let Some(approved) = approved {
+            self.still_the_approved_commit(id, approved)?;
+        }
         // Work whose commit failed at the turn's end is committed now (its
         // diff stat with it); if it still cannot be, nothing merges.
         let uncommitted = self
@@ -284,6 +291,31 @@ impl Engine {
             }
             MergeOutcome::Refused { reason } => anyhow::bail!("{reason}"),
         }
+    }
+
+    /// Refuses (nothing merged) when job `id`'s branch no longer points at
+    /// the commit the operator approved.
+    fn still_the_approved_commit(&mut self, id: i64, approved: &str) -> anyhow::Result<()> {
+        let approved = crate::model::ApprovedCommit::parse(approved)
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was merged"))?;
+        let (item, project) = self
+            .journal
+            .review_with_project(id)?
+            .ok_or_else(|| anyhow::anyhow!("job #{id} has nothing in review"))?;
+        let place = self.runtime_for(Some(&project.host))?.place;
+        let head = crate::workspace::Git::on(&place, &project.path).run(&[
+            "rev-parse",
+            "--verify",
+            &format!("refs/heads/{}^{{commit}}", item.branch),
+        ])?;
+        if approved.is(&head) {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "job #{id}'s branch moved since it was approved (approved {}, now {}); look at it again; nothing was merged",
+            crate::model::short_sha(approved.as_str()),
+            crate::model::short_sha(&head)
+        )
     }
 
     /// For a review item in conflict: starts merging the base into the

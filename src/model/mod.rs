@@ -1,6 +1,7 @@
 //! The operator's world as plain data: jobs and their states, projects, the
 //! messages that bring work, and time. No I/O lives here.
 
+mod approved;
 mod comment;
 mod delivery;
 mod gate;
@@ -14,6 +15,7 @@ mod project;
 mod source;
 mod timestamp;
 
+pub use approved::{ApprovedCommit, NotACommit, short_sha};
 pub use comment::{KeptComment, ReviewComment, diff_position, reject_text};
 pub use delivery::{DeliveryKind, DeliveryState, RemoteDelivery};
 pub use gate::{OperatorAction, Refusal, ReviewState, check as gate};
