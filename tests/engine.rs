@@ -919,3 +919,49 @@ fn an_approve_merges_only_the_commit_it_named() {
     });
     assert!(repo.join("DEMO.md").exists());
 }
+
+/// Approving work that changes no file: nothing merges, the item closes
+/// as approved, and the words say there was nothing to merge (not
+/// "merged into main as" the base's own commit).
+#[test]
+fn approving_work_without_changes_says_there_was_nothing_to_merge() {
+    let sb = home_with(FAST, &["api"]);
+    let repo = sb.dir.path().join("api");
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let _engine = start_engine(&sb);
+    wait_for("the review item", || {
+        review(&sb).first().is_some_and(|r| r["state"] == "ready")
+    });
+    // The agent's work undone: the branch holds nothing the base lacks.
+    let worktree = sb.home().join("worktrees/job-1");
+    git(&worktree, &["reset", "-q", "--hard", "main"]);
+    let before = git_rev(&repo, "main");
+
+    sb.run(&["approve", "1"]).ok();
+    wait_for("the item closed", || {
+        review(&sb).first().is_none_or(|r| r["state"] == "merged")
+    });
+    assert_eq!(git_rev(&repo, "main"), before, "the base did not move");
+    let said: Vec<String> = sb
+        .journal()
+        .events(1)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert!(
+        said.iter().any(|m| m.starts_with("nothing to merge")),
+        "{said:?}"
+    );
+    assert!(!said.iter().any(|m| m.contains("merged into")), "{said:?}");
+}
+
+fn git_rev(repo: &std::path::Path, rev: &str) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", rev])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -126,13 +126,27 @@ fn approve_merges_into_a_clean_checked_out_base() {
         .output()
         .unwrap();
     assert!(status.stdout.is_empty(), "a clean checkout after the merge");
-    // Approving again is harmless.
+    // Approving again is harmless: the branch is already in.
     assert_eq!(
         merge(&repo, "main", &wt.branch, "again").unwrap(),
-        MergeOutcome::Merged {
-            commit: commit.clone()
-        }
+        MergeOutcome::AlreadyIn
     );
+    assert_eq!(rev(&repo, "main"), commit);
+}
+
+/// A branch with no commit of its own (the agent changed no file) has
+/// nothing to merge: the outcome says so and the base stays where it was.
+#[test]
+fn a_branch_without_changes_has_nothing_to_merge() {
+    let sb = Sandbox::new();
+    let repo = sb.repo("api");
+    let wt = open_worktree(&repo, "main", &sb.home().join("worktrees"), 4).unwrap();
+    let before = rev(&repo, "main");
+    assert_eq!(
+        merge(&repo, "main", &wt.branch, "Merge switchboard/4").unwrap(),
+        MergeOutcome::AlreadyIn
+    );
+    assert_eq!(rev(&repo, "main"), before, "the base did not move");
 }
 
 #[test]

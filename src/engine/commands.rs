@@ -286,6 +286,29 @@ impl Engine {
                     .set_review_state(id, crate::model::ReviewState::Merged, &why, now)?;
                 Ok(why)
             }
+            // Nothing of its own to merge (the agent changed no file, or
+            // it went in before): the item is closed as approved, the base
+            // untouched, and the words say so.
+            MergeOutcome::AlreadyIn => {
+                if let Some(a) = job.state.attempt() {
+                    let _ = self.end_session(id, a);
+                }
+                let worktree = self.worktrees_of(&runtime)?.join(format!("job-{id}"));
+                let fate = super::cleanup::after_merge_on(
+                    &runtime.place,
+                    &project.path,
+                    &worktree,
+                    &item.branch,
+                    settings.keep_branches,
+                );
+                let why = format!(
+                    "nothing to merge: {} brings no change to {}; approved and closed; {fate}",
+                    item.branch, project.base_branch,
+                );
+                self.journal
+                    .set_review_state(id, crate::model::ReviewState::Merged, &why, now)?;
+                Ok(why)
+            }
             MergeOutcome::Conflict { files } => {
                 self.conflicted(id, &item.branch, &project.base_branch, &files, now)
             }

@@ -17,6 +17,9 @@ use crate::config::MergeStrategy;
 pub enum MergeOutcome {
     /// The base branch now points at `commit`.
     Merged { commit: String },
+    /// The branch holds nothing the base lacks (no change of its own, or
+    /// merged before): nothing to merge, nothing changed.
+    AlreadyIn,
     /// The branch conflicts with the base; nothing changed.
     Conflict { files: Vec<String> },
     /// The merge could not be made safely; nothing changed.
@@ -65,7 +68,7 @@ pub fn merge_on(
         .run(&["merge-base", "--is-ancestor", &theirs, &old])
         .is_ok()
     {
-        return Ok(MergeOutcome::Merged { commit: old }); // already in
+        return Ok(MergeOutcome::AlreadyIn);
     }
     let checkout = checkout_of(&git, &base_ref)?;
     if let Some(dir) = &checkout {
