@@ -300,6 +300,10 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
     wait_for("the second job to claim the repo", || {
         job(&sb, 2)["state"] == "running"
     });
+    assert!(
+        job(&sb, 1)["progress"].is_u64(),
+        "the first attempt reported progress"
+    );
     sb.run(&["reject", "1", "--reason", "add an example"]).ok();
     let journal = sb.journal();
     wait_for("the reject carried out", || {
@@ -310,6 +314,8 @@ command = ["{switchboard}", "demo-agent", "--hang", "{prompt}"]
     });
     let first = job(&sb, 1);
     assert_eq!(first["state"], "queued", "{first}");
+    // Back in the queue: the last attempt's progress is not shown as its own.
+    assert!(first["progress"].is_null(), "{first}");
     assert_eq!(job(&sb, 2)["state"], "running");
     assert!(
         !agents_tmux(&sb, &["has-session", "-t", "=sb-1-1"])

@@ -514,7 +514,9 @@ pub(super) fn change_state_in(
     };
     tx.prepare_cached(
         "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, \
-         not_before = ?6, attempts = ?7, updated_at = ?3 WHERE id = ?1",
+         not_before = ?6, attempts = ?7, updated_at = ?3, \
+         progress = CASE WHEN ?8 THEN NULL ELSE progress END, \
+         note = CASE WHEN ?8 THEN NULL ELSE note END WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -523,7 +525,8 @@ pub(super) fn change_state_in(
         attempt,
         reason,
         not_before,
-        attempts
+        attempts,
+        starts_afresh(&next)
     ])?;
     crash_point("between-state-and-event");
     insert_event(tx, now, Some(id), name.as_str(), why)?;
@@ -536,4 +539,11 @@ pub(super) fn change_state_in(
 fn attempt_begun(tx: &rusqlite::Transaction, id: i64, number: u32) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT 1 FROM attempts WHERE job_id = ?1 AND number = ?2")?
         .exists(params![id, number])
+}
+
+/// Whether a job entering `state` leaves its last attempt's progress
+/// behind: back in the queue or starting an attempt, the old figure and
+/// words (a rejected job's "100%") are no longer its own.
+pub(super) fn starts_afresh(state: &JobState) -> bool {
+    matches!(state, JobState::Queued { .. } | JobState::Starting { .. })
 }

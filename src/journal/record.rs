@@ -247,7 +247,9 @@ fn write_job(tx: &Transaction, job: &SchedJob, now: Timestamp) -> Result<()> {
     };
     tx.execute(
         "UPDATE jobs SET state = ?2, state_since = ?3, attempt = ?4, state_reason = ?5, not_before = ?6, \
-         attempts = ?7, reason = ?8, updated_at = ?9 WHERE id = ?1",
+         attempts = ?7, reason = ?8, updated_at = ?9, \
+         progress = CASE WHEN ?10 THEN NULL ELSE progress END, \
+         note = CASE WHEN ?10 THEN NULL ELSE note END WHERE id = ?1",
         params![
             job.id,
             job.state.name().as_str(),
@@ -257,7 +259,8 @@ fn write_job(tx: &Transaction, job: &SchedJob, now: Timestamp) -> Result<()> {
             not_before,
             job.attempts,
             job.reason,
-            now.millis()
+            now.millis(),
+            super::jobs::starts_afresh(&job.state)
         ],
     )?;
     Ok(())
