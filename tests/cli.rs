@@ -665,6 +665,14 @@ fn doctor_checks_and_says_how_to_install() {
     assert_eq!(agents.len(), 5, "one line for each built-in profile");
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(sb.run(&["doctor"]).ok().contains("healthy"));
+    // The count of jobs agrees with its noun.
+    sb.project("api");
+    sb.run(&["dispatch", "api", "fix the login button"]).ok();
+    let text = sb.run(&["doctor"]).ok().to_string();
+    assert!(text.contains(", 1 job)"), "{text}");
+    sb.run(&["dispatch", "api", "write the docs"]).ok();
+    let text = sb.run(&["doctor"]).ok().to_string();
+    assert!(text.contains(", 2 jobs)"), "{text}");
 
     // A PATH with git but no tmux.
     let bin = sb.dir.path().join("bin");

@@ -161,8 +161,9 @@ fn journal(ctx: &Context) -> Check {
             name: "journal",
             status: Status::Ok,
             detail: format!(
-                "{} healthy (schema {version}, {jobs} jobs)",
-                ctx.home.journal_file().display()
+                "{} healthy (schema {version}, {jobs} job{})",
+                ctx.home.journal_file().display(),
+                if jobs == 1 { "" } else { "s" }
             ),
         },
         Ok((integrity, ..)) => Check {
