@@ -89,6 +89,7 @@ fn busy_room() -> App {
             created_at: t(job),
             url: None,
             delivery: None,
+            head: None,
         })
         .collect();
     let mut app = App::new(EngineState::Running);

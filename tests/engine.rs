@@ -869,6 +869,9 @@ fn an_approve_merges_only_the_commit_it_named() {
     let seen = common::git_output(&repo, &["rev-parse", "switchboard/1"])
         .trim()
         .to_string();
+    // The review item names that commit: the room's approve passes it.
+    let item = sb.journal().review_item(1).unwrap().unwrap();
+    assert_eq!(item.head.as_deref(), Some(seen.as_str()));
     sb.run(&["approve", "1", "--commit", &seen[..7]]).ok();
     let command = sb.journal().pending_commands().unwrap()[0].id;
 

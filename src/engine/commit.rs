@@ -80,6 +80,11 @@ impl Engine {
             attempt.base_commit.as_deref().unwrap_or("HEAD"),
             &item.branch,
         )?;
+        let head = crate::workspace::Git::on(&place, &project.path).run(&[
+            "rev-parse",
+            "--verify",
+            &format!("refs/heads/{}^{{commit}}", item.branch),
+        ])?;
         tracing::debug!(
             job = id,
             git_ms = began.elapsed().as_secs_f64() * 1e3,
@@ -93,6 +98,7 @@ impl Engine {
             stat,
             Timestamp::now(),
         )?;
+        self.journal.set_review_head(id, &head)?;
         Ok(())
     }
 }

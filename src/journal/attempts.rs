@@ -150,6 +150,16 @@ impl Journal {
         self.write(|tx| add_review_item_in(tx, job, attempt, project, branch, stat, now))
     }
 
+    /// The commit job `job`'s review item names as its work (its branch's
+    /// head once committed).
+    pub fn set_review_head(&mut self, job: i64, head: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.prepare_cached("UPDATE review_items SET head = ?2 WHERE job_id = ?1")?
+                .execute(params![job, head])?;
+            Ok(())
+        })
+    }
+
     /// A finished turn, in one transaction: the job `done` with `why`, the
     /// attempt ended (exit 0), and its branch in the review queue as
     /// `committing`. The job shows done as soon as the turn's end is known,

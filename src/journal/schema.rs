@@ -276,6 +276,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (job_id, attempt)
     );
     "#,
+    // 13: the commit a review item's branch pointed at when its work was
+    // committed: the room's approve names it, and the engine merges
+    // nothing if the branch moved on since.
+    r#"
+    ALTER TABLE review_items ADD COLUMN head TEXT;
+    "#,
 ];
 
 /// The version a journal has after every migration.

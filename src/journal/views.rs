@@ -22,6 +22,9 @@ pub struct ReviewView {
     pub url: Option<String>,
     /// Where the work went on the remote and how it stands there.
     pub delivery: Option<RemoteDelivery>,
+    /// The commit the branch pointed at when the work was committed
+    /// (none in a journal older than that, or while it is uncommitted).
+    pub head: Option<String>,
 }
 
 /// The review items delivered (index `review_items_delivered`).
@@ -76,7 +79,7 @@ impl Journal {
     fn reviews_where(&self, clause: &str, value: i64) -> Result<Vec<ReviewView>> {
         let sql = format!(
             "SELECT job_id, project, branch, state, files, insertions, deletions, created_at, \
-             delivery_kind, delivery_remote, delivery_url, delivery_state, delivery_checked_at \
+             delivery_kind, delivery_remote, delivery_url, delivery_state, delivery_checked_at, head \
              FROM review_items WHERE {clause} AND ?1 = ?1 ORDER BY created_at, job_id"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
@@ -107,6 +110,7 @@ impl Journal {
                 created_at: Timestamp::from_millis(r.get(7)?),
                 url: delivery.as_ref().and_then(|d| d.url.clone()),
                 delivery,
+                head: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

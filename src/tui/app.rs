@@ -140,6 +140,9 @@ pub struct ReviewSeen {
     pub files: u64,
     pub insertions: u64,
     pub deletions: u64,
+    /// The commit shown, for an item ready for review: the approve names
+    /// it, and the engine merges nothing if the branch moved on since.
+    pub head: Option<String>,
 }
 
 impl ReviewSeen {
@@ -152,6 +155,7 @@ impl ReviewSeen {
             files: item.files,
             insertions: item.insertions,
             deletions: item.deletions,
+            head: item.head.clone().filter(|_| item.state == "ready"),
         })
     }
 }

@@ -335,6 +335,15 @@ fn command(kind: CommandKind, job: Option<i64>) -> Vec<Intent> {
     }]
 }
 
+/// An approve of job `job` naming the commit shown (`head`), if any.
+fn approve(job: i64, head: Option<String>) -> Vec<Intent> {
+    vec![Intent::Command {
+        kind: CommandKind::Approve,
+        job: Some(job),
+        text: head,
+    }]
+}
+
 fn text_box(placeholder: &str) -> TextArea<'static> {
     let mut area = TextArea::default();
     area.set_placeholder_text(placeholder);
@@ -421,11 +430,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
                     return vec![];
                 }
                 app.message = Some(format!("asked the engine to {action} #{job}"));
-                let kind = match action {
-                    OperatorAction::Approve => CommandKind::Approve,
-                    _ => CommandKind::Kill,
-                };
-                command(kind, Some(job))
+                match confirm {
+                    Confirm::Approve { seen, .. } => approve(job, seen.head),
+                    Confirm::Kill(_) => command(CommandKind::Kill, Some(job)),
+                }
             }
             other => {
                 app.mode = other;
@@ -449,7 +457,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             }
             Some(job) => {
                 app.message = Some(format!("asked the engine to approve #{job}"));
-                command(CommandKind::Approve, Some(job))
+                approve(job, ReviewSeen::of(&app.snapshot, job).and_then(|s| s.head))
             }
             None => vec![],
         },

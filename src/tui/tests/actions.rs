@@ -114,16 +114,17 @@ fn retry_kill_approve_drain_and_resume_send_commands() {
             && screen.contains("2 files, +14 -3"),
         "{screen}"
     );
-    assert_eq!(
-        handle_key(&mut app, key('y')),
-        command(CommandKind::Approve, Some(2))
-    );
-    // Configured off: approve merges at once.
+    // The yes carries the commit the question named: the engine merges
+    // nothing if the branch moved on by the time it carries it out.
+    let approve = vec![Intent::Command {
+        kind: CommandKind::Approve,
+        job: Some(2),
+        text: Some(HEAD_2.into()),
+    }];
+    assert_eq!(handle_key(&mut app, key('y')), approve);
+    // Configured off: approve merges at once, the commit shown with it.
     app.confirm_approve = false;
-    assert_eq!(
-        handle_key(&mut app, key('y')),
-        command(CommandKind::Approve, Some(2))
-    );
+    assert_eq!(handle_key(&mut app, key('y')), approve);
     assert_eq!(
         handle_key(&mut app, key('D')),
         command(CommandKind::Drain, None)
@@ -508,7 +509,10 @@ fn p_pauses_the_queue_and_resumes_it_and_the_status_bar_says_so() {
 #[test]
 fn an_approve_question_is_withdrawn_when_the_work_it_named_changes() {
     type Change = fn(&mut Snapshot);
-    let changes: [(&str, Change); 4] = [
+    let changes: [(&str, Change); 5] = [
+        ("another commit", |s| {
+            s.reviews[0].head = Some("feed".into())
+        }),
         ("more lines", |s| s.reviews[0].insertions += 5),
         ("another file", |s| s.reviews[0].files += 1),
         ("another branch", |s| s.reviews[0].branch = "other".into()),

@@ -23,6 +23,9 @@ use crate::model::{Job, JobKind, JobState, Progress, Timestamp};
 use crate::scheduler::Chain;
 
 /// The demo agent's pane as tmux captured it with `-e`, mid-work.
+/// The commit job #2's branch points at in [`sample`].
+const HEAD_2: &str = "0123456789abcdef0123456789abcdef01234567";
+
 const DEMO_BUSY: &str = include_str!("../../../tests/fixtures/screens/demo_colour_busy.ans");
 /// ... and done, at its prompt.
 const DEMO_DONE: &str = include_str!("../../../tests/fixtures/screens/demo_colour_done.ans");
@@ -113,6 +116,7 @@ fn snapshot() -> Snapshot {
             created_at: t(9),
             url: None,
             delivery: None,
+            head: Some(HEAD_2.into()),
         }],
         projects: vec!["api".into(), "web".into()],
         bases: [("api".to_string(), "main".to_string())].into(),
