@@ -350,10 +350,35 @@ fn text_box(placeholder: &str) -> TextArea<'static> {
     area
 }
 
+/// Approve of `job` (allowed): asks first, naming what merges where,
+/// unless the operator turned the question off.
+fn ask_approve(app: &mut App, job: i64) -> Vec<Intent> {
+    if !app.confirm_approve {
+        app.message = Some(format!("asked the engine to approve #{job}"));
+        return approve(job, ReviewSeen::of(&app.snapshot, job).and_then(|s| s.head));
+    }
+    match ReviewSeen::of(&app.snapshot, job) {
+        Some(seen) => app.mode = Mode::Confirm(Confirm::Approve { job, seen }),
+        None => app.message = Some(format!("#{job} has nothing in review")),
+    }
+    vec![]
+}
+
 /// Applies an action; returns what to ask of the world.
 pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
     match app.mode {
         Mode::Grid => return in_grid(app, action),
+        // The diff view approves the job it shows, as the list does.
+        Mode::Diff(ref view) if action == Action::Approve => {
+            let job = view.job;
+            return match app.can(OperatorAction::Approve, job) {
+                Ok(()) => ask_approve(app, job),
+                Err(no) => {
+                    app.message = Some(no.to_string());
+                    vec![]
+                }
+            };
+        }
         Mode::Details(_) | Mode::Diff(_) => {
             in_view(app, action);
             return vec![];
@@ -448,17 +473,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Intent> {
             None => vec![],
         },
         Action::Approve => match gated(app, OperatorAction::Approve) {
-            Some(job) if app.confirm_approve => {
-                match ReviewSeen::of(&app.snapshot, job) {
-                    Some(seen) => app.mode = Mode::Confirm(Confirm::Approve { job, seen }),
-                    None => app.message = Some(format!("#{job} has nothing in review")),
-                }
-                vec![]
-            }
-            Some(job) => {
-                app.message = Some(format!("asked the engine to approve #{job}"));
-                approve(job, ReviewSeen::of(&app.snapshot, job).and_then(|s| s.head))
-            }
+            Some(job) => ask_approve(app, job),
             None => vec![],
         },
         Action::Reject => {

@@ -202,7 +202,10 @@ fn footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         ],
         Mode::Diff(_) => {
             let mut hints = vec![("↑↓ PgUp/PgDn".to_string(), "line")];
-            hints.extend(app.keymap.footer(&[Action::Comment, Action::Reject]));
+            hints.extend(
+                app.keymap
+                    .footer(&[Action::Comment, Action::Approve, Action::Reject]),
+            );
             hints.push(("Esc".into(), "back"));
             hints
         }

@@ -310,6 +310,41 @@ fn reject_and_diff_open_for_a_review_item() {
     assert!(matches!(&app.mode, Mode::Diff(v) if v.job == 2));
 }
 
+/// The diff view offers approve as it offers reject: the same question
+/// as from the list, for the job whose diff is shown.
+#[test]
+fn approve_from_the_diff_view_asks_the_same_question() {
+    let mut app = sample();
+    app.focus = Pane::Review;
+    assert_eq!(handle_key(&mut app, key('v')), vec![Intent::LoadDiff(2)]);
+    // The selection moves away; the view's job is the one approved.
+    app.focus = Pane::Queue;
+    assert!(handle_key(&mut app, key('y')).is_empty());
+    assert!(matches!(
+        app.mode,
+        Mode::Confirm(Confirm::Approve { job: 2, .. })
+    ));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Merge job #2's switchboard/2 into main?"),
+        "{screen}"
+    );
+    assert_eq!(
+        handle_key(&mut app, key('y')),
+        vec![Intent::Command {
+            kind: CommandKind::Approve,
+            job: Some(2),
+            text: Some(HEAD_2.into()),
+        }]
+    );
+    // The footer of the diff view names it.
+    app.mode = Mode::Normal;
+    app.focus = Pane::Review;
+    handle_key(&mut app, key('v'));
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("approve"), "{screen}");
+}
+
 #[test]
 fn enter_opens_the_details_of_the_selection() {
     let mut app = sample();

@@ -537,8 +537,9 @@ fn every_action_in_every_full_view() {
             let closes = name == "help"
                 || matches!(action, Action::Back | Action::Quit | Action::Grid)
                 || (name != "grid" && matches!(action, Action::Details | Action::Diff));
-            // The diff's own reject opens the reject box on its job.
-            let expected = if name == "diff" && action == Action::Reject {
+            // The diff's own reject opens the reject box on its job, its
+            // approve the question.
+            let expected = if name == "diff" && matches!(action, Action::Reject | Action::Approve) {
                 "other"
             } else if closes {
                 "normal"
