@@ -97,7 +97,7 @@ fn the_room_and_the_command_line_refuse_the_same_actions() {
                 };
                 let branch = format!("switchboard/{id}");
                 journal
-                    .add_review_item(id, 1, "api", &branch, stat, now)
+                    .add_review_item(id, 1, "api", &branch, stat, None, now)
                     .unwrap();
                 if r != ReviewState::Ready {
                     journal.set_review_state(id, r, "test", now).unwrap();

@@ -96,9 +96,9 @@ impl Engine {
             &project.name,
             &item.branch,
             stat,
+            Some(&head),
             Timestamp::now(),
         )?;
-        self.journal.set_review_head(id, &head)?;
         Ok(())
     }
 }

@@ -84,6 +84,7 @@ impl Engine {
             &project.name,
             &item.branch,
             stat,
+            Some(&commit),
             Timestamp::now(),
         )?;
         tracing::info!(job = id, "{why}: committed {commit} on {}", item.branch);

@@ -137,7 +137,11 @@ impl Journal {
         })
     }
 
-    /// Puts a finished attempt's branch in the review queue.
+    /// Puts a finished attempt's branch in the review queue, ready, with
+    /// its diff stat and `head`, the commit its work ends at (what an
+    /// approve of this item names): one write, so that every refresh of
+    /// the item (late work too) names the commit its stat describes.
+    #[allow(clippy::too_many_arguments)]
     pub fn add_review_item(
         &mut self,
         job: i64,
@@ -145,19 +149,10 @@ impl Journal {
         project: &str,
         branch: &str,
         stat: DiffStat,
+        head: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
-        self.write(|tx| add_review_item_in(tx, job, attempt, project, branch, stat, now))
-    }
-
-    /// The commit job `job`'s review item names as its work (its branch's
-    /// head once committed).
-    pub fn set_review_head(&mut self, job: i64, head: &str) -> Result<()> {
-        self.write(|tx| {
-            tx.prepare_cached("UPDATE review_items SET head = ?2 WHERE job_id = ?1")?
-                .execute(params![job, head])?;
-            Ok(())
-        })
+        self.write(|tx| add_review_item_in(tx, job, attempt, project, branch, stat, head, now))
     }
 
     /// A finished turn, in one transaction: the job `done` with `why`, the
@@ -275,6 +270,7 @@ impl Journal {
 }
 
 /// [`Journal::add_review_item`] inside a transaction of the caller's.
+#[allow(clippy::too_many_arguments)]
 fn add_review_item_in(
     tx: &rusqlite::Transaction,
     job: i64,
@@ -282,14 +278,15 @@ fn add_review_item_in(
     project: &str,
     branch: &str,
     stat: DiffStat,
+    head: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO review_items (job_id, attempt, project, branch, state, files, insertions, deletions, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, 'ready', ?5, ?6, ?7, ?8, ?8) \
+        "INSERT INTO review_items (job_id, attempt, project, branch, state, files, insertions, deletions, head, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'ready', ?5, ?6, ?7, ?8, ?9, ?9) \
          ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, state = 'ready', files = excluded.files, \
-         insertions = excluded.insertions, deletions = excluded.deletions, updated_at = excluded.updated_at",
-        params![job, attempt, project, branch, stat.files, stat.insertions, stat.deletions, now.millis()],
+         insertions = excluded.insertions, deletions = excluded.deletions, head = excluded.head, updated_at = excluded.updated_at",
+        params![job, attempt, project, branch, stat.files, stat.insertions, stat.deletions, head, now.millis()],
     )?;
     insert_event(
         tx,

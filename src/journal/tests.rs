@@ -390,7 +390,7 @@ fn a_finish_commits_its_review_item_and_done_together_or_not_at_all() {
     assert_eq!(item.state, "committing", "done before the commit");
     assert_eq!(journal.committing_review_items().unwrap(), [id]);
     journal
-        .add_review_item(id, 1, "api", "switchboard/2", stat, t(40))
+        .add_review_item(id, 1, "api", "switchboard/2", stat, None, t(40))
         .unwrap();
     assert_eq!(journal.review_item(id).unwrap().unwrap().state, "ready");
     assert!(journal.committing_review_items().unwrap().is_empty());

@@ -151,7 +151,7 @@ fn comments_kept_in_the_journal_survive_and_go_with_the_reject_text() {
         "{refused}"
     );
     journal
-        .add_review_item(id, 1, "api", "switchboard/1", Default::default(), now)
+        .add_review_item(id, 1, "api", "switchboard/1", Default::default(), None, now)
         .unwrap();
     journal.add_review_comment(id, &c, now).unwrap();
     drop(journal);
