@@ -66,16 +66,17 @@ fn comments_reach_the_agent_literally_with_the_reason() {
             .iter()
             .any(|e| e["message"] == format!("rejected; told the agent: {told}"))
     });
-    // What the agent got, line by line, as written.
+    // What the agent got: the reason and every comment, as written, as
+    // one task (the demo agent takes a bracketed paste whole and writes
+    // it as one entry).
     let demo = sb.home().join("worktrees/job-1/DEMO.md");
     wait_secs(30, "every line at the agent", || {
         std::fs::read_to_string(&demo)
             .unwrap_or_default()
-            .contains("- src/a b.rs:12: and a space in the path")
+            .contains("src/a b.rs:12: and a space in the path")
     });
     let demo = std::fs::read_to_string(&demo).unwrap();
-    assert!(demo.contains(&format!("- {first}\n")), "{demo}");
-    assert!(demo.contains("- not yet\n"), "{demo}");
+    assert!(demo.contains(&format!("- {told}\n")), "{demo}");
     // Sent: the next rejection does not send them again.
     assert!(
         sb.journal().open_review_comments(1).unwrap().is_empty(),
