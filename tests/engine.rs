@@ -759,6 +759,9 @@ answer_enter = true
     wait_for("the turn's end after the answer", || {
         job(&sb, 1)["state"] == "done"
     });
+    // The job shows done before its work is committed: the item's diff
+    // stat comes with `ready`.
+    wait_for("its work committed", || review(&sb)[0]["state"] == "ready");
     let item = &review(&sb)[0];
     assert_eq!(item["files"], 1, "the agent did its work after the answer");
 }
